@@ -1,0 +1,157 @@
+//! The build-script entry points: read ports.yaml, fail the build with located
+//! errors, or write the generated constants into `OUT_DIR`.
+//!
+//! Two tiers, as prost-build has: [`generate`] for the common one-line
+//! `build.rs`, and [`Builder`] for everything else.
+
+use crate::diag::{self, Severity};
+use crate::source::Source;
+use crate::validate::{Report, check};
+use crate::{Error, codegen};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Generates `$OUT_DIR/ports.rs` from `registry` (relative to the package root).
+///
+/// Never panics: problems are reported to cargo as one `cargo::error=` line per
+/// finding, which fails the build with `ports.yaml:L:C: …` messages.
+pub fn generate(registry: impl AsRef<Path>) {
+    // Everything worth saying has been said to cargo; the result adds nothing.
+    let _ = Builder::new().registry(registry).emit();
+}
+
+/// Settings for generating the constants, finished by [`Builder::emit`].
+#[derive(Clone, Debug)]
+pub struct Builder {
+    registry: PathBuf,
+    out_dir: Option<PathBuf>,
+    file_name: String,
+    cargo_directives: bool,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self {
+            registry: PathBuf::from("ports.yaml"),
+            out_dir: None,
+            file_name: "ports.rs".to_owned(),
+            cargo_directives: true,
+        }
+    }
+}
+
+impl Builder {
+    /// `ports.yaml` into `$OUT_DIR/ports.rs`, talking to cargo.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The registry to read. A relative path is resolved against
+    /// `CARGO_MANIFEST_DIR` when cargo sets it, and printed as written.
+    pub fn registry(&mut self, path: impl AsRef<Path>) -> &mut Self {
+        self.registry = path.as_ref().to_path_buf();
+        self
+    }
+
+    /// Where to write (default: `OUT_DIR`).
+    pub fn out_dir(&mut self, dir: impl AsRef<Path>) -> &mut Self {
+        self.out_dir = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// The generated file's name (default: `ports.rs`).
+    pub fn file_name(&mut self, name: impl Into<String>) -> &mut Self {
+        self.file_name = name.into();
+        self
+    }
+
+    /// Whether to print `cargo::` directives: `rerun-if-changed` for the
+    /// registry, and one `cargo::error=`/`cargo::warning=` line per finding
+    /// (default: true). Turn off when calling from outside a build script.
+    pub fn cargo_directives(&mut self, yes: bool) -> &mut Self {
+        self.cargo_directives = yes;
+        self
+    }
+
+    fn resolved_registry(&self) -> PathBuf {
+        match std::env::var_os("CARGO_MANIFEST_DIR") {
+            Some(root) if self.registry.is_relative() => Path::new(&root).join(&self.registry),
+            _ => self.registry.clone(),
+        }
+    }
+
+    /// Reads, validates and, when valid, writes the generated file (only if its
+    /// content changed, so dependents are not rebuilt for nothing).
+    pub fn emit(&self) -> Result<Report, Error> {
+        let result = self.try_emit();
+        if self.cargo_directives
+            && let Err(e @ (Error::Io { .. } | Error::NoOutDir | Error::Codegen(_))) = &result
+        {
+            println!("cargo::error={}", e.to_string().replace('\n', " "));
+        }
+        result
+    }
+
+    fn try_emit(&self) -> Result<Report, Error> {
+        let path = self.resolved_registry();
+        if self.cargo_directives {
+            println!("cargo::rerun-if-changed={}", path.display());
+        }
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(&self.registry, e))?;
+        let source = Source::from_bytes(self.registry.display().to_string(), bytes);
+        let report = check(&source);
+        if self.cargo_directives {
+            for d in &report.diagnostics {
+                let kind = match d.severity {
+                    Severity::Error => "error",
+                    Severity::Warning => "warning",
+                };
+                println!("cargo::{kind}={}", diag::plain(&source, d));
+            }
+        }
+        let Some(registry) = report.valid_registry() else {
+            if self.cargo_directives {
+                println!(
+                    "cargo::warning=run `cargo ports check` to see these findings with the lines of {} they point at",
+                    source.name()
+                );
+            }
+            return Err(Error::Invalid {
+                errors: report.diagnostics.errors().max(1),
+            });
+        };
+        let code = codegen::source(registry)?;
+        let out_dir = match &self.out_dir {
+            Some(dir) => dir.clone(),
+            None => std::env::var_os("OUT_DIR")
+                .map(PathBuf::from)
+                .ok_or(Error::NoOutDir)?,
+        };
+        write_if_changed(&out_dir.join(&self.file_name), code.as_bytes())?;
+        Ok(report)
+    }
+}
+
+/// Writes `content` to `path` through a temporary file and a rename, and only
+/// when it differs from what is there: an unchanged file keeps its mtime.
+pub fn write_if_changed(path: &Path, content: &[u8]) -> Result<bool, Error> {
+    if std::fs::read(path).is_ok_and(|old| old == content) {
+        return Ok(false);
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let file_name = path
+        .file_name()
+        .map_or_else(Default::default, |n| n.to_string_lossy());
+    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(content)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(path, e)
+    })?;
+    Ok(true)
+}

@@ -1,0 +1,397 @@
+//! Findings as data, and the one place that turns them into text.
+//!
+//! Every problem Portolan finds in a registry is a [`Diagnostic`]: a severity, a
+//! stable [`Code`], a message, a primary [`Label`] (the value at fault), secondary
+//! labels (the other holder of a port, the first of two duplicate keys) and an
+//! optional help line. The library never prints; [`plain`], [`snippet`] and
+//! [`json`] render for the build script and the CLI.
+
+use crate::source::{Source, Span};
+use std::fmt::{self, Write as _};
+
+/// How bad a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// The registry is unusable; `cargo build` and `portolan check` fail.
+    Error,
+    /// Worth a look; the registry is still valid.
+    Warning,
+}
+
+impl Severity {
+    /// `error` or `warning`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+macro_rules! codes {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal, $severity:ident, $what:literal;)*) => {
+        /// A stable name for each kind of finding, printed as `error[port-conflict]`
+        /// and usable in scripts that read `--format json`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[non_exhaustive]
+        pub enum Code {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Code {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant),*];
+
+            /// The kebab-case name.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $name,)* }
+            }
+
+            /// The severity findings of this kind have.
+            pub fn severity(self) -> Severity {
+                match self { $(Code::$variant => Severity::$severity,)* }
+            }
+
+            /// One line saying what the code means.
+            pub fn description(self) -> &'static str {
+                match self { $(Code::$variant => $what,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    /// The file is not YAML, or exceeds the parser's safety limits.
+    YamlSyntax = "yaml-syntax", Error, "the file is not valid YAML (or exceeds the parser's safety limits)";
+    /// The file is not UTF-8.
+    InvalidUtf8 = "invalid-utf8", Error, "the file is not valid UTF-8";
+    /// A mapping has the same key twice.
+    DuplicateKey = "duplicate-key", Error, "a mapping holds the same key twice";
+    /// A key Portolan does not know.
+    UnknownKey = "unknown-key", Error, "a key that the format does not define";
+    /// A value of the wrong YAML type.
+    InvalidType = "invalid-type", Error, "a value has the wrong type";
+    /// A required key is absent.
+    MissingKey = "missing-key", Error, "a required key is absent";
+    /// A port outside 1–65535, or not an integer.
+    InvalidPort = "invalid-port", Error, "a port is not an integer between 1 and 65535";
+    /// A malformed range.
+    InvalidRange = "invalid-range", Error, "a port range is malformed or empty";
+    /// A name that breaks the naming rule.
+    InvalidName = "invalid-name", Error, "a name is not lowercase letters, digits, `-` and `_` starting with a letter";
+    /// Two names that become the same Rust identifier.
+    IdentifierCollision = "identifier-collision", Error, "two names become the same Rust identifier";
+    /// A reference to an environment that is not declared.
+    UnknownEnvironment = "unknown-environment", Error, "a port names an environment that is not declared";
+    /// A named port lacks a port for an environment the service runs in.
+    MissingEnvironment = "missing-environment", Error, "a named port gives no port for an environment its service runs in";
+    /// One bare port shared by environments on one host.
+    SharedAcrossEnvironments = "shared-across-environments", Error, "a bare port is used by several environments that share one host";
+    /// Two environment ranges on one host overlap.
+    RangeOverlap = "range-overlap", Error, "two environments on one host have overlapping ranges";
+    /// A port outside its environment's (or the infrastructure) range.
+    OutsideRange = "outside-range", Error, "a port lies outside its environment's or the infrastructure range";
+    /// Two holders of one host port.
+    PortConflict = "port-conflict", Error, "a host port is used twice";
+    /// A port inside a reserved port or range.
+    ReservedPort = "reserved-port", Error, "a port lies in a reserved port or range";
+    /// A NodePort that is not a valid Kubernetes NodePort for its environment.
+    InvalidNodePort = "invalid-node-port", Error, "a NodePort lies outside its range or Kubernetes' 30000-32767";
+    /// Two holders of one NodePort.
+    NodePortConflict = "node-port-conflict", Error, "a NodePort is used twice";
+    /// A port in the Linux ephemeral range.
+    EphemeralPort = "ephemeral-port", Warning, "a port lies in the Linux ephemeral range 32768-60999, where outgoing connections take ports";
+    /// A port below 1024.
+    PrivilegedPort = "privileged-port", Warning, "a port below 1024 needs privileges to bind";
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A span with a short note on what it shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    /// What the label points at.
+    pub span: Span,
+    /// What it says about it (may be empty).
+    pub message: String,
+}
+
+/// One finding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// Its stable kind.
+    pub code: Code,
+    /// The sentence a user reads first.
+    pub message: String,
+    /// The value at fault.
+    pub primary: Label,
+    /// Related places: the other holder of a port, the first duplicate key.
+    pub secondary: Vec<Label>,
+    /// What to do about it.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// A finding of `code` (with its severity) at `span`.
+    pub fn new(code: Code, span: Span, message: impl Into<String>) -> Self {
+        Self {
+            severity: code.severity(),
+            code,
+            message: message.into(),
+            primary: Label {
+                span,
+                message: String::new(),
+            },
+            secondary: Vec::new(),
+            help: None,
+        }
+    }
+
+    /// Sets the primary label's note.
+    pub fn with_label(mut self, message: impl Into<String>) -> Self {
+        self.primary.message = message.into();
+        self
+    }
+
+    /// Adds a related place.
+    pub fn with_secondary(mut self, span: Span, message: impl Into<String>) -> Self {
+        self.secondary.push(Label {
+            span,
+            message: message.into(),
+        });
+        self
+    }
+
+    /// Sets the help line.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Whether this is an error.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// The findings of one run over one source, sorted by position.
+#[derive(Clone, Debug, Default)]
+pub struct Diagnostics(Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub(crate) fn push(&mut self, d: Diagnostic) {
+        self.0.push(d);
+    }
+
+    /// Sorts by location, then code, so output is stable whatever order rules ran in.
+    pub(crate) fn sort(&mut self) {
+        self.0.sort_by(|a, b| {
+            (a.primary.span.start, a.code, &a.message).cmp(&(
+                b.primary.span.start,
+                b.code,
+                &b.message,
+            ))
+        });
+    }
+
+    /// Number of errors.
+    pub fn errors(&self) -> usize {
+        self.0.iter().filter(|d| d.is_error()).count()
+    }
+
+    /// Number of warnings.
+    pub fn warnings(&self) -> usize {
+        self.0.len() - self.errors()
+    }
+
+    /// Whether any finding is an error.
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(Diagnostic::is_error)
+    }
+
+    /// The findings.
+    pub fn iter(&self) -> std::slice::Iter<'_, Diagnostic> {
+        self.0.iter()
+    }
+
+    /// Number of findings.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'a> IntoIterator for &'a Diagnostics {
+    type Item = &'a Diagnostic;
+    type IntoIter = std::slice::Iter<'a, Diagnostic>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+/// One line per finding, as compilers print them:
+/// `ports.yaml:14:11: error[port-conflict]: …`, with related places and help on
+/// the same line (the build script emits each line as one `cargo::error=`).
+pub fn plain(source: &Source, d: &Diagnostic) -> String {
+    let mut out = format!(
+        "{}:{}: {}[{}]: {}",
+        source.name(),
+        d.primary.span,
+        d.severity,
+        d.code,
+        d.message
+    );
+    for label in &d.secondary {
+        let _ = write!(
+            out,
+            "; {} at {}:{}",
+            label.message,
+            source.name(),
+            label.span
+        );
+    }
+    if let Some(help) = &d.help {
+        let _ = write!(out, "; help: {help}");
+    }
+    // One finding, one line: names in YAML may hold line breaks.
+    out.replace(['\n', '\r'], " ")
+}
+
+/// A rustc-style view of one finding that underlines the value in the source.
+#[cfg(feature = "snippets")]
+pub fn snippet(source: &Source, d: &Diagnostic, color: bool) -> String {
+    use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+
+    let level = match d.severity {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+    };
+    let clamp = |span: Span| {
+        let r = span.range();
+        r.start.min(source.text().len())..r.end.min(source.text().len())
+    };
+    let snippet = Snippet::source(source.text())
+        .path(source.name())
+        .annotation(
+            AnnotationKind::Primary
+                .span(clamp(d.primary.span))
+                .label(d.primary.message.as_str()),
+        )
+        .annotations(d.secondary.iter().map(|l| {
+            AnnotationKind::Context
+                .span(clamp(l.span))
+                .label(l.message.as_str())
+        }));
+    let mut group = level
+        .primary_title(d.message.as_str())
+        .id(d.code.as_str())
+        .element(snippet);
+    if let Some(help) = &d.help {
+        group = group.element(Level::HELP.message(help.as_str()));
+    }
+    let report: &[Group<'_>] = &[group];
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    renderer.render(report)
+}
+
+/// All findings as a JSON array of objects with `severity`, `code`, `message`,
+/// `file`, `line`, `column`, `related` (each `file`, `line`, `column`, `message`)
+/// and `help`.
+#[cfg(feature = "json")]
+pub fn json(source: &Source, diagnostics: &Diagnostics) -> String {
+    use serde_json::{Value, json};
+    let location =
+        |span: Span| json!({"file": source.name(), "line": span.line, "column": span.column});
+    let items: Vec<Value> = diagnostics
+        .iter()
+        .map(|d| {
+            let mut item = location(d.primary.span);
+            let related: Vec<Value> = d
+                .secondary
+                .iter()
+                .map(|l| {
+                    let mut r = location(l.span);
+                    r["message"] = json!(l.message);
+                    r
+                })
+                .collect();
+            item["severity"] = json!(d.severity.as_str());
+            item["code"] = json!(d.code.as_str());
+            item["message"] = json!(d.message);
+            item["related"] = json!(related);
+            item["help"] = json!(d.help);
+            item
+        })
+        .collect();
+    serde_json::to_string_pretty(&items).expect("JSON values always serialize")
+}
+
+/// The closing line: `ports.yaml: 2 errors, 1 warning` or `ports.yaml: ok`.
+pub fn summary(source: &Source, diagnostics: &Diagnostics) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    match (diagnostics.errors(), diagnostics.warnings()) {
+        (0, 0) => format!("{}: ok", source.name()),
+        (0, w) => format!("{}: ok, {}", source.name(), plural(w, "warning")),
+        (e, 0) => format!("{}: {}", source.name(), plural(e, "error")),
+        (e, w) => format!(
+            "{}: {}, {}",
+            source.name(),
+            plural(e, "error"),
+            plural(w, "warning")
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_unique() {
+        let mut names: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        names.sort_unstable();
+        let before = names.len();
+        names.dedup();
+        assert_eq!(before, names.len(), "two codes share a name");
+        for code in Code::ALL {
+            let name = code.as_str();
+            assert!(
+                name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+                "{name} is not kebab-case"
+            );
+            assert!(!code.description().is_empty());
+        }
+    }
+
+    #[test]
+    fn plain_is_one_line_with_related_places_and_help() {
+        let src = Source::new("ports.yaml", "a: 1\nb: 1\n");
+        let d = Diagnostic::new(Code::PortConflict, src.span(8, 1), "port 1 is used twice")
+            .with_secondary(src.span(3, 1), "first used\nhere")
+            .with_help("use 2");
+        assert_eq!(
+            plain(&src, &d),
+            "ports.yaml:2:4: error[port-conflict]: port 1 is used twice; first used here at ports.yaml:1:4; help: use 2"
+        );
+    }
+}

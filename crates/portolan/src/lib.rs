@@ -1,0 +1,124 @@
+//! Portolan: one `ports.yaml` as the single source of truth for every port a
+//! team's services use, in every environment.
+//!
+//! The pipeline, one module per stage:
+//!
+//! ```text
+//! ports.yaml ─▶ load ─▶ model ─▶ validate ─▶ codegen (build.rs → OUT_DIR)
+//! ```
+//!
+//! # In a build script
+//!
+//! The crate that services depend on (called `ports` by convention) has this
+//! `build.rs`:
+//!
+//! ```no_run
+//! fn main() {
+//!     portolan::build::generate("ports.yaml");
+//! }
+//! ```
+//!
+//! and this `src/lib.rs`:
+//!
+//! ```ignore
+//! include!(concat!(env!("OUT_DIR"), "/ports.rs"));
+//! ```
+//!
+//! A registry with errors fails `cargo build` with one located line per finding
+//! (`ports.yaml:14:11: error[port-conflict]: …`).
+//!
+//! # As a library
+//!
+//! ```
+//! use portolan::{Source, validate};
+//!
+//! let source = Source::new("ports.yaml", "project: demo\nenvironments:\n  local: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\n");
+//! let report = validate::check(&source);
+//! assert!(report.is_ok());
+//! let registry = report.registry.unwrap();
+//! assert_eq!(registry.bindings().count(), 1);
+//! ```
+//!
+//! # Features
+//!
+//! - `codegen` (default): [`codegen`] and [`build`], what a build script needs.
+//! - `snippets`: rustc-style diagnostics ([`diag::snippet`]).
+//! - `json`: diagnostics as JSON ([`diag::json`]).
+
+pub mod diag;
+pub mod ident;
+pub mod load;
+pub mod model;
+pub mod source;
+pub mod validate;
+
+#[cfg(feature = "codegen")]
+pub mod build;
+#[cfg(feature = "codegen")]
+pub mod codegen;
+
+pub use diag::{Code, Diagnostic, Diagnostics, Severity};
+pub use model::{Port, Registry};
+pub use source::{Source, Span};
+pub use validate::{Report, check};
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A failure that is not a finding about the registry: I/O, or misuse of the API.
+/// Findings are never errors; they are [`Diagnostic`]s in a [`Report`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file could not be read or written.
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// The registry has errors; the report holds them.
+    Invalid {
+        /// Number of errors.
+        errors: usize,
+    },
+    /// No output directory: neither set on the builder nor `OUT_DIR` in the environment.
+    NoOutDir,
+    /// Generated code did not parse (a bug in Portolan).
+    Codegen(String),
+}
+
+impl Error {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            Error::Invalid { errors } => write!(
+                f,
+                "the registry has {errors} error{}",
+                if *errors == 1 { "" } else { "s" }
+            ),
+            Error::NoOutDir => f.write_str(
+                "no output directory: call `Builder::out_dir`, or run from a build script where cargo sets OUT_DIR",
+            ),
+            Error::Codegen(e) => write!(f, "generated code does not parse ({e}); please report this"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,1023 @@
+//! Reads ports.yaml into the model. The only module that knows YAML.
+//!
+//! Two steps, so that one run reports every problem instead of the first:
+//! serde-saphyr parses the text into a tree of spanned nodes (syntax errors,
+//! and inputs past its safety budget, stop here: nothing can be read after
+//! them), then [`Decoder`] walks the tree into [`crate::model`] types, pushing
+//! a located diagnostic for every wrong type, unknown or duplicate key and
+//! invalid port, and carrying on with what it could read. This is the shape of
+//! toml-span's value tree plus table helper, and serde-derive cannot give it:
+//! a derived `Deserialize` stops at its first error.
+
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::model::{
+    Assignment, Environment, InfraService, Infrastructure, Name, NamedPort, NodePorts, Port,
+    PortRange, RangeSet, Registry, Reserved, Service,
+};
+use crate::source::{Source, Span};
+use serde_core::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::{Location, Spanned};
+use std::collections::HashMap;
+use std::fmt;
+
+/// A YAML value with its location; keys are kept as written.
+#[derive(Debug)]
+pub(crate) enum Node {
+    Null,
+    Bool,
+    Int(i128),
+    Float,
+    Str(String),
+    Seq(Vec<Spanned<Node>>),
+    Map(Vec<(Spanned<String>, Spanned<Node>)>),
+}
+
+impl Node {
+    fn kind(&self) -> &'static str {
+        match self {
+            Node::Null => "nothing",
+            Node::Bool => "a boolean",
+            Node::Int(_) => "an integer",
+            Node::Float => "a number with a fraction",
+            Node::Str(_) => "a string",
+            Node::Seq(_) => "a list",
+            Node::Map(_) => "a mapping",
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct NodeVisitor;
+        impl<'de> Visitor<'de> for NodeVisitor {
+            type Value = Node;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any YAML value")
+            }
+            fn visit_unit<E>(self) -> Result<Node, E> {
+                Ok(Node::Null)
+            }
+            fn visit_none<E>(self) -> Result<Node, E> {
+                Ok(Node::Null)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
+                Node::deserialize(d)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Node, E> {
+                Ok(Node::Bool)
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Node, E> {
+                Ok(Node::Int(v.into()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Node, E> {
+                Ok(Node::Int(v.into()))
+            }
+            fn visit_i128<E>(self, v: i128) -> Result<Node, E> {
+                Ok(Node::Int(v))
+            }
+            fn visit_u128<E>(self, v: u128) -> Result<Node, E> {
+                Ok(Node::Int(i128::try_from(v).unwrap_or(i128::MAX)))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Node, E> {
+                Ok(Node::Float)
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Node, E> {
+                Ok(Node::Str(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Node, E> {
+                Ok(Node::Str(v))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(Node::Seq(items))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some(key) = map.next_key()? {
+                    let value = map.next_value()?;
+                    entries.push((key, value));
+                }
+                Ok(Node::Map(entries))
+            }
+        }
+        d.deserialize_any(NodeVisitor)
+    }
+}
+
+/// Parser settings: duplicates pass through so [`Decoder`] can report each with
+/// both locations; only `true`/`false` are booleans (a service called `y` or
+/// `no` stays a name); the node budget is sized for a registry that fills the
+/// whole port space, while alias expansion stays bounded.
+fn parse_options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_events = 8_000_000;
+    budget.max_nodes = 4_000_000;
+    serde_saphyr::options! {
+        budget: Some(budget),
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,
+        strict_booleans: true,
+        with_snippet: false,
+    }
+}
+
+/// Parses `source` into the model, reporting every problem found on the way.
+/// Returns `None` only when nothing usable could be read (a syntax error, or a
+/// root that is not a mapping).
+pub fn load(source: &Source) -> (Option<Registry>, Diagnostics) {
+    let mut decoder = Decoder {
+        src: source,
+        diags: Diagnostics::default(),
+    };
+    if let Some(at) = source.invalid_utf8_at() {
+        let span = source.span(at as usize, 1);
+        decoder.diags.push(
+            Diagnostic::new(Code::InvalidUtf8, span, "the file is not valid UTF-8")
+                .with_label("this byte does not start a UTF-8 character")
+                .with_help("save ports.yaml as UTF-8"),
+        );
+        return (None, decoder.diags);
+    }
+    let root = match serde_saphyr::from_str_with_options::<Spanned<Node>>(
+        source.text(),
+        parse_options(),
+    ) {
+        Ok(root) => root,
+        Err(err) => {
+            decoder.yaml_error(&err);
+            return (None, decoder.diags);
+        }
+    };
+    let registry = decoder.registry(&root);
+    (registry, decoder.diags)
+}
+
+/// Walks the node tree into the model.
+struct Decoder<'s> {
+    src: &'s Source,
+    diags: Diagnostics,
+}
+
+/// A mapping whose keys have been checked for duplicates (and, for fixed
+/// sections, for unknown keys).
+struct Table<'n> {
+    entries: &'n [(Spanned<String>, Spanned<Node>)],
+    /// The key that owns this mapping, for "missing key" findings.
+    owner: Span,
+    what: String,
+}
+
+impl<'n> Table<'n> {
+    fn get(&self, key: &str) -> Option<&'n Spanned<Node>> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.value == key)
+            .map(|(_, v)| v)
+    }
+}
+
+/// The closest of `candidates` to `word`, if close enough to be a likely typo.
+pub(crate) fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+fn is_valid_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_lowercase())
+        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+const ROOT_KEYS: &[&str] = &[
+    "project",
+    "environments",
+    "services",
+    "infrastructure",
+    "reserved",
+];
+const ENVIRONMENT_KEYS: &[&str] = &["range", "node_ports", "host"];
+const NODE_PORT_KEYS: &[&str] = &["range", "offset"];
+const SERVICE_KEYS: &[&str] = &["description", "environments", "ports"];
+const PORT_KEYS: &[&str] = &["port", "container_port"];
+const INFRASTRUCTURE_KEYS: &[&str] = &["range", "host", "services"];
+const INFRA_SERVICE_KEYS: &[&str] = &["port", "container_port", "description"];
+const RESERVED_KEYS: &[&str] = &["port", "range", "reason"];
+
+impl<'s> Decoder<'s> {
+    fn span(&self, loc: &Location) -> Span {
+        let s = loc.span();
+        let line = u32::try_from(loc.line()).unwrap_or(u32::MAX);
+        let column = u32::try_from(loc.column()).unwrap_or(u32::MAX);
+        let start = s
+            .byte_offset()
+            .map_or_else(|| self.src.offset_of(line, column), |b| b as usize);
+        let len = s.byte_len().unwrap_or(0) as usize;
+        let mut span = self.src.span(start, len);
+        // The parser's own line and column are authoritative (a BOM shifts bytes, not columns).
+        if line > 0 {
+            span.line = line;
+            span.column = column;
+        }
+        span
+    }
+
+    fn at<T>(&self, node: &Spanned<T>) -> Span {
+        self.span(&node.referenced)
+    }
+
+    fn push(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    fn yaml_error(&mut self, err: &serde_saphyr::Error) {
+        use serde_saphyr::MessageFormatter as _;
+        let err = err.without_snippet();
+        let message = serde_saphyr::UserMessageFormatter
+            .format_message(err)
+            .into_owned();
+        let span = err
+            .location()
+            .filter(|l| l.line() > 0)
+            .map_or_else(|| self.src.span(0, 0), |l| self.span(&l));
+        let mut d = Diagnostic::new(Code::YamlSyntax, span, message);
+        if self.src.slice(self.src.span(span.start as usize, 1)) == "\t" {
+            d = d.with_help("YAML indents with spaces; replace the tab");
+        }
+        self.push(d);
+    }
+
+    fn type_error(&mut self, node: &Spanned<Node>, expected: &str, what: &str) {
+        let span = self.at(node);
+        let found = node.value.kind();
+        let mut d = Diagnostic::new(
+            Code::InvalidType,
+            span,
+            format!("{what} must be {expected}, found {found}"),
+        )
+        .with_label(format!("expected {expected}"));
+        if let Node::Str(s) = &node.value
+            && expected.contains("integer")
+            && s.trim().parse::<i64>().is_ok()
+        {
+            d = d.with_help("remove the quotes: a port is a number");
+        }
+        self.push(d);
+    }
+
+    /// Checks that `node` is a mapping (null counts as empty), reports duplicate
+    /// keys and, when `known` is given, unknown keys.
+    fn table<'n>(
+        &mut self,
+        node: &'n Spanned<Node>,
+        what: impl Into<String>,
+        owner: Span,
+        known: Option<&[&str]>,
+    ) -> Option<Table<'n>> {
+        let what = what.into();
+        let entries: &[(Spanned<String>, Spanned<Node>)] = match &node.value {
+            Node::Map(entries) => entries,
+            Node::Null => &[],
+            _ => {
+                self.type_error(node, "a mapping", &what);
+                return None;
+            }
+        };
+        let mut seen: HashMap<&str, Span> = HashMap::with_capacity(entries.len());
+        for (key, _) in entries {
+            let span = self.at(key);
+            if let Some(first) = seen.get(key.value.as_str()) {
+                let d = Diagnostic::new(
+                    Code::DuplicateKey,
+                    span,
+                    format!("duplicate key `{}` in {what}", key.value),
+                )
+                .with_label("second definition")
+                .with_secondary(*first, "first defined here")
+                .with_help("YAML keeps one value per key; remove or rename one of them");
+                self.push(d);
+                continue;
+            }
+            seen.insert(&key.value, span);
+            if let Some(known) = known
+                && !known.contains(&key.value.as_str())
+            {
+                let mut d = Diagnostic::new(
+                    Code::UnknownKey,
+                    span,
+                    format!("unknown key `{}` in {what}", key.value),
+                );
+                d = match did_you_mean(&key.value, known.iter().copied()) {
+                    Some(best) => d.with_help(format!("did you mean `{best}`?")),
+                    None => d.with_help(format!("expected one of: {}", known.join(", "))),
+                };
+                self.push(d);
+            }
+        }
+        Some(Table {
+            entries,
+            owner,
+            what,
+        })
+    }
+
+    /// The entries of a mapping keyed by names, without the duplicates (reported).
+    fn entries<'n>(&mut self, table: &Table<'n>) -> Vec<&'n (Spanned<String>, Spanned<Node>)> {
+        let mut seen = std::collections::HashSet::with_capacity(table.entries.len());
+        table
+            .entries
+            .iter()
+            .filter(|(k, _)| seen.insert(k.value.as_str()))
+            .collect()
+    }
+
+    fn required<'n>(
+        &mut self,
+        table: &Table<'n>,
+        key: &str,
+        example: &str,
+    ) -> Option<&'n Spanned<Node>> {
+        let found = table.get(key);
+        if found.is_none() {
+            let d = Diagnostic::new(
+                Code::MissingKey,
+                table.owner,
+                format!("{} has no `{key}`", table.what),
+            )
+            .with_help(format!("add `{key}: {example}`"));
+            self.push(d);
+        }
+        found
+    }
+
+    fn name(&mut self, value: &str, span: Span, what: &str) -> Name {
+        if !is_valid_name(value) {
+            let suggestion: String = value
+                .trim()
+                .to_lowercase()
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
+                .collect();
+            let mut d = Diagnostic::new(
+                Code::InvalidName,
+                span,
+                format!("{what} name `{}` is invalid", value.escape_debug()),
+            )
+            .with_label("names are lowercase letters, digits, `-` and `_`, starting with a letter");
+            if is_valid_name(&suggestion) {
+                d = d.with_help(format!("try `{suggestion}`"));
+            }
+            self.push(d);
+        }
+        Name {
+            value: value.to_owned(),
+            span,
+        }
+    }
+
+    fn key_name(&mut self, key: &Spanned<String>, what: &str) -> Name {
+        let span = self.at(key);
+        self.name(&key.value, span, what)
+    }
+
+    /// A scalar read as text; plain numbers and booleans keep their spelling.
+    fn string(&mut self, node: &Spanned<Node>, what: &str) -> Option<String> {
+        match &node.value {
+            Node::Str(s) => Some(s.clone()),
+            Node::Int(_) | Node::Float | Node::Bool => {
+                Some(self.src.slice(self.at(node)).to_owned())
+            }
+            _ => {
+                self.type_error(node, "a string", what);
+                None
+            }
+        }
+    }
+
+    fn name_value(&mut self, node: &Spanned<Node>, what: &str) -> Option<Name> {
+        let value = self.string(node, &format!("{what} name"))?;
+        let span = self.at(node);
+        Some(self.name(&value, span, what))
+    }
+
+    fn port(&mut self, node: &Spanned<Node>, what: &str) -> Option<Port> {
+        let span = self.at(node);
+        match &node.value {
+            Node::Int(n) => {
+                let port = Port::from_i128(*n);
+                if port.is_none() {
+                    let written = self.src.slice(span).to_owned();
+                    let shown = if written.is_empty() {
+                        n.to_string()
+                    } else {
+                        written
+                    };
+                    self.push(
+                        Diagnostic::new(
+                            Code::InvalidPort,
+                            span,
+                            format!("{what} `{shown}` is not a port number"),
+                        )
+                        .with_label("ports are 1 to 65535"),
+                    );
+                }
+                port
+            }
+            Node::Float => {
+                let written = self.src.slice(span).to_owned();
+                self.push(
+                    Diagnostic::new(
+                        Code::InvalidPort,
+                        span,
+                        format!("{what} `{written}` is not a port number"),
+                    )
+                    .with_label("ports are whole numbers from 1 to 65535"),
+                );
+                None
+            }
+            _ => {
+                self.type_error(node, "an integer from 1 to 65535", what);
+                None
+            }
+        }
+    }
+
+    fn range_text(&mut self, text: &str, span: Span, what: &str) -> Option<PortRange> {
+        let bad = |this: &mut Self, why: &str| {
+            this.push(
+                Diagnostic::new(
+                    Code::InvalidRange,
+                    span,
+                    format!(
+                        "{what} `{}` is not a valid range: {why}",
+                        text.escape_debug()
+                    ),
+                )
+                .with_help("write a range as `A-B` (inclusive), a single port, or a list of those"),
+            );
+            None
+        };
+        let Some((a, b)) = text.split_once('-') else {
+            return match text.trim().parse::<i128>() {
+                Ok(n) => match Port::from_i128(n) {
+                    Some(p) => Some(PortRange { start: p, end: p }),
+                    None => bad(self, "ports are 1 to 65535"),
+                },
+                Err(_) => bad(self, "expected `A-B`"),
+            };
+        };
+        let (Ok(a), Ok(b)) = (a.trim().parse::<i128>(), b.trim().parse::<i128>()) else {
+            return bad(self, "both ends must be port numbers");
+        };
+        let (Some(start), Some(end)) = (Port::from_i128(a), Port::from_i128(b)) else {
+            return bad(self, "ports are 1 to 65535");
+        };
+        if start > end {
+            return bad(self, "it starts after it ends");
+        }
+        Some(PortRange { start, end })
+    }
+
+    fn range_item(&mut self, node: &Spanned<Node>, what: &str) -> Option<PortRange> {
+        match &node.value {
+            Node::Int(_) => self
+                .port(node, what)
+                .map(|p| PortRange { start: p, end: p }),
+            Node::Str(s) => {
+                let span = self.at(node);
+                self.range_text(s, span, what)
+            }
+            _ => {
+                self.type_error(node, "a range `A-B`, a port, or a list of those", what);
+                None
+            }
+        }
+    }
+
+    /// A range, a port, or a list of those. An empty set means it could not be read
+    /// (already reported), so later checks against it are skipped.
+    fn range_set(&mut self, node: &Spanned<Node>, what: &str) -> RangeSet {
+        let span = self.at(node);
+        let mut ranges = Vec::new();
+        match &node.value {
+            Node::Seq(items) => {
+                if items.is_empty() {
+                    self.push(Diagnostic::new(
+                        Code::InvalidRange,
+                        span,
+                        format!("{what} is an empty list"),
+                    ));
+                }
+                for item in items {
+                    ranges.extend(self.range_item(item, what));
+                }
+            }
+            _ => ranges.extend(self.range_item(node, what)),
+        }
+        RangeSet { ranges, span }
+    }
+
+    fn registry(&mut self, root: &Spanned<Node>) -> Option<Registry> {
+        let start = self.src.span(0, 0);
+        let root = self.table(root, "ports.yaml", start, Some(ROOT_KEYS))?;
+        let project = self
+            .required(&root, "project", "my-project")
+            .and_then(|n| self.name_value(n, "project"));
+        let environments =
+            match self.required(&root, "environments", "{ local: { range: 8000-8999 } }") {
+                Some(node) => self.environments(node),
+                None => Vec::new(),
+            };
+        let mut services = match root.get("services") {
+            Some(node) => self.services(node, &environments),
+            None => Vec::new(),
+        };
+        services.sort_by(|a, b| a.name.value.cmp(&b.name.value));
+        let infrastructure = match root.get("infrastructure") {
+            Some(node) => self.infrastructure(node),
+            None => Infrastructure::default(),
+        };
+        let reserved = match root.get("reserved") {
+            Some(node) => self.reserved(node),
+            None => Vec::new(),
+        };
+        Some(Registry {
+            file: self.src.name().to_owned(),
+            project: project.unwrap_or(Name {
+                value: String::new(),
+                span: start,
+            }),
+            environments,
+            services,
+            infrastructure,
+            reserved,
+        })
+    }
+
+    fn environments(&mut self, node: &Spanned<Node>) -> Vec<Environment> {
+        let owner = self.at(node);
+        let Some(table) = self.table(node, "`environments`", owner, None) else {
+            return Vec::new();
+        };
+        if table.entries.is_empty() {
+            self.push(
+                Diagnostic::new(
+                    Code::MissingKey,
+                    owner,
+                    "`environments` declares no environment",
+                )
+                .with_help("add one, e.g. `local: { range: 8000-8999 }`"),
+            );
+        }
+        let mut out = Vec::new();
+        for (key, value) in self.entries(&table) {
+            let name = self.key_name(key, "environment");
+            let what = format!("environment `{}`", key.value);
+            let Some(env) = self.table(value, what.clone(), name.span, Some(ENVIRONMENT_KEYS))
+            else {
+                continue;
+            };
+            let range = match self.required(&env, "range", "8000-8999") {
+                Some(r) => self.range_set(r, &format!("range of {what}")),
+                None => RangeSet {
+                    ranges: Vec::new(),
+                    span: name.span,
+                },
+            };
+            let node_ports = env
+                .get("node_ports")
+                .and_then(|n| self.node_ports(n, name.span, &what));
+            let host = env.get("host").and_then(|n| self.name_value(n, "host"));
+            out.push(Environment {
+                name,
+                range,
+                node_ports,
+                host,
+            });
+        }
+        out
+    }
+
+    fn node_ports(&mut self, node: &Spanned<Node>, owner: Span, env: &str) -> Option<NodePorts> {
+        let what = format!("`node_ports` of {env}");
+        let table = self.table(node, what.clone(), owner, Some(NODE_PORT_KEYS))?;
+        let range = self.required(&table, "range", "30000-32767");
+        let offset = self.required(&table, "offset", "23000");
+        let range = range.map(|r| self.range_set(r, &format!("range of {what}")))?;
+        let offset_node = offset?;
+        let offset_span = self.at(offset_node);
+        let offset = match &offset_node.value {
+            Node::Int(n) if i32::try_from(*n).is_ok_and(|n| n.abs() <= 65535) => *n as i32,
+            _ => {
+                self.type_error(
+                    offset_node,
+                    "an integer from -65535 to 65535",
+                    &format!("offset of {what}"),
+                );
+                return None;
+            }
+        };
+        Some(NodePorts {
+            range,
+            offset,
+            offset_span,
+        })
+    }
+
+    fn environment_ref(
+        &mut self,
+        name: &str,
+        span: Span,
+        environments: &[Environment],
+        context: &str,
+    ) -> Option<usize> {
+        let found = environments.iter().position(|e| e.name.value == name);
+        if found.is_none() {
+            let mut d = Diagnostic::new(
+                Code::UnknownEnvironment,
+                span,
+                format!(
+                    "{context} names environment `{}`, which is not declared",
+                    name.escape_debug()
+                ),
+            );
+            d = match did_you_mean(name, environments.iter().map(|e| e.name.as_str())) {
+                Some(best) => d.with_help(format!("did you mean `{best}`?")),
+                None => d.with_help(format!(
+                    "declared environments: {}",
+                    environments
+                        .iter()
+                        .map(|e| e.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            };
+            self.push(d);
+        }
+        found
+    }
+
+    fn services(&mut self, node: &Spanned<Node>, environments: &[Environment]) -> Vec<Service> {
+        let owner = self.at(node);
+        let Some(table) = self.table(node, "`services`", owner, None) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (key, value) in self.entries(&table) {
+            let name = self.key_name(key, "service");
+            let what = format!("service `{}`", key.value);
+            let Some(svc) = self.table(value, what.clone(), name.span, Some(SERVICE_KEYS)) else {
+                continue;
+            };
+            let description = svc
+                .get("description")
+                .and_then(|n| self.string(n, "description"));
+            let runs_in = svc
+                .get("environments")
+                .map(|n| self.service_environments(n, environments, &what));
+            let mut service = Service {
+                name,
+                description,
+                environments: runs_in,
+                ports: Vec::new(),
+            };
+            if let Some(ports) = self.required(&svc, "ports", "{ api: 8000 }") {
+                service.ports = self.named_ports(ports, &service, environments);
+            }
+            service
+                .ports
+                .sort_by(|a, b| a.name.value.cmp(&b.name.value));
+            out.push(service);
+        }
+        out
+    }
+
+    fn service_environments(
+        &mut self,
+        node: &Spanned<Node>,
+        environments: &[Environment],
+        what: &str,
+    ) -> Vec<usize> {
+        let Node::Seq(items) = &node.value else {
+            self.type_error(
+                node,
+                "a list of environment names",
+                &format!("`environments` of {what}"),
+            );
+            return (0..environments.len()).collect();
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let Some(name) = self.string(item, "environment name") else {
+                continue;
+            };
+            let span = self.at(item);
+            if let Some(i) = self.environment_ref(&name, span, environments, what)
+                && !out.contains(&i)
+            {
+                out.push(i);
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    fn named_ports(
+        &mut self,
+        node: &Spanned<Node>,
+        service: &Service,
+        environments: &[Environment],
+    ) -> Vec<NamedPort> {
+        let what = format!("`ports` of service `{}`", service.name);
+        let Some(table) = self.table(node, what, service.name.span, None) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (key, value) in self.entries(&table) {
+            let name = self.key_name(key, "port");
+            let label = format!("`{}.{}`", service.name, key.value);
+            let runs_in: Vec<usize> = (0..environments.len())
+                .filter(|&e| service.runs_in(e))
+                .collect();
+            let mut assignments = Vec::new();
+            match &value.value {
+                Node::Map(entries)
+                    if entries.iter().any(|(k, _)| k.value == "port")
+                        && entries
+                            .iter()
+                            .all(|(k, _)| PORT_KEYS.contains(&k.value.as_str()))
+                        && !environments
+                            .iter()
+                            .any(|e| PORT_KEYS.contains(&e.name.as_str())) =>
+                {
+                    // `{ port: 8001, container_port: 80 }`: the same in every environment.
+                    if let Some((port, container_port, span)) =
+                        self.port_pair(value, name.span, &label)
+                    {
+                        assignments.extend(runs_in.iter().map(|&environment| Assignment {
+                            environment,
+                            port,
+                            container_port,
+                            span,
+                        }));
+                    }
+                }
+                Node::Map(_) | Node::Null => {
+                    let Some(per_env) = self.table(value, label.clone(), name.span, None) else {
+                        continue;
+                    };
+                    for (env_key, port_node) in self.entries(&per_env) {
+                        let env_span = self.at(env_key);
+                        let Some(environment) =
+                            self.environment_ref(&env_key.value, env_span, environments, &label)
+                        else {
+                            continue;
+                        };
+                        if !service.runs_in(environment) {
+                            self.push(
+                                Diagnostic::new(
+                                    Code::UnknownEnvironment,
+                                    env_span,
+                                    format!(
+                                        "{label} gives a port for `{}`, but service `{}` does not run there",
+                                        env_key.value, service.name
+                                    ),
+                                )
+                                .with_help("add the environment to the service's `environments`, or remove this port"),
+                            );
+                            continue;
+                        }
+                        if let Some((port, container_port, span)) =
+                            self.port_pair(port_node, env_span, &label)
+                        {
+                            assignments.push(Assignment {
+                                environment,
+                                port,
+                                container_port,
+                                span,
+                            });
+                        }
+                    }
+                    let missing: Vec<&str> = runs_in
+                        .iter()
+                        .filter(|&&e| {
+                            !per_env
+                                .entries
+                                .iter()
+                                .any(|(k, _)| k.value == environments[e].name.value)
+                        })
+                        .map(|&e| environments[e].name.as_str())
+                        .collect();
+                    if !missing.is_empty() {
+                        let list = missing
+                            .iter()
+                            .map(|m| format!("`{m}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        self.push(
+                            Diagnostic::new(
+                                Code::MissingEnvironment,
+                                name.span,
+                                format!("{label} has no port for {list}"),
+                            )
+                            .with_help(format!(
+                                "add `{}: <port>`, or limit service `{}` with `environments: [...]`",
+                                missing[0], service.name
+                            )),
+                        );
+                    }
+                }
+                _ => {
+                    if let Some(port) = self.port(value, &format!("port {label}")) {
+                        let span = self.at(value);
+                        assignments.extend(runs_in.iter().map(|&environment| Assignment {
+                            environment,
+                            port,
+                            container_port: port,
+                            span,
+                        }));
+                    }
+                }
+            }
+            assignments.sort_by_key(|a| a.environment);
+            out.push(NamedPort { name, assignments });
+        }
+        out
+    }
+
+    /// A port written as `8000` or `{ port: 8000, container_port: 80 }`.
+    fn port_pair(
+        &mut self,
+        node: &Spanned<Node>,
+        owner: Span,
+        label: &str,
+    ) -> Option<(Port, Port, Span)> {
+        if let Node::Map(_) = node.value {
+            let table = self.table(node, label.to_owned(), owner, Some(PORT_KEYS))?;
+            let port_node = self.required(&table, "port", "8000")?;
+            let port = self.port(port_node, &format!("port {label}"))?;
+            let container_port = match table.get("container_port") {
+                Some(n) => self.port(n, &format!("container port {label}"))?,
+                None => port,
+            };
+            Some((port, container_port, self.at(port_node)))
+        } else {
+            let port = self.port(node, &format!("port {label}"))?;
+            Some((port, port, self.at(node)))
+        }
+    }
+
+    fn infrastructure(&mut self, node: &Spanned<Node>) -> Infrastructure {
+        let owner = self.at(node);
+        let mut infra = Infrastructure::default();
+        let Some(table) = self.table(node, "`infrastructure`", owner, Some(INFRASTRUCTURE_KEYS))
+        else {
+            return infra;
+        };
+        infra.range = table
+            .get("range")
+            .map(|r| self.range_set(r, "infrastructure range"));
+        infra.host = table.get("host").and_then(|n| self.name_value(n, "host"));
+        let Some(services) = table.get("services") else {
+            return infra;
+        };
+        let Some(services) = self.table(services, "infrastructure `services`", owner, None) else {
+            return infra;
+        };
+        for (key, value) in self.entries(&services) {
+            let name = self.key_name(key, "infrastructure");
+            let what = format!("infrastructure `{}`", key.value);
+            let Some(entry) = self.table(value, what.clone(), name.span, Some(INFRA_SERVICE_KEYS))
+            else {
+                continue;
+            };
+            let description = entry
+                .get("description")
+                .and_then(|n| self.string(n, "description"));
+            let Some(port_node) = self.required(&entry, "port", "5432") else {
+                continue;
+            };
+            let Some(port) = self.port(port_node, &format!("port of {what}")) else {
+                continue;
+            };
+            let container_port = match entry.get("container_port") {
+                Some(n) => match self.port(n, &format!("container port of {what}")) {
+                    Some(p) => p,
+                    None => continue,
+                },
+                None => port,
+            };
+            let span = self.at(port_node);
+            infra.services.push(InfraService {
+                name,
+                description,
+                port,
+                container_port,
+                span,
+            });
+        }
+        infra
+            .services
+            .sort_by(|a, b| a.name.value.cmp(&b.name.value));
+        infra
+    }
+
+    fn reserved(&mut self, node: &Spanned<Node>) -> Vec<Reserved> {
+        let Node::Seq(items) = &node.value else {
+            self.type_error(
+                node,
+                "a list of `{ port, reason }` or `{ range, reason }`",
+                "`reserved`",
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let owner = self.at(item);
+            let Some(entry) = self.table(item, "reserved entry", owner, Some(RESERVED_KEYS)) else {
+                continue;
+            };
+            let reason = self
+                .required(&entry, "reason", "why nobody may use it")
+                .and_then(|n| self.string(n, "reason"));
+            let (ports, span) = match (entry.get("port"), entry.get("range")) {
+                (Some(p), None) => (
+                    self.port(p, "reserved port")
+                        .map(|p| vec![PortRange { start: p, end: p }]),
+                    self.at(p),
+                ),
+                (None, Some(r)) => (Some(self.range_set(r, "reserved range").ranges), self.at(r)),
+                (Some(_), Some(r)) => {
+                    let span = self.at(r);
+                    self.push(
+                        Diagnostic::new(
+                            Code::InvalidRange,
+                            span,
+                            "a reserved entry takes `port` or `range`, not both",
+                        )
+                        .with_help("split it into two entries"),
+                    );
+                    continue;
+                }
+                (None, None) => {
+                    self.push(
+                        Diagnostic::new(
+                            Code::MissingKey,
+                            owner,
+                            "reserved entry has neither `port` nor `range`",
+                        )
+                        .with_help("add `port: 8080` or `range: 30000-30999`"),
+                    );
+                    continue;
+                }
+            };
+            let (Some(ports), Some(reason)) = (ports, reason) else {
+                continue;
+            };
+            out.extend(ports.into_iter().map(|ports| Reserved {
+                ports,
+                reason: reason.clone(),
+                span,
+            }));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_the_rule() {
+        for ok in ["a", "courier", "postgres-test", "v2_api"] {
+            assert!(is_valid_name(ok), "{ok}");
+        }
+        for bad in ["", "Api", "2fa", "-x", "a b", "a.b", "é"] {
+            assert!(!is_valid_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn did_you_mean_finds_typos_only() {
+        assert_eq!(
+            did_you_mean("descripton", SERVICE_KEYS.iter().copied()),
+            Some("description")
+        );
+        assert_eq!(did_you_mean("zzz", SERVICE_KEYS.iter().copied()), None);
+    }
+}

@@ -1,0 +1,445 @@
+//! The registry as checked domain types: what `load` builds from ports.yaml and
+//! every later stage (validate, codegen, render, edit, allocate) reads.
+//!
+//! Order is part of the model: environments keep the order of the file (it is
+//! the order of `Environment::ALL`); services, named ports and infrastructure
+//! entries are sorted by name, so output does not depend on where an entry sits.
+
+use crate::source::Span;
+use std::fmt;
+use std::num::NonZeroU16;
+
+/// A TCP/UDP port number: 1 to 65535.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Port(NonZeroU16);
+
+impl Port {
+    /// The lowest port.
+    pub const MIN: Port = Port(NonZeroU16::MIN);
+    /// The highest port.
+    pub const MAX: Port = Port(NonZeroU16::MAX);
+
+    /// `None` for 0.
+    pub const fn new(n: u16) -> Option<Port> {
+        match NonZeroU16::new(n) {
+            Some(n) => Some(Port(n)),
+            None => None,
+        }
+    }
+
+    /// A port from any integer, or `None` outside 1–65535.
+    pub fn from_i128(n: i128) -> Option<Port> {
+        u16::try_from(n).ok().and_then(Port::new)
+    }
+
+    /// The number.
+    pub const fn get(self) -> u16 {
+        self.0.get()
+    }
+}
+
+impl fmt::Display for Port {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
+/// An inclusive range of ports; a single port is a range of one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PortRange {
+    /// First port in the range.
+    pub start: Port,
+    /// Last port in the range (inclusive).
+    pub end: Port,
+}
+
+impl PortRange {
+    /// Whether `port` lies in the range.
+    pub fn contains(&self, port: Port) -> bool {
+        self.start <= port && port <= self.end
+    }
+
+    /// Whether two ranges share a port.
+    pub fn overlaps(&self, other: &PortRange) -> bool {
+        self.start <= other.end && other.start <= self.end
+    }
+
+    /// Number of ports.
+    pub fn len(&self) -> usize {
+        usize::from(self.end.get() - self.start.get()) + 1
+    }
+
+    /// Never empty: a range holds at least one port.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The ports in order.
+    pub fn ports(&self) -> impl Iterator<Item = Port> + use<> {
+        (self.start.get()..=self.end.get()).filter_map(Port::new)
+    }
+}
+
+impl fmt::Display for PortRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.start == self.end {
+            write!(f, "{}", self.start)
+        } else {
+            write!(f, "{}-{}", self.start, self.end)
+        }
+    }
+}
+
+/// A union of ranges, as written (`8000-8799` or `[5000-6999, 8080]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RangeSet {
+    /// The ranges, in the order written.
+    pub ranges: Vec<PortRange>,
+    /// Where the value is written.
+    pub span: Span,
+}
+
+impl RangeSet {
+    /// Whether any range holds `port`.
+    pub fn contains(&self, port: Port) -> bool {
+        self.ranges.iter().any(|r| r.contains(port))
+    }
+
+    /// The first port of the first range.
+    pub fn first(&self) -> Option<Port> {
+        self.ranges.first().map(|r| r.start)
+    }
+}
+
+impl fmt::Display for RangeSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, r) in self.ranges.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{r}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A name from the file (project, environment, service, named port, host)
+/// with where it is written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Name {
+    /// The name as written.
+    pub value: String,
+    /// Where it is written.
+    pub span: Span,
+}
+
+impl Name {
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.value
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.value)
+    }
+}
+
+/// The whole registry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Registry {
+    /// The file the registry was read from, as diagnostics and generated docs name it.
+    pub file: String,
+    /// The project's name.
+    pub project: Name,
+    /// Environments, in the order of the file.
+    pub environments: Vec<Environment>,
+    /// Services, sorted by name.
+    pub services: Vec<Service>,
+    /// Ports of shared infrastructure (databases, caches).
+    pub infrastructure: Infrastructure,
+    /// Ports and ranges nobody may use, in the order of the file.
+    pub reserved: Vec<Reserved>,
+}
+
+/// Where several environments and the infrastructure run: ports must be unique
+/// per host. Entries without a `host` key share the default host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum HostRef<'a> {
+    /// The host every entry shares unless it names another.
+    Shared,
+    /// A host named with `host:`.
+    Named(&'a str),
+}
+
+impl fmt::Display for HostRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HostRef::Shared => f.write_str("the shared host"),
+            HostRef::Named(name) => write!(f, "host `{name}`"),
+        }
+    }
+}
+
+fn host_ref(host: &Option<Name>) -> HostRef<'_> {
+    host.as_ref()
+        .map_or(HostRef::Shared, |h| HostRef::Named(h.as_str()))
+}
+
+/// One environment (production, development, test, cluster…).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Environment {
+    /// Its name.
+    pub name: Name,
+    /// The ports its services may use.
+    pub range: RangeSet,
+    /// Kubernetes NodePorts derived from each port, if the environment is a cluster.
+    pub node_ports: Option<NodePorts>,
+    /// The host it runs on, when it does not share the default one.
+    pub host: Option<Name>,
+}
+
+impl Environment {
+    /// The host whose ports this environment uses.
+    pub fn host(&self) -> HostRef<'_> {
+        host_ref(&self.host)
+    }
+}
+
+/// How an environment derives NodePorts: `port + offset`, inside `range`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodePorts {
+    /// Where NodePorts of this environment must lie.
+    pub range: RangeSet,
+    /// Added to each port to give its NodePort.
+    pub offset: i32,
+    /// Where the offset is written.
+    pub offset_span: Span,
+}
+
+impl NodePorts {
+    /// The NodePort of `port`, or `None` when `port + offset` is not a port number.
+    pub fn node_port(&self, port: Port) -> Option<Port> {
+        Port::from_i128(i128::from(port.get()) + i128::from(self.offset))
+    }
+}
+
+/// A service with its named ports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Service {
+    /// Its name.
+    pub name: Name,
+    /// What it is.
+    pub description: Option<String>,
+    /// The environments it runs in (indices into [`Registry::environments`]);
+    /// `None` means every environment.
+    pub environments: Option<Vec<usize>>,
+    /// Its ports, sorted by name.
+    pub ports: Vec<NamedPort>,
+}
+
+impl Service {
+    /// Whether the service runs in the environment with index `env`.
+    pub fn runs_in(&self, env: usize) -> bool {
+        self.environments
+            .as_ref()
+            .is_none_or(|envs| envs.contains(&env))
+    }
+}
+
+/// A named port of a service (`api`, `metrics`) and its port per environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NamedPort {
+    /// Its name.
+    pub name: Name,
+    /// Its port in each environment it has one, sorted by environment index.
+    pub assignments: Vec<Assignment>,
+}
+
+impl NamedPort {
+    /// The assignment for environment index `env`.
+    pub fn in_environment(&self, env: usize) -> Option<&Assignment> {
+        self.assignments.iter().find(|a| a.environment == env)
+    }
+}
+
+/// A port in one environment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Assignment {
+    /// Index into [`Registry::environments`].
+    pub environment: usize,
+    /// The port published on the host.
+    pub port: Port,
+    /// The port the process listens on inside its container (default: `port`).
+    pub container_port: Port,
+    /// Where the port is written. A bare `api: 8001` gives every environment the same span.
+    pub span: Span,
+}
+
+/// Ports of shared infrastructure.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Infrastructure {
+    /// Where infrastructure ports must lie, when given.
+    pub range: Option<RangeSet>,
+    /// The host it runs on, when it does not share the default one.
+    pub host: Option<Name>,
+    /// Entries, sorted by name.
+    pub services: Vec<InfraService>,
+}
+
+impl Infrastructure {
+    /// The host whose ports the infrastructure uses.
+    pub fn host(&self) -> HostRef<'_> {
+        host_ref(&self.host)
+    }
+}
+
+/// One infrastructure entry (postgres, redis).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InfraService {
+    /// Its name.
+    pub name: Name,
+    /// What it is.
+    pub description: Option<String>,
+    /// The port published on the host.
+    pub port: Port,
+    /// The port inside its container (default: `port`).
+    pub container_port: Port,
+    /// Where `port` is written.
+    pub span: Span,
+}
+
+/// A port or range nobody may use, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reserved {
+    /// The ports.
+    pub ports: PortRange,
+    /// Why they are reserved.
+    pub reason: String,
+    /// Where the port or range is written.
+    pub span: Span,
+}
+
+/// Who holds a port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owner<'a> {
+    /// A service's named port in one environment.
+    Service {
+        /// The service.
+        service: &'a Service,
+        /// The named port.
+        port: &'a NamedPort,
+        /// The environment.
+        environment: &'a Environment,
+    },
+    /// An infrastructure entry.
+    Infrastructure(&'a InfraService),
+}
+
+impl fmt::Display for Owner<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Owner::Service {
+                service,
+                port,
+                environment,
+            } => write!(
+                f,
+                "`{}.{}` in {}",
+                service.name, port.name, environment.name
+            ),
+            Owner::Infrastructure(infra) => write!(f, "infrastructure `{}`", infra.name),
+        }
+    }
+}
+
+/// One resolved port: who holds it, on which host, with its container port and NodePort.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Binding<'a> {
+    /// Who holds the port.
+    pub owner: Owner<'a>,
+    /// The host port.
+    pub port: Port,
+    /// The port inside the container.
+    pub container_port: Port,
+    /// The Kubernetes NodePort, in node-port environments.
+    pub node_port: Option<Port>,
+    /// Where the port is written.
+    pub span: Span,
+    /// The host the port is published on.
+    pub host: HostRef<'a>,
+}
+
+impl<'a> Binding<'a> {
+    /// The environment, for service ports.
+    pub fn environment(&self) -> Option<&'a Environment> {
+        match self.owner {
+            Owner::Service { environment, .. } => Some(environment),
+            Owner::Infrastructure(_) => None,
+        }
+    }
+
+    /// The service or infrastructure entry's description.
+    pub fn description(&self) -> Option<&'a str> {
+        match self.owner {
+            Owner::Service { service, .. } => service.description.as_deref(),
+            Owner::Infrastructure(infra) => infra.description.as_deref(),
+        }
+    }
+}
+
+impl Registry {
+    /// Every port in the registry: service ports by service, named port and
+    /// environment, then infrastructure by name.
+    pub fn bindings(&self) -> impl Iterator<Item = Binding<'_>> {
+        let services = self.services.iter().flat_map(move |service| {
+            service.ports.iter().flat_map(move |port| {
+                port.assignments.iter().map(move |a| {
+                    let environment = &self.environments[a.environment];
+                    Binding {
+                        owner: Owner::Service {
+                            service,
+                            port,
+                            environment,
+                        },
+                        port: a.port,
+                        container_port: a.container_port,
+                        node_port: environment
+                            .node_ports
+                            .as_ref()
+                            .and_then(|np| np.node_port(a.port)),
+                        span: a.span,
+                        host: environment.host(),
+                    }
+                })
+            })
+        });
+        let infra_host = self.infrastructure.host();
+        let infra = self.infrastructure.services.iter().map(move |s| Binding {
+            owner: Owner::Infrastructure(s),
+            port: s.port,
+            container_port: s.container_port,
+            node_port: None,
+            span: s.span,
+            host: infra_host,
+        });
+        services.chain(infra)
+    }
+
+    /// The environment called `name`.
+    pub fn environment(&self, name: &str) -> Option<(usize, &Environment)> {
+        self.environments
+            .iter()
+            .enumerate()
+            .find(|(_, e)| e.name.as_str() == name)
+    }
+
+    /// The service called `name`.
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.services
+            .binary_search_by(|s| s.name.as_str().cmp(name))
+            .ok()
+            .map(|i| &self.services[i])
+    }
+}

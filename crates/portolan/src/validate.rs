@@ -1,0 +1,528 @@
+//! The rules a registry must follow, each reported with its location.
+//!
+//! [`check`] is the whole front half of the pipeline: it loads a source and runs
+//! every rule, collecting all findings rather than stopping at the first.
+//! Conflict detection uses one 65,536-slot occupancy table per host, so it is
+//! linear in the number of ports however large the registry.
+
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::ident;
+use crate::load::load;
+use crate::model::{Binding, HostRef, Owner, Port, RangeSet, Registry};
+use crate::source::{Source, Span};
+use std::collections::{HashMap, HashSet};
+
+/// Ports in the Linux ephemeral range (`/proc/sys/net/ipv4/ip_local_port_range`).
+const EPHEMERAL: (u16, u16) = (32768, 60999);
+/// The range Kubernetes allows for NodePorts by default.
+const KUBERNETES_NODE_PORTS: (u16, u16) = (30000, 32767);
+
+/// What [`check`] found: the registry (when it could be read at all) and every finding.
+#[derive(Debug)]
+pub struct Report {
+    /// The model, present unless the file could not be parsed. It may still
+    /// have errors: use it for codegen only when [`Report::is_ok`].
+    pub registry: Option<Registry>,
+    /// Every finding, sorted by location.
+    pub diagnostics: Diagnostics,
+}
+
+impl Report {
+    /// Whether the registry is usable: it was read and has no errors.
+    pub fn is_ok(&self) -> bool {
+        self.registry.is_some() && !self.diagnostics.has_errors()
+    }
+
+    /// The registry, if it has no errors.
+    pub fn valid_registry(&self) -> Option<&Registry> {
+        self.registry
+            .as_ref()
+            .filter(|_| !self.diagnostics.has_errors())
+    }
+}
+
+/// Loads and validates a registry.
+pub fn check(source: &Source) -> Report {
+    let (registry, mut diagnostics) = load(source);
+    if let Some(registry) = &registry {
+        for d in validate(registry) {
+            diagnostics.push(d);
+        }
+    }
+    diagnostics.sort();
+    Report {
+        registry,
+        diagnostics,
+    }
+}
+
+/// Runs every rule on a loaded registry.
+pub fn validate(registry: &Registry) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    identifiers(registry, &mut out);
+    range_overlaps(registry, &mut out);
+    shared_across_environments(registry, &mut out);
+    Occupancy::new(registry).check(registry, &mut out);
+    out
+}
+
+/// One namespace of generated identifiers; reports names that collide in it.
+struct Namespace<'a> {
+    kind: &'static str,
+    seen: HashMap<String, (Span, String)>,
+    reported: &'a mut HashSet<(Span, Span)>,
+}
+
+impl<'a> Namespace<'a> {
+    fn new(kind: &'static str, reported: &'a mut HashSet<(Span, Span)>) -> Self {
+        Self {
+            kind,
+            seen: HashMap::new(),
+            reported,
+        }
+    }
+
+    fn insert(&mut self, ident: String, span: Span, what: String, out: &mut Vec<Diagnostic>) {
+        match self.seen.get(&ident) {
+            None => {
+                self.seen.insert(ident, (span, what));
+            }
+            Some((first, first_what)) => {
+                if !self.reported.insert((*first, span)) {
+                    return;
+                }
+                out.push(
+                    Diagnostic::new(
+                        Code::IdentifierCollision,
+                        span,
+                        format!(
+                            "{what} and {first_what} both become the Rust {} `{ident}`",
+                            self.kind
+                        ),
+                    )
+                    .with_label("collides")
+                    .with_secondary(*first, format!("{first_what} is declared"))
+                    .with_help("rename one of them; `-` and `_` are the same in Rust names"),
+                );
+            }
+        }
+    }
+}
+
+/// Rule 7: names that collide once converted to Rust identifiers.
+fn identifiers(registry: &Registry, out: &mut Vec<Diagnostic>) {
+    let mut reported = HashSet::new();
+    let mut modules = Namespace::new("module", &mut reported);
+    modules.insert(
+        "infrastructure".into(),
+        Span::default(),
+        "the generated `infrastructure` module".into(),
+        out,
+    );
+    for env in &registry.environments {
+        let what = format!("environment `{}`", env.name);
+        modules.insert(ident::snake(env.name.as_str()), env.name.span, what, out);
+    }
+    for service in &registry.services {
+        let what = format!("service `{}`", service.name);
+        modules.insert(
+            ident::snake(service.name.as_str()),
+            service.name.span,
+            what,
+            out,
+        );
+    }
+    let mut variants = Namespace::new("enum variant", &mut reported);
+    for env in &registry.environments {
+        let what = format!("environment `{}`", env.name);
+        variants.insert(ident::camel(env.name.as_str()), env.name.span, what, out);
+    }
+    // Constants of one environment module: the union over environments is
+    // enough, as a service's constants have the same name in each.
+    let mut constants = Namespace::new("constant", &mut reported);
+    for service in &registry.services {
+        for port in &service.ports {
+            let what = format!("port `{}.{}`", service.name, port.name);
+            let name = ident::port_constant(service.name.as_str(), port.name.as_str());
+            constants.insert(name, port.name.span, what, out);
+        }
+    }
+    let mut infra = Namespace::new("constant", &mut reported);
+    for entry in &registry.infrastructure.services {
+        let what = format!("infrastructure `{}`", entry.name);
+        infra.insert(
+            ident::screaming(entry.name.as_str()),
+            entry.name.span,
+            what,
+            out,
+        );
+    }
+    for service in &registry.services {
+        let mut functions = Namespace::new("function", &mut reported);
+        for port in &service.ports {
+            let what = format!("port `{}.{}`", service.name, port.name);
+            functions.insert(ident::snake(port.name.as_str()), port.name.span, what, out);
+        }
+    }
+}
+
+/// Rule 2: environment ranges on one host must not overlap.
+fn range_overlaps(registry: &Registry, out: &mut Vec<Diagnostic>) {
+    for (i, later) in registry.environments.iter().enumerate() {
+        for earlier in &registry.environments[..i] {
+            if earlier.host() != later.host() {
+                continue;
+            }
+            let overlap = later.range.ranges.iter().find_map(|a| {
+                earlier
+                    .range
+                    .ranges
+                    .iter()
+                    .find(|b| a.overlaps(b))
+                    .map(|b| (a, b))
+            });
+            if let Some((a, b)) = overlap {
+                out.push(
+                    Diagnostic::new(
+                        Code::RangeOverlap,
+                        later.range.span,
+                        format!(
+                            "range {a} of environment `{}` overlaps range {b} of environment `{}` on {}",
+                            later.name,
+                            earlier.name,
+                            later.host()
+                        ),
+                    )
+                    .with_label("overlaps")
+                    .with_secondary(earlier.range.span, format!("`{}` declares its range", earlier.name))
+                    .with_help("give each environment its own range, or put it on another host with `host:`"),
+                );
+            }
+        }
+    }
+}
+
+/// A bare `api: 8001` with several environments on one host gives them all one port.
+fn shared_across_environments(registry: &Registry, out: &mut Vec<Diagnostic>) {
+    for service in &registry.services {
+        for port in &service.ports {
+            let mut by_span: HashMap<(Span, HostRef<'_>), Vec<&str>> = HashMap::new();
+            for a in &port.assignments {
+                let env = &registry.environments[a.environment];
+                by_span
+                    .entry((a.span, env.host()))
+                    .or_default()
+                    .push(env.name.as_str());
+            }
+            let mut shared: Vec<_> = by_span
+                .into_iter()
+                .filter(|(_, envs)| envs.len() > 1)
+                .collect();
+            shared.sort();
+            for ((span, host), envs) in shared {
+                let example = envs
+                    .iter()
+                    .map(|e| format!("{e}: …"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                out.push(
+                    Diagnostic::new(
+                        Code::SharedAcrossEnvironments,
+                        span,
+                        format!(
+                            "`{}.{}` gives one port to environments {} on {host}, so it conflicts with itself",
+                            service.name,
+                            port.name,
+                            envs.join(", ")
+                        ),
+                    )
+                    .with_label("one port for every environment")
+                    .with_help(format!(
+                        "give each environment its own port: `{}: {{ {example} }}`, or put the environments on separate hosts with `host:`",
+                        port.name
+                    )),
+                );
+            }
+        }
+    }
+}
+
+/// Who holds each port, per host, and which ports are reserved.
+struct Occupancy<'r> {
+    bindings: Vec<Binding<'r>>,
+    /// Per host: binding index + 1 per port, 0 when free.
+    hosts: HashMap<HostRef<'r>, Vec<u32>>,
+    /// Per host: binding index + 1 per NodePort.
+    node_ports: HashMap<HostRef<'r>, Vec<u32>>,
+    /// Reserved entry index + 1 per port.
+    reserved: Vec<u32>,
+}
+
+impl<'r> Occupancy<'r> {
+    fn new(registry: &'r Registry) -> Self {
+        let mut bindings: Vec<Binding<'r>> = registry.bindings().collect();
+        // The holder that comes first in the file keeps the port; later ones are reported.
+        bindings.sort_by_key(|b| b.span.start);
+        let mut reserved = vec![0u32; 65536];
+        for (i, r) in registry.reserved.iter().enumerate() {
+            for p in r.ports.start.get()..=r.ports.end.get() {
+                let slot = &mut reserved[usize::from(p)];
+                if *slot == 0 {
+                    *slot = i as u32 + 1;
+                }
+            }
+        }
+        Self {
+            bindings,
+            hosts: HashMap::new(),
+            node_ports: HashMap::new(),
+            reserved,
+        }
+    }
+
+    fn check(mut self, registry: &'r Registry, out: &mut Vec<Diagnostic>) {
+        let mut conflicts = Vec::new();
+        let mut node_conflicts = Vec::new();
+        for (i, b) in self.bindings.iter().enumerate() {
+            let table = self.hosts.entry(b.host).or_insert_with(|| vec![0; 65536]);
+            let slot = &mut table[usize::from(b.port.get())];
+            if *slot == 0 {
+                *slot = i as u32 + 1;
+            } else if self.bindings[*slot as usize - 1].span != b.span {
+                conflicts.push((i, *slot as usize - 1));
+            }
+            if let Some(np) = b.node_port {
+                let table = self
+                    .node_ports
+                    .entry(b.host)
+                    .or_insert_with(|| vec![0; 65536]);
+                let slot = &mut table[usize::from(np.get())];
+                if *slot == 0 {
+                    *slot = i as u32 + 1;
+                } else if self.bindings[*slot as usize - 1].span != b.span {
+                    node_conflicts.push((i, *slot as usize - 1));
+                }
+            }
+        }
+        for (i, first) in conflicts {
+            let (b, holder) = (&self.bindings[i], &self.bindings[first]);
+            let mut d = Diagnostic::new(
+                Code::PortConflict,
+                b.span,
+                format!(
+                    "port {} of {} is already used by {}",
+                    b.port, b.owner, holder.owner
+                ),
+            )
+            .with_label(format!("{} is taken", b.port))
+            .with_secondary(holder.span, format!("{} holds it", holder.owner));
+            if let Some(help) = self.suggestion(registry, b) {
+                d = d.with_help(help);
+            }
+            out.push(d);
+        }
+        for (i, first) in node_conflicts {
+            let (b, holder) = (&self.bindings[i], &self.bindings[first]);
+            let np = b
+                .node_port
+                .expect("only bindings with NodePorts conflict on them");
+            out.push(
+                Diagnostic::new(
+                    Code::NodePortConflict,
+                    b.span,
+                    format!(
+                        "NodePort {np} of {} is already used by {}",
+                        b.owner, holder.owner
+                    ),
+                )
+                .with_label(format!("gives NodePort {np}"))
+                .with_secondary(holder.span, format!("{} holds it", holder.owner)),
+            );
+        }
+        for b in &self.bindings {
+            self.per_binding(registry, b, out);
+        }
+    }
+
+    fn reserved_at(
+        &self,
+        registry: &'r Registry,
+        port: Port,
+    ) -> Option<&'r crate::model::Reserved> {
+        match self.reserved[usize::from(port.get())] {
+            0 => None,
+            i => Some(&registry.reserved[i as usize - 1]),
+        }
+    }
+
+    /// Range, reserved, NodePort and warning rules for one port.
+    fn per_binding(&self, registry: &'r Registry, b: &Binding<'r>, out: &mut Vec<Diagnostic>) {
+        let (range, range_name) = self.range_of(registry, b);
+        if let Some(range) = range
+            && !range.ranges.is_empty()
+            && !range.contains(b.port)
+        {
+            let mut d = Diagnostic::new(
+                Code::OutsideRange,
+                b.span,
+                format!(
+                    "port {} of {} is outside {range_name} {range}",
+                    b.port, b.owner
+                ),
+            )
+            .with_label(format!("not in {range}"))
+            .with_secondary(range.span, "the range is declared here");
+            if let Some(help) = self.suggestion(registry, b) {
+                d = d.with_help(help);
+            }
+            out.push(d);
+        }
+        if let Some(r) = self.reserved_at(registry, b.port) {
+            out.push(
+                Diagnostic::new(
+                    Code::ReservedPort,
+                    b.span,
+                    format!("port {} of {} is reserved: {}", b.port, b.owner, r.reason),
+                )
+                .with_label("reserved")
+                .with_secondary(r.span, "reserved here"),
+            );
+        }
+        if let Some(env) = b.environment()
+            && let Some(np) = &env.node_ports
+        {
+            self.node_port(registry, b, np, out);
+        }
+        let p = b.port.get();
+        if (EPHEMERAL.0..=EPHEMERAL.1).contains(&p) {
+            out.push(
+                Diagnostic::new(
+                    Code::EphemeralPort,
+                    b.span,
+                    format!(
+                        "port {p} of {} is in the Linux ephemeral range {}-{}",
+                        b.owner, EPHEMERAL.0, EPHEMERAL.1
+                    ),
+                )
+                .with_label("outgoing connections may already hold it")
+                .with_help("prefer a port below 32768"),
+            );
+        }
+        if p < 1024 {
+            out.push(
+                Diagnostic::new(
+                    Code::PrivilegedPort,
+                    b.span,
+                    format!("port {p} of {} is privileged (below 1024)", b.owner),
+                )
+                .with_label("binding it needs root or CAP_NET_BIND_SERVICE")
+                .with_help("publish a port of 1024 or above; the container port may stay low"),
+            );
+        }
+    }
+
+    fn node_port(
+        &self,
+        registry: &'r Registry,
+        b: &Binding<'r>,
+        np: &crate::model::NodePorts,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        let Some(node_port) = b.node_port else {
+            out.push(
+                Diagnostic::new(
+                    Code::InvalidNodePort,
+                    b.span,
+                    format!(
+                        "NodePort of {} would be {} + {} = {}, not a port number",
+                        b.owner,
+                        b.port,
+                        np.offset,
+                        i64::from(b.port.get()) + i64::from(np.offset)
+                    ),
+                )
+                .with_secondary(np.offset_span, "the offset is declared here"),
+            );
+            return;
+        };
+        let (lo, hi) = KUBERNETES_NODE_PORTS;
+        if !(lo..=hi).contains(&node_port.get()) {
+            out.push(
+                Diagnostic::new(
+                    Code::InvalidNodePort,
+                    b.span,
+                    format!(
+                        "NodePort {node_port} of {} is outside Kubernetes' NodePort range {lo}-{hi}",
+                        b.owner
+                    ),
+                )
+                .with_label(format!("{} + {} = {node_port}", b.port, np.offset))
+                .with_secondary(np.offset_span, "the offset is declared here"),
+            );
+        } else if !np.range.ranges.is_empty() && !np.range.contains(node_port) {
+            out.push(
+                Diagnostic::new(
+                    Code::InvalidNodePort,
+                    b.span,
+                    format!(
+                        "NodePort {node_port} of {} is outside the NodePort range {}",
+                        b.owner, np.range
+                    ),
+                )
+                .with_label(format!("{} + {} = {node_port}", b.port, np.offset))
+                .with_secondary(np.range.span, "the NodePort range is declared here"),
+            );
+        }
+        if let Some(r) = self.reserved_at(registry, node_port) {
+            out.push(
+                Diagnostic::new(
+                    Code::ReservedPort,
+                    b.span,
+                    format!(
+                        "NodePort {node_port} of {} is reserved: {}",
+                        b.owner, r.reason
+                    ),
+                )
+                .with_label(format!("gives NodePort {node_port}"))
+                .with_secondary(r.span, "reserved here"),
+            );
+        }
+    }
+
+    /// The range a port must lie in, and how to name it in a message.
+    fn range_of(&self, registry: &'r Registry, b: &Binding<'r>) -> (Option<&'r RangeSet>, String) {
+        match b.owner {
+            Owner::Service { environment, .. } => (
+                Some(&environment.range),
+                format!("the range of {}", environment.name),
+            ),
+            Owner::Infrastructure(_) => (
+                registry.infrastructure.range.as_ref(),
+                "the infrastructure range".to_owned(),
+            ),
+        }
+    }
+
+    /// "nearest free port in …" for a port that is taken or out of range.
+    fn suggestion(&self, registry: &'r Registry, b: &Binding<'r>) -> Option<String> {
+        let (range, range_name) = self.range_of(registry, b);
+        let range = range.filter(|r| !r.ranges.is_empty());
+        let taken = self.hosts.get(&b.host);
+        let free = |p: i64| -> Option<Port> {
+            let port = Port::from_i128(i128::from(p))?;
+            let in_range = range.is_none_or(|r| r.contains(port));
+            let unused = taken.is_none_or(|t| t[usize::from(port.get())] == 0);
+            (in_range && unused && self.reserved[usize::from(port.get())] == 0).then_some(port)
+        };
+        // Search outward from the port itself, or from the range start when the port is outside it.
+        let origin = match range {
+            Some(r) if !r.contains(b.port) => i64::from(r.first()?.get()),
+            _ => i64::from(b.port.get()),
+        };
+        let found = (0..=65535i64).find_map(|d| free(origin - d).or_else(|| free(origin + d)))?;
+        Some(match range {
+            Some(r) => format!("the nearest free port in {range_name} ({r}) is {found}"),
+            None => format!("the nearest free port is {found}"),
+        })
+    }
+}
