@@ -1,1 +1,28 @@
-fn main() {}
+//! `portolan`: a thin shell over the portolan library.
+//!
+//! Exit codes are decided here and only here: 0 when the registry is valid, 1
+//! when it has errors, 2 when the command could not run (usage, I/O).
+
+mod cli;
+mod commands;
+
+use clap::Parser;
+use cli::{Cli, Command};
+use commands::Outcome;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut stdout = std::io::stdout().lock();
+    let result = match cli.command {
+        Command::Check(args) => commands::check::run(args, &mut stdout),
+    };
+    match result {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Findings) => ExitCode::from(1),
+        Err(failure) => {
+            eprintln!("error: {}", failure.0);
+            ExitCode::from(2)
+        }
+    }
+}

@@ -217,17 +217,27 @@ impl<'s> Decoder<'s> {
         let s = loc.span();
         let line = u32::try_from(loc.line()).unwrap_or(u32::MAX);
         let column = u32::try_from(loc.column()).unwrap_or(u32::MAX);
-        let start = s
-            .byte_offset()
-            .map_or_else(|| self.src.offset_of(line, column), |b| b as usize);
-        let len = s.byte_len().unwrap_or(0) as usize;
-        let mut span = self.src.span(start, len);
-        // The parser's own line and column are authoritative (a BOM shifts bytes, not columns).
-        if line > 0 {
-            span.line = line;
-            span.column = column;
+        match s.byte_offset() {
+            Some(start) => {
+                let mut span = self
+                    .src
+                    .span(start as usize, s.byte_len().unwrap_or(0) as usize);
+                // The parser's line and column are authoritative (a BOM shifts bytes, not columns).
+                span.line = line;
+                span.column = column;
+                span
+            }
+            // Syntax errors carry only a character offset; map it through the text.
+            None if s != serde_saphyr::Span::UNKNOWN => {
+                let text = self.src.text();
+                let start = text
+                    .char_indices()
+                    .nth(s.offset() as usize)
+                    .map_or(text.len(), |(i, _)| i);
+                self.src.span(start, s.len() as usize)
+            }
+            None => self.src.span(self.src.offset_of(line, column), 0),
         }
-        span
     }
 
     fn at<T>(&self, node: &Spanned<T>) -> Span {
@@ -249,7 +259,9 @@ impl<'s> Decoder<'s> {
             .filter(|l| l.line() > 0)
             .map_or_else(|| self.src.span(0, 0), |l| self.span(&l));
         let mut d = Diagnostic::new(Code::YamlSyntax, span, message);
-        if self.src.slice(self.src.span(span.start as usize, 1)) == "\t" {
+        let text = self.src.text();
+        let line_start = text[..span.start as usize].rfind('\n').map_or(0, |i| i + 1);
+        if text[line_start..span.start as usize].contains('\t') {
             d = d.with_help("YAML indents with spaces; replace the tab");
         }
         self.push(d);
@@ -533,7 +545,7 @@ impl<'s> Decoder<'s> {
 
     fn registry(&mut self, root: &Spanned<Node>) -> Option<Registry> {
         let start = self.src.span(0, 0);
-        let root = self.table(root, "ports.yaml", start, Some(ROOT_KEYS))?;
+        let root = self.table(root, "the registry", start, Some(ROOT_KEYS))?;
         let project = self
             .required(&root, "project", "my-project")
             .and_then(|n| self.name_value(n, "project"));

@@ -337,6 +337,16 @@ pub enum Owner<'a> {
     Infrastructure(&'a InfraService),
 }
 
+impl Owner<'_> {
+    /// The holder without its environment: `` `courier.api` `` or `` infrastructure `redis` ``.
+    pub fn short(&self) -> String {
+        match self {
+            Owner::Service { service, port, .. } => format!("`{}.{}`", service.name, port.name),
+            Owner::Infrastructure(infra) => format!("infrastructure `{}`", infra.name),
+        }
+    }
+}
+
 impl fmt::Display for Owner<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -141,6 +141,14 @@ impl Source {
     }
 }
 
+/// The registry file for a command run in `dir`: `ports.yaml` in `dir` or the
+/// nearest parent that has one, as cargo finds `Cargo.toml`.
+pub fn discover(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .map(|d| d.join("ports.yaml"))
+        .find(|p| p.is_file())
+}
+
 fn memchr_newlines(text: &str) -> impl Iterator<Item = usize> + '_ {
     text.bytes()
         .enumerate()
@@ -158,6 +166,18 @@ mod tests {
         assert_eq!((span.line, span.column), (2, 7));
         assert_eq!(src.slice(span), "2");
         assert_eq!(src.offset_of(2, 7), 12);
+    }
+
+    #[test]
+    fn discover_walks_up_to_the_nearest_registry() {
+        let root = std::env::temp_dir().join(format!("portolan-discover-{}", std::process::id()));
+        let deep = root.join("a/b");
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::write(root.join("ports.yaml"), "project: x\n").unwrap();
+        assert_eq!(discover(&deep), Some(root.join("ports.yaml")));
+        std::fs::write(root.join("a/ports.yaml"), "project: y\n").unwrap();
+        assert_eq!(discover(&deep), Some(root.join("a/ports.yaml")));
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

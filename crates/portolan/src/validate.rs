@@ -247,6 +247,38 @@ fn shared_across_environments(registry: &Registry, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Rule 8: ports that work but deserve a second look.
+fn warnings(b: &Binding<'_>, out: &mut Vec<Diagnostic>) {
+    let p = b.port.get();
+    if (EPHEMERAL.0..=EPHEMERAL.1).contains(&p) {
+        out.push(
+            Diagnostic::new(
+                Code::EphemeralPort,
+                b.span,
+                format!(
+                    "port {p} of {} is in the Linux ephemeral range {}-{}",
+                    b.owner.short(),
+                    EPHEMERAL.0,
+                    EPHEMERAL.1
+                ),
+            )
+            .with_label("outgoing connections may already hold it")
+            .with_help("prefer a port below 32768"),
+        );
+    }
+    if p < 1024 {
+        out.push(
+            Diagnostic::new(
+                Code::PrivilegedPort,
+                b.span,
+                format!("port {p} of {} is privileged (below 1024)", b.owner.short()),
+            )
+            .with_label("binding it needs root or CAP_NET_BIND_SERVICE")
+            .with_help("publish a port of 1024 or above; the container port may stay low"),
+        );
+    }
+}
+
 /// Who holds each port, per host, and which ports are reserved.
 struct Occupancy<'r> {
     bindings: Vec<Binding<'r>>,
@@ -339,8 +371,13 @@ impl<'r> Occupancy<'r> {
                 .with_secondary(holder.span, format!("{} holds it", holder.owner)),
             );
         }
+        let mut warned = HashSet::new();
         for b in &self.bindings {
             self.per_binding(registry, b, out);
+            // A bare port shared by environments is one value: warn about it once.
+            if warned.insert(b.span) {
+                warnings(b, out);
+            }
         }
     }
 
@@ -392,32 +429,6 @@ impl<'r> Occupancy<'r> {
             && let Some(np) = &env.node_ports
         {
             self.node_port(registry, b, np, out);
-        }
-        let p = b.port.get();
-        if (EPHEMERAL.0..=EPHEMERAL.1).contains(&p) {
-            out.push(
-                Diagnostic::new(
-                    Code::EphemeralPort,
-                    b.span,
-                    format!(
-                        "port {p} of {} is in the Linux ephemeral range {}-{}",
-                        b.owner, EPHEMERAL.0, EPHEMERAL.1
-                    ),
-                )
-                .with_label("outgoing connections may already hold it")
-                .with_help("prefer a port below 32768"),
-            );
-        }
-        if p < 1024 {
-            out.push(
-                Diagnostic::new(
-                    Code::PrivilegedPort,
-                    b.span,
-                    format!("port {p} of {} is privileged (below 1024)", b.owner),
-                )
-                .with_label("binding it needs root or CAP_NET_BIND_SERVICE")
-                .with_help("publish a port of 1024 or above; the container port may stay low"),
-            );
         }
     }
 

@@ -1,0 +1,65 @@
+//! The command line, as typed: clap definitions only, no logic.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Keep every port of every service in one ports.yaml.
+#[derive(Debug, Parser)]
+#[command(name = "portolan", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check ports.yaml: syntax, ranges, conflicts, reserved ports, NodePorts, names.
+    ///
+    /// Prints every finding with the line it points at, then a summary. Exits 0
+    /// when the registry is valid (warnings allowed), 1 when it has errors, 2
+    /// when it cannot be read.
+    #[command(
+        after_help = "Examples:\n  portolan check\n  portolan check -f examples/rerp/ports.yaml --format json"
+    )]
+    Check(CheckArgs),
+}
+
+/// Arguments of `portolan check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The registry (default: ports.yaml in the current directory or the nearest parent).
+    #[arg(short = 'f', long = "file", value_name = "PATH")]
+    pub file: Option<PathBuf>,
+
+    /// How to print findings.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// When to use colour in human output.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+}
+
+/// Output formats for findings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Annotated snippets of ports.yaml, as rustc prints them.
+    Human,
+    /// One `ports.yaml:LINE:COL: …` line per finding.
+    Short,
+    /// A JSON array of findings.
+    Json,
+}
+
+/// Colour choice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    /// Colour when printing to a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}

@@ -1,0 +1,54 @@
+//! One module per command; each calls the library and renders its result.
+
+pub mod check;
+
+use portolan::Source;
+use std::path::PathBuf;
+
+/// What a command ended with; `main` maps it to the exit code.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0.
+    Ok,
+    /// Exit 1: the registry has errors (already printed).
+    Findings,
+}
+
+/// The registry a command works on: `--file`, or the nearest ports.yaml.
+pub fn registry_source(file: Option<PathBuf>) -> Result<Source> {
+    let path = match file {
+        Some(path) => path,
+        None => {
+            let cwd = std::env::current_dir()
+                .map_err(|e| format!("cannot read the current directory: {e}"))?;
+            let found = portolan::source::discover(&cwd).ok_or_else(|| {
+                format!(
+                    "no ports.yaml in {} or any parent directory; pass one with --file",
+                    cwd.display()
+                )
+            })?;
+            // Print paths relative to where the user stands, as they would type them.
+            found.strip_prefix(&cwd).map(PathBuf::from).unwrap_or(found)
+        }
+    };
+    Ok(Source::read(&path)?)
+}
+
+/// A command's result; the error is a failure to run at all (exit 2).
+pub type Result<T> = std::result::Result<T, Failure>;
+
+/// A failure to run a command (usage or I/O), printed once by `main`.
+#[derive(Debug)]
+pub struct Failure(pub String);
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure(message)
+    }
+}
+
+impl From<portolan::Error> for Failure {
+    fn from(e: portolan::Error) -> Self {
+        Failure(e.to_string())
+    }
+}
