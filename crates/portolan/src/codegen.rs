@@ -147,7 +147,7 @@ fn environment_type(registry: &Registry) -> TokenStream {
             )
         })
         .collect();
-    let expected = names.join(", ");
+    let expected = format!("; expected one of: {}", names.join(", "));
     let var_doc = format!(" The variable [`Environment::from_env`] reads: `{var}`.");
     quote! {
         /// An environment of the registry.
@@ -228,7 +228,7 @@ fn environment_type(registry: &Registry) -> TokenStream {
                     }
                     None => write!(f, "unknown environment `{}`", self.input)?,
                 }
-                write!(f, "; expected one of: {}", #expected)
+                f.write_str(#expected)
             }
         }
 

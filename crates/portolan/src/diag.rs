@@ -376,7 +376,8 @@ mod tests {
         for code in Code::ALL {
             let name = code.as_str();
             assert!(
-                name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+                name.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
                 "{name} is not kebab-case"
             );
             assert!(!code.description().is_empty());

@@ -20,7 +20,7 @@
 //!
 //! and this `src/lib.rs`:
 //!
-//! ```ignore
+//! ```text
 //! include!(concat!(env!("OUT_DIR"), "/ports.rs"));
 //! ```
 //!

@@ -959,7 +959,11 @@ impl<'s> Decoder<'s> {
         };
         let mut out = Vec::new();
         for item in items {
-            let owner = self.at(item);
+            // A block mapping has no width of its own; point at its first key.
+            let owner = match &item.value {
+                Node::Map(entries) if !entries.is_empty() => self.at(&entries[0].0),
+                _ => self.at(item),
+            };
             let Some(entry) = self.table(item, "reserved entry", owner, Some(RESERVED_KEYS)) else {
                 continue;
             };

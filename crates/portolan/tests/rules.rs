@@ -1,0 +1,671 @@
+//! One test per validation rule: a registry that breaks it, the code, the
+//! message, and the exact span, marked lalrpop-style with `~` under the line.
+
+use portolan::{Code, Diagnostic, Severity, Source, check};
+
+/// Checks `yaml` and returns its findings.
+fn findings(yaml: &str) -> Vec<Diagnostic> {
+    check(&Source::new("ports.yaml", yaml))
+        .diagnostics
+        .iter()
+        .cloned()
+        .collect()
+}
+
+/// Asserts a finding of `code` whose message contains `message` and whose
+/// primary span is marked by `~` in `marker` under the line `line` of `yaml`.
+#[track_caller]
+fn expect(yaml: &str, code: Code, message: &str, line: &str, marker: &str) -> Diagnostic {
+    let all = findings(yaml);
+    let line_no = yaml
+        .lines()
+        .position(|l| l == line)
+        .unwrap_or_else(|| panic!("line {line:?} is not in the registry"))
+        + 1;
+    let column = marker.find('~').expect("marker has no ~") + 1;
+    let width = marker.matches('~').count();
+    let found = all.iter().find(|d| {
+        d.code == code
+            && d.primary.span.line as usize == line_no
+            && d.primary.span.column as usize == column
+            && (d.primary.span.end - d.primary.span.start) as usize == width
+            && d.message.contains(message)
+    });
+    match found {
+        Some(d) => d.clone(),
+        None => panic!(
+            "no {code} at {line_no}:{column} (width {width}) containing {message:?}; found:\n{}",
+            all.iter()
+                .map(|d| format!(
+                    "  {} {}:{} w{} {}",
+                    d.code,
+                    d.primary.span.line,
+                    d.primary.span.column,
+                    d.primary.span.end - d.primary.span.start,
+                    d.message
+                ))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+    }
+}
+
+fn codes(yaml: &str) -> Vec<Code> {
+    findings(yaml).iter().map(|d| d.code).collect()
+}
+
+const HEAD: &str = "project: demo\nenvironments:\n  production: { range: 8000-8799 }\n  test: { range: 7000-7799 }\n";
+
+fn registry(rest: &str) -> String {
+    format!("{HEAD}{rest}")
+}
+
+#[test]
+fn the_pinned_registries_are_valid() {
+    for path in ["../../ports.yaml", "../../examples/rerp/ports.yaml"] {
+        let full = concat!(env!("CARGO_MANIFEST_DIR"), "/");
+        let source = Source::read(format!("{full}{path}")).unwrap();
+        let report = check(&source);
+        assert!(
+            report.diagnostics.is_empty(),
+            "{path}: {:?}",
+            report.diagnostics
+        );
+    }
+}
+
+// Rule 1: syntax, unknown keys, types, duplicates, port bounds.
+
+#[test]
+fn yaml_syntax_error_is_located() {
+    let yaml = "project: demo\nenvironments:\n  production: { range: [8000-8799 }\n";
+    let all = findings(yaml);
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].code, Code::YamlSyntax);
+    assert_eq!(all[0].primary.span.line, 3);
+}
+
+#[test]
+fn tabs_get_a_hint() {
+    let d = &findings("project: demo\nenvironments:\n\tproduction: 1\n")[0];
+    assert_eq!(d.code, Code::YamlSyntax);
+    assert_eq!(
+        d.help.as_deref(),
+        Some("YAML indents with spaces; replace the tab")
+    );
+}
+
+#[test]
+fn unknown_key_suggests_the_nearest() {
+    let yaml = registry(
+        "services:\n  web:\n    descripton: Web\n    ports: { api: { production: 8001, test: 7001 } }\n",
+    );
+    let d = expect(
+        &yaml,
+        Code::UnknownKey,
+        "unknown key `descripton` in service `web`",
+        "    descripton: Web",
+        "    ~~~~~~~~~~",
+    );
+    assert_eq!(d.help.as_deref(), Some("did you mean `description`?"));
+}
+
+#[test]
+fn unknown_root_key_lists_what_is_expected() {
+    let yaml = registry("zzz: 1\n");
+    let d = expect(
+        &yaml,
+        Code::UnknownKey,
+        "unknown key `zzz`",
+        "zzz: 1",
+        "~~~",
+    );
+    assert!(
+        d.help
+            .unwrap()
+            .contains("project, environments, services, infrastructure, reserved")
+    );
+}
+
+#[test]
+fn duplicate_keys_at_every_level() {
+    let yaml = "project: demo\nproject: again\nenvironments:\n  production: { range: 8000-8799, range: 8000-8100 }\n  production: { range: 9000-9100 }\nservices:\n  web:\n    ports:\n      api: 8001\n      api: 8002\n";
+    let d = expect(
+        yaml,
+        Code::DuplicateKey,
+        "duplicate key `project`",
+        "project: again",
+        "~~~~~~~",
+    );
+    assert_eq!(
+        d.secondary[0].span.line, 1,
+        "points at the first definition"
+    );
+    expect(
+        yaml,
+        Code::DuplicateKey,
+        "duplicate key `range`",
+        "  production: { range: 8000-8799, range: 8000-8100 }",
+        "                                  ~~~~~",
+    );
+    expect(
+        yaml,
+        Code::DuplicateKey,
+        "duplicate key `production`",
+        "  production: { range: 9000-9100 }",
+        "  ~~~~~~~~~~",
+    );
+    expect(
+        yaml,
+        Code::DuplicateKey,
+        "duplicate key `api`",
+        "      api: 8002",
+        "      ~~~",
+    );
+}
+
+#[test]
+fn wrong_types_are_located() {
+    let yaml = registry(
+        "services:\n  web:\n    description: [a]\n    ports: { api: { production: \"8001\", test: 7001 } }\n",
+    );
+    expect(
+        &yaml,
+        Code::InvalidType,
+        "description must be a string, found a list",
+        "    description: [a]",
+        "                 ~",
+    );
+    let d = expect(
+        &yaml,
+        Code::InvalidType,
+        "must be an integer from 1 to 65535, found a string",
+        "    ports: { api: { production: \"8001\", test: 7001 } }",
+        "                                ~~~~~~",
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some("remove the quotes: a port is a number")
+    );
+}
+
+#[test]
+fn port_zero_and_too_large_are_errors() {
+    let yaml = registry(
+        "services:\n  web:\n    ports:\n      a: { production: 0, test: 7001 }\n      b: { production: 65536, test: 7002 }\n      c: { production: 18446744073709551616, test: 7003 }\n      d: { production: -1, test: 7004 }\n      e: { production: 8000.5, test: 7005 }\n",
+    );
+    expect(
+        &yaml,
+        Code::InvalidPort,
+        "`0` is not a port number",
+        "      a: { production: 0, test: 7001 }",
+        "                       ~",
+    );
+    expect(
+        &yaml,
+        Code::InvalidPort,
+        "`65536` is not a port number",
+        "      b: { production: 65536, test: 7002 }",
+        "                       ~~~~~",
+    );
+    expect(
+        &yaml,
+        Code::InvalidPort,
+        "`18446744073709551616` is not a port number",
+        "      c: { production: 18446744073709551616, test: 7003 }",
+        "                       ~~~~~~~~~~~~~~~~~~~~",
+    );
+    expect(
+        &yaml,
+        Code::InvalidPort,
+        "`-1` is not a port number",
+        "      d: { production: -1, test: 7004 }",
+        "                       ~~",
+    );
+    expect(
+        &yaml,
+        Code::InvalidPort,
+        "`8000.5` is not a port number",
+        "      e: { production: 8000.5, test: 7005 }",
+        "                       ~~~~~~",
+    );
+}
+
+#[test]
+fn missing_required_keys() {
+    let yaml =
+        "project: demo\nenvironments:\n  production: {}\nservices:\n  web: { description: Web }\n";
+    expect(
+        yaml,
+        Code::MissingKey,
+        "environment `production` has no `range`",
+        "  production: {}",
+        "  ~~~~~~~~~~",
+    );
+    expect(
+        yaml,
+        Code::MissingKey,
+        "service `web` has no `ports`",
+        "  web: { description: Web }",
+        "  ~~~",
+    );
+    assert_eq!(
+        codes(""),
+        vec![Code::MissingKey, Code::MissingKey],
+        "empty file: no project, no environments"
+    );
+}
+
+#[test]
+fn invalid_utf8_is_located() {
+    let source = Source::from_bytes(
+        "ports.yaml",
+        b"project: demo\nenvironments: \xff\n".to_vec(),
+    );
+    let report = check(&source);
+    let d = report.diagnostics.iter().next().unwrap();
+    assert_eq!(
+        (d.code, d.primary.span.line, d.primary.span.column),
+        (Code::InvalidUtf8, 2, 15)
+    );
+}
+
+// Rule 2: ranges.
+
+#[test]
+fn malformed_ranges() {
+    let yaml = "project: demo\nenvironments:\n  a: { range: 8799-8000 }\n  b: { range: 9000-x }\n  c: { range: [] }\n";
+    expect(
+        yaml,
+        Code::InvalidRange,
+        "it starts after it ends",
+        "  a: { range: 8799-8000 }",
+        "              ~~~~~~~~~",
+    );
+    expect(
+        yaml,
+        Code::InvalidRange,
+        "both ends must be port numbers",
+        "  b: { range: 9000-x }",
+        "              ~~~~~~",
+    );
+    expect(
+        yaml,
+        Code::InvalidRange,
+        "empty list",
+        "  c: { range: [] }",
+        "              ~",
+    );
+}
+
+#[test]
+fn environment_ranges_on_one_host_must_not_overlap() {
+    let yaml = "project: demo\nenvironments:\n  production: { range: 8000-8799 }\n  staging: { range: [7000-7099, 8700-8899] }\n";
+    let d = expect(
+        yaml,
+        Code::RangeOverlap,
+        "range 8700-8899 of environment `staging` overlaps range 8000-8799 of environment `production`",
+        "  staging: { range: [7000-7099, 8700-8899] }",
+        "                    ~",
+    );
+    assert_eq!(d.secondary[0].span.line, 3);
+}
+
+#[test]
+fn environments_on_separate_hosts_may_share_ranges_and_ports() {
+    let yaml = "project: demo\nenvironments:\n  production: { range: 8000-8799, host: prod-box }\n  staging: { range: 8000-8799, host: staging-box }\nservices:\n  web: { ports: { api: 8001 } }\n";
+    assert_eq!(findings(yaml), vec![]);
+}
+
+// Rule 3: ports inside their range.
+
+#[test]
+fn environment_port_outside_its_range() {
+    let yaml = registry("services:\n  web: { ports: { api: { production: 9000, test: 7001 } } }\n");
+    let d = expect(
+        &yaml,
+        Code::OutsideRange,
+        "port 9000 of `web.api` in production is outside the range of production 8000-8799",
+        "  web: { ports: { api: { production: 9000, test: 7001 } } }",
+        "                                     ~~~~",
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some("the nearest free port in the range of production (8000-8799) is 8000")
+    );
+}
+
+#[test]
+fn infrastructure_port_outside_its_range() {
+    let yaml = registry(
+        "infrastructure:\n  range: [5000-6999, 8080]\n  services:\n    redis: { port: 6379 }\n    web: { port: 8081 }\n",
+    );
+    expect(
+        &yaml,
+        Code::OutsideRange,
+        "port 8081 of infrastructure `web` is outside the infrastructure range 5000-6999, 8080",
+        "    web: { port: 8081 }",
+        "                 ~~~~",
+    );
+}
+
+// Rule 4: no host port twice.
+
+#[test]
+fn conflict_names_both_holders_and_the_nearest_free_port() {
+    let yaml = registry(
+        "services:\n  web:\n    ports:\n      api: { production: 8001, test: 7001 }\n  worker:\n    ports:\n      api: { production: 8001, test: 7002 }\n",
+    );
+    let d = expect(
+        &yaml,
+        Code::PortConflict,
+        "port 8001 of `worker.api` in production is already used by `web.api` in production",
+        "      api: { production: 8001, test: 7002 }",
+        "                         ~~~~",
+    );
+    assert_eq!(d.secondary[0].span.line, 8, "points at the first holder");
+    assert_eq!(
+        d.help.as_deref(),
+        Some("the nearest free port in the range of production (8000-8799) is 8000")
+    );
+}
+
+#[test]
+fn conflict_across_environments_and_infrastructure() {
+    let yaml = "project: demo\nenvironments:\n  production: { range: 8000-8799 }\n  development: { range: 9000-9799 }\ninfrastructure:\n  services:\n    pypi: { port: 9001 }\nservices:\n  web: { ports: { api: { production: 8001, development: 9001 } } }\n";
+    expect(
+        yaml,
+        Code::PortConflict,
+        "port 9001 of `web.api` in development is already used by infrastructure `pypi`",
+        "  web: { ports: { api: { production: 8001, development: 9001 } } }",
+        "                                                        ~~~~",
+    );
+}
+
+#[test]
+fn bare_port_with_several_environments_on_one_host_conflicts_with_itself() {
+    let yaml = "project: demo\nenvironments:\n  production: { range: 8000-8799 }\n  test: { range: 8800-8999 }\nservices:\n  web: { ports: { api: 8001 } }\n";
+    let d = expect(
+        &yaml,
+        Code::SharedAcrossEnvironments,
+        "`web.api` gives one port to environments production, test on the shared host",
+        "  web: { ports: { api: 8001 } }",
+        "                       ~~~~",
+    );
+    assert!(
+        d.help
+            .unwrap()
+            .contains("`api: { production: …, test: … }`")
+    );
+    assert!(
+        !codes(yaml).contains(&Code::PortConflict),
+        "reported once, not as a conflict too"
+    );
+}
+
+#[test]
+fn services_limited_to_some_environments() {
+    let ok = registry("services:\n  job: { environments: [test], ports: { api: 7001 } }\n");
+    assert_eq!(findings(&ok), vec![]);
+    let yaml = registry(
+        "services:\n  job: { environments: [tset], ports: { api: { production: 8001, test: 7001 } } }\n",
+    );
+    let d = expect(
+        &yaml,
+        Code::UnknownEnvironment,
+        "names environment `tset`, which is not declared",
+        "  job: { environments: [tset], ports: { api: { production: 8001, test: 7001 } } }",
+        "                        ~~~~",
+    );
+    assert_eq!(d.help.as_deref(), Some("did you mean `test`?"));
+    let yaml = registry(
+        "services:\n  job: { environments: [test], ports: { api: { production: 8001, test: 7001 } } }\n",
+    );
+    expect(
+        &yaml,
+        Code::UnknownEnvironment,
+        "gives a port for `production`, but service `job` does not run there",
+        "  job: { environments: [test], ports: { api: { production: 8001, test: 7001 } } }",
+        "                                               ~~~~~~~~~~",
+    );
+}
+
+#[test]
+fn a_named_port_must_cover_every_environment() {
+    let yaml = registry("services:\n  web:\n    ports:\n      api: { production: 8001 }\n");
+    let d = expect(
+        &yaml,
+        Code::MissingEnvironment,
+        "`web.api` has no port for `test`",
+        "      api: { production: 8001 }",
+        "      ~~~",
+    );
+    assert!(d.help.unwrap().contains("environments: [...]"));
+}
+
+// Rule 5: reserved.
+
+#[test]
+fn reserved_ports_quote_their_reason() {
+    let yaml = registry(
+        "reserved:\n  - port: 8080\n    reason: conflicts with many local tools\n  - range: 7100-7199\n    reason: legacy\nservices:\n  web: { ports: { api: { production: 8080, test: 7150 } } }\n",
+    );
+    expect(
+        &yaml,
+        Code::ReservedPort,
+        "port 8080 of `web.api` in production is reserved: conflicts with many local tools",
+        "  web: { ports: { api: { production: 8080, test: 7150 } } }",
+        "                                     ~~~~",
+    );
+    expect(
+        &yaml,
+        Code::ReservedPort,
+        "is reserved: legacy",
+        "  web: { ports: { api: { production: 8080, test: 7150 } } }",
+        "                                                 ~~~~",
+    );
+}
+
+#[test]
+fn reserved_entries_need_a_reason_and_one_of_port_or_range() {
+    let yaml = registry("reserved:\n  - port: 8080\n  - { port: 1, range: 2-3, reason: x }\n");
+    expect(
+        &yaml,
+        Code::MissingKey,
+        "reserved entry has no `reason`",
+        "  - port: 8080",
+        "    ~~~~",
+    );
+    expect(
+        &yaml,
+        Code::InvalidRange,
+        "takes `port` or `range`, not both",
+        "  - { port: 1, range: 2-3, reason: x }",
+        "                      ~~~",
+    );
+}
+
+// Rule 6: NodePorts.
+
+const CLUSTER: &str = "project: k\nenvironments:\n  cluster:\n    range: 8001-8099\n    node_ports: { range: 31000-31999, offset: 23000 }\n";
+
+#[test]
+fn node_ports_must_lie_in_their_range_and_kubernetes_range() {
+    let yaml = format!("{CLUSTER}services:\n  a: {{ ports: {{ api: 8001 }} }}\n");
+    assert_eq!(findings(&yaml), vec![]);
+    let yaml = "project: k\nenvironments:\n  cluster:\n    range: 8001-9999\n    node_ports: { range: 31000-31999, offset: 23000 }\nservices:\n  a: { ports: { api: 9000 } }\n  b: { ports: { api: 9800 } }\n";
+    expect(
+        yaml,
+        Code::InvalidNodePort,
+        "NodePort 32000 of `a.api` in cluster is outside the NodePort range 31000-31999",
+        "  a: { ports: { api: 9000 } }",
+        "                     ~~~~",
+    );
+    expect(
+        yaml,
+        Code::InvalidNodePort,
+        "NodePort 32800 of `b.api` in cluster is outside Kubernetes' NodePort range 30000-32767",
+        "  b: { ports: { api: 9800 } }",
+        "                     ~~~~",
+    );
+}
+
+#[test]
+fn node_ports_must_be_unique_and_not_reserved() {
+    let yaml = "project: k\nenvironments:\n  a:\n    range: 8001-8099\n    node_ports: { range: 30000-32767, offset: 23000 }\n  b:\n    range: 9001-9099\n    node_ports: { range: 30000-32767, offset: 22000 }\nreserved:\n  - range: 31005-31005\n    reason: taken by another cluster\nservices:\n  x: { ports: { api: { a: 8001, b: 9001 } } }\n  y: { ports: { api: { a: 8005, b: 9002 } } }\n";
+    expect(
+        yaml,
+        Code::NodePortConflict,
+        "NodePort 31001 of `x.api` in b is already used by `x.api` in a",
+        "  x: { ports: { api: { a: 8001, b: 9001 } } }",
+        "                                   ~~~~",
+    );
+    expect(
+        yaml,
+        Code::ReservedPort,
+        "NodePort 31005 of `y.api` in a is reserved: taken by another cluster",
+        "  y: { ports: { api: { a: 8005, b: 9002 } } }",
+        "                          ~~~~",
+    );
+}
+
+// Rule 7: names.
+
+#[test]
+fn names_must_be_lowercase_identifiers() {
+    let yaml =
+        registry("services:\n  Web API:\n    ports: { api: { production: 8001, test: 7001 } }\n");
+    let d = expect(
+        &yaml,
+        Code::InvalidName,
+        "service name `Web API` is invalid",
+        "  Web API:",
+        "  ~~~~~~~",
+    );
+    assert_eq!(d.help.as_deref(), Some("try `web-api`"));
+    let yaml = "project: 2fast\nenvironments:\n  prod: { range: 8000-8100 }\n";
+    expect(
+        yaml,
+        Code::InvalidName,
+        "project name `2fast` is invalid",
+        "project: 2fast",
+        "         ~~~~~",
+    );
+}
+
+#[test]
+fn names_that_collide_as_identifiers() {
+    let yaml = registry(
+        "services:\n  foo-bar: { ports: { api: { production: 8001, test: 7001 } } }\n  foo_bar: { ports: { api: { production: 8002, test: 7002 } } }\n  test: { ports: { api: { production: 8003, test: 7003 } } }\n  a: { ports: { b-c: { production: 8004, test: 7004 } } }\n  a-b: { ports: { c: { production: 8005, test: 7005 } } }\n",
+    );
+    expect(
+        &yaml,
+        Code::IdentifierCollision,
+        "service `foo_bar` and service `foo-bar` both become the Rust module `foo_bar`",
+        "  foo_bar: { ports: { api: { production: 8002, test: 7002 } } }",
+        "  ~~~~~~~",
+    );
+    expect(
+        &yaml,
+        Code::IdentifierCollision,
+        "service `test` and environment `test` both become the Rust module `test`",
+        "  test: { ports: { api: { production: 8003, test: 7003 } } }",
+        "  ~~~~",
+    );
+    expect(
+        &yaml,
+        Code::IdentifierCollision,
+        "port `a-b.c` and port `a.b-c` both become the Rust constant `A_B_C`",
+        "  a-b: { ports: { c: { production: 8005, test: 7005 } } }",
+        "                  ~",
+    );
+}
+
+#[test]
+fn rust_keywords_are_fine_as_names() {
+    let yaml = "project: k\nenvironments:\n  type: { range: 8000-8100 }\nservices:\n  self: { ports: { fn: 8001, match: 8002 } }\n  crate: { ports: { api: 8003 } }\n";
+    assert_eq!(findings(yaml), vec![]);
+}
+
+// Rule 8: warnings.
+
+#[test]
+fn ephemeral_and_privileged_ports_warn_once_per_value() {
+    let yaml = "project: k\nenvironments:\n  a: { range: 1-65535, host: one }\n  b: { range: 1-65535, host: two }\nservices:\n  web: { ports: { http: 80, high: 40000 } }\n";
+    let all = findings(yaml);
+    assert!(all.iter().all(|d| d.severity == Severity::Warning));
+    let d = expect(
+        yaml,
+        Code::PrivilegedPort,
+        "port 80 of `web.http` is privileged",
+        "  web: { ports: { http: 80, high: 40000 } }",
+        "                        ~~",
+    );
+    assert_eq!(d.severity, Severity::Warning);
+    expect(
+        yaml,
+        Code::EphemeralPort,
+        "port 40000 of `web.high` is in the Linux ephemeral range 32768-60999",
+        "  web: { ports: { http: 80, high: 40000 } }",
+        "                                  ~~~~~",
+    );
+    assert_eq!(
+        all.len(),
+        2,
+        "one warning per written value, not per environment"
+    );
+    assert!(
+        check(&Source::new("ports.yaml", yaml)).is_ok(),
+        "warnings keep the registry valid"
+    );
+}
+
+#[test]
+fn every_problem_is_reported_not_just_the_first() {
+    let yaml = registry(
+        "services:\n  web:\n    descripton: x\n    ports: { api: { production: 9000, test: 0 } }\n  Bad: { ports: { api: { production: 8001, test: 7001 } } }\n",
+    );
+    let found = codes(&yaml);
+    for code in [
+        Code::UnknownKey,
+        Code::OutsideRange,
+        Code::InvalidPort,
+        Code::InvalidName,
+    ] {
+        assert!(found.contains(&code), "{code} missing from {found:?}");
+    }
+}
+
+#[test]
+fn alias_bombs_are_stopped_with_a_located_error() {
+    let mut yaml = String::from("a: &a [1,1,1,1,1,1,1,1,1,1]\n");
+    for (name, prev) in [
+        ("b", "a"),
+        ("c", "b"),
+        ("d", "c"),
+        ("e", "d"),
+        ("f", "e"),
+        ("g", "f"),
+        ("h", "g"),
+    ] {
+        yaml.push_str(&format!(
+            "{name}: &{name} [{}]\n",
+            vec![format!("*{prev}"); 10].join(",")
+        ));
+    }
+    let all = findings(&yaml);
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].code, Code::YamlSyntax);
+    assert!(
+        all[0].message.contains("too large or too complex"),
+        "{}",
+        all[0].message
+    );
+}
+
+#[test]
+fn several_documents_are_refused() {
+    let all = findings("project: demo\n---\nproject: other\n");
+    assert_eq!(all[0].code, Code::YamlSyntax);
+    assert_eq!(all[0].primary.span.line, 3);
+}
