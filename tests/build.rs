@@ -1,0 +1,190 @@
+//! `cargo build` of a copy of this crate: a conflict fails the build with one
+//! located `cargo::error` line per finding and no panic; a valid registry
+//! builds; a no-op build does not rerun the build script.
+//!
+//! Each test copies the package (build.rs, src/, ports.yaml) into a temporary
+//! directory, with `portolan` as a path dependency of this checkout. The copies
+//! share one target directory, so only the first compiles the build
+//! dependencies; each gets its own package name because cargo hashes path
+//! packages by name, not location, and would mix up their build outputs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn scratch_package(name: &str, registry: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("scratch")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    let portolan = Path::new(ROOT).join("crates/portolan");
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"ports-{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+             [build-dependencies]\nportolan = {{ path = {:?}, default-features = false, features = [\"codegen\"] }}\n\n\
+             [workspace]\n",
+            portolan.display().to_string(),
+        ),
+    )
+    .unwrap();
+    std::fs::copy(Path::new(ROOT).join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    std::fs::copy(Path::new(ROOT).join("build.rs"), dir.join("build.rs")).unwrap();
+    std::fs::copy(Path::new(ROOT).join("src/lib.rs"), dir.join("src/lib.rs")).unwrap();
+    std::fs::write(dir.join("ports.yaml"), registry).unwrap();
+    dir
+}
+
+fn cargo_build(dir: &Path) -> Output {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    Command::new(cargo)
+        .args(["build", "--offline", "--color", "never", "-v"])
+        .current_dir(dir)
+        .env(
+            "CARGO_TARGET_DIR",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("scratch-target"),
+        )
+        .env_remove("RUSTFLAGS")
+        .output()
+        .unwrap()
+}
+
+/// The 1-based line and column of `value` on the line holding `context`.
+fn locate(text: &str, context: &str, value: &str) -> (usize, usize) {
+    let (i, line) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains(context))
+        .unwrap();
+    let column = line.find(context).unwrap() + context.find(value).unwrap() + 1;
+    (i + 1, column)
+}
+
+fn root_registry() -> String {
+    std::fs::read_to_string(Path::new(ROOT).join("ports.yaml")).unwrap()
+}
+
+#[test]
+fn a_conflict_fails_the_build_with_located_errors() {
+    // Courier's test API takes Pourtier's test port; Passeur's test bridge is port 0.
+    let registry = root_registry()
+        .replace(
+            "api:     { production: 8765, development: 9765, test: 7765 }",
+            "api:     { production: 8765, development: 9765, test: 7000 }",
+        )
+        .replace(
+            "bridge:  { production: 8768, development: 9768, test: 7768 }",
+            "bridge:  { production: 8768, development: 9768, test: 0 }",
+        );
+    let dir = scratch_package("conflict", &registry);
+    let output = cargo_build(&dir);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "the build must fail:\n{stderr}");
+    let (line, column) = locate(&registry, "development: 9765, test: 7000 }", "7000");
+    let conflict = format!(
+        "ports.yaml:{line}:{column}: error[port-conflict]: port 7000 of `courier.api` in test is already used by `pourtier.api` in test"
+    );
+    assert!(
+        stderr.contains(&conflict),
+        "missing {conflict:?} in:\n{stderr}"
+    );
+    let (line, column) = locate(&registry, "development: 9768, test: 0 }", "0 }");
+    let invalid = format!("ports.yaml:{line}:{column}: error[invalid-port]");
+    assert!(
+        stderr.contains(&invalid),
+        "missing {invalid:?} in:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("run `cargo ports check`"),
+        "no hint in:\n{stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked"),
+        "the build script panicked:\n{stderr}"
+    );
+    assert!(
+        !stderr.contains("RUST_BACKTRACE"),
+        "a backtrace hint leaked:\n{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("error[").count(),
+        2,
+        "one line per finding:\n{stderr}"
+    );
+}
+
+#[test]
+fn a_valid_registry_builds_and_a_noop_build_does_not_rerun_the_script() {
+    let dir = scratch_package("valid", &root_registry());
+    let first = cargo_build(&dir);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let second = cargo_build(&dir);
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(second.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("Fresh ports-valid"),
+        "the no-op build rebuilt ports:\n{stderr}"
+    );
+    assert!(
+        !stderr.contains("build-script-build`"),
+        "the build script ran again:\n{stderr}"
+    );
+    // The registry is the build script's only input: touching it reruns the script.
+    let registry = dir.join("ports.yaml");
+    std::fs::write(&registry, root_registry() + "# touched\n").unwrap();
+    let third = cargo_build(&dir);
+    let stderr = String::from_utf8_lossy(&third.stderr);
+    assert!(
+        stderr.contains("Dirty ports-valid") && stderr.contains("ports.yaml` has changed"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_build_script_writes_only_into_out_dir() {
+    let dir = scratch_package("out-dir", &root_registry());
+    let before = listing(&dir);
+    let output = cargo_build(&dir);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let after = listing(&dir);
+    let changed: Vec<_> = after
+        .iter()
+        .filter(|f| !before.contains(f))
+        .map(|(path, _)| path.display().to_string())
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "the build wrote into the package: {changed:?}"
+    );
+}
+
+fn listing(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(d).unwrap() {
+            let path = entry.unwrap().path();
+            // Cargo itself prunes the copied lock file; only the build script is on trial.
+            if path.ends_with("Cargo.lock") {
+                continue;
+            }
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push((path.clone(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
