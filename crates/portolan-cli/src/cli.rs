@@ -5,7 +5,13 @@ use std::path::PathBuf;
 
 /// Keep every port of every service in one ports.yaml.
 #[derive(Debug, Parser)]
-#[command(name = "portolan", version, about, propagate_version = true)]
+#[command(
+    name = "portolan",
+    version,
+    about,
+    propagate_version = true,
+    after_help = "Examples:\n  portolan check                  check ./ports.yaml (or the nearest parent's)\n  cargo ports check --format json  the same through the cargo alias, as JSON"
+)]
 pub struct Cli {
     /// The command to run.
     #[command(subcommand)]

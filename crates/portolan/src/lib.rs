@@ -13,9 +13,8 @@
 //! `build.rs`:
 //!
 //! ```no_run
-//! fn main() {
-//!     portolan::build::generate("ports.yaml");
-//! }
+//! // build.rs: the whole body of `fn main`.
+//! portolan::build::generate("ports.yaml");
 //! ```
 //!
 //! and this `src/lib.rs`:

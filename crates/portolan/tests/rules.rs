@@ -386,7 +386,7 @@ fn conflict_across_environments_and_infrastructure() {
 fn bare_port_with_several_environments_on_one_host_conflicts_with_itself() {
     let yaml = "project: demo\nenvironments:\n  production: { range: 8000-8799 }\n  test: { range: 8800-8999 }\nservices:\n  web: { ports: { api: 8001 } }\n";
     let d = expect(
-        &yaml,
+        yaml,
         Code::SharedAcrossEnvironments,
         "`web.api` gives one port to environments production, test on the shared host",
         "  web: { ports: { api: 8001 } }",

@@ -1,0 +1,165 @@
+//! `portolan check`: output, formats, exit codes and registry discovery.
+
+use assert_cmd::Command;
+use std::path::Path;
+
+const CONFLICT: &str = "project: demo\nenvironments:\n  production: { range: 8000-8799 }\nservices:\n  web: { ports: { api: 8001 } }\n  worker: { ports: { api: 8001 } }\n";
+const VALID_WITH_WARNING: &str = "project: demo\nenvironments:\n  production: { range: 1-9999 }\nservices:\n  web: { ports: { http: 80 } }\n";
+
+fn portolan(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("portolan").unwrap();
+    cmd.current_dir(dir).env("NO_COLOR", "1");
+    cmd
+}
+
+fn registry(text: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ports.yaml"), text).unwrap();
+    dir
+}
+
+fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+#[test]
+fn help_shows_every_command_with_an_example() {
+    let output = Command::cargo_bin("portolan")
+        .unwrap()
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    insta::assert_snapshot!("help", stdout(&output));
+    let output = Command::cargo_bin("portolan")
+        .unwrap()
+        .args(["check", "--help"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    insta::assert_snapshot!("check-help", stdout(&output));
+}
+
+#[test]
+fn the_root_registry_is_valid() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let output = portolan(&root).args(["check"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(stdout(&output), "ports.yaml: ok\n");
+    let output = portolan(&root)
+        .args(["check", "-f", "examples/rerp/ports.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+}
+
+#[test]
+fn errors_exit_1_with_snippets_and_a_summary() {
+    let dir = registry(CONFLICT);
+    let output = portolan(dir.path()).arg("check").output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    insta::assert_snapshot!("conflict-human", stdout(&output));
+}
+
+#[test]
+fn short_format_is_one_line_per_finding() {
+    let dir = registry(CONFLICT);
+    let output = portolan(dir.path())
+        .args(["check", "--format", "short"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stdout(&output),
+        "ports.yaml:6:27: error[port-conflict]: port 8001 of `worker.api` in production is already used by `web.api` in production; \
+         `web.api` in production holds it at ports.yaml:5:24; help: the nearest free port in the range of production (8000-8799) is 8000\n\
+         ports.yaml: 1 error\n"
+    );
+}
+
+#[test]
+fn json_format_lists_findings_with_locations() {
+    let dir = registry(CONFLICT);
+    let output = portolan(dir.path())
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    insta::assert_snapshot!("conflict-json", stdout(&output));
+}
+
+#[test]
+fn warnings_alone_exit_0() {
+    let dir = registry(VALID_WITH_WARNING);
+    let output = portolan(dir.path())
+        .args(["check", "--format", "short"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stdout(&output).contains("warning[privileged-port]"));
+    assert!(stdout(&output).ends_with("ports.yaml: ok, 1 warning\n"));
+}
+
+#[test]
+fn the_nearest_parent_registry_is_found() {
+    let dir = registry(VALID_WITH_WARNING);
+    let deep = dir.path().join("services/web");
+    std::fs::create_dir_all(&deep).unwrap();
+    let output = portolan(&deep)
+        .args(["check", "--format", "short"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let expected = format!(
+        "{}: ok, 1 warning\n",
+        dir.path().join("ports.yaml").display()
+    );
+    assert!(stdout(&output).ends_with(&expected), "{}", stdout(&output));
+}
+
+#[test]
+fn usage_and_io_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = portolan(dir.path()).arg("check").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.starts_with("error: no ports.yaml in "), "{stderr}");
+    let output = portolan(dir.path())
+        .args(["check", "-f", "missing.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8(output.stderr)
+            .unwrap()
+            .contains("missing.yaml: No such file or directory")
+    );
+    let output = portolan(dir.path())
+        .args(["check", "--format", "xml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let output = portolan(dir.path()).arg("frobnicate").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn a_syntax_error_is_a_finding_not_a_crash() {
+    let dir = registry("project: demo\nenvironments: [\n");
+    let output = portolan(dir.path())
+        .args(["check", "--format", "short"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stdout(&output).starts_with("ports.yaml:"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(stdout(&output).contains("error[yaml-syntax]"));
+    assert!(
+        !String::from_utf8(output.stderr)
+            .unwrap()
+            .contains("panicked")
+    );
+}

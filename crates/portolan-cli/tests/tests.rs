@@ -1,0 +1,3 @@
+//! The `portolan` binary as users run it, built as one test binary.
+
+mod check;
