@@ -193,14 +193,36 @@ fn listing(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 fn the_build_dependency_graph_is_lean() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = Command::new(cargo)
-        .args(["tree", "--offline", "--package", "ports", "--edges", "build,normal", "--prefix", "none"])
+        .args([
+            "tree",
+            "--offline",
+            "--package",
+            "ports",
+            "--edges",
+            "build,normal",
+            "--prefix",
+            "none",
+        ])
         .current_dir(ROOT)
         .output()
         .unwrap();
     let tree = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(tree.contains("portolan v"), "{tree}");
-    for heavy in ["clap", "minijinja", "serde_json", "schemars", "serde_derive"] {
-        assert!(!tree.contains(heavy), "{heavy} is in the build graph of ports:\n{tree}");
+    for heavy in [
+        "clap",
+        "minijinja",
+        "serde_json",
+        "schemars",
+        "serde_derive",
+    ] {
+        assert!(
+            !tree.contains(heavy),
+            "{heavy} is in the build graph of ports:\n{tree}"
+        );
     }
 }
