@@ -22,6 +22,14 @@ fn ident(name: &str) -> Ident {
     }
 }
 
+/// Doc text from the registry: control characters (a bare CR is a rustc
+/// error in doc comments) become spaces.
+fn doc_text(text: String) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
 fn lit(port: Port) -> TokenStream {
     let n = proc_macro2::Literal::u16_unsuffixed(port.get());
     quote!(Port::from_registry(#n))
@@ -58,12 +66,12 @@ fn port_type() -> TokenStream {
         /// another number; [`Port::get`] gives the number, and the `*_addr`
         /// methods give the address to bind or connect to.
         #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub struct Port(core::num::NonZeroU16);
+        pub struct Port(::core::num::NonZeroU16);
 
         impl Port {
             /// A port from its number; `None` for 0.
             pub const fn new(port: u16) -> Option<Port> {
-                match core::num::NonZeroU16::new(port) {
+                match ::core::num::NonZeroU16::new(port) {
                     Some(port) => Some(Port(port)),
                     None => None,
                 }
@@ -82,29 +90,29 @@ fn port_type() -> TokenStream {
             }
 
             /// The socket address of this port on `ip`.
-            pub const fn addr(self, ip: std::net::IpAddr) -> std::net::SocketAddr {
-                std::net::SocketAddr::new(ip, self.get())
+            pub const fn addr(self, ip: ::std::net::IpAddr) -> ::std::net::SocketAddr {
+                ::std::net::SocketAddr::new(ip, self.get())
             }
 
             /// `127.0.0.1:<port>`: loopback only, for local development and tests.
-            pub const fn localhost_addr(self) -> std::net::SocketAddr {
-                self.addr(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
+            pub const fn localhost_addr(self) -> ::std::net::SocketAddr {
+                self.addr(::std::net::IpAddr::V4(::std::net::Ipv4Addr::LOCALHOST))
             }
 
             /// `0.0.0.0:<port>`: every IPv4 interface, as a service in a container binds.
-            pub const fn unspecified_addr(self) -> std::net::SocketAddr {
-                self.addr(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+            pub const fn unspecified_addr(self) -> ::std::net::SocketAddr {
+                self.addr(::std::net::IpAddr::V4(::std::net::Ipv4Addr::UNSPECIFIED))
             }
         }
 
-        impl core::fmt::Display for Port {
-            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                core::fmt::Display::fmt(&self.get(), f)
+        impl ::core::fmt::Display for Port {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                ::core::fmt::Display::fmt(&self.get(), f)
             }
         }
 
-        impl core::fmt::Debug for Port {
-            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        impl ::core::fmt::Debug for Port {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 write!(f, "Port({})", self.get())
             }
         }
@@ -135,7 +143,7 @@ fn environment_type(registry: &Registry) -> TokenStream {
         .environments
         .iter()
         .map(|e| {
-            format!(
+            doc_text(format!(
                 " The `{}` environment: ports {}{}. Declared at {}:{}.",
                 e.name,
                 e.range,
@@ -144,11 +152,13 @@ fn environment_type(registry: &Registry) -> TokenStream {
                     .map_or(String::new(), |h| format!(", on host `{h}`")),
                 registry.file,
                 e.name.span.line
-            )
+            ))
         })
         .collect();
     let expected = format!("; expected one of: {}", names.join(", "));
-    let var_doc = format!(" The variable [`Environment::from_env`] reads: `{var}`.");
+    let var_doc = doc_text(format!(
+        " The variable [`Environment::from_env`] reads: `{var}`."
+    ));
     quote! {
         /// An environment of the registry.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -172,7 +182,7 @@ fn environment_type(registry: &Registry) -> TokenStream {
 
             /// The environment named by the variable [`Environment::VAR`].
             pub fn from_env() -> Result<Environment, ParseEnvironmentError> {
-                let value = std::env::var(Environment::VAR).map_err(|_| ParseEnvironmentError {
+                let value = ::std::env::var(Environment::VAR).map_err(|_| ParseEnvironmentError {
                     input: String::new(),
                     var: Some(Environment::VAR),
                 })?;
@@ -190,13 +200,13 @@ fn environment_type(registry: &Registry) -> TokenStream {
             }
         }
 
-        impl core::fmt::Display for Environment {
-            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        impl ::core::fmt::Display for Environment {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 f.write_str(self.name())
             }
         }
 
-        impl core::str::FromStr for Environment {
+        impl ::core::str::FromStr for Environment {
             type Err = ParseEnvironmentError;
 
             fn from_str(s: &str) -> Result<Environment, ParseEnvironmentError> {
@@ -217,8 +227,8 @@ fn environment_type(registry: &Registry) -> TokenStream {
             var: Option<&'static str>,
         }
 
-        impl core::fmt::Display for ParseEnvironmentError {
-            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        impl ::core::fmt::Display for ParseEnvironmentError {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 match self.var {
                     Some(var) if self.input.is_empty() => {
                         write!(f, "{} is not set", var)?
@@ -232,7 +242,7 @@ fn environment_type(registry: &Registry) -> TokenStream {
             }
         }
 
-        impl std::error::Error for ParseEnvironmentError {}
+        impl ::std::error::Error for ParseEnvironmentError {}
     }
 }
 
@@ -332,18 +342,18 @@ fn constant_doc(
         .description
         .as_deref()
         .map_or(String::new(), |d| format!(": {d}"));
-    format!(
+    doc_text(format!(
         " {what} of `{}.{port}` in `{}`{description}. Declared at {}:{line}.",
         service.name, env.name, registry.file
-    )
+    ))
 }
 
 fn environment_module(registry: &Registry, index: usize, env: &Environment) -> TokenStream {
     let module = ident(&ident::snake(env.name.as_str()));
-    let module_doc = format!(
+    let module_doc = doc_text(format!(
         " Ports of the `{}` environment (range {}).",
         env.name, env.range
-    );
+    ));
     let mut host = Vec::new();
     let mut container = Vec::new();
     let mut node = Vec::new();
@@ -392,10 +402,10 @@ fn environment_module(registry: &Registry, index: usize, env: &Environment) -> T
         }
     }
     let node_module = env.node_ports.as_ref().map(|np| {
-        let doc = format!(
+        let doc = doc_text(format!(
             " Kubernetes NodePorts of `{}`: each port plus {} (range {}).",
             env.name, np.offset, np.range
-        );
+        ));
         quote! {
             #[doc = #doc]
             pub mod node_ports {
@@ -405,10 +415,10 @@ fn environment_module(registry: &Registry, index: usize, env: &Environment) -> T
             }
         }
     });
-    let container_doc = format!(
+    let container_doc = doc_text(format!(
         " Ports the services of `{}` listen on inside their containers.",
         env.name
-    );
+    ));
     quote! {
         #[doc = #module_doc]
         pub mod #module {
@@ -430,10 +440,10 @@ fn environment_module(registry: &Registry, index: usize, env: &Environment) -> T
 
 fn service_module(registry: &Registry, service: &Service) -> TokenStream {
     let module = ident(&ident::snake(service.name.as_str()));
-    let module_doc = match &service.description {
+    let module_doc = doc_text(match &service.description {
         Some(d) => format!(" Ports of the `{}` service: {d}.", service.name),
         None => format!(" Ports of the `{}` service.", service.name),
-    };
+    });
     let limited = service.environments.is_some();
     let functions = service.ports.iter().map(|port| {
         let function = ident(&ident::snake(port.name.as_str()));
@@ -450,7 +460,7 @@ fn service_module(registry: &Registry, service: &Service) -> TokenStream {
                 (false, _) => quote!(Environment::#variant => None,),
             }
         });
-        let doc = format!(
+        let doc = doc_text(format!(
             " The `{}` port of `{}` in `env`{}. Declared at {}:{}.",
             port.name,
             service.name,
@@ -461,7 +471,7 @@ fn service_module(registry: &Registry, service: &Service) -> TokenStream {
             },
             registry.file,
             port.name.span.line
-        );
+        ));
         let ret = if limited {
             quote!(Option<Port>)
         } else {
@@ -495,16 +505,16 @@ fn infrastructure_module(registry: &Registry) -> TokenStream {
             .description
             .as_deref()
             .map_or(String::new(), |d| format!(": {d}"));
-        let doc = format!(
+        let doc = doc_text(format!(
             " Host port of infrastructure `{}`{description}. Declared at {}:{}.",
             entry.name, registry.file, entry.span.line
-        );
+        ));
         let value = lit(entry.port);
         host.push(quote!(#[doc = #doc] pub const #name: Port = #value;));
-        let doc = format!(
+        let doc = doc_text(format!(
             " Container port of infrastructure `{}`{description}. Declared at {}:{}.",
             entry.name, registry.file, entry.span.line
-        );
+        ));
         let value = lit(entry.container_port);
         container.push(quote!(#[doc = #doc] pub const #name: Port = #value;));
     }

@@ -282,9 +282,20 @@ pub fn snippet(source: &Source, d: &Diagnostic, color: bool) -> String {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
     };
+    // Spans come from the parser; snap them to character boundaries anyway,
+    // so no input can make the renderer slice inside a character.
+    let text = source.text();
+    let boundary = |mut i: usize| {
+        i = i.min(text.len());
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
     let clamp = |span: Span| {
         let r = span.range();
-        r.start.min(source.text().len())..r.end.min(source.text().len())
+        let start = boundary(r.start);
+        start..boundary(r.end).max(start)
     };
     let snippet = Snippet::source(source.text())
         .path(source.name())

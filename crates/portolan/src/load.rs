@@ -130,9 +130,11 @@ pub fn load(source: &Source) -> (Option<Registry>, Diagnostics) {
     let mut decoder = Decoder {
         src: source,
         diags: Diagnostics::default(),
+        values: 0,
     };
     if let Some(at) = source.invalid_utf8_at() {
-        let span = source.span(at as usize, 1);
+        // The lossy copy holds U+FFFD where the bad byte was.
+        let span = source.span(at as usize, char::REPLACEMENT_CHARACTER.len_utf8());
         decoder.diags.push(
             Diagnostic::new(Code::InvalidUtf8, span, "the file is not valid UTF-8")
                 .with_label("this byte does not start a UTF-8 character")
@@ -158,6 +160,8 @@ pub fn load(source: &Source) -> (Option<Registry>, Diagnostics) {
 struct Decoder<'s> {
     src: &'s Source,
     diags: Diagnostics,
+    /// Counter for [`crate::model::Assignment::value`].
+    values: u32,
 }
 
 /// A mapping whose keys have been checked for duplicates (and, for fixed
@@ -230,11 +234,13 @@ impl<'s> Decoder<'s> {
             // Syntax errors carry only a character offset; map it through the text.
             None if s != serde_saphyr::Span::UNKNOWN => {
                 let text = self.src.text();
-                let start = text
-                    .char_indices()
-                    .nth(s.offset() as usize)
-                    .map_or(text.len(), |(i, _)| i);
-                self.src.span(start, s.len() as usize)
+                let byte = |chars: u64| {
+                    text.char_indices()
+                        .nth(chars as usize)
+                        .map_or(text.len(), |(i, _)| i)
+                };
+                let start = byte(s.offset());
+                self.src.span(start, byte(s.offset() + s.len()) - start)
             }
             None => self.src.span(self.src.offset_of(line, column), 0),
         }
@@ -242,6 +248,11 @@ impl<'s> Decoder<'s> {
 
     fn at<T>(&self, node: &Spanned<T>) -> Span {
         self.span(&node.referenced)
+    }
+
+    fn next_value(&mut self) -> u32 {
+        self.values += 1;
+        self.values
     }
 
     fn push(&mut self, d: Diagnostic) {
@@ -259,9 +270,9 @@ impl<'s> Decoder<'s> {
             .filter(|l| l.line() > 0)
             .map_or_else(|| self.src.span(0, 0), |l| self.span(&l));
         let mut d = Diagnostic::new(Code::YamlSyntax, span, message);
-        let text = self.src.text();
-        let line_start = text[..span.start as usize].rfind('\n').map_or(0, |i| i + 1);
-        if text[line_start..span.start as usize].contains('\t') {
+        let before = self.src.text().get(..span.start as usize).unwrap_or("");
+        let line = &before[before.rfind('\n').map_or(0, |i| i + 1)..];
+        if line.contains('\t') {
             d = d.with_help("YAML indents with spaces; replace the tab");
         }
         self.push(d);
@@ -633,7 +644,7 @@ impl<'s> Decoder<'s> {
         let offset_node = offset?;
         let offset_span = self.at(offset_node);
         let offset = match &offset_node.value {
-            Node::Int(n) if i32::try_from(*n).is_ok_and(|n| n.abs() <= 65535) => *n as i32,
+            Node::Int(n) if (-65535..=65535).contains(n) => *n as i32,
             _ => {
                 self.type_error(
                     offset_node,
@@ -780,11 +791,13 @@ impl<'s> Decoder<'s> {
                     if let Some((port, container_port, span)) =
                         self.port_pair(value, name.span, &label)
                     {
+                        let value = self.next_value();
                         assignments.extend(runs_in.iter().map(|&environment| Assignment {
                             environment,
                             port,
                             container_port,
                             span,
+                            value,
                         }));
                     }
                 }
@@ -816,11 +829,13 @@ impl<'s> Decoder<'s> {
                         if let Some((port, container_port, span)) =
                             self.port_pair(port_node, env_span, &label)
                         {
+                            let value = self.next_value();
                             assignments.push(Assignment {
                                 environment,
                                 port,
                                 container_port,
                                 span,
+                                value,
                             });
                         }
                     }
@@ -856,11 +871,13 @@ impl<'s> Decoder<'s> {
                 _ => {
                     if let Some(port) = self.port(value, &format!("port {label}")) {
                         let span = self.at(value);
+                        let value = self.next_value();
                         assignments.extend(runs_in.iter().map(|&environment| Assignment {
                             environment,
                             port,
                             container_port: port,
                             span,
+                            value,
                         }));
                     }
                 }
@@ -934,12 +951,14 @@ impl<'s> Decoder<'s> {
                 None => port,
             };
             let span = self.at(port_node);
+            let value = self.next_value();
             infra.services.push(InfraService {
                 name,
                 description,
                 port,
                 container_port,
                 span,
+                value,
             });
         }
         infra

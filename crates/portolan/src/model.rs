@@ -275,6 +275,10 @@ pub struct Assignment {
     pub container_port: Port,
     /// Where the port is written. A bare `api: 8001` gives every environment the same span.
     pub span: Span,
+    /// Identifies the written value: the assignments of one bare `api: 8001`
+    /// share it, and no others do (spans cannot tell: YAML merge keys and
+    /// aliases give many values the span of the `<<` or `*alias`).
+    pub value: u32,
 }
 
 /// Ports of shared infrastructure.
@@ -308,6 +312,8 @@ pub struct InfraService {
     pub container_port: Port,
     /// Where `port` is written.
     pub span: Span,
+    /// Identifies the written value, as [`Assignment::value`] does.
+    pub value: u32,
 }
 
 /// A port or range nobody may use, and why.
@@ -379,6 +385,8 @@ pub struct Binding<'a> {
     pub span: Span,
     /// The host the port is published on.
     pub host: HostRef<'a>,
+    /// Identifies the written value ([`Assignment::value`]).
+    pub value: u32,
 }
 
 impl<'a> Binding<'a> {
@@ -421,6 +429,7 @@ impl Registry {
                             .and_then(|np| np.node_port(a.port)),
                         span: a.span,
                         host: environment.host(),
+                        value: a.value,
                     }
                 })
             })
@@ -433,6 +442,7 @@ impl Registry {
             node_port: None,
             span: s.span,
             host: infra_host,
+            value: s.value,
         });
         services.chain(infra)
     }

@@ -69,7 +69,8 @@ pub fn validate(registry: &Registry) -> Vec<Diagnostic> {
 /// One namespace of generated identifiers; reports names that collide in it.
 struct Namespace<'a> {
     kind: &'static str,
-    seen: HashMap<String, (Span, String)>,
+    /// First holder of each identifier; `None` for names the generated code itself uses.
+    seen: HashMap<String, (Option<Span>, String)>,
     reported: &'a mut HashSet<(Span, Span)>,
 }
 
@@ -82,28 +83,34 @@ impl<'a> Namespace<'a> {
         }
     }
 
+    /// An identifier the generated code defines itself.
+    fn reserve(&mut self, ident: &str, what: &str) {
+        self.seen.insert(ident.to_owned(), (None, what.to_owned()));
+    }
+
     fn insert(&mut self, ident: String, span: Span, what: String, out: &mut Vec<Diagnostic>) {
         match self.seen.get(&ident) {
             None => {
-                self.seen.insert(ident, (span, what));
+                self.seen.insert(ident, (Some(span), what));
             }
             Some((first, first_what)) => {
-                if !self.reported.insert((*first, span)) {
+                if first.is_some_and(|first| !self.reported.insert((first, span))) {
                     return;
                 }
-                out.push(
-                    Diagnostic::new(
-                        Code::IdentifierCollision,
-                        span,
-                        format!(
-                            "{what} and {first_what} both become the Rust {} `{ident}`",
-                            self.kind
-                        ),
-                    )
-                    .with_label("collides")
-                    .with_secondary(*first, format!("{first_what} is declared"))
-                    .with_help("rename one of them; `-` and `_` are the same in Rust names"),
-                );
+                let mut d = Diagnostic::new(
+                    Code::IdentifierCollision,
+                    span,
+                    format!(
+                        "{what} and {first_what} both become the Rust {} `{ident}`",
+                        self.kind
+                    ),
+                )
+                .with_label("collides")
+                .with_help("rename one of them; `-` and `_` are the same in Rust names");
+                if let Some(first) = first {
+                    d = d.with_secondary(*first, format!("{first_what} is declared"));
+                }
+                out.push(d);
             }
         }
     }
@@ -113,12 +120,7 @@ impl<'a> Namespace<'a> {
 fn identifiers(registry: &Registry, out: &mut Vec<Diagnostic>) {
     let mut reported = HashSet::new();
     let mut modules = Namespace::new("module", &mut reported);
-    modules.insert(
-        "infrastructure".into(),
-        Span::default(),
-        "the generated `infrastructure` module".into(),
-        out,
-    );
+    modules.reserve("infrastructure", "the generated `infrastructure` module");
     for env in &registry.environments {
         let what = format!("environment `{}`", env.name);
         modules.insert(ident::snake(env.name.as_str()), env.name.span, what, out);
@@ -132,7 +134,10 @@ fn identifiers(registry: &Registry, out: &mut Vec<Diagnostic>) {
             out,
         );
     }
+    // Associated items of `Environment` share the namespace of its variants.
     let mut variants = Namespace::new("enum variant", &mut reported);
+    variants.reserve("ALL", "the generated `Environment::ALL`");
+    variants.reserve("VAR", "the generated `Environment::VAR`");
     for env in &registry.environments {
         let what = format!("environment `{}`", env.name);
         variants.insert(ident::camel(env.name.as_str()), env.name.span, what, out);
@@ -206,20 +211,21 @@ fn range_overlaps(registry: &Registry, out: &mut Vec<Diagnostic>) {
 fn shared_across_environments(registry: &Registry, out: &mut Vec<Diagnostic>) {
     for service in &registry.services {
         for port in &service.ports {
-            let mut by_span: HashMap<(Span, HostRef<'_>), Vec<&str>> = HashMap::new();
+            let mut by_value: HashMap<(u32, HostRef<'_>), (Span, Vec<&str>)> = HashMap::new();
             for a in &port.assignments {
                 let env = &registry.environments[a.environment];
-                by_span
-                    .entry((a.span, env.host()))
-                    .or_default()
-                    .push(env.name.as_str());
+                let entry = by_value
+                    .entry((a.value, env.host()))
+                    .or_insert((a.span, Vec::new()));
+                entry.1.push(env.name.as_str());
             }
-            let mut shared: Vec<_> = by_span
+            let mut shared: Vec<_> = by_value
                 .into_iter()
-                .filter(|(_, envs)| envs.len() > 1)
+                .filter(|(_, (_, envs))| envs.len() > 1)
+                .map(|((_, host), (span, envs))| (span, host, envs))
                 .collect();
             shared.sort();
-            for ((span, host), envs) in shared {
+            for (span, host, envs) in shared {
                 let example = envs
                     .iter()
                     .map(|e| format!("{e}: …"))
@@ -320,7 +326,7 @@ impl<'r> Occupancy<'r> {
             let slot = &mut table[usize::from(b.port.get())];
             if *slot == 0 {
                 *slot = i as u32 + 1;
-            } else if self.bindings[*slot as usize - 1].span != b.span {
+            } else if self.bindings[*slot as usize - 1].value != b.value {
                 conflicts.push((i, *slot as usize - 1));
             }
             if let Some(np) = b.node_port {
@@ -331,7 +337,7 @@ impl<'r> Occupancy<'r> {
                 let slot = &mut table[usize::from(np.get())];
                 if *slot == 0 {
                     *slot = i as u32 + 1;
-                } else if self.bindings[*slot as usize - 1].span != b.span {
+                } else if self.bindings[*slot as usize - 1].value != b.value {
                     node_conflicts.push((i, *slot as usize - 1));
                 }
             }
@@ -375,7 +381,7 @@ impl<'r> Occupancy<'r> {
         for b in &self.bindings {
             self.per_binding(registry, b, out);
             // A bare port shared by environments is one value: warn about it once.
-            if warned.insert(b.span) {
+            if warned.insert(b.value) {
                 warnings(b, out);
             }
         }

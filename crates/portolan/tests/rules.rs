@@ -669,3 +669,93 @@ fn several_documents_are_refused() {
     assert_eq!(all[0].code, Code::YamlSyntax);
     assert_eq!(all[0].primary.span.line, 3);
 }
+
+#[test]
+fn node_port_offsets_are_bounded_not_overflowing() {
+    let yaml = "project: k\nenvironments:\n  c: { range: 8000-8100, node_ports: { range: 30000-32767, offset: -2147483648 } }\n";
+    expect(
+        yaml,
+        Code::InvalidType,
+        "must be an integer from -65535 to 65535",
+        "  c: { range: 8000-8100, node_ports: { range: 30000-32767, offset: -2147483648 } }",
+        "                                                                   ~~~~~~~~~~~",
+    );
+}
+
+#[test]
+fn node_port_past_65535_is_reported() {
+    let yaml = "project: k\nenvironments:\n  c: { range: 8000-8100, node_ports: { range: 30000-32767, offset: 60000 } }\nservices:\n  a: { ports: { api: 8001 } }\n";
+    expect(
+        yaml,
+        Code::InvalidNodePort,
+        "NodePort of `a.api` in c would be 8001 + 60000 = 68001, not a port number",
+        "  a: { ports: { api: 8001 } }",
+        "                     ~~~~",
+    );
+}
+
+#[test]
+fn merge_keys_and_aliases_do_not_hide_conflicts() {
+    let single = "project: demo\nenvironments:\n  production: { range: 8000-8799 }\nservices:\n  web: { ports: { <<: { api: 8001, metrics: 8001 } } }\n";
+    assert!(
+        codes(single).contains(&Code::PortConflict),
+        "{:?}",
+        codes(single)
+    );
+    let merged = registry(
+        "services:\n  web:\n    ports:\n      api: { <<: { production: 8001, test: 7001 } }\n",
+    );
+    assert_eq!(
+        findings(&merged),
+        vec![],
+        "two environments' ports from one merge are not one shared port"
+    );
+}
+
+#[test]
+fn nearest_free_port_skips_taken_and_reserved_ports() {
+    let yaml = registry(
+        "reserved:\n  - port: 8003\n    reason: legacy\nservices:\n  a: { ports: { api: { production: 8001, test: 7001 } } }\n  b: { ports: { api: { production: 8002, test: 7002 } } }\n  c: { ports: { api: { production: 8000, test: 7003 } } }\n  d: { ports: { api: { production: 8002, test: 7004 } } }\n",
+    );
+    let d = expect(
+        &yaml,
+        Code::PortConflict,
+        "port 8002 of `d.api` in production is already used by `b.api` in production",
+        "  d: { ports: { api: { production: 8002, test: 7004 } } }",
+        "                                   ~~~~",
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some("the nearest free port in the range of production (8000-8799) is 8004")
+    );
+}
+
+#[test]
+fn names_that_collide_with_generated_items() {
+    let yaml = "project: k\nenvironments:\n  v-a-r: { range: 8000-8100 }\n  a-1b: { range: 9000-9100 }\n  a1b: { range: 7000-7100 }\nservices:\n  infrastructure: { ports: { api: 8001 } }\n";
+    expect(
+        yaml,
+        Code::IdentifierCollision,
+        "environment `v-a-r` and the generated `Environment::VAR` both become the Rust enum variant `VAR`",
+        "  v-a-r: { range: 8000-8100 }",
+        "  ~~~~~",
+    );
+    expect(
+        yaml,
+        Code::IdentifierCollision,
+        "environment `a1b` and environment `a-1b` both become the Rust enum variant `A1b`",
+        "  a1b: { range: 7000-7100 }",
+        "  ~~~",
+    );
+    let d = expect(
+        yaml,
+        Code::IdentifierCollision,
+        "service `infrastructure` and the generated `infrastructure` module",
+        "  infrastructure: { ports: { api: 8001 } }",
+        "  ~~~~~~~~~~~~~~",
+    );
+    assert!(
+        d.secondary.is_empty(),
+        "no location for a name Portolan itself defines"
+    );
+}
