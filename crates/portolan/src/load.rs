@@ -167,7 +167,8 @@ struct Decoder<'s> {
 /// A mapping whose keys have been checked for duplicates (and, for fixed
 /// sections, for unknown keys).
 struct Table<'n> {
-    entries: &'n [(Spanned<String>, Spanned<Node>)],
+    /// The entries in file order, each key's first occurrence only (later ones are reported).
+    entries: Vec<&'n (Spanned<String>, Spanned<Node>)>,
     /// The key that owns this mapping, for "missing key" findings.
     owner: Span,
     what: String,
@@ -177,6 +178,7 @@ impl<'n> Table<'n> {
     fn get(&self, key: &str) -> Option<&'n Spanned<Node>> {
         self.entries
             .iter()
+            .copied()
             .find(|(k, _)| k.value == key)
             .map(|(_, v)| v)
     }
@@ -306,7 +308,7 @@ impl<'s> Decoder<'s> {
         known: Option<&[&str]>,
     ) -> Option<Table<'n>> {
         let what = what.into();
-        let entries: &[(Spanned<String>, Spanned<Node>)] = match &node.value {
+        let all: &[(Spanned<String>, Spanned<Node>)] = match &node.value {
             Node::Map(entries) => entries,
             Node::Null => &[],
             _ => {
@@ -314,8 +316,10 @@ impl<'s> Decoder<'s> {
                 return None;
             }
         };
-        let mut seen: HashMap<&str, Span> = HashMap::with_capacity(entries.len());
-        for (key, _) in entries {
+        let mut seen: HashMap<&str, Span> = HashMap::with_capacity(all.len());
+        let mut entries = Vec::with_capacity(all.len());
+        for entry in all {
+            let key = &entry.0;
             let span = self.at(key);
             if let Some(first) = seen.get(key.value.as_str()) {
                 let d = Diagnostic::new(
@@ -330,6 +334,7 @@ impl<'s> Decoder<'s> {
                 continue;
             }
             seen.insert(&key.value, span);
+            entries.push(entry);
             if let Some(known) = known
                 && !known.contains(&key.value.as_str())
             {
@@ -350,16 +355,6 @@ impl<'s> Decoder<'s> {
             owner,
             what,
         })
-    }
-
-    /// The entries of a mapping keyed by names, without the duplicates (reported).
-    fn entries<'n>(&mut self, table: &Table<'n>) -> Vec<&'n (Spanned<String>, Spanned<Node>)> {
-        let mut seen = std::collections::HashSet::with_capacity(table.entries.len());
-        table
-            .entries
-            .iter()
-            .filter(|(k, _)| seen.insert(k.value.as_str()))
-            .collect()
     }
 
     fn required<'n>(
@@ -607,7 +602,7 @@ impl<'s> Decoder<'s> {
             );
         }
         let mut out = Vec::new();
-        for (key, value) in self.entries(&table) {
+        for (key, value) in table.entries.iter().copied() {
             let name = self.key_name(key, "environment");
             let what = format!("environment `{}`", key.value);
             let Some(env) = self.table(value, what.clone(), name.span, Some(ENVIRONMENT_KEYS))
@@ -700,7 +695,7 @@ impl<'s> Decoder<'s> {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for (key, value) in self.entries(&table) {
+        for (key, value) in table.entries.iter().copied() {
             let name = self.key_name(key, "service");
             let what = format!("service `{}`", key.value);
             let Some(svc) = self.table(value, what.clone(), name.span, Some(SERVICE_KEYS)) else {
@@ -770,7 +765,7 @@ impl<'s> Decoder<'s> {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for (key, value) in self.entries(&table) {
+        for (key, value) in table.entries.iter().copied() {
             let name = self.key_name(key, "port");
             let label = format!("`{}.{}`", service.name, key.value);
             let runs_in: Vec<usize> = (0..environments.len())
@@ -805,7 +800,7 @@ impl<'s> Decoder<'s> {
                     let Some(per_env) = self.table(value, label.clone(), name.span, None) else {
                         continue;
                     };
-                    for (env_key, port_node) in self.entries(&per_env) {
+                    for (env_key, port_node) in per_env.entries.iter().copied() {
                         let env_span = self.at(env_key);
                         let Some(environment) =
                             self.environment_ref(&env_key.value, env_span, environments, &label)
@@ -927,7 +922,7 @@ impl<'s> Decoder<'s> {
         let Some(services) = self.table(services, "infrastructure `services`", owner, None) else {
             return infra;
         };
-        for (key, value) in self.entries(&services) {
+        for (key, value) in services.entries.iter().copied() {
             let name = self.key_name(key, "infrastructure");
             let what = format!("infrastructure `{}`", key.value);
             let Some(entry) = self.table(value, what.clone(), name.span, Some(INFRA_SERVICE_KEYS))

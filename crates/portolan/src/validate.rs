@@ -62,7 +62,7 @@ pub fn validate(registry: &Registry) -> Vec<Diagnostic> {
     identifiers(registry, &mut out);
     range_overlaps(registry, &mut out);
     shared_across_environments(registry, &mut out);
-    Occupancy::new(registry).check(registry, &mut out);
+    Occupancy::new(registry).check(&mut out);
     out
 }
 
@@ -285,8 +285,26 @@ fn warnings(b: &Binding<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Marks `port` as held by binding `i` in an occupancy table, or returns the
+/// index of its earlier holder. A value written once for several environments
+/// (a bare port) does not conflict with itself; that is reported once, elsewhere.
+fn claim(table: &mut [u32], port: Port, i: usize, bindings: &[Binding<'_>]) -> Option<usize> {
+    let slot = &mut table[usize::from(port.get())];
+    match *slot {
+        0 => {
+            *slot = i as u32 + 1;
+            None
+        }
+        held => {
+            let first = held as usize - 1;
+            (bindings[first].value != bindings[i].value).then_some(first)
+        }
+    }
+}
+
 /// Who holds each port, per host, and which ports are reserved.
 struct Occupancy<'r> {
+    registry: &'r Registry,
     bindings: Vec<Binding<'r>>,
     /// Per host: binding index + 1 per port, 0 when free.
     hosts: HashMap<HostRef<'r>, Vec<u32>>,
@@ -311,6 +329,7 @@ impl<'r> Occupancy<'r> {
             }
         }
         Self {
+            registry,
             bindings,
             hosts: HashMap::new(),
             node_ports: HashMap::new(),
@@ -318,27 +337,21 @@ impl<'r> Occupancy<'r> {
         }
     }
 
-    fn check(mut self, registry: &'r Registry, out: &mut Vec<Diagnostic>) {
+    fn check(mut self, out: &mut Vec<Diagnostic>) {
         let mut conflicts = Vec::new();
         let mut node_conflicts = Vec::new();
         for (i, b) in self.bindings.iter().enumerate() {
             let table = self.hosts.entry(b.host).or_insert_with(|| vec![0; 65536]);
-            let slot = &mut table[usize::from(b.port.get())];
-            if *slot == 0 {
-                *slot = i as u32 + 1;
-            } else if self.bindings[*slot as usize - 1].value != b.value {
-                conflicts.push((i, *slot as usize - 1));
+            if let Some(first) = claim(table, b.port, i, &self.bindings) {
+                conflicts.push((i, first));
             }
             if let Some(np) = b.node_port {
                 let table = self
                     .node_ports
                     .entry(b.host)
                     .or_insert_with(|| vec![0; 65536]);
-                let slot = &mut table[usize::from(np.get())];
-                if *slot == 0 {
-                    *slot = i as u32 + 1;
-                } else if self.bindings[*slot as usize - 1].value != b.value {
-                    node_conflicts.push((i, *slot as usize - 1));
+                if let Some(first) = claim(table, np, i, &self.bindings) {
+                    node_conflicts.push((i, first));
                 }
             }
         }
@@ -354,7 +367,7 @@ impl<'r> Occupancy<'r> {
             )
             .with_label(format!("{} is taken", b.port))
             .with_secondary(holder.span, format!("{} holds it", holder.owner));
-            if let Some(help) = self.suggestion(registry, b) {
+            if let Some(help) = self.suggestion(b) {
                 d = d.with_help(help);
             }
             out.push(d);
@@ -379,7 +392,7 @@ impl<'r> Occupancy<'r> {
         }
         let mut warned = HashSet::new();
         for b in &self.bindings {
-            self.per_binding(registry, b, out);
+            self.per_binding(b, out);
             // A bare port shared by environments is one value: warn about it once.
             if warned.insert(b.value) {
                 warnings(b, out);
@@ -387,20 +400,16 @@ impl<'r> Occupancy<'r> {
         }
     }
 
-    fn reserved_at(
-        &self,
-        registry: &'r Registry,
-        port: Port,
-    ) -> Option<&'r crate::model::Reserved> {
+    fn reserved_at(&self, port: Port) -> Option<&'r crate::model::Reserved> {
         match self.reserved[usize::from(port.get())] {
             0 => None,
-            i => Some(&registry.reserved[i as usize - 1]),
+            i => Some(&self.registry.reserved[i as usize - 1]),
         }
     }
 
     /// Range, reserved, NodePort and warning rules for one port.
-    fn per_binding(&self, registry: &'r Registry, b: &Binding<'r>, out: &mut Vec<Diagnostic>) {
-        let (range, range_name) = self.range_of(registry, b);
+    fn per_binding(&self, b: &Binding<'r>, out: &mut Vec<Diagnostic>) {
+        let (range, range_name) = self.range_of(b);
         if let Some(range) = range
             && !range.ranges.is_empty()
             && !range.contains(b.port)
@@ -415,12 +424,12 @@ impl<'r> Occupancy<'r> {
             )
             .with_label(format!("not in {range}"))
             .with_secondary(range.span, "the range is declared here");
-            if let Some(help) = self.suggestion(registry, b) {
+            if let Some(help) = self.suggestion(b) {
                 d = d.with_help(help);
             }
             out.push(d);
         }
-        if let Some(r) = self.reserved_at(registry, b.port) {
+        if let Some(r) = self.reserved_at(b.port) {
             out.push(
                 Diagnostic::new(
                     Code::ReservedPort,
@@ -434,17 +443,11 @@ impl<'r> Occupancy<'r> {
         if let Some(env) = b.environment()
             && let Some(np) = &env.node_ports
         {
-            self.node_port(registry, b, np, out);
+            self.node_port(b, np, out);
         }
     }
 
-    fn node_port(
-        &self,
-        registry: &'r Registry,
-        b: &Binding<'r>,
-        np: &crate::model::NodePorts,
-        out: &mut Vec<Diagnostic>,
-    ) {
+    fn node_port(&self, b: &Binding<'r>, np: &crate::model::NodePorts, out: &mut Vec<Diagnostic>) {
         let Some(node_port) = b.node_port else {
             out.push(
                 Diagnostic::new(
@@ -490,7 +493,7 @@ impl<'r> Occupancy<'r> {
                 .with_secondary(np.range.span, "the NodePort range is declared here"),
             );
         }
-        if let Some(r) = self.reserved_at(registry, node_port) {
+        if let Some(r) = self.reserved_at(node_port) {
             out.push(
                 Diagnostic::new(
                     Code::ReservedPort,
@@ -507,22 +510,22 @@ impl<'r> Occupancy<'r> {
     }
 
     /// The range a port must lie in, and how to name it in a message.
-    fn range_of(&self, registry: &'r Registry, b: &Binding<'r>) -> (Option<&'r RangeSet>, String) {
+    fn range_of(&self, b: &Binding<'r>) -> (Option<&'r RangeSet>, String) {
         match b.owner {
             Owner::Service { environment, .. } => (
                 Some(&environment.range),
                 format!("the range of {}", environment.name),
             ),
             Owner::Infrastructure(_) => (
-                registry.infrastructure.range.as_ref(),
+                self.registry.infrastructure.range.as_ref(),
                 "the infrastructure range".to_owned(),
             ),
         }
     }
 
     /// "nearest free port in …" for a port that is taken or out of range.
-    fn suggestion(&self, registry: &'r Registry, b: &Binding<'r>) -> Option<String> {
-        let (range, range_name) = self.range_of(registry, b);
+    fn suggestion(&self, b: &Binding<'r>) -> Option<String> {
+        let (range, range_name) = self.range_of(b);
         let range = range.filter(|r| !r.ranges.is_empty());
         let taken = self.hosts.get(&b.host);
         let free = |p: i64| -> Option<Port> {
