@@ -21,15 +21,28 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check ports.yaml: syntax, ranges, conflicts, reserved ports, NodePorts, names.
+    /// Check ports.yaml and every file it keeps in sync; never writes.
     ///
-    /// Prints every finding with the line it points at, then a summary. Exits 0
-    /// when the registry is valid (warnings allowed), 1 when it has errors, 2
-    /// when it cannot be read.
+    /// Validates syntax, ranges, conflicts, reserved ports, NodePorts and names,
+    /// printing every finding with the line it points at. When the registry is
+    /// valid, lists every generated or team-owned file that is stale, missing
+    /// or orphaned, with what differs. Exits 0 when all is well (warnings
+    /// allowed), 1 on errors or drift, 2 when it cannot run.
     #[command(
         after_help = "Examples:\n  portolan check\n  portolan check -f examples/rerp/ports.yaml --format json"
     )]
     Check(CheckArgs),
+
+    /// Render generated/ and update the values Portolan owns in team files.
+    ///
+    /// Renders everything in memory first. A real sync writes only files whose
+    /// content changes, each atomically, and all-or-nothing: if any file
+    /// cannot be read, parsed or written, no file is changed. Artifacts the
+    /// registry no longer produces are removed.
+    #[command(
+        after_help = "Examples:\n  portolan sync --dry-run\n  portolan sync\n  portolan sync -f examples/rerp/ports.yaml"
+    )]
+    Sync(SyncArgs),
 }
 
 /// Arguments of `portolan check`.
@@ -46,6 +59,18 @@ pub struct CheckArgs {
     /// When to use colour in human output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+}
+
+/// Arguments of `portolan sync`.
+#[derive(Debug, clap::Args)]
+pub struct SyncArgs {
+    /// The registry (default: ports.yaml in the current directory or the nearest parent).
+    #[arg(short = 'f', long = "file", value_name = "PATH")]
+    pub file: Option<PathBuf>,
+
+    /// Print a unified diff of what would change and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Output formats for findings.

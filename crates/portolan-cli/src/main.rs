@@ -1,7 +1,8 @@
 //! `portolan`: a thin shell over the portolan library.
 //!
-//! Exit codes are decided here and only here: 0 when the registry is valid, 1
-//! when it has errors, 2 when the command could not run (usage, I/O).
+//! Exit codes are decided here and only here: 0 when the registry is valid and
+//! every file is in sync, 1 when it has errors or files are stale (or a sync is
+//! refused), 2 when the command could not run (usage, I/O).
 
 mod cli;
 mod commands;
@@ -16,6 +17,7 @@ fn main() -> ExitCode {
     let mut stdout = std::io::stdout().lock();
     let result = match cli.command {
         Command::Check(args) => commands::check::run(args, &mut stdout),
+        Command::Sync(args) => commands::sync::run(args, &mut stdout),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

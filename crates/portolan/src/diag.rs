@@ -105,6 +105,14 @@ codes! {
     InvalidNodePort = "invalid-node-port", Error, "a NodePort lies outside its range or Kubernetes' 30000-32767";
     /// Two holders of one NodePort.
     NodePortConflict = "node-port-conflict", Error, "a NodePort is used twice";
+    /// A path in `render` or `sync` that is absolute, leaves the registry's directory or is malformed.
+    InvalidPath = "invalid-path", Error, "an output or target path is absolute, leaves the registry's directory, or uses an unknown placeholder";
+    /// An owned key path in `sync` that cannot be read.
+    InvalidKeyPath = "invalid-key-path", Error, "an owned key path is malformed";
+    /// Two outputs or targets that resolve to one file.
+    DuplicateOutput = "duplicate-output", Error, "two rendered outputs or synced targets are the same file";
+    /// A value or file template that does not parse.
+    InvalidTemplate = "invalid-template", Error, "a template does not parse";
     /// A port in the Linux ephemeral range.
     EphemeralPort = "ephemeral-port", Warning, "a port lies in the Linux ephemeral range 32768-60999, where outgoing connections take ports";
     /// A port below 1024.

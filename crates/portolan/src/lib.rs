@@ -45,10 +45,17 @@
 //! - `json`: diagnostics as JSON ([`diag::json`]).
 
 pub mod diag;
+#[cfg(feature = "sync")]
+pub mod edit;
 pub mod ident;
 pub mod load;
+pub mod manifest;
 pub mod model;
+#[cfg(feature = "sync")]
+pub mod render;
 pub mod source;
+#[cfg(feature = "sync")]
+pub mod sync;
 pub mod validate;
 
 #[cfg(feature = "codegen")]

@@ -11,8 +11,9 @@
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{
-    Assignment, Environment, InfraService, Infrastructure, Name, NamedPort, NodePorts, Port,
-    PortRange, RangeSet, Registry, Reserved, Service,
+    Artifact, Assignment, Environment, InfraService, Infrastructure, KeyPath, Name, NamedPort,
+    NodePorts, OwnedList, Port, PortRange, RangeSet, Registry, Render, Reserved, Service, SyncFile,
+    Template, Text, check_relative_path,
 };
 use crate::source::{Source, Span};
 use serde_core::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -209,7 +210,13 @@ const ROOT_KEYS: &[&str] = &[
     "services",
     "infrastructure",
     "reserved",
+    "render",
+    "sync",
 ];
+const RENDER_KEYS: &[&str] = &["dir", "artifacts", "templates"];
+const TEMPLATE_KEYS: &[&str] = &["template", "output"];
+const SYNC_KEYS: &[&str] = &["file", "values", "lists"];
+const LIST_KEYS: &[&str] = &["comment", "item"];
 const ENVIRONMENT_KEYS: &[&str] = &["range", "node_ports", "host"];
 const NODE_PORT_KEYS: &[&str] = &["range", "offset"];
 const SERVICE_KEYS: &[&str] = &["description", "environments", "ports"];
@@ -573,7 +580,17 @@ impl<'s> Decoder<'s> {
             Some(node) => self.reserved(node),
             None => Vec::new(),
         };
+        let render = match root.get("render") {
+            Some(node) => self.render(node),
+            None => Render::defaults(start),
+        };
+        let sync = match root.get("sync") {
+            Some(node) => self.sync(node),
+            None => Vec::new(),
+        };
         Some(Registry {
+            render,
+            sync,
             file: self.src.name().to_owned(),
             project: project.unwrap_or(Name {
                 value: String::new(),
@@ -1023,6 +1040,206 @@ impl<'s> Decoder<'s> {
                 reason: reason.clone(),
                 span,
             }));
+        }
+        out
+    }
+    fn text(&mut self, node: &Spanned<Node>, what: &str) -> Option<Text> {
+        let value = self.string(node, what)?;
+        Some(Text {
+            value,
+            span: self.at(node),
+        })
+    }
+
+    fn key_text(&self, key: &Spanned<String>) -> Text {
+        Text {
+            value: key.value.clone(),
+            span: self.at(key),
+        }
+    }
+
+    /// A path relative to ports.yaml's directory, checked lexically here so that
+    /// `cargo build` already refuses one that leaves it.
+    fn path(&mut self, node: &Spanned<Node>, what: &str, placeholders: bool) -> Option<Text> {
+        let text = self.text(node, what)?;
+        if let Err(message) = check_relative_path(&text.value, placeholders) {
+            self.push(
+                Diagnostic::new(Code::InvalidPath, text.span, format!("{what}: {message}"))
+                    .with_label("not a path inside the registry's directory"),
+            );
+            return None;
+        }
+        Some(text)
+    }
+
+    fn key_path(&mut self, text: Text, what: &str) -> Option<Text> {
+        if let Err(message) = KeyPath::parse(&text.value) {
+            self.push(
+                Diagnostic::new(
+                    Code::InvalidKeyPath,
+                    text.span,
+                    format!("{what}: {message}"),
+                )
+                .with_label("expected keys separated by `.`, with `[index]` or `[key=value]`"),
+            );
+            return None;
+        }
+        Some(text)
+    }
+
+    /// A sequence, or `None` after reporting what was found instead.
+    fn list<'n>(&mut self, node: &'n Spanned<Node>, what: &str) -> Option<&'n [Spanned<Node>]> {
+        match &node.value {
+            Node::Seq(items) => Some(items),
+            Node::Null => Some(&[]),
+            _ => {
+                self.type_error(node, "a list", what);
+                None
+            }
+        }
+    }
+
+    fn render(&mut self, node: &Spanned<Node>) -> Render {
+        let owner = self.at(node);
+        let mut render = Render::defaults(owner);
+        let Some(table) = self.table(node, "`render`", owner, Some(RENDER_KEYS)) else {
+            return render;
+        };
+        if let Some(dir) = table.get("dir")
+            && let Some(dir) = self.path(dir, "`render.dir`", false)
+        {
+            render.dir = dir;
+        }
+        if let Some(list) = table.get("artifacts")
+            && let Some(items) = self.list(list, "`render.artifacts`")
+        {
+            render.artifacts.clear();
+            for item in items {
+                let Some(name) = self.text(item, "artifact") else {
+                    continue;
+                };
+                match Artifact::from_name(&name.value) {
+                    Some(a) if !render.artifacts.contains(&a) => render.artifacts.push(a),
+                    Some(_) => {}
+                    None => {
+                        let names = Artifact::ALL.map(Artifact::as_str);
+                        let mut d = Diagnostic::new(
+                            Code::UnknownKey,
+                            name.span,
+                            format!("unknown artifact `{}`", name.value),
+                        );
+                        d = match did_you_mean(&name.value, names) {
+                            Some(best) => d.with_help(format!("did you mean `{best}`?")),
+                            None => d.with_help(format!("expected one of: {}", names.join(", "))),
+                        };
+                        self.push(d);
+                    }
+                }
+            }
+            render.artifacts.sort();
+        }
+        if let Some(list) = table.get("templates")
+            && let Some(items) = self.list(list, "`render.templates`")
+        {
+            for item in items {
+                let owner = self.at(item);
+                let Some(entry) = self.table(item, "template entry", owner, Some(TEMPLATE_KEYS))
+                else {
+                    continue;
+                };
+                let template = self
+                    .required(&entry, "template", "templates/nginx.conf.j2")
+                    .and_then(|n| self.path(n, "`template`", false));
+                let output = self
+                    .required(&entry, "output", "generated/nginx.{environment}.conf")
+                    .and_then(|n| self.path(n, "`output`", true));
+                if let (Some(template), Some(output)) = (template, output) {
+                    render.templates.push(Template { template, output });
+                }
+            }
+        }
+        render
+    }
+
+    fn sync(&mut self, node: &Spanned<Node>) -> Vec<SyncFile> {
+        let Some(items) = self.list(node, "`sync`") else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let owner = match &item.value {
+                Node::Map(entries) if !entries.is_empty() => self.at(&entries[0].0),
+                _ => self.at(item),
+            };
+            let Some(entry) = self.table(item, "sync entry", owner, Some(SYNC_KEYS)) else {
+                continue;
+            };
+            let file = self
+                .required(&entry, "file", "config/{environment}.yaml")
+                .and_then(|n| self.path(n, "`file`", true));
+            let mut values = Vec::new();
+            if let Some(node) = entry.get("values") {
+                values = self.owned_values(node, "`values`");
+            }
+            let mut lists = Vec::new();
+            if let Some(node) = entry.get("lists") {
+                let owner = self.at(node);
+                if let Some(table) = self.table(node, "`lists`", owner, None) {
+                    for (key, spec) in table.entries.iter().map(|e| (&e.0, &e.1)) {
+                        let key = self.key_text(key);
+                        let Some(key) = self.key_path(key, "owned list") else {
+                            continue;
+                        };
+                        let Some(spec) = self.table(spec, "owned list", key.span, Some(LIST_KEYS))
+                        else {
+                            continue;
+                        };
+                        let comment = spec.get("comment").and_then(|n| self.text(n, "`comment`"));
+                        let item = match self.required(&spec, "item", "{ port: \"{{ port }}\" }") {
+                            Some(node) => self.owned_values(node, "`item`"),
+                            None => continue,
+                        };
+                        lists.push(OwnedList { key, comment, item });
+                    }
+                }
+            }
+            if values.is_empty() && lists.is_empty() {
+                self.push(
+                    Diagnostic::new(Code::MissingKey, owner, "sync entry owns no value")
+                        .with_help("add `values: { port: \"{{ port(\'my-service\') }}\" }`"),
+                );
+            }
+            if let Some(file) = file {
+                out.push(SyncFile {
+                    file,
+                    values,
+                    lists,
+                });
+            }
+        }
+        out
+    }
+
+    /// `key.path: "template"` pairs.
+    fn owned_values(&mut self, node: &Spanned<Node>, what: &str) -> Vec<(Text, Text)> {
+        let owner = self.at(node);
+        let Some(table) = self.table(node, what, owner, None) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (key, value) in table.entries.iter().map(|e| (&e.0, &e.1)) {
+            let key = self.key_text(key);
+            let key = self.key_path(key, "owned key");
+            let value = match &value.value {
+                Node::Str(_) | Node::Int(_) => self.text(value, "owned value"),
+                _ => {
+                    self.type_error(value, "a template string or an integer", "an owned value");
+                    None
+                }
+            };
+            if let (Some(key), Some(value)) = (key, value) {
+                out.push((key, value));
+            }
         }
         out
     }

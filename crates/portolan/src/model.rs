@@ -161,6 +161,10 @@ pub struct Registry {
     pub infrastructure: Infrastructure,
     /// Ports and ranges nobody may use, in the order of the file.
     pub reserved: Vec<Reserved>,
+    /// What `portolan sync` renders into files Portolan owns.
+    pub render: Render,
+    /// Files the team owns, and the values Portolan keeps in them.
+    pub sync: Vec<SyncFile>,
 }
 
 /// Where several environments and the infrastructure run: ports must be unique
@@ -462,4 +466,254 @@ impl Registry {
             .ok()
             .map(|i| &self.services[i])
     }
+}
+
+/// A string from ports.yaml and where it is written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Text {
+    /// The string.
+    pub value: String,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// The `render:` section: files Portolan owns and writes whole.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Render {
+    /// The directory of the built-in artifacts, relative to ports.yaml (`generated`).
+    pub dir: Text,
+    /// The built-in artifacts to render, sorted.
+    pub artifacts: Vec<Artifact>,
+    /// User templates, in the order of the file.
+    pub templates: Vec<Template>,
+}
+
+impl Render {
+    /// The defaults when ports.yaml has no `render:` section: every built-in
+    /// artifact into `generated/`.
+    pub fn defaults(span: Span) -> Self {
+        Render {
+            dir: Text {
+                value: "generated".to_owned(),
+                span,
+            },
+            artifacts: Artifact::ALL.to_vec(),
+            templates: Vec::new(),
+        }
+    }
+}
+
+/// A built-in artifact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Artifact {
+    /// `ports.json`: every port, resolved.
+    Json,
+    /// `PORTS.md`: the tables of the docs.
+    Markdown,
+    /// `<environment>.env` per environment.
+    Env,
+    /// `docker-compose.<environment>.yaml` per environment.
+    Compose,
+}
+
+impl Artifact {
+    /// Every built-in artifact.
+    pub const ALL: [Artifact; 4] = [
+        Artifact::Json,
+        Artifact::Markdown,
+        Artifact::Env,
+        Artifact::Compose,
+    ];
+
+    /// The name ports.yaml uses for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Artifact::Json => "ports.json",
+            Artifact::Markdown => "PORTS.md",
+            Artifact::Env => "env",
+            Artifact::Compose => "compose",
+        }
+    }
+
+    /// Parses the name ports.yaml uses.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == name)
+    }
+}
+
+/// A user template rendered to a path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Template {
+    /// The template file, relative to ports.yaml.
+    pub template: Text,
+    /// Where it renders to, relative to ports.yaml; may hold `{environment}` and `{service}`.
+    pub output: Text,
+}
+
+/// A file the team owns, with the values Portolan keeps in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyncFile {
+    /// The file, relative to ports.yaml; may hold `{environment}` and `{service}`.
+    pub file: Text,
+    /// Owned scalar values: key path and value template, in the order of the file.
+    pub values: Vec<(Text, Text)>,
+    /// Owned lists, regenerated whole.
+    pub lists: Vec<OwnedList>,
+}
+
+/// A list regenerated whole: one item per service port of the environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnedList {
+    /// The key path of the list.
+    pub key: Text,
+    /// A comment template written above each item.
+    pub comment: Option<Text>,
+    /// The item's keys and value templates, in the order of the file.
+    pub item: Vec<(Text, Text)>,
+}
+
+/// A path to a value inside a YAML file: `metrics.port`, `nodes[0].name`,
+/// `nodes[role=control-plane].extraPortMappings`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyPath {
+    /// The steps from the document root.
+    pub segments: Vec<Segment>,
+}
+
+/// One step of a [`KeyPath`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Segment {
+    /// A mapping key.
+    Key(String),
+    /// A list item by position.
+    Index(usize),
+    /// The first list item that is a mapping with `key: value`.
+    Match {
+        /// The key to look at in each item.
+        key: String,
+        /// The value it must have.
+        value: String,
+    },
+}
+
+impl KeyPath {
+    /// Parses `a.b[0].c[role=x]`; the error says what is wrong.
+    pub fn parse(text: &str) -> Result<KeyPath, String> {
+        let mut segments = Vec::new();
+        for part in text.split('.') {
+            let (key, mut rest) = match part.find('[') {
+                Some(i) => (&part[..i], &part[i..]),
+                None => (part, ""),
+            };
+            if key.is_empty() {
+                return Err(if part.is_empty() {
+                    format!("`{text}` has an empty step (two dots, or a dot at an end)")
+                } else {
+                    format!("`{part}` needs a key before `[`")
+                });
+            }
+            if key.contains(']') {
+                return Err(format!("`{part}` has `]` without `[`"));
+            }
+            segments.push(Segment::Key(key.to_owned()));
+            while !rest.is_empty() {
+                let Some(close) = rest.find(']') else {
+                    return Err(format!("`{part}` has `[` without `]`"));
+                };
+                let inner = &rest[1..close];
+                let segment = if let Some((k, v)) = inner.split_once('=') {
+                    if k.is_empty() || v.is_empty() {
+                        return Err(format!("`[{inner}]` must be `[key=value]` or `[index]`"));
+                    }
+                    Segment::Match {
+                        key: k.to_owned(),
+                        value: v.to_owned(),
+                    }
+                } else {
+                    match inner.parse::<usize>() {
+                        Ok(i) => Segment::Index(i),
+                        Err(_) => {
+                            return Err(format!("`[{inner}]` must be `[key=value]` or `[index]`"));
+                        }
+                    }
+                };
+                segments.push(segment);
+                rest = &rest[close + 1..];
+                if !rest.is_empty() && !rest.starts_with('[') {
+                    return Err(format!(
+                        "`{part}` has text after `]`; separate steps with `.`"
+                    ));
+                }
+            }
+        }
+        Ok(KeyPath { segments })
+    }
+}
+
+impl fmt::Display for KeyPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, s) in self.segments.iter().enumerate() {
+            match s {
+                Segment::Key(k) if i == 0 => write!(f, "{k}")?,
+                Segment::Key(k) => write!(f, ".{k}")?,
+                Segment::Index(n) => write!(f, "[{n}]")?,
+                Segment::Match { key, value } => write!(f, "[{key}={value}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The placeholders a path may hold.
+pub const PLACEHOLDERS: [&str; 2] = ["{environment}", "{service}"];
+
+/// Checks a path from `render` or `sync`: relative, inside the registry's
+/// directory, `/`-separated, with only known placeholders. The error says what
+/// is wrong.
+pub fn check_relative_path(path: &str, placeholders: bool) -> Result<(), String> {
+    if path.is_empty() {
+        return Err("the path is empty".to_owned());
+    }
+    if path.contains('\\') {
+        return Err(format!("`{path}` uses `\\`; separate directories with `/`"));
+    }
+    let bytes = path.as_bytes();
+    if path.starts_with('/')
+        || (bytes.len() >= 2 && bytes[1] == b':' && bytes[0].is_ascii_alphabetic())
+    {
+        return Err(format!(
+            "`{path}` is absolute; paths are relative to ports.yaml's directory"
+        ));
+    }
+    if path.split('/').any(|c| c == "..") {
+        return Err(format!("`{path}` leaves ports.yaml's directory (`..`)"));
+    }
+    if path.chars().any(char::is_control) {
+        return Err(format!(
+            "`{}` holds a control character",
+            path.escape_debug()
+        ));
+    }
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        let Some(len) = rest[open..].find('}') else {
+            return Err(format!("`{path}` has `{{` without `}}`"));
+        };
+        let placeholder = &rest[open..open + len + 1];
+        if !placeholders {
+            return Err(format!(
+                "`{path}` cannot hold placeholders such as `{placeholder}`"
+            ));
+        }
+        if !PLACEHOLDERS.contains(&placeholder) {
+            return Err(format!(
+                "`{placeholder}` is not a placeholder; use `{{environment}}` or `{{service}}`"
+            ));
+        }
+        rest = &rest[open + len + 1..];
+    }
+    if rest.contains('}') {
+        return Err(format!("`{path}` has `}}` without `{{`"));
+    }
+    Ok(())
 }

@@ -1,33 +1,38 @@
-//! `portolan check`: every finding in ports.yaml, then a summary.
+//! `portolan check`: every finding in ports.yaml, then every file out of sync.
 
-use super::{Outcome, Result, registry_source};
+use super::{Outcome, Result, fix_command, registry_source, write};
 use crate::cli::{CheckArgs, Color, Format};
 use portolan::diag;
 use std::io::{IsTerminal, Write};
 
 /// Runs the check and prints its findings to `out`.
 pub fn run(args: CheckArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let fix = fix_command(args.file.as_deref());
     let source = registry_source(args.file)?;
     let report = portolan::check(&source);
-    let write = |out: &mut dyn Write, text: &str| -> Result<()> {
-        out.write_all(text.as_bytes())
-            .map_err(|e| format!("cannot write output: {e}").into())
-    };
+    // Drift is only meaningful for a registry that loads and validates.
+    let drift = report
+        .valid_registry()
+        .map(|registry| portolan::sync::plan(&source, registry));
+    let stale =
+        matches!(&drift, Some(Ok(plan)) if !plan.is_clean()) || matches!(drift, Some(Err(_)));
     match args.format {
-        Format::Json => write(
-            out,
-            &format!("{}\n", diag::json(&source, &report.diagnostics)),
-        )?,
-        Format::Short => {
-            for d in &report.diagnostics {
-                write(out, &format!("{}\n", diag::plain(&source, d)))?;
+        Format::Json => {
+            let mut items: Vec<serde_json::Value> =
+                serde_json::from_str(&diag::json(&source, &report.diagnostics))
+                    .map_err(|e| format!("cannot build JSON: {e}"))?;
+            match &drift {
+                Some(Ok(plan)) => items.extend(plan.drift_json(&fix)),
+                Some(Err(problems)) => items.extend(problems.iter().map(|p| {
+                    serde_json::json!({"file": p.file, "line": p.at.map(|a| a.0), "column": p.at.map(|a| a.1), "severity": "error", "code": "sync-failed", "message": p.message})
+                })),
+                None => {}
             }
-            write(
-                out,
-                &format!("{}\n", diag::summary(&source, &report.diagnostics)),
-            )?;
+            let text = serde_json::to_string_pretty(&items)
+                .map_err(|e| format!("cannot build JSON: {e}"))?;
+            write(out, &format!("{text}\n"))?;
         }
-        Format::Human => {
+        Format::Short | Format::Human => {
             let color = match args.color {
                 Color::Always => true,
                 Color::Never => false,
@@ -36,15 +41,39 @@ pub fn run(args: CheckArgs, out: &mut dyn Write) -> Result<Outcome> {
                 }
             };
             for d in &report.diagnostics {
-                write(out, &format!("{}\n\n", diag::snippet(&source, d, color)))?;
+                let text = match args.format {
+                    Format::Short => format!("{}\n", diag::plain(&source, d)),
+                    _ => format!("{}\n\n", diag::snippet(&source, d, color)),
+                };
+                write(out, &text)?;
             }
             write(
                 out,
                 &format!("{}\n", diag::summary(&source, &report.diagnostics)),
             )?;
+            match &drift {
+                Some(Ok(plan)) => {
+                    for line in plan.drift() {
+                        write(out, &format!("{line}\n"))?;
+                    }
+                    write(out, &format!("{}\n", plan.summary(&fix)))?;
+                }
+                Some(Err(problems)) => {
+                    for p in problems {
+                        write(out, &format!("{p}\n"))?;
+                    }
+                    write(
+                        out,
+                        &format!(
+                            "cannot check the synced files until this is fixed; then run `{fix}`\n"
+                        ),
+                    )?;
+                }
+                None => {}
+            }
         }
     }
-    Ok(if report.is_ok() {
+    Ok(if report.is_ok() && !stale {
         Outcome::Ok
     } else {
         Outcome::Findings

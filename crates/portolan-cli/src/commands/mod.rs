@@ -1,9 +1,11 @@
 //! One module per command; each calls the library and renders its result.
 
 pub mod check;
+pub mod sync;
 
 use portolan::Source;
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 /// What a command ended with; `main` maps it to the exit code.
 #[derive(Debug, PartialEq, Eq)]
@@ -50,5 +52,19 @@ impl From<String> for Failure {
 impl From<portolan::Error> for Failure {
     fn from(e: portolan::Error) -> Self {
         Failure(e.to_string())
+    }
+}
+
+/// Writes `text` to the command's output.
+pub fn write(out: &mut dyn Write, text: &str) -> Result<()> {
+    out.write_all(text.as_bytes())
+        .map_err(|e| format!("cannot write output: {e}").into())
+}
+
+/// The command that brings files back in sync, as the user would type it.
+pub fn fix_command(file: Option<&Path>) -> String {
+    match file {
+        Some(path) => format!("portolan sync -f {}", path.display()),
+        None => "portolan sync".to_owned(),
     }
 }

@@ -1,0 +1,825 @@
+//! Byte-faithful edits of YAML files the team owns.
+//!
+//! An edit never re-serializes a document. The parser gives every node's byte
+//! range and scalar style; an edit is a list of `(byte range, new text)` splices
+//! applied to the original bytes, so comments, blank lines, key order, quoting
+//! and every value Portolan does not own stay byte for byte. After splicing,
+//! the result is parsed again and every owned value is read back: an edit that
+//! would not read as intended is refused instead of written.
+
+use crate::model::{KeyPath, Segment};
+use granit_parser::{Event, Parser, ScalarStyle, StructureStyle};
+use std::fmt;
+use std::ops::Range;
+
+/// Why a file cannot be edited.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EditError {
+    /// What went wrong, naming the key path where there is one.
+    pub message: String,
+    /// 1-based line in the edited file, when the problem has a place.
+    pub line: Option<usize>,
+}
+
+impl fmt::Display for EditError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "line {line}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for EditError {}
+
+fn fail<T>(message: impl Into<String>, line: Option<usize>) -> Result<T, EditError> {
+    Err(EditError {
+        message: message.into(),
+        line,
+    })
+}
+
+/// A value to write: integers are written as YAML integers, strings as strings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    /// An integer, written plain.
+    Int(i64),
+    /// A string, written plain when that reads back as the same string, else quoted.
+    Str(String),
+}
+
+impl Value {
+    /// A rendered template: canonical decimal integers become [`Value::Int`].
+    pub fn from_rendered(text: &str) -> Value {
+        match text.parse::<i64>() {
+            Ok(n) if n.to_string() == text => Value::Int(n),
+            _ => Value::Str(text.to_owned()),
+        }
+    }
+
+    /// The value as YAML reads it back.
+    pub fn as_text(&self) -> String {
+        match self {
+            Value::Int(n) => n.to_string(),
+            Value::Str(s) => s.clone(),
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.as_text())
+    }
+}
+
+/// One item of an owned list: a comment line and the item's keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Item {
+    /// Written as `# comment` above the item.
+    pub comment: Option<String>,
+    /// The item's keys and values, in order.
+    pub fields: Vec<(String, Value)>,
+}
+
+/// What an owned value currently holds, for drift messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Current {
+    /// The key is absent.
+    Missing,
+    /// A scalar, as YAML reads it.
+    Scalar(String),
+    /// A list or mapping (only lists are owned whole).
+    Other,
+}
+
+/// A parsed YAML node with its byte range.
+#[derive(Debug)]
+struct Node {
+    kind: Kind,
+    start: usize,
+    end: usize,
+    line: usize,
+    col: usize,
+}
+
+#[derive(Debug)]
+enum Kind {
+    Scalar { value: String, style: ScalarStyle },
+    Map { entries: Vec<Entry>, flow: bool },
+    Seq { items: Vec<Node>, flow: bool },
+    Alias,
+}
+
+#[derive(Debug)]
+struct Entry {
+    /// `None` for a key that is not a scalar (never owned).
+    key: Option<String>,
+    key_end: usize,
+    key_col: usize,
+    key_line: usize,
+    value: Node,
+}
+
+/// A YAML document, read for editing.
+#[derive(Debug)]
+pub struct Document<'t> {
+    text: &'t str,
+    root: Option<Node>,
+}
+
+/// One splice: replace `range` of the original text with `text`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Splice {
+    range: Range<usize>,
+    text: String,
+}
+
+impl<'t> Document<'t> {
+    /// Parses `text`; a syntax error, several documents or a root that is not a
+    /// mapping is an error.
+    pub fn parse(text: &'t str) -> Result<Self, EditError> {
+        let mut events = Vec::new();
+        for event in Parser::new_from_str(text) {
+            match event {
+                Ok((event, span)) => {
+                    let (Some(start), Some(end)) =
+                        (span.start.byte_offset(), span.end.byte_offset())
+                    else {
+                        return fail("the parser gave no byte offsets", None);
+                    };
+                    events.push((event, start, end, span.start.line(), span.start.col()));
+                }
+                Err(e) => {
+                    return fail(
+                        format!("not valid YAML: {}", e.info()),
+                        Some(e.marker().line()),
+                    );
+                }
+            }
+        }
+        let documents = events
+            .iter()
+            .filter(|e| matches!(e.0, Event::DocumentStart(..)))
+            .count();
+        if documents > 1 {
+            return fail("holds several YAML documents; Portolan edits one", None);
+        }
+        let mut builder = Builder {
+            events: events.into_iter().peekable(),
+        };
+        let root = builder.document();
+        if let Some(root) = &root {
+            match &root.kind {
+                Kind::Map { .. } => {}
+                Kind::Scalar { value, .. } if root.start == root.end || value == "~" => {}
+                _ => return fail("the document's root is not a mapping", Some(root.line)),
+            }
+        }
+        Ok(Document { text, root })
+    }
+
+    fn root_map(&self) -> Option<&Node> {
+        self.root
+            .as_ref()
+            .filter(|r| matches!(r.kind, Kind::Map { .. }))
+    }
+
+    /// What `path` holds now.
+    pub fn get(&self, path: &KeyPath) -> Result<Current, EditError> {
+        Ok(match self.find(path)? {
+            Found::Node(node, _) => match &node.kind {
+                // `key:` with nothing after it.
+                Kind::Scalar { .. } if node.start == node.end => Current::Missing,
+                Kind::Scalar { value, .. } => Current::Scalar(value.clone()),
+                _ => Current::Other,
+            },
+            Found::Missing { .. } => Current::Missing,
+        })
+    }
+
+    fn find(&self, path: &KeyPath) -> Result<Found<'_>, EditError> {
+        let Some(mut node) = self.root_map() else {
+            return Ok(Found::Missing {
+                parent: None,
+                rest: 0,
+            });
+        };
+        let mut entry: Option<&Entry> = None;
+        for (i, segment) in path.segments.iter().enumerate() {
+            let shown = KeyPath {
+                segments: path.segments[..i].to_vec(),
+            };
+            match (segment, &node.kind) {
+                (Segment::Key(key), Kind::Map { entries, .. }) => {
+                    match entries.iter().find(|e| e.key.as_deref() == Some(key)) {
+                        Some(e) => {
+                            entry = Some(e);
+                            node = &e.value;
+                        }
+                        None => {
+                            return Ok(Found::Missing {
+                                parent: Some((node, entry)),
+                                rest: i,
+                            });
+                        }
+                    }
+                }
+                (Segment::Key(_), Kind::Scalar { .. }) if node.start == node.end => {
+                    // An empty value (`metrics:`) is an empty mapping to fill in.
+                    return Ok(Found::Missing {
+                        parent: Some((node, entry)),
+                        rest: i,
+                    });
+                }
+                (Segment::Index(n), Kind::Seq { items, .. }) => match items.get(*n) {
+                    Some(item) => {
+                        entry = None;
+                        node = item;
+                    }
+                    None => {
+                        return fail(format!("`{shown}` has no item {n}"), Some(node.line));
+                    }
+                },
+                (Segment::Match { key, value }, Kind::Seq { items, .. }) => {
+                    let hit = items.iter().find(|item| match &item.kind {
+                        Kind::Map { entries, .. } => entries.iter().any(|e| {
+                            e.key.as_deref() == Some(key)
+                                && matches!(&e.value.kind, Kind::Scalar { value: v, .. } if v == value)
+                        }),
+                        _ => false,
+                    });
+                    match hit {
+                        Some(item) => {
+                            entry = None;
+                            node = item;
+                        }
+                        None => {
+                            return fail(
+                                format!("`{shown}` has no item with `{key}: {value}`"),
+                                Some(node.line),
+                            );
+                        }
+                    }
+                }
+                (_, Kind::Alias) => {
+                    return fail(
+                        format!("`{shown}` is an alias; Portolan does not edit through aliases"),
+                        Some(node.line),
+                    );
+                }
+                (Segment::Key(_), _) => {
+                    return fail(
+                        format!(
+                            "`{shown}` is not a mapping, so it cannot hold `{segment_text}`",
+                            segment_text = segment_text(segment)
+                        ),
+                        Some(node.line),
+                    );
+                }
+                (_, _) => {
+                    return fail(
+                        format!(
+                            "`{shown}` is not a list, so it cannot hold `{}`",
+                            segment_text(segment)
+                        ),
+                        Some(node.line),
+                    );
+                }
+            }
+        }
+        Ok(Found::Node(node, entry))
+    }
+
+    /// Sets the scalar at `path` to `value`, keeping its quoting; adds the key
+    /// (and any missing parent mappings) at the end of its mapping if absent.
+    pub fn set(&self, path: &KeyPath, value: &Value) -> Result<Option<String>, EditError> {
+        let splice = self.set_splice(path, value)?;
+        self.finish(splice.into_iter().collect())
+    }
+
+    /// Replaces the list at `path` with `items` (adding the key if absent).
+    pub fn set_list(&self, path: &KeyPath, items: &[Item]) -> Result<Option<String>, EditError> {
+        let splice = self.list_splice(path, items)?;
+        self.finish(splice.into_iter().collect())
+    }
+
+    /// Applies several owned values and lists at once; `None` when nothing changes.
+    pub fn apply(
+        &self,
+        values: &[(KeyPath, Value)],
+        lists: &[(KeyPath, Vec<Item>)],
+    ) -> Result<Option<String>, EditError> {
+        let mut splices = Vec::new();
+        for (path, value) in values {
+            splices.extend(self.set_splice(path, value)?);
+        }
+        for (path, items) in lists {
+            splices.extend(self.list_splice(path, items)?);
+        }
+        let result = self.finish(splices)?;
+        if let Some(new) = &result {
+            verify(new, values, lists)?;
+        }
+        Ok(result)
+    }
+
+    fn finish(&self, mut splices: Vec<Splice>) -> Result<Option<String>, EditError> {
+        if splices.is_empty() {
+            return Ok(None);
+        }
+        // Insertions at one point keep the order the values were given in.
+        splices.sort_by_key(|s| (s.range.start, s.range.end));
+        for pair in splices.windows(2) {
+            if pair[0].range.end > pair[1].range.start {
+                return fail(
+                    "two owned values overlap (one key path lies inside another)",
+                    None,
+                );
+            }
+        }
+        let mut out = String::with_capacity(self.text.len() + 64);
+        let mut at = 0;
+        for s in &splices {
+            out.push_str(&self.text[at..s.range.start]);
+            out.push_str(&s.text);
+            at = s.range.end;
+        }
+        out.push_str(&self.text[at..]);
+        Ok((out != self.text).then_some(out))
+    }
+
+    fn set_splice(&self, path: &KeyPath, value: &Value) -> Result<Option<Splice>, EditError> {
+        match self.find(path)? {
+            Found::Node(node, entry) => match &node.kind {
+                Kind::Scalar { value: old, style } if node.start < node.end => {
+                    if *old == value.as_text() {
+                        return Ok(None);
+                    }
+                    let text = match style {
+                        ScalarStyle::Plain => plain_or_quoted(value, false),
+                        ScalarStyle::SingleQuoted => single_quoted(&value.as_text()),
+                        ScalarStyle::DoubleQuoted => double_quoted(&value.as_text()),
+                        ScalarStyle::Literal | ScalarStyle::Folded => {
+                            return fail(
+                                format!(
+                                    "`{path}` is a block scalar (`|` or `>`); write it on one line so Portolan can keep it"
+                                ),
+                                Some(node.line),
+                            );
+                        }
+                    };
+                    Ok(Some(Splice {
+                        range: node.start..node.end,
+                        text,
+                    }))
+                }
+                Kind::Scalar { .. } => {
+                    // `key:` with no value: write it after the colon.
+                    let entry = entry.ok_or_else(|| EditError {
+                        message: format!("`{path}` has no key to write after"),
+                        line: Some(node.line),
+                    })?;
+                    let at = self.after_colon(entry)?;
+                    Ok(Some(Splice {
+                        range: at..at,
+                        text: format!(" {}", plain_or_quoted(value, false)),
+                    }))
+                }
+                _ => fail(
+                    format!("`{path}` holds a list or mapping, not a single value"),
+                    Some(node.line),
+                ),
+            },
+            Found::Missing { parent, rest } => {
+                let keys = missing_keys(path, rest)?;
+                let value = plain_or_quoted(value, false);
+                self.insert(parent, &keys, &format!(" {value}"), false)
+                    .map(Some)
+            }
+        }
+    }
+
+    fn list_splice(&self, path: &KeyPath, items: &[Item]) -> Result<Option<Splice>, EditError> {
+        match self.find(path)? {
+            Found::Node(node, entry) => {
+                let Some(entry) = entry else {
+                    return fail(
+                        format!("`{path}` is a list item; an owned list must be a mapping's value"),
+                        Some(node.line),
+                    );
+                };
+                let (start, indent) = match &node.kind {
+                    Kind::Seq { flow: false, .. } => (self.line_end(entry.key_end), node.col),
+                    Kind::Seq { flow: true, .. } => (self.after_colon(entry)?, entry.key_col + 2),
+                    Kind::Scalar { .. } if node.start == node.end => {
+                        (self.after_colon(entry)?, entry.key_col + 2)
+                    }
+                    _ => {
+                        return fail(
+                            format!("`{path}` holds a mapping or a quoted value, not a list"),
+                            Some(node.line),
+                        );
+                    }
+                };
+                let end = node.end.max(start);
+                let text = list_text(items, indent);
+                if self.text[start..end] == text {
+                    return Ok(None);
+                }
+                Ok(Some(Splice {
+                    range: start..end,
+                    text,
+                }))
+            }
+            Found::Missing { parent, rest } => {
+                let keys = missing_keys(path, rest)?;
+                let depth_indent = self.child_indent(parent, keys.len());
+                self.insert(parent, &keys, &list_text(items, depth_indent), true)
+                    .map(Some)
+            }
+        }
+    }
+
+    /// The indentation a list under `keys` added to `parent` would get.
+    fn child_indent(&self, parent: Option<(&Node, Option<&Entry>)>, depth: usize) -> usize {
+        let base = match parent {
+            Some((node, entry)) => match (&node.kind, entry) {
+                (Kind::Map { entries, .. }, _) if !entries.is_empty() => entries[0].key_col,
+                (_, Some(e)) => e.key_col + 2,
+                _ => 0,
+            },
+            None => 0,
+        };
+        base + 2 * depth
+    }
+
+    /// Adds `keys[0]: … keys[n]:<leaf>` at the end of `parent` (the root when `None`).
+    fn insert(
+        &self,
+        parent: Option<(&Node, Option<&Entry>)>,
+        keys: &[String],
+        leaf: &str,
+        leaf_is_block: bool,
+    ) -> Result<Splice, EditError> {
+        let Some((node, entry)) = parent else {
+            // No root mapping yet (an empty file): start one.
+            let mut text = String::new();
+            if !self.text.is_empty() && !self.text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push_str(&nested(keys, leaf, 0));
+            text.push('\n');
+            let at = self.text.len();
+            return Ok(Splice {
+                range: at..at,
+                text,
+            });
+        };
+        match &node.kind {
+            Kind::Map {
+                entries,
+                flow: false,
+            } if !entries.is_empty() => {
+                let indent = entries[0].key_col;
+                let at = self.line_end(
+                    entries
+                        .last()
+                        .map_or(node.end, |e| e.value.end.max(e.key_end)),
+                );
+                Ok(Splice {
+                    range: at..at,
+                    text: format!("\n{}", nested(keys, leaf, indent)),
+                })
+            }
+            Kind::Map {
+                entries,
+                flow: true,
+            } => {
+                if leaf_is_block || keys.len() > 1 {
+                    return fail(
+                        format!(
+                            "`{}` would go into a flow mapping (`{{…}}`); add it by hand once, then Portolan keeps it",
+                            keys.join(".")
+                        ),
+                        Some(node.line),
+                    );
+                }
+                let key = key_text(&keys[0]);
+                match entries.last() {
+                    Some(last) => Ok(Splice {
+                        range: last.value.end..last.value.end,
+                        text: format!(", {key}:{leaf}"),
+                    }),
+                    None => Ok(Splice {
+                        range: node.start + 1..node.end - 1,
+                        text: format!("{key}:{leaf}"),
+                    }),
+                }
+            }
+            Kind::Scalar { .. } => {
+                // An empty value becomes a block mapping under its key.
+                let Some(entry) = entry else {
+                    return fail("cannot add keys here", Some(node.line));
+                };
+                let at = self.after_colon(entry)?;
+                let indent = entry.key_col + 2;
+                Ok(Splice {
+                    range: at..at,
+                    text: format!("\n{}", nested(keys, leaf, indent)),
+                })
+            }
+            _ => fail(
+                format!("cannot add `{}` here", keys.join(".")),
+                Some(node.line),
+            ),
+        }
+    }
+
+    /// The byte offset of the end of the line holding `at` (before its newline).
+    fn line_end(&self, at: usize) -> usize {
+        self.text[at..]
+            .find('\n')
+            .map_or(self.text.len(), |i| at + i)
+    }
+
+    /// The byte offset just after the `:` that follows `entry`'s key.
+    fn after_colon(&self, entry: &Entry) -> Result<usize, EditError> {
+        let rest = &self.text[entry.key_end..];
+        let skipped = rest.len() - rest.trim_start_matches([' ', '\t', '"', '\'']).len();
+        match rest[skipped..].starts_with(':') {
+            true => Ok(entry.key_end + skipped + 1),
+            false => fail("cannot find the `:` after the key", Some(entry.key_line)),
+        }
+    }
+}
+
+enum Found<'d> {
+    /// The node, with the mapping entry that holds it (if it is a mapping value).
+    Node(&'d Node, Option<&'d Entry>),
+    /// `path.segments[rest..]` are missing below `parent` (`None`: no root mapping).
+    Missing {
+        parent: Option<(&'d Node, Option<&'d Entry>)>,
+        rest: usize,
+    },
+}
+
+fn segment_text(segment: &Segment) -> String {
+    KeyPath {
+        segments: vec![segment.clone()],
+    }
+    .to_string()
+}
+
+fn missing_keys(path: &KeyPath, rest: usize) -> Result<Vec<String>, EditError> {
+    path.segments[rest..]
+        .iter()
+        .map(|s| match s {
+            Segment::Key(k) => Ok(k.clone()),
+            _ => fail(
+                format!("`{path}` does not exist, and Portolan does not add list items"),
+                None,
+            ),
+        })
+        .collect()
+}
+
+/// `a:\n  b:<leaf>` at `indent`.
+fn nested(keys: &[String], leaf: &str, indent: usize) -> String {
+    let mut out = String::new();
+    for (depth, key) in keys.iter().enumerate() {
+        if depth > 0 {
+            out.push('\n');
+        }
+        out.push_str(&" ".repeat(indent + 2 * depth));
+        out.push_str(&key_text(key));
+        out.push(':');
+    }
+    out.push_str(leaf);
+    out
+}
+
+/// The block list text that follows `key:`: one `# comment` and `- k: v` per item.
+fn list_text(items: &[Item], indent: usize) -> String {
+    if items.is_empty() {
+        return " []".to_owned();
+    }
+    let pad = " ".repeat(indent);
+    let mut out = String::new();
+    for item in items {
+        if let Some(comment) = &item.comment {
+            // One line, whatever the template produced.
+            let comment: String = comment
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            out.push_str(&format!("\n{pad}# {}", comment.trim()));
+        }
+        if item.fields.is_empty() {
+            out.push_str(&format!("\n{pad}- {{}}"));
+        }
+        for (i, (key, value)) in item.fields.iter().enumerate() {
+            let lead = if i == 0 { "- " } else { "  " };
+            out.push_str(&format!(
+                "\n{pad}{lead}{}: {}",
+                key_text(key),
+                plain_or_quoted(value, false)
+            ));
+        }
+    }
+    out
+}
+
+fn key_text(key: &str) -> String {
+    plain_or_quoted(&Value::Str(key.to_owned()), false)
+}
+
+/// A value as a plain scalar when that reads back as the same value, else double-quoted.
+pub fn plain_or_quoted(value: &Value, flow: bool) -> String {
+    match value {
+        Value::Int(n) => n.to_string(),
+        Value::Str(s) if plain_safe(s, flow) => s.clone(),
+        Value::Str(s) => double_quoted(s),
+    }
+}
+
+/// Whether `s` written plain reads back as the string `s` (conservatively).
+fn plain_safe(s: &str, flow: bool) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    if s.trim() != s
+        || s.chars().any(char::is_control)
+        || "-?:,[]{}#&*!|>'\"%@`".contains(first)
+        || first.is_ascii_digit()
+        || "+.".contains(first)
+        || s.contains(": ")
+        || s.contains(" #")
+        || s.ends_with(':')
+        || (flow && s.contains([',', '[', ']', '{', '}']))
+    {
+        return false;
+    }
+    // Words YAML 1.1 or 1.2 read as null, booleans or special floats.
+    const RESERVED: &[&str] = &[
+        "~", "null", "true", "false", "yes", "no", "on", "off", "y", "n", "nan", ".nan", "inf",
+        ".inf",
+    ];
+    !RESERVED.contains(&s.to_ascii_lowercase().as_str())
+}
+
+fn single_quoted(s: &str) -> String {
+    if s.chars().any(char::is_control) {
+        return double_quoted(s);
+    }
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// JSON string syntax is valid YAML double-quoted syntax, so serde_json escapes.
+fn double_quoted(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{}\"", s.escape_default()))
+}
+
+/// Parses `new` and reads every owned value back.
+fn verify(
+    new: &str,
+    values: &[(KeyPath, Value)],
+    lists: &[(KeyPath, Vec<Item>)],
+) -> Result<(), EditError> {
+    let doc = Document::parse(new).map_err(|e| EditError {
+        message: format!("the edited file would not parse ({e}); nothing was written"),
+        line: None,
+    })?;
+    for (path, value) in values {
+        if doc.get(path)? != Current::Scalar(value.as_text()) {
+            return fail(
+                format!("`{path}` would not read back as `{value}`; nothing was written"),
+                None,
+            );
+        }
+    }
+    for (path, items) in lists {
+        let Found::Node(node, _) = doc.find(path)? else {
+            return fail(
+                format!("`{path}` would be missing; nothing was written"),
+                None,
+            );
+        };
+        let Kind::Seq { items: got, .. } = &node.kind else {
+            return fail(
+                format!("`{path}` would not be a list; nothing was written"),
+                None,
+            );
+        };
+        if got.len() != items.len() {
+            return fail(
+                format!(
+                    "`{path}` would not read back with {} items; nothing was written",
+                    items.len()
+                ),
+                None,
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Builds the node tree from parser events.
+type Located<'t> = (Event<'t>, usize, usize, usize, usize);
+
+struct Builder<'t, I: Iterator<Item = Located<'t>>> {
+    events: std::iter::Peekable<I>,
+}
+
+impl<'t, I: Iterator<Item = Located<'t>>> Builder<'t, I> {
+    fn document(&mut self) -> Option<Node> {
+        loop {
+            match self.events.peek()? {
+                (Event::StreamStart | Event::DocumentStart(..), ..) => {
+                    self.events.next();
+                }
+                (Event::StreamEnd | Event::DocumentEnd, ..) => return None,
+                _ => return self.node(),
+            }
+        }
+    }
+
+    fn node(&mut self) -> Option<Node> {
+        loop {
+            let (event, start, end, line, col) = self.events.next()?;
+            let node = |kind, end| Node {
+                kind,
+                start,
+                end,
+                line,
+                col,
+            };
+            return Some(match event {
+                Event::Scalar(value, style, ..) => node(
+                    Kind::Scalar {
+                        value: value.into_owned(),
+                        style,
+                    },
+                    end,
+                ),
+                Event::Alias(_) => node(Kind::Alias, end),
+                Event::SequenceStart(style, ..) => {
+                    let flow = style == StructureStyle::Flow;
+                    let mut items = Vec::new();
+                    let mut last = end;
+                    loop {
+                        match self.events.peek() {
+                            Some((Event::SequenceEnd, _, e, ..)) => {
+                                if flow {
+                                    last = *e;
+                                }
+                                self.events.next();
+                                break;
+                            }
+                            None => break,
+                            _ => {}
+                        }
+                        if let Some(item) = self.node() {
+                            last = item.end;
+                            items.push(item);
+                        }
+                    }
+                    node(Kind::Seq { items, flow }, last)
+                }
+                Event::MappingStart(style, ..) => {
+                    let flow = style == StructureStyle::Flow;
+                    let mut entries = Vec::new();
+                    let mut last = end;
+                    loop {
+                        match self.events.peek() {
+                            Some((Event::MappingEnd, _, e, ..)) => {
+                                if flow {
+                                    last = *e;
+                                }
+                                self.events.next();
+                                break;
+                            }
+                            None => break,
+                            _ => {}
+                        }
+                        let Some(key) = self.node() else { break };
+                        let Some(value) = self.node() else { break };
+                        last = value.end.max(key.end);
+                        entries.push(Entry {
+                            key: match key.kind {
+                                Kind::Scalar { value, .. } => Some(value),
+                                _ => None,
+                            },
+                            key_end: key.end,
+                            key_col: key.col,
+                            key_line: key.line,
+                            value,
+                        });
+                    }
+                    node(Kind::Map { entries, flow }, last)
+                }
+                // Comments and anchors carry no data.
+                _ => continue,
+            });
+        }
+    }
+}

@@ -1,0 +1,610 @@
+//! Renders the registry into text: the built-in artifacts, user templates and
+//! the values of owned keys. Pure: templates come in as text, files go out as
+//! strings; [`crate::sync`] does the reading and writing.
+//!
+//! Values put into JSON, YAML and .env files go through a serializer
+//! (serde_json, whose strings are also valid YAML double-quoted scalars, and
+//! [`env_value`]); nothing from ports.yaml is pasted into syntax unescaped.
+
+use crate::ident::screaming;
+use crate::model::{Artifact, Owner, Registry};
+use minijinja::value::{Kwargs, Value as JinjaValue};
+use minijinja::{Environment as Jinja, ErrorKind, State, UndefinedBehavior};
+use serde_json::{Value as Json, json};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+/// The preamble of every artifact whose format has comments.
+pub const NOTICE: &str = "Generated from ports.yaml by `portolan sync`; do not edit.";
+
+/// One port, resolved: the row of `ports.json` and of `portolan list`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    /// The service (or infrastructure entry).
+    pub service: String,
+    /// The port's name; `None` for infrastructure, which has one port.
+    pub name: Option<String>,
+    /// The environment; `None` for infrastructure, shared by all.
+    pub environment: Option<String>,
+    /// The host port.
+    pub port: u16,
+    /// The port inside the container.
+    pub container_port: u16,
+    /// The NodePort, in node-port environments.
+    pub node_port: Option<u16>,
+    /// `http://<service>:<container_port>`, as other containers reach it; `None`
+    /// for infrastructure, whose protocol Portolan does not know.
+    pub url: Option<String>,
+    /// What the service is.
+    pub description: Option<String>,
+}
+
+impl Row {
+    /// The row as a JSON object with a fixed key order.
+    pub fn to_json(&self) -> Json {
+        json!({
+            "service": self.service,
+            "name": self.name,
+            "environment": self.environment,
+            "port": self.port,
+            "container_port": self.container_port,
+            "node_port": self.node_port,
+            "url": self.url,
+            "description": self.description,
+        })
+    }
+}
+
+/// Every port: services by name, port name and environment (file order), then infrastructure.
+pub fn rows(registry: &Registry) -> Vec<Row> {
+    registry
+        .bindings()
+        .map(|b| match b.owner {
+            Owner::Service {
+                service,
+                port,
+                environment,
+            } => Row {
+                service: service.name.value.clone(),
+                name: Some(port.name.value.clone()),
+                environment: Some(environment.name.value.clone()),
+                port: b.port.get(),
+                container_port: b.container_port.get(),
+                node_port: b.node_port.map(|p| p.get()),
+                url: Some(format!(
+                    "http://{}:{}",
+                    service.name.value,
+                    b.container_port.get()
+                )),
+                description: service.description.clone(),
+            },
+            Owner::Infrastructure(infra) => Row {
+                service: infra.name.value.clone(),
+                name: None,
+                environment: None,
+                port: b.port.get(),
+                container_port: b.container_port.get(),
+                node_port: None,
+                url: None,
+                description: infra.description.clone(),
+            },
+        })
+        .collect()
+}
+
+/// A rendered file: its path relative to ports.yaml's directory, `/`-separated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct File {
+    /// Where it goes.
+    pub path: String,
+    /// What it holds.
+    pub contents: String,
+}
+
+/// The built-in artifacts the registry asks for, sorted by path.
+pub fn artifacts(registry: &Registry) -> Vec<File> {
+    let dir = registry.render.dir.value.trim_end_matches('/');
+    let rows = rows(registry);
+    let mut files = Vec::new();
+    for artifact in &registry.render.artifacts {
+        match artifact {
+            Artifact::Json => files.push(File {
+                path: format!("{dir}/ports.json"),
+                contents: ports_json(registry, &rows),
+            }),
+            Artifact::Markdown => files.push(File {
+                path: format!("{dir}/PORTS.md"),
+                contents: ports_md(registry, &rows),
+            }),
+            Artifact::Env => files.extend(registry.environments.iter().map(|e| File {
+                path: format!("{dir}/{}.env", e.name),
+                contents: env_file(registry, &rows, &e.name.value),
+            })),
+            Artifact::Compose => files.extend(registry.environments.iter().map(|e| File {
+                path: format!("{dir}/docker-compose.{}.yaml", e.name),
+                contents: compose(&rows, &e.name.value),
+            })),
+        }
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files
+}
+
+fn ports_json(registry: &Registry, rows: &[Row]) -> String {
+    let doc = json!({
+        "$comment": NOTICE,
+        "project": registry.project.value,
+        "ports": rows.iter().map(Row::to_json).collect::<Vec<_>>(),
+    });
+    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    out.push('\n');
+    out
+}
+
+/// Markdown table cell text: pipes escaped, one line.
+fn cell(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .replace('\\', "\\\\")
+        .replace('|', "\\|")
+}
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map_or_else(|| "—".to_owned(), |v| v.to_string())
+}
+
+fn ports_md(registry: &Registry, rows: &[Row]) -> String {
+    let mut out = format!(
+        "<!-- {NOTICE} -->\n\n# Ports of {}\n",
+        cell(&registry.project.value)
+    );
+    for env in &registry.environments {
+        let name = &env.name.value;
+        let _ = write!(out, "\n## {name} ({})\n\n", env.range);
+        let node_ports = env.node_ports.is_some();
+        out.push_str(if node_ports {
+            "| Port | Service | Port name | Container port | NodePort | Description |\n\
+             |-----:|---------|-----------|---------------:|---------:|-------------|\n"
+        } else {
+            "| Port | Service | Port name | Container port | Description |\n\
+             |-----:|---------|-----------|---------------:|-------------|\n"
+        });
+        let mut env_rows: Vec<&Row> = rows
+            .iter()
+            .filter(|r| r.environment.as_deref() == Some(name))
+            .collect();
+        env_rows.sort_by_key(|r| r.port);
+        for r in env_rows {
+            let _ = write!(
+                out,
+                "| {} | {} | {} | {} |",
+                r.port,
+                cell(&r.service),
+                cell(r.name.as_deref().unwrap_or("")),
+                r.container_port
+            );
+            if node_ports {
+                let _ = write!(out, " {} |", opt(r.node_port));
+            }
+            let _ = writeln!(out, " {} |", cell(r.description.as_deref().unwrap_or("")));
+        }
+    }
+    let infra: Vec<&Row> = rows.iter().filter(|r| r.environment.is_none()).collect();
+    if !infra.is_empty() {
+        match &registry.infrastructure.range {
+            Some(range) => {
+                let _ = write!(out, "\n## Infrastructure ({range})\n\n");
+            }
+            None => out.push_str("\n## Infrastructure\n\n"),
+        }
+        out.push_str(
+            "| Port | Service | Container port | Description |\n|-----:|---------|---------------:|-------------|\n",
+        );
+        let mut infra = infra;
+        infra.sort_by_key(|r| r.port);
+        for r in infra {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                r.port,
+                cell(&r.service),
+                r.container_port,
+                cell(r.description.as_deref().unwrap_or(""))
+            );
+        }
+    }
+    if !registry.reserved.is_empty() {
+        out.push_str("\n## Reserved\n\n| Ports | Reason |\n|------:|--------|\n");
+        for r in &registry.reserved {
+            let _ = writeln!(out, "| {} | {} |", r.ports, cell(&r.reason));
+        }
+    }
+    let mut node_ports: Vec<&Row> = rows.iter().filter(|r| r.node_port.is_some()).collect();
+    if !node_ports.is_empty() {
+        node_ports.sort_by_key(|r| r.node_port);
+        out.push_str(
+            "\n## NodePorts\n\n| NodePort | Port | Service | Port name | Environment |\n|---------:|-----:|---------|-----------|-------------|\n",
+        );
+        for r in node_ports {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                opt(r.node_port),
+                r.port,
+                cell(&r.service),
+                cell(r.name.as_deref().unwrap_or("")),
+                cell(r.environment.as_deref().unwrap_or(""))
+            );
+        }
+    }
+    out
+}
+
+/// A .env value: bare when it holds only safe characters, else double-quoted
+/// with `\`, `"`, `$` and newlines escaped (the syntax docker compose and
+/// dotenv parsers share).
+pub fn env_value(value: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_-.:/@+,".contains(c);
+    if !value.is_empty() && value.chars().all(safe) {
+        return value.to_owned();
+    }
+    let mut out = String::from("\"");
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '$' => out.push_str("\\$"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn env_file(registry: &Registry, rows: &[Row], environment: &str) -> String {
+    let mut vars = BTreeMap::new();
+    let mut add = |key: String, value: String| {
+        vars.insert(key, value);
+    };
+    for r in rows {
+        if r.environment.as_deref().is_some_and(|e| e != environment) {
+            continue;
+        }
+        let base = match &r.name {
+            Some(name) => format!("{}_{}", screaming(&r.service), screaming(name)),
+            None => screaming(&r.service),
+        };
+        add(format!("{base}_PORT"), r.port.to_string());
+        if r.container_port != r.port {
+            add(
+                format!("{base}_CONTAINER_PORT"),
+                r.container_port.to_string(),
+            );
+        }
+        if let Some(np) = r.node_port {
+            add(format!("{base}_NODE_PORT"), np.to_string());
+        }
+        if let Some(url) = &r.url {
+            add(format!("{base}_URL"), url.clone());
+        }
+    }
+    let mut out = format!("# {NOTICE}\n");
+    // The variable the generated `Environment::from_env` reads.
+    let _ = writeln!(
+        out,
+        "{}_ENV={}",
+        screaming(&registry.project.value),
+        env_value(environment)
+    );
+    for (key, value) in vars {
+        let _ = writeln!(out, "{key}={}", env_value(&value));
+    }
+    out
+}
+
+/// A YAML double-quoted scalar (JSON string syntax is valid YAML).
+fn yaml_string(value: &str) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+fn compose(rows: &[Row], environment: &str) -> String {
+    let mut services: BTreeMap<&str, Vec<(u16, u16)>> = BTreeMap::new();
+    for r in rows {
+        if r.environment.as_deref().is_some_and(|e| e != environment) {
+            continue;
+        }
+        services
+            .entry(&r.service)
+            .or_default()
+            .push((r.port, r.container_port));
+    }
+    let mut out = format!(
+        "# {NOTICE}\n# docker compose -f docker-compose.yaml -f docker-compose.{environment}.yaml up\n"
+    );
+    if services.is_empty() {
+        out.push_str("services: {}\n");
+        return out;
+    }
+    out.push_str("services:\n");
+    for (service, mut ports) in services {
+        ports.sort();
+        let key = crate::edit::plain_or_quoted(&crate::edit::Value::Str(service.to_owned()), false);
+        let _ = writeln!(out, "  {key}:\n    ports:");
+        for (host, container) in ports {
+            let _ = writeln!(
+                out,
+                "      - {}",
+                yaml_string(&format!("{host}:{container}"))
+            );
+        }
+    }
+    out
+}
+
+/// What a template sees: which environment and service a file is for.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Scope {
+    /// The environment, for paths with `{environment}` (or the only one).
+    pub environment: Option<String>,
+    /// The service, for paths with `{service}`.
+    pub service: Option<String>,
+}
+
+/// Expands `{environment}` and `{service}` in `path`: one path per environment,
+/// per service, or per service running in each environment.
+pub fn expand(registry: &Registry, path: &str) -> Vec<(String, Scope)> {
+    let by_env = path.contains("{environment}");
+    let by_service = path.contains("{service}");
+    let only =
+        (registry.environments.len() == 1).then(|| registry.environments[0].name.value.clone());
+    let mut out = Vec::new();
+    let environments: Vec<Option<(usize, &str)>> = if by_env {
+        registry
+            .environments
+            .iter()
+            .enumerate()
+            .map(|(i, e)| Some((i, e.name.as_str())))
+            .collect()
+    } else {
+        vec![None]
+    };
+    for env in environments {
+        let environment = env
+            .map(|(_, name)| name.to_owned())
+            .or_else(|| only.clone());
+        let with_env = match env {
+            Some((_, name)) => path.replace("{environment}", name),
+            None => path.to_owned(),
+        };
+        if by_service {
+            for service in &registry.services {
+                if let Some((i, _)) = env
+                    && !service.runs_in(i)
+                {
+                    continue;
+                }
+                out.push((
+                    with_env.replace("{service}", &service.name.value),
+                    Scope {
+                        environment: environment.clone(),
+                        service: Some(service.name.value.clone()),
+                    },
+                ));
+            }
+        } else {
+            out.push((
+                with_env,
+                Scope {
+                    environment,
+                    service: None,
+                },
+            ));
+        }
+    }
+    out
+}
+
+/// The template engine over one registry: minijinja with strict undefined, the
+/// registry as variables and `port()`, `container_port()`, `node_port()`,
+/// `url()` as functions that default to the file's environment.
+pub struct Engine {
+    jinja: Jinja<'static>,
+    base: Json,
+    rows: Arc<Vec<Row>>,
+}
+
+impl Engine {
+    /// An engine for `registry`.
+    pub fn new(registry: &Registry) -> Self {
+        let rows = Arc::new(rows(registry));
+        let mut jinja = Jinja::new();
+        jinja.set_undefined_behavior(UndefinedBehavior::Strict);
+        jinja.set_keep_trailing_newline(true);
+        let only =
+            (registry.environments.len() == 1).then(|| registry.environments[0].name.value.clone());
+        for field in ["port", "container_port", "node_port", "url"] {
+            let rows = Arc::clone(&rows);
+            let only = only.clone();
+            jinja.add_function(
+                field,
+                move |state: &State, service: String, name: Option<String>, kwargs: Kwargs| {
+                    let environment: Option<String> = kwargs.get("environment")?;
+                    kwargs.assert_all_used()?;
+                    let environment = environment
+                        .or_else(|| {
+                            state
+                                .lookup("environment")
+                                .and_then(|v| v.as_str().map(str::to_owned))
+                        })
+                        .or_else(|| only.clone());
+                    lookup(
+                        &rows,
+                        field,
+                        &service,
+                        name.as_deref(),
+                        environment.as_deref(),
+                    )
+                },
+            );
+        }
+        let mut services = serde_json::Map::new();
+        for s in &registry.services {
+            services.insert(
+                s.name.value.clone(),
+                json!({ "description": s.description, "ports": s.ports.iter().map(|p| p.name.value.clone()).collect::<Vec<_>>() }),
+            );
+        }
+        let base = json!({
+            "project": registry.project.value,
+            "environments": registry.environments.iter().map(|e| e.name.value.clone()).collect::<Vec<_>>(),
+            "services": services,
+            "reserved": registry.reserved.iter().map(|r| json!({"start": r.ports.start.get(), "end": r.ports.end.get(), "reason": r.reason})).collect::<Vec<_>>(),
+        });
+        Engine { jinja, base, rows }
+    }
+
+    /// The variables of a file in `scope`, plus `extra`.
+    fn context(&self, scope: &Scope, extra: &[(&str, Json)]) -> JinjaValue {
+        let mut ctx = self.base.as_object().cloned().unwrap_or_default();
+        if let Some(env) = &scope.environment {
+            ctx.insert("environment".into(), json!(env));
+        }
+        if let Some(service) = &scope.service {
+            ctx.insert("service".into(), json!(service));
+        }
+        let ports: Vec<Json> = self
+            .rows
+            .iter()
+            .filter(|r| match (&scope.environment, &r.environment) {
+                (Some(want), Some(have)) => want == have,
+                _ => true,
+            })
+            .map(Row::to_json)
+            .collect();
+        ctx.insert("ports".into(), Json::Array(ports));
+        for (k, v) in extra {
+            ctx.insert((*k).into(), v.clone());
+        }
+        JinjaValue::from_serialize(Json::Object(ctx))
+    }
+
+    /// Renders a template string (a value or comment from ports.yaml).
+    pub fn render_str(
+        &self,
+        template: &str,
+        scope: &Scope,
+        extra: &[(&str, Json)],
+    ) -> Result<String, String> {
+        self.jinja
+            .render_str(template, self.context(scope, extra))
+            .map_err(describe)
+    }
+
+    /// Renders a template file; `name` appears in errors.
+    pub fn render_file(&self, name: &str, source: &str, scope: &Scope) -> Result<String, String> {
+        let tmpl = self
+            .jinja
+            .template_from_named_str(name, source)
+            .map_err(describe)?;
+        tmpl.render(self.context(scope, &[])).map_err(describe)
+    }
+
+    /// The service ports of `environment`, for owned lists: one item each.
+    pub fn list_rows(&self, environment: Option<&str>) -> Vec<Row> {
+        self.rows
+            .iter()
+            .filter(|r| r.name.is_some())
+            .filter(|r| environment.is_none() || r.environment.as_deref() == environment)
+            .cloned()
+            .collect()
+    }
+}
+
+fn describe(e: minijinja::Error) -> String {
+    let mut message = match e.detail() {
+        Some(detail) => format!("{}: {detail}", e.kind()),
+        None => e.kind().to_string(),
+    };
+    if let Some(line) = e.line() {
+        let _ = write!(message, " (template line {line})");
+    }
+    let mut source = std::error::Error::source(&e);
+    while let Some(inner) = source {
+        let _ = write!(message, ": {inner}");
+        source = inner.source();
+    }
+    message
+}
+
+fn lookup(
+    rows: &[Row],
+    field: &str,
+    service: &str,
+    name: Option<&str>,
+    environment: Option<&str>,
+) -> Result<JinjaValue, minijinja::Error> {
+    let err = |msg: String| minijinja::Error::new(ErrorKind::InvalidOperation, msg);
+    let of_service: Vec<&Row> = rows.iter().filter(|r| r.service == service).collect();
+    if of_service.is_empty() {
+        let names: Vec<&str> = rows.iter().map(|r| r.service.as_str()).collect();
+        let hint = crate::load::did_you_mean(service, names)
+            .map(|b| format!("; did you mean `{b}`?"))
+            .unwrap_or_default();
+        return Err(err(format!("{field}(): no service `{service}`{hint}")));
+    }
+    let row = if of_service[0].name.is_none() {
+        of_service[0]
+    } else {
+        let Some(environment) = environment else {
+            return Err(err(format!(
+                "{field}(\"{service}\"): this file is not per environment; put `{{environment}}` in its path or pass environment=\"…\""
+            )));
+        };
+        let in_env: Vec<&Row> = of_service
+            .into_iter()
+            .filter(|r| r.environment.as_deref() == Some(environment))
+            .collect();
+        let wanted = name.unwrap_or("api");
+        match in_env.iter().find(|r| r.name.as_deref() == Some(wanted)) {
+            Some(r) => r,
+            None if name.is_none() && in_env.len() == 1 => in_env[0],
+            None => {
+                let names: Vec<&str> = in_env.iter().filter_map(|r| r.name.as_deref()).collect();
+                return Err(err(if names.is_empty() {
+                    format!("{field}(): `{service}` does not run in {environment}")
+                } else {
+                    format!(
+                        "{field}(): `{service}` has no port `{wanted}` in {environment} (it has {})",
+                        names.join(", ")
+                    )
+                }));
+            }
+        }
+    };
+    Ok(match field {
+        "port" => JinjaValue::from(row.port),
+        "container_port" => JinjaValue::from(row.container_port),
+        "node_port" => match row.node_port {
+            Some(p) => JinjaValue::from(p),
+            None => {
+                return Err(err(format!(
+                    "node_port(): {} has no NodePort (its environment has no `node_ports`)",
+                    row.service
+                )));
+            }
+        },
+        _ => match &row.url {
+            Some(url) => JinjaValue::from(url.as_str()),
+            None => {
+                return Err(err(format!(
+                    "url(): `{}` is infrastructure and has no URL",
+                    row.service
+                )));
+            }
+        },
+    })
+}
