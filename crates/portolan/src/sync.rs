@@ -527,6 +527,7 @@ impl Plan {
     /// The closing line: what is out of date and the command that fixes it.
     pub fn summary(&self, fix: &str) -> String {
         match self.changes.len() {
+            0 if self.unchanged == 0 => String::new(),
             0 => format!("{} files up to date", self.unchanged),
             1 => format!("1 file out of date; run `{fix}` to update it"),
             n => format!("{n} files out of date; run `{fix}` to update them"),

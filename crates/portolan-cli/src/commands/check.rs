@@ -56,7 +56,10 @@ pub fn run(args: CheckArgs, out: &mut dyn Write) -> Result<Outcome> {
                     for line in plan.drift() {
                         write(out, &format!("{line}\n"))?;
                     }
-                    write(out, &format!("{}\n", plan.summary(&fix)))?;
+                    let summary = plan.summary(&fix);
+                    if !summary.is_empty() {
+                        write(out, &format!("{summary}\n"))?;
+                    }
                 }
                 Some(Err(problems)) => {
                     for p in problems {
