@@ -226,3 +226,60 @@ fn the_build_dependency_graph_is_lean() {
         );
     }
 }
+
+#[test]
+fn stale_artifacts_warn_and_fail_in_ci() {
+    let registry = root_registry();
+    let dir = scratch_package("stale", &registry);
+    std::fs::create_dir_all(dir.join("generated")).unwrap();
+    let manifest = |text: &str| portolan::manifest::Manifest {
+        inputs: vec![(
+            "ports.yaml".into(),
+            portolan::manifest::digest(text.as_bytes()),
+        )],
+        files: vec!["generated/ports.json".into()],
+    };
+    let manifest_path = dir.join("generated").join(portolan::manifest::FILE_NAME);
+    let build = |ci: Option<&str>| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "--offline", "--color", "never"])
+            .current_dir(&dir)
+            .env(
+                "CARGO_TARGET_DIR",
+                Path::new(env!("CARGO_TARGET_TMPDIR")).join("scratch-target"),
+            )
+            .env_remove("RUSTFLAGS")
+            .env_remove("CI");
+        if let Some(ci) = ci {
+            cmd.env("CI", ci);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.success(), stderr)
+    };
+    let hint = "generated/ was rendered from a different ports.yaml; run `cargo ports sync` and commit the result";
+
+    // Rendered from this very registry: silent.
+    std::fs::write(&manifest_path, manifest(&registry).render()).unwrap();
+    let (ok, stderr) = build(None);
+    assert!(ok, "{stderr}");
+    assert!(!stderr.contains(hint), "{stderr}");
+
+    // Rendered from another registry: a warning, and the build still succeeds.
+    std::fs::write(&manifest_path, manifest("project: other\n").render()).unwrap();
+    let (ok, stderr) = build(None);
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains(&format!("warning: ports-stale@0.1.0: {hint}")),
+        "{stderr}"
+    );
+
+    // The same in CI is an error.
+    let (ok, stderr) = build(Some("true"));
+    assert!(!ok, "{stderr}");
+    assert!(
+        stderr.contains(&format!("error: ports-stale@0.1.0: {hint}")),
+        "{stderr}"
+    );
+}

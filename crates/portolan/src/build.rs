@@ -5,6 +5,8 @@
 //! `build.rs`, and [`Builder`] for everything else.
 
 use crate::diag::{self, Severity};
+use crate::manifest::{self, Manifest};
+use crate::model::{Registry, check_relative_path};
 use crate::source::Source;
 use crate::validate::{Report, check};
 use crate::{Error, codegen};
@@ -128,8 +130,49 @@ impl Builder {
                 .ok_or(Error::NoOutDir)?,
         };
         write_if_changed(&out_dir.join(&self.file_name), code.as_bytes())?;
+        if self.cargo_directives {
+            self.check_artifacts(&path, registry);
+        }
         Ok(report)
     }
+
+    /// Warns (fails, when `CI` is set) when the committed artifacts were
+    /// rendered from a different ports.yaml: the price is hashing the inputs
+    /// the manifest names, with no template engine in the build.
+    fn check_artifacts(&self, registry_path: &Path, registry: &Registry) {
+        let root = registry_path.parent().unwrap_or(Path::new("."));
+        let manifest_path = root
+            .join(&registry.render.dir.value)
+            .join(manifest::FILE_NAME);
+        // Never synced: nothing to compare against (`portolan check` reports missing files).
+        let Ok(text) = std::fs::read_to_string(&manifest_path) else {
+            return;
+        };
+        println!("cargo::rerun-if-changed={}", manifest_path.display());
+        println!("cargo::rerun-if-env-changed=CI");
+        let manifest = Manifest::parse(&text);
+        for (input, _) in &manifest.inputs {
+            println!("cargo::rerun-if-changed={}", root.join(input).display());
+        }
+        let stale = manifest.stale_inputs(|input| {
+            check_relative_path(input, false).ok()?;
+            std::fs::read(root.join(input)).ok()
+        });
+        if stale.is_empty() {
+            return;
+        }
+        let kind = if in_ci() { "error" } else { "warning" };
+        println!(
+            "cargo::{kind}={}/ was rendered from a different {}; run `cargo ports sync` and commit the result",
+            registry.render.dir.value.trim_end_matches('/'),
+            stale.join(", ")
+        );
+    }
+}
+
+/// Whether the build runs in CI (`CI` set, and not to `false` or `0`).
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
 /// Writes `content` to `path` through a temporary file and a rename, and only
