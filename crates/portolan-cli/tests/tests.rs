@@ -1,3 +1,4 @@
 //! The `portolan` binary as users run it, built as one test binary.
 
 mod check;
+mod sync;

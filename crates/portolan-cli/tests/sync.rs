@@ -1,0 +1,323 @@
+//! `portolan sync` and the drift half of `portolan check`, on copies of the
+//! repository's two example registries.
+
+use assert_cmd::Command;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+
+fn portolan(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("portolan").unwrap();
+    cmd.current_dir(dir).env("NO_COLOR", "1");
+    cmd
+}
+
+fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A copy of the root registry with its generated/ and examples/lumiere.
+fn lumiere() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Path::new(REPO);
+    std::fs::copy(repo.join("ports.yaml"), dir.path().join("ports.yaml")).unwrap();
+    copy_tree(&repo.join("generated"), &dir.path().join("generated"));
+    copy_tree(
+        &repo.join("examples/lumiere"),
+        &dir.path().join("examples/lumiere"),
+    );
+    dir
+}
+
+/// A copy of examples/rerp.
+fn rerp() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&Path::new(REPO).join("examples/rerp"), dir.path());
+    dir
+}
+
+/// Every file under `dir` with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let entry = entry.unwrap();
+            let path = entry.path();
+            if entry.file_type().unwrap().is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path.strip_prefix(root).unwrap().to_path_buf();
+                out.insert(rel, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{from:?} not in {}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+#[test]
+fn changing_one_port_is_listed_diffed_synced_and_then_clean() {
+    let dir = lumiere();
+    let root = dir.path();
+    let check = portolan(root).arg("check").output().unwrap();
+    assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
+
+    edit(
+        &root.join("ports.yaml"),
+        "api:     { production: 8765, development: 9765, test: 7765 }",
+        "api:     { production: 8765, development: 9767, test: 7765 }",
+    );
+    let check = portolan(root).arg("check").output().unwrap();
+    assert_eq!(check.status.code(), Some(1));
+    assert_eq!(
+        stdout(&check),
+        "ports.yaml: ok\n\
+         examples/lumiere/courier/config/development.yaml: port is 9765, ports.yaml says 9767\n\
+         examples/lumiere/passeur/config/development.yaml: courier_url is http://courier:9765, ports.yaml says http://courier:9767\n\
+         examples/lumiere/pourtier/config/development.yaml: COURIER_URL is http://courier:9765, ports.yaml says http://courier:9767\n\
+         generated/.portolan-manifest: stale: rendered from a different ports.yaml\n\
+         generated/PORTS.md: stale: rendered from a different ports.yaml\n\
+         generated/development.env: stale: rendered from a different ports.yaml\n\
+         generated/docker-compose.development.yaml: stale: rendered from a different ports.yaml\n\
+         generated/ports.json: stale: rendered from a different ports.yaml\n\
+         8 files out of date; run `portolan sync` to update them\n"
+    );
+
+    let before = snapshot(root);
+    let dry = portolan(root).args(["sync", "--dry-run"]).output().unwrap();
+    assert_eq!(dry.status.code(), Some(0));
+    let diff = stdout(&dry);
+    assert!(diff.contains(
+        "--- a/examples/lumiere/courier/config/development.yaml\n+++ b/examples/lumiere/courier/config/development.yaml\n"
+    ));
+    assert!(
+        diff.contains("\n-port: 9765  # WebSocket listener\n+port: 9767  # WebSocket listener\n"),
+        "{diff}"
+    );
+    assert!(diff.contains("\n-COURIER_API_PORT=9765\n"), "{diff}");
+    assert!(diff.contains("\n+COURIER_API_PORT=9767\n"), "{diff}");
+    assert!(diff.ends_with("would change 8 files; nothing was written (dry run)\n"));
+    assert_eq!(snapshot(root), before, "--dry-run wrote nothing");
+
+    let sync = portolan(root).arg("sync").output().unwrap();
+    assert_eq!(sync.status.code(), Some(0), "{}", stdout(&sync));
+    assert_eq!(stdout(&sync).lines().count(), 8);
+    let after = snapshot(root);
+    let changed: Vec<&PathBuf> = after.keys().filter(|p| before[*p] != after[*p]).collect();
+    assert_eq!(changed.len(), 8, "{changed:?}");
+
+    let check = portolan(root).arg("check").output().unwrap();
+    assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
+    let again = portolan(root).arg("sync").output().unwrap();
+    assert_eq!(stdout(&again), "18 files up to date; nothing to do\n");
+    assert_eq!(snapshot(root), after, "a second sync changes nothing");
+}
+
+#[test]
+fn a_sync_changes_only_the_owned_values() {
+    let dir = lumiere();
+    let root = dir.path();
+    let config = root.join("examples/lumiere/passeur/config/test.yaml");
+    let original = std::fs::read_to_string(&config).unwrap();
+    edit(
+        &root.join("ports.yaml"),
+        "metrics: { production: 8792, development: 9792, test: 7792 }",
+        "metrics: { production: 8792, development: 9792, test: 7794 }",
+    );
+    let sync = portolan(root).arg("sync").output().unwrap();
+    assert_eq!(sync.status.code(), Some(0), "{}", stdout(&sync));
+    let updated = std::fs::read_to_string(&config).unwrap();
+    // Same lines, except the one holding metrics.port, where only the number differs.
+    let (old, new): (Vec<&str>, Vec<&str>) =
+        (original.lines().collect(), updated.lines().collect());
+    assert_eq!(old.len(), new.len());
+    let differing: Vec<(&str, &str)> = old
+        .iter()
+        .zip(&new)
+        .filter(|(a, b)| a != b)
+        .map(|(a, b)| (*a, *b))
+        .collect();
+    assert_eq!(differing.len(), 1, "{differing:?}");
+    assert_eq!(differing[0].0.replace("7792", "7794"), differing[0].1);
+    assert_eq!(original.len(), updated.len());
+}
+
+#[test]
+fn a_target_that_cannot_be_parsed_stops_the_sync_and_nothing_changes() {
+    let dir = lumiere();
+    let root = dir.path();
+    edit(
+        &root.join("ports.yaml"),
+        "api:     { production: 8000, development: 9000, test: 7000 }",
+        "api:     { production: 8001, development: 9001, test: 7001 }",
+    );
+    // pypi holds 9001: pick ports that stay valid.
+    edit(
+        &root.join("ports.yaml"),
+        "development: 9001, test: 7001",
+        "development: 9002, test: 7001",
+    );
+    let broken = root.join("examples/lumiere/passeur/config/test.yaml");
+    std::fs::write(&broken, "api_port: [unclosed\n").unwrap();
+    let before = snapshot(root);
+    let sync = portolan(root).arg("sync").output().unwrap();
+    assert_eq!(sync.status.code(), Some(1));
+    let out = stdout(&sync);
+    assert!(
+        out.starts_with("examples/lumiere/passeur/config/test.yaml:"),
+        "{out}"
+    );
+    assert!(out.contains("not valid YAML"), "{out}");
+    assert!(out.ends_with("nothing was written\n"), "{out}");
+    assert_eq!(snapshot(root), before);
+}
+
+#[test]
+fn released_services_lose_their_artifacts() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let registry = "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\n  worker: { ports: { api: 8001 } }\nrender:\n  artifacts: [env]\n  templates:\n    - template: service.j2\n      output: generated/{service}.txt\n";
+    std::fs::write(root.join("ports.yaml"), registry).unwrap();
+    std::fs::write(
+        root.join("service.j2"),
+        "{{ service }} listens on {{ port(service) }}\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("generated.keep"), "not Portolan's").unwrap();
+    let sync = portolan(root).arg("sync").output().unwrap();
+    assert_eq!(sync.status.code(), Some(0), "{}", stdout(&sync));
+    assert_eq!(
+        std::fs::read_to_string(root.join("generated/worker.txt")).unwrap(),
+        "worker listens on 8001\n"
+    );
+    std::fs::write(root.join("generated/notes.md"), "mine").unwrap();
+
+    std::fs::write(
+        root.join("ports.yaml"),
+        registry.replace("  worker: { ports: { api: 8001 } }\n", ""),
+    )
+    .unwrap();
+    let check = portolan(root).arg("check").output().unwrap();
+    assert_eq!(check.status.code(), Some(1));
+    assert!(
+        stdout(&check).contains("generated/worker.txt: no longer produced by ports.yaml\n"),
+        "{}",
+        stdout(&check)
+    );
+    let sync = portolan(root).arg("sync").output().unwrap();
+    assert!(
+        stdout(&sync).contains("removed generated/worker.txt\n"),
+        "{}",
+        stdout(&sync)
+    );
+    assert!(!root.join("generated/worker.txt").exists());
+    assert!(root.join("generated/web.txt").exists());
+    // Files Portolan never wrote are not its to remove.
+    assert!(root.join("generated/notes.md").exists());
+    assert!(root.join("generated.keep").exists());
+}
+
+#[test]
+fn paths_that_leave_the_registry_directory_are_refused() {
+    for (path, message) in [
+        ("/etc/passwd", "is absolute"),
+        ("../outside.yaml", "leaves ports.yaml's directory"),
+        ("config/../../outside.yaml", "leaves ports.yaml's directory"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = format!(
+            "project: demo\nenvironments:\n  dev: {{ range: 8000-8099 }}\nservices:\n  web: {{ ports: {{ api: 8000 }} }}\nrender: {{ artifacts: [] }}\nsync:\n  - file: {path}\n    values: {{ port: \"{{{{ port('web') }}}}\" }}\n"
+        );
+        std::fs::write(dir.path().join("ports.yaml"), &registry).unwrap();
+        let out = portolan(dir.path())
+            .args(["sync", "--dry-run"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{path}");
+        let text = stdout(&out);
+        assert!(
+            text.starts_with("ports.yaml:8:11: error[invalid-path]: `file`: "),
+            "{text}"
+        );
+        assert!(text.contains(message), "{path}: {text}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_that_lead_out_are_refused() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("app.yaml"), "port: 1\n").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("config")).unwrap();
+    let registry = "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\nrender: { artifacts: [] }\nsync:\n  - file: config/app.yaml\n    values: { port: \"{{ port('web') }}\" }\n";
+    std::fs::write(dir.path().join("ports.yaml"), registry).unwrap();
+    let out = portolan(dir.path()).arg("sync").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("leads out of the registry's directory"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(outside.path().join("app.yaml")).unwrap(),
+        "port: 1\n"
+    );
+}
+
+#[test]
+fn rerp_helm_values_and_kind_mappings_follow_the_registry() {
+    let dir = rerp();
+    let root = dir.path();
+    let values = root.join("helm/rerp-microservice/values/invoice.yaml");
+    let kind = root.join("kind-config.yaml");
+    let (values_before, kind_before) = (
+        std::fs::read_to_string(&values).unwrap(),
+        std::fs::read_to_string(&kind).unwrap(),
+    );
+    edit(
+        &root.join("ports.yaml"),
+        "  invoice:\n    description: Invoicing\n    ports:\n      api: 8002",
+        "  invoice:\n    description: Invoicing\n    ports:\n      api: 8012",
+    );
+    let sync = portolan(root).arg("sync").output().unwrap();
+    assert_eq!(sync.status.code(), Some(0), "{}", stdout(&sync));
+    let values_after = std::fs::read_to_string(&values).unwrap();
+    assert_eq!(
+        values_after,
+        values_before
+            .replace("port: 8002", "port: 8012")
+            .replace("containerPort: 8002", "containerPort: 8012")
+            .replace("nodePort: 31002", "nodePort: 31012")
+    );
+    let kind_after = std::fs::read_to_string(&kind).unwrap();
+    assert_eq!(
+        kind_after,
+        kind_before.replace(
+            "      # invoice api\n      - containerPort: 31002\n        hostPort: 8002\n",
+            "      # invoice api\n      - containerPort: 31012\n        hostPort: 8012\n"
+        )
+    );
+    let check = portolan(root).arg("check").output().unwrap();
+    assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
+}
