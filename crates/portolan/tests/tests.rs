@@ -1,5 +1,6 @@
 //! The portolan library's integration tests, built as one binary.
 
 mod compile;
+mod render;
 mod rules;
 mod snapshots;

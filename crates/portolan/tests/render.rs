@@ -1,0 +1,330 @@
+//! Artifacts parse with a real parser for their format; templates are strict;
+//! a sync that fails half-way puts every file back.
+
+use portolan::render::{self, Row};
+use portolan::{Source, sync};
+use std::path::Path;
+
+const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+
+fn registry(path: &Path) -> (Source, portolan::Registry) {
+    let source = Source::read(path).unwrap();
+    let report = portolan::check(&source);
+    let registry = report.registry.expect("loads");
+    assert!(!report.diagnostics.has_errors());
+    (source, registry)
+}
+
+fn artifact<'a>(files: &'a [render::File], path: &str) -> &'a str {
+    &files
+        .iter()
+        .find(|f| f.path == path)
+        .unwrap_or_else(|| panic!("no {path}"))
+        .contents
+}
+
+#[test]
+fn ports_json_lists_every_port_resolved() {
+    let (_, reg) = registry(&Path::new(ROOT).join("ports.yaml"));
+    let files = render::artifacts(&reg);
+    let json: serde_json::Value =
+        serde_json::from_str(artifact(&files, "generated/ports.json")).unwrap();
+    assert_eq!(json["project"], "lumiere");
+    let ports = json["ports"].as_array().unwrap();
+    // 10 service ports in 3 environments, 5 infrastructure entries.
+    assert_eq!(ports.len(), 35);
+    let courier_dev = ports
+        .iter()
+        .find(|p| {
+            p["service"] == "courier" && p["name"] == "api" && p["environment"] == "development"
+        })
+        .unwrap();
+    assert_eq!(
+        courier_dev,
+        &serde_json::json!({"service": "courier", "name": "api", "environment": "development", "port": 9765,
+            "container_port": 9765, "node_port": null, "url": "http://courier:9765", "description": "Event Bus (WebSocket)"})
+    );
+    let pg = ports
+        .iter()
+        .find(|p| p["service"] == "postgres-test")
+        .unwrap();
+    assert_eq!(
+        (pg["port"].as_u64(), pg["container_port"].as_u64()),
+        (Some(5433), Some(5432))
+    );
+}
+
+#[test]
+fn env_files_parse_as_dotenv() {
+    let (_, reg) = registry(&Path::new(ROOT).join("ports.yaml"));
+    let files = render::artifacts(&reg);
+    let text = artifact(&files, "generated/development.env");
+    let vars: std::collections::BTreeMap<String, String> = dotenvy::from_read_iter(text.as_bytes())
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(vars["LUMIERE_ENV"], "development");
+    assert_eq!(vars["POURTIER_API_PORT"], "9000");
+    assert_eq!(vars["COURIER_API_URL"], "http://courier:9765");
+    assert_eq!(vars["POSTGRES_TEST_PORT"], "5433");
+    assert_eq!(vars["POSTGRES_TEST_CONTAINER_PORT"], "5432");
+    assert!(
+        !vars.contains_key("POURTIER_API_CONTAINER_PORT"),
+        "only when it differs"
+    );
+    assert!(
+        !vars.keys().any(|k| text.contains(&format!("{k}=7"))),
+        "no test ports in development"
+    );
+}
+
+#[test]
+fn env_values_that_need_quotes_are_escaped() {
+    for value in [
+        "plain",
+        "two words",
+        "quote\"d",
+        "$HOME",
+        "back\\slash",
+        "new\nline",
+        "",
+    ] {
+        let line = format!("KEY={}\n", render::env_value(value));
+        let parsed: Vec<(String, String)> = dotenvy::from_read_iter(line.as_bytes())
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(parsed, vec![("KEY".to_owned(), value.to_owned())], "{line}");
+    }
+}
+
+#[derive(Debug)]
+struct Compose {
+    services: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+fn compose(text: &str) -> Compose {
+    // Read with a real YAML parser, through the generic value tree.
+    let value: serde_json::Value = serde_saphyr::from_str(text).unwrap();
+    let services = value["services"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            let ports = v["ports"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p.as_str().unwrap().to_owned())
+                .collect();
+            (k.clone(), ports)
+        })
+        .collect();
+    Compose { services }
+}
+
+#[test]
+fn compose_overrides_publish_host_to_container() {
+    let (_, reg) = registry(&Path::new(ROOT).join("ports.yaml"));
+    let files = render::artifacts(&reg);
+    let test = compose(artifact(&files, "generated/docker-compose.test.yaml"));
+    assert_eq!(test.services["postgres-test"], vec!["5433:5432"]);
+    assert_eq!(
+        test.services["pourtier"],
+        vec!["7000:7000", "7090:7090", "7091:7091"]
+    );
+    let prod = compose(artifact(&files, "generated/docker-compose.production.yaml"));
+    assert_eq!(
+        prod.services["courier"],
+        vec!["8765:8765", "8790:8790", "8791:8791"]
+    );
+}
+
+#[test]
+fn markdown_has_a_table_per_environment_and_the_rest() {
+    let (_, reg) = registry(&Path::new(ROOT).join("examples/rerp/ports.yaml"));
+    let files = render::artifacts(&reg);
+    let md = artifact(&files, "generated/PORTS.md");
+    assert!(
+        md.starts_with("<!-- Generated from ports.yaml by `portolan sync`; do not edit. -->\n")
+    );
+    for heading in ["## cluster (8001-8099)", "## Reserved", "## NodePorts"] {
+        assert!(md.contains(heading), "{heading}");
+    }
+    assert!(md.contains("| 8002 | invoice | api | 8002 | 31002 | Invoicing |\n"));
+    assert!(md.contains("| 30000-30999 | NodePorts of the PriceWhisperer cluster |\n"));
+}
+
+#[test]
+fn rows_are_in_a_stable_order() {
+    let (_, reg) = registry(&Path::new(ROOT).join("ports.yaml"));
+    let rows: Vec<Row> = render::rows(&reg);
+    let keys: Vec<(String, Option<String>)> = rows
+        .iter()
+        .take(4)
+        .map(|r| (r.service.clone(), r.environment.clone()))
+        .collect();
+    assert_eq!(
+        keys[0],
+        ("courier".to_owned(), Some("production".to_owned()))
+    );
+    assert_eq!(keys[1].1.as_deref(), Some("development"));
+    assert_eq!(render::artifacts(&reg), render::artifacts(&reg));
+}
+
+fn scratch(registry: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ports.yaml"), registry).unwrap();
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+const TWO_ENVS: &str = "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\n  prod: { range: 9000-9099 }\nservices:\n  web: { ports: { api: { dev: 8000, prod: 9000 } } }\n";
+
+#[test]
+fn templates_render_per_environment_and_undefined_is_an_error() {
+    let registry = format!(
+        "{TWO_ENVS}render:\n  artifacts: []\n  templates:\n    - template: t.j2\n      output: out/{{environment}}.conf\n"
+    );
+    let dir = scratch(
+        &registry,
+        &[("t.j2", "listen {{ port('web') }}; # {{ environment }}\n")],
+    );
+    let (source, reg) = registry_at(dir.path());
+    let plan = sync::plan(&source, &reg).unwrap();
+    let new = |p: &str| {
+        plan.changes
+            .iter()
+            .find(|c| c.path == p)
+            .unwrap()
+            .new
+            .clone()
+            .unwrap()
+    };
+    assert_eq!(new("out/dev.conf"), "listen 8000; # dev\n");
+    assert_eq!(new("out/prod.conf"), "listen 9000; # prod\n");
+
+    std::fs::write(dir.path().join("t.j2"), "{{ prot }}\n").unwrap();
+    let problems = sync::plan(&source, &reg).unwrap_err();
+    assert!(
+        problems[0].to_string().contains("undefined"),
+        "{}",
+        problems[0]
+    );
+}
+
+fn registry_at(dir: &Path) -> (Source, portolan::Registry) {
+    registry(&dir.join("ports.yaml"))
+}
+
+#[test]
+fn a_value_template_error_points_into_ports_yaml() {
+    let registry = format!(
+        "{TWO_ENVS}render: {{ artifacts: [] }}\nsync:\n  - file: app/{{environment}}.yaml\n    values:\n      port: \"{{{{ port('wep') }}}}\"\n"
+    );
+    let dir = scratch(
+        &registry,
+        &[
+            ("app/dev.yaml", "port: 1\n"),
+            ("app/prod.yaml", "port: 1\n"),
+        ],
+    );
+    let (source, reg) = registry_at(dir.path());
+    let problems = sync::plan(&source, &reg).unwrap_err();
+    let line = problems[0].to_string();
+    assert!(line.contains("ports.yaml:11:13: app/dev.yaml:"), "{line}");
+    assert!(
+        line.contains("no service `wep`; did you mean `web`?"),
+        "{line}"
+    );
+}
+
+#[test]
+fn two_entries_writing_one_file_are_refused() {
+    let registry = format!(
+        "{TWO_ENVS}render: {{ artifacts: [] }}\nsync:\n  - file: app.yaml\n    values: {{ a: \"{{{{ port('web', environment='dev') }}}}\" }}\n  - file: app.yaml\n    values: {{ b: \"1\" }}\n"
+    );
+    let dir = scratch(&registry, &[("app.yaml", "a: 8000\nb: 1\n")]);
+    let (source, reg) = registry_at(dir.path());
+    let problems = sync::plan(&source, &reg).unwrap_err();
+    assert!(
+        problems[0]
+            .to_string()
+            .contains("`app.yaml` is also produced by the entry at line 9"),
+        "{}",
+        problems[0]
+    );
+}
+
+#[test]
+fn a_failed_write_restores_every_file_already_replaced() {
+    let registry = format!(
+        "{TWO_ENVS}render: {{ artifacts: [env] }}\nsync:\n  - file: app/{{environment}}.yaml\n    values: {{ port: \"{{{{ port('web') }}}}\" }}\n"
+    );
+    let dir = scratch(
+        &registry,
+        &[
+            ("app/dev.yaml", "# dev\nport: 1\n"),
+            ("app/prod.yaml", "# prod\nport: 1\n"),
+        ],
+    );
+    let (source, reg) = registry_at(dir.path());
+    let plan = sync::plan(&source, &reg).unwrap();
+    let paths: Vec<&str> = plan.changes.iter().map(|c| c.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "app/dev.yaml",
+            "app/prod.yaml",
+            "generated/.portolan-manifest",
+            "generated/dev.env",
+            "generated/prod.env"
+        ]
+    );
+    // After planning, the last target becomes a directory: its rename fails
+    // after the others have been renamed into place.
+    std::fs::create_dir_all(dir.path().join("generated/prod.env/blocker")).unwrap();
+    let err = plan.apply().unwrap_err();
+    assert!(err.to_string().contains("generated/prod.env"), "{err}");
+    assert!(err.to_string().contains("restored"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("app/dev.yaml")).unwrap(),
+        "# dev\nport: 1\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("app/prod.yaml")).unwrap(),
+        "# prod\nport: 1\n"
+    );
+    assert!(!dir.path().join("generated/dev.env").exists());
+    assert!(!dir.path().join("generated/.portolan-manifest").exists());
+    // No temporary file is left behind.
+    let leftovers: Vec<_> = walk(dir.path())
+        .into_iter()
+        .filter(|p| p.rsplit('/').next().unwrap().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    std::fs::remove_dir_all(dir.path().join("generated/prod.env")).unwrap();
+    let plan = sync::plan(&source, &reg).unwrap();
+    plan.apply().unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("app/prod.yaml")).unwrap(),
+        "# prod\nport: 9000\n"
+    );
+    assert!(sync::plan(&source, &reg).unwrap().is_clean());
+}
+
+fn walk(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            out.extend(walk(&e.path()));
+        } else {
+            out.push(e.path().display().to_string());
+        }
+    }
+    out
+}
