@@ -1203,7 +1203,7 @@ impl<'s> Decoder<'s> {
                     }
                 }
             }
-            if values.is_empty() && lists.is_empty() {
+            if entry.get("values").is_none() && entry.get("lists").is_none() {
                 self.push(
                     Diagnostic::new(Code::MissingKey, owner, "sync entry owns no value")
                         .with_help("add `values: { port: \"{{ port(\'my-service\') }}\" }`"),

@@ -759,3 +759,91 @@ fn names_that_collide_with_generated_items() {
         "no location for a name Portolan itself defines"
     );
 }
+
+#[test]
+fn render_and_sync_paths_stay_inside_the_registry_directory() {
+    let yaml = registry(
+        "render:\n  dir: ../out\n  templates:\n    - template: /etc/t.j2\n      output: out/{env}.conf\nsync:\n  - file: config/../../x.yaml\n    values: { port: \"1\" }\n",
+    );
+    expect(
+        &yaml,
+        Code::InvalidPath,
+        "`render.dir`: `../out` leaves ports.yaml's directory",
+        "  dir: ../out",
+        "       ~~~~~~",
+    );
+    expect(
+        &yaml,
+        Code::InvalidPath,
+        "`template`: `/etc/t.j2` is absolute",
+        "    - template: /etc/t.j2",
+        "                ~~~~~~~~~",
+    );
+    expect(
+        &yaml,
+        Code::InvalidPath,
+        "`{env}` is not a placeholder",
+        "      output: out/{env}.conf",
+        "              ~~~~~~~~~~~~~~",
+    );
+    expect(
+        &yaml,
+        Code::InvalidPath,
+        "leaves ports.yaml's directory",
+        "  - file: config/../../x.yaml",
+        "          ~~~~~~~~~~~~~~~~~~~",
+    );
+}
+
+#[test]
+fn unknown_artifacts_and_bad_key_paths_are_located() {
+    let yaml = registry(
+        "render:\n  artifacts: [ports.jsn, env]\nsync:\n  - file: app.yaml\n    values:\n      metrics..port: \"1\"\n      nodes[role=cp: \"2\"\n",
+    );
+    let d = expect(
+        &yaml,
+        Code::UnknownKey,
+        "unknown artifact `ports.jsn`",
+        "  artifacts: [ports.jsn, env]",
+        "              ~~~~~~~~~",
+    );
+    assert_eq!(d.help.as_deref(), Some("did you mean `ports.json`?"));
+    expect(
+        &yaml,
+        Code::InvalidKeyPath,
+        "has an empty step",
+        "      metrics..port: \"1\"",
+        "      ~~~~~~~~~~~~~",
+    );
+    expect(
+        &yaml,
+        Code::InvalidKeyPath,
+        "`[` without `]`",
+        "      nodes[role=cp: \"2\"",
+        "      ~~~~~~~~~~~~~",
+    );
+}
+
+#[test]
+fn a_sync_entry_must_own_something_and_values_are_strings_or_integers() {
+    let yaml = registry("sync:\n  - file: app.yaml\n  - file: b.yaml\n    values: { port: [1] }\n");
+    expect(
+        &yaml,
+        Code::MissingKey,
+        "sync entry owns no value",
+        "  - file: app.yaml",
+        "    ~~~~",
+    );
+    expect(
+        &yaml,
+        Code::InvalidType,
+        "an owned value must be a template string or an integer",
+        "    values: { port: [1] }",
+        "                    ~",
+    );
+    assert_eq!(
+        codes(&yaml).len(),
+        2,
+        "no cascade for the entry whose values are wrong"
+    );
+}
