@@ -154,11 +154,27 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
 
     let mut changes = Vec::new();
     let mut unchanged = 0;
+    let manifest_path_ = manifest_path.clone();
     let mut compare = |cx: &mut Planner, file: File| match cx.read(&file.path) {
         Ok(Some(old)) if old == file.contents => unchanged += 1,
         Ok(old) => {
             let reasons = vec![match &old {
-                Some(_) => "stale: rendered from a different ports.yaml".to_owned(),
+                // Hashes say nothing to a reader: name the inputs that changed.
+                Some(old) if file.path == manifest_path_ => {
+                    let before = Manifest::parse(old);
+                    let after = Manifest::parse(&file.contents);
+                    let changed: Vec<&str> = after
+                        .inputs
+                        .iter()
+                        .filter(|i| !before.inputs.contains(i))
+                        .map(|(path, _)| path.as_str())
+                        .collect();
+                    match changed.is_empty() {
+                        true => "stale: lists other files".to_owned(),
+                        false => format!("stale: records an earlier {}", changed.join(", ")),
+                    }
+                }
+                Some(old) => first_difference(old, &file.contents),
                 None => "missing".to_owned(),
             }];
             changes.push(Change {
@@ -641,6 +657,43 @@ impl Plan {
             }
         }
         Ok(())
+    }
+}
+
+/// What differs in a stale artifact, in one line: its first changed line and
+/// how many lines differ in all.
+fn first_difference(old: &str, new: &str) -> String {
+    use similar::ChangeTag;
+    let diff = similar::TextDiff::from_lines(old, new);
+    let (mut removed, mut added, mut count) = (None, None, 0);
+    for change in diff.iter_all_changes() {
+        match change.tag() {
+            ChangeTag::Equal => {}
+            ChangeTag::Delete => {
+                count += 1;
+                removed.get_or_insert((change.old_index().unwrap_or(0), change.value()));
+            }
+            ChangeTag::Insert => {
+                count += 1;
+                added.get_or_insert((change.new_index().unwrap_or(0), change.value()));
+            }
+        }
+    }
+    let line = |text: &str| text.trim_end_matches(['\n', '\r']).to_owned();
+    let first = match (removed, added) {
+        (Some((i, old)), Some((_, new))) => format!(
+            "line {} is `{}`, ports.yaml says `{}`",
+            i + 1,
+            line(old),
+            line(new)
+        ),
+        (None, Some((i, new))) => format!("line {} `{}` is missing", i + 1, line(new)),
+        (Some((i, old)), None) => format!("line {} `{}` should not be there", i + 1, line(old)),
+        (None, None) => "line endings differ".to_owned(),
+    };
+    match count {
+        0..=2 => format!("stale: {first}"),
+        n => format!("stale: {first} ({n} lines differ)"),
     }
 }
 
