@@ -109,10 +109,6 @@ codes! {
     InvalidPath = "invalid-path", Error, "an output or target path is absolute, leaves the registry's directory, or uses an unknown placeholder";
     /// An owned key path in `sync` that cannot be read.
     InvalidKeyPath = "invalid-key-path", Error, "an owned key path is malformed";
-    /// Two outputs or targets that resolve to one file.
-    DuplicateOutput = "duplicate-output", Error, "two rendered outputs or synced targets are the same file";
-    /// A value or file template that does not parse.
-    InvalidTemplate = "invalid-template", Error, "a template does not parse";
     /// A port in the Linux ephemeral range.
     EphemeralPort = "ephemeral-port", Warning, "a port lies in the Linux ephemeral range 32768-60999, where outgoing connections take ports";
     /// A port below 1024.
