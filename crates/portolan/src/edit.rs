@@ -303,24 +303,34 @@ impl<'t> Document<'t> {
         self.finish(splice.into_iter().collect())
     }
 
-    /// Applies several owned values and lists at once; `None` when nothing changes.
+    /// Applies several owned values and lists; `None` when nothing changes.
+    ///
+    /// Each edit sees the result of the ones before it, so two missing keys
+    /// under one missing parent (`service.port`, `service.nodePort`) share a
+    /// single new `service:` mapping.
     pub fn apply(
         &self,
         values: &[(KeyPath, Value)],
         lists: &[(KeyPath, Vec<Item>)],
     ) -> Result<Option<String>, EditError> {
-        let mut splices = Vec::new();
+        let mut text = self.text.to_owned();
         for (path, value) in values {
-            splices.extend(self.set_splice(path, value)?);
+            let next = Document::parse(&text)?.set(path, value)?;
+            if let Some(next) = next {
+                text = next;
+            }
         }
         for (path, items) in lists {
-            splices.extend(self.list_splice(path, items)?);
+            let next = Document::parse(&text)?.set_list(path, items)?;
+            if let Some(next) = next {
+                text = next;
+            }
         }
-        let result = self.finish(splices)?;
-        if let Some(new) = &result {
-            verify(new, values, lists)?;
+        if text == self.text {
+            return Ok(None);
         }
-        Ok(result)
+        verify(&text, values, lists)?;
+        Ok(Some(text))
     }
 
     fn finish(&self, mut splices: Vec<Splice>) -> Result<Option<String>, EditError> {

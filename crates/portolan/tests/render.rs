@@ -328,3 +328,19 @@ fn walk(dir: &Path) -> Vec<String> {
     }
     out
 }
+
+#[test]
+fn a_missing_team_file_is_created_with_one_mapping_per_parent() {
+    let registry = "project: demo\nenvironments:\n  cluster: { range: 8000-8099, node_ports: { range: 31000-31099, offset: 23000 } }\nservices:\n  web: { ports: { api: 8000 } }\nrender: { artifacts: [] }\nsync:\n  - file: values/{service}.yaml\n    values:\n      service.port: \"{{ port(service) }}\"\n      service.nodePort: \"{{ node_port(service) }}\"\n      image.name: \"{{ service }}\"\n";
+    let dir = scratch(registry, &[]);
+    let (source, reg) = registry_at(dir.path());
+    let plan = sync::plan(&source, &reg).unwrap();
+    assert_eq!(plan.changes.len(), 1);
+    assert_eq!(plan.changes[0].kind, sync::ChangeKind::Create);
+    assert_eq!(
+        plan.changes[0].new.as_deref(),
+        Some("service:\n  port: 8000\n  nodePort: 31000\nimage:\n  name: web\n")
+    );
+    plan.apply().unwrap();
+    assert!(sync::plan(&source, &reg).unwrap().is_clean());
+}
