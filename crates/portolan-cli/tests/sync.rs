@@ -318,6 +318,27 @@ fn rerp_helm_values_and_kind_mappings_follow_the_registry() {
             "      # invoice api\n      - containerPort: 31012\n        hostPort: 8012\n"
         )
     );
+    // Both still read as YAML, with the new values where Helm and kind look.
+    let values: serde_json::Value = serde_saphyr::from_str(&values_after).unwrap();
+    assert_eq!(values["service"]["nodePort"], 31012);
+    assert_eq!(values["image"]["name"], values_before_image(&values_before));
+    let kind: serde_json::Value = serde_saphyr::from_str(&kind_after).unwrap();
+    let mappings = &kind["nodes"][0]["extraPortMappings"];
+    assert_eq!(mappings.as_array().unwrap().len(), 3);
+    assert!(
+        mappings
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["hostPort"] == 8012
+                && m["containerPort"] == 31012
+                && m["protocol"] == "TCP")
+    );
     let check = portolan(root).arg("check").output().unwrap();
     assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
+}
+
+fn values_before_image(text: &str) -> serde_json::Value {
+    let before: serde_json::Value = serde_saphyr::from_str(text).unwrap();
+    before["image"]["name"].clone()
 }
