@@ -43,6 +43,43 @@ pub enum Command {
         after_help = "Examples:\n  portolan sync --dry-run\n  portolan sync\n  portolan sync -f examples/rerp/ports.yaml"
     )]
     Sync(SyncArgs),
+
+    /// Add a service (or a named port) to ports.yaml with the lowest free port.
+    ///
+    /// Picks the lowest offset from each environment's range start that is free
+    /// in every environment at once (so 8002/9002/7002), stepping over ports in
+    /// use, reserved ports and NodePorts that would be invalid or taken. Edits
+    /// ports.yaml in place, keeping every comment and its style.
+    #[command(
+        after_help = "Examples:\n  portolan assign billing --description \"Billing API\"\n  portolan assign billing --name metrics\n  portolan assign billing --force --dry-run"
+    )]
+    Assign(AssignArgs),
+
+    /// Remove a service (or one of its named ports) from ports.yaml.
+    #[command(
+        after_help = "Examples:\n  portolan release billing\n  portolan release billing --name metrics --sync"
+    )]
+    Release(ReleaseArgs),
+
+    /// List every port: service, port name, environment, port, container port, NodePort.
+    #[command(after_help = "Examples:\n  portolan list\n  portolan list --env test --format json")]
+    List(ListArgs),
+
+    /// Show the ports of one service.
+    #[command(
+        after_help = "Examples:\n  portolan query courier\n  portolan query courier --env development --format json"
+    )]
+    Query(QueryArgs),
+
+    /// Show which configured ports something on this host listens on now, and who.
+    ///
+    /// Reads the sockets of this host (TCP and UDP, IPv4 and IPv6) and, where
+    /// /proc allows, the process holding each; marks a port held by a process
+    /// whose name is not its service's. Exits 0 unless --strict and something conflicts.
+    #[command(
+        after_help = "Examples:\n  portolan doctor\n  portolan doctor --env development --strict"
+    )]
+    Doctor(DoctorArgs),
 }
 
 /// Arguments of `portolan check`.
@@ -71,6 +108,124 @@ pub struct SyncArgs {
     /// Print a unified diff of what would change and write nothing.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// Arguments of `portolan assign`.
+#[derive(Debug, clap::Args)]
+pub struct AssignArgs {
+    /// The service to add the port to (created when new).
+    pub service: String,
+
+    /// The port's name.
+    #[arg(long, default_value = "api", value_name = "PORT_NAME")]
+    pub name: String,
+
+    /// Use this port instead of the lowest free one (registries with one environment).
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
+
+    /// The new service's description.
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+
+    /// Move an existing port to a new one instead of refusing.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Print the change to ports.yaml and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Then run `portolan sync`.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub sync: bool,
+
+    /// The registry (default: ports.yaml in the current directory or the nearest parent).
+    #[arg(short = 'f', long = "file", value_name = "PATH")]
+    pub file: Option<PathBuf>,
+}
+
+/// Arguments of `portolan release`.
+#[derive(Debug, clap::Args)]
+pub struct ReleaseArgs {
+    /// The service to remove.
+    pub service: String,
+
+    /// Remove only this named port (the service goes with its last port).
+    #[arg(long, value_name = "PORT_NAME")]
+    pub name: Option<String>,
+
+    /// Print the change to ports.yaml and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Then run `portolan sync`, removing its artifacts and kind mappings.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub sync: bool,
+
+    /// The registry (default: ports.yaml in the current directory or the nearest parent).
+    #[arg(short = 'f', long = "file", value_name = "PATH")]
+    pub file: Option<PathBuf>,
+}
+
+/// Arguments of `portolan list`.
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// Only this environment (infrastructure, shared by all, is always shown).
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+
+    /// The registry (default: ports.yaml in the current directory or the nearest parent).
+    #[arg(short = 'f', long = "file", value_name = "PATH")]
+    pub file: Option<PathBuf>,
+}
+
+/// Arguments of `portolan query`.
+#[derive(Debug, clap::Args)]
+pub struct QueryArgs {
+    /// The service (or infrastructure entry).
+    pub service: String,
+
+    /// Only this environment.
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+
+    /// The registry (default: ports.yaml in the current directory or the nearest parent).
+    #[arg(short = 'f', long = "file", value_name = "PATH")]
+    pub file: Option<PathBuf>,
+}
+
+/// Arguments of `portolan doctor`.
+#[derive(Debug, clap::Args)]
+pub struct DoctorArgs {
+    /// Only this environment's ports (and the infrastructure).
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+
+    /// Exit 1 when a port is held by a process that is not its service.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// The registry (default: ports.yaml in the current directory or the nearest parent).
+    #[arg(short = 'f', long = "file", value_name = "PATH")]
+    pub file: Option<PathBuf>,
+}
+
+/// Output formats of `list` and `query`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// An aligned table.
+    Table,
+    /// A JSON array of objects.
+    Json,
 }
 
 /// Output formats for findings.

@@ -18,6 +18,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => commands::check::run(args, &mut stdout),
         Command::Sync(args) => commands::sync::run(args, &mut stdout),
+        Command::Assign(args) => commands::registry::assign(args, &mut stdout),
+        Command::Release(args) => commands::registry::release(args, &mut stdout),
+        Command::List(args) => commands::list::list(args, &mut stdout),
+        Command::Query(args) => commands::list::query(args, &mut stdout),
+        Command::Doctor(args) => commands::list::doctor(args, &mut stdout),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -114,6 +114,7 @@ enum Kind {
 struct Entry {
     /// `None` for a key that is not a scalar (never owned).
     key: Option<String>,
+    key_start: usize,
     key_end: usize,
     key_col: usize,
     key_line: usize,
@@ -333,6 +334,114 @@ impl<'t> Document<'t> {
         Ok(Some(text))
     }
 
+    /// Writes `fragment` at `path`: replaces the value there (keeping the key
+    /// and any comment before it) or adds the key at the end of its mapping,
+    /// in block style, or flow style inside a flow mapping.
+    pub fn set_fragment(
+        &self,
+        path: &KeyPath,
+        fragment: &Fragment,
+    ) -> Result<Option<String>, EditError> {
+        let splice = match self.find(path)? {
+            Found::Node(node, Some(entry)) => {
+                let flow = self.in_flow(path)?;
+                let start = self.after_colon(entry)?;
+                let end = node.end.max(start);
+                Splice {
+                    range: start..end,
+                    text: fragment_text(fragment, entry.key_col + 2, flow),
+                }
+            }
+            Found::Node(node, None) => {
+                return fail(
+                    format!("`{path}` is a list item, not a key"),
+                    Some(node.line),
+                );
+            }
+            Found::Missing { parent, rest } => {
+                let keys = missing_keys(path, rest)?;
+                let flow =
+                    parent.is_some_and(|(n, _)| matches!(n.kind, Kind::Map { flow: true, .. }));
+                let block = matches!(fragment, Fragment::Block(_)) && !flow;
+                self.insert(
+                    parent,
+                    &keys,
+                    &|indent| fragment_text(fragment, indent, flow),
+                    block,
+                )?
+            }
+        };
+        self.finish(vec![splice])
+    }
+
+    /// Whether the mapping holding the last key of `path` is a flow mapping.
+    fn in_flow(&self, path: &KeyPath) -> Result<bool, EditError> {
+        let parent = KeyPath {
+            segments: path.segments[..path.segments.len().saturating_sub(1)].to_vec(),
+        };
+        if parent.segments.is_empty() {
+            return Ok(self
+                .root_map()
+                .is_some_and(|r| matches!(r.kind, Kind::Map { flow: true, .. })));
+        }
+        Ok(
+            matches!(self.find(&parent)?, Found::Node(n, _) if matches!(n.kind, Kind::Map { flow: true, .. })),
+        )
+    }
+
+    /// Removes the key at `path` with its value; `None` when it is absent.
+    /// In a block mapping its lines go (comments above it stay); in a flow
+    /// mapping the entry and one comma go.
+    pub fn remove(&self, path: &KeyPath) -> Result<Option<String>, EditError> {
+        let Some((Segment::Key(key), parent_segments)) = path.segments.split_last() else {
+            return fail(format!("`{path}` does not end in a key"), None);
+        };
+        let parent_path = KeyPath {
+            segments: parent_segments.to_vec(),
+        };
+        let parent = if parent_segments.is_empty() {
+            self.root_map()
+        } else {
+            match self.find(&parent_path)? {
+                Found::Node(n, _) => Some(n),
+                Found::Missing { .. } => None,
+            }
+        };
+        let Some(Node {
+            kind: Kind::Map { entries, flow },
+            ..
+        }) = parent
+        else {
+            return Ok(None);
+        };
+        let Some(i) = entries.iter().position(|e| e.key.as_deref() == Some(key)) else {
+            return Ok(None);
+        };
+        let e = &entries[i];
+        let range = if *flow {
+            match (entries.get(i + 1), i.checked_sub(1).map(|j| &entries[j])) {
+                (Some(next), _) => e.key_start..next.key_start,
+                (None, Some(prev)) => prev.value.end.max(prev.key_end)..e.value.end.max(e.key_end),
+                (None, None) => e.key_start..e.value.end.max(e.key_end),
+            }
+        } else {
+            let line_start = self.text[..e.key_start].rfind('\n').map_or(0, |j| j + 1);
+            if !self.text[line_start..e.key_start].trim().is_empty() {
+                return fail(
+                    format!("`{path}` shares its line with other syntax; remove it by hand"),
+                    Some(e.key_line),
+                );
+            }
+            let end = self.line_end(e.value.end.max(e.key_end));
+            let end = if end < self.text.len() { end + 1 } else { end };
+            line_start..end
+        };
+        self.finish(vec![Splice {
+            range,
+            text: String::new(),
+        }])
+    }
+
     fn finish(&self, mut splices: Vec<Splice>) -> Result<Option<String>, EditError> {
         if splices.is_empty() {
             return Ok(None);
@@ -403,7 +512,7 @@ impl<'t> Document<'t> {
             Found::Missing { parent, rest } => {
                 let keys = missing_keys(path, rest)?;
                 let value = plain_or_quoted(value, false);
-                self.insert(parent, &keys, &format!(" {value}"), false)
+                self.insert(parent, &keys, &|_| format!(" {value}"), false)
                     .map(Some)
             }
         }
@@ -443,41 +552,29 @@ impl<'t> Document<'t> {
             }
             Found::Missing { parent, rest } => {
                 let keys = missing_keys(path, rest)?;
-                let depth_indent = self.child_indent(parent, keys.len());
-                self.insert(parent, &keys, &list_text(items, depth_indent), true)
+                self.insert(parent, &keys, &|indent| list_text(items, indent), true)
                     .map(Some)
             }
         }
     }
 
-    /// The indentation a list under `keys` added to `parent` would get.
-    fn child_indent(&self, parent: Option<(&Node, Option<&Entry>)>, depth: usize) -> usize {
-        let base = match parent {
-            Some((node, entry)) => match (&node.kind, entry) {
-                (Kind::Map { entries, .. }, _) if !entries.is_empty() => entries[0].key_col,
-                (_, Some(e)) => e.key_col + 2,
-                _ => 0,
-            },
-            None => 0,
-        };
-        base + 2 * depth
-    }
-
-    /// Adds `keys[0]: … keys[n]:<leaf>` at the end of `parent` (the root when `None`).
+    /// Adds `keys[0]: … keys[n]:<leaf>` at the end of `parent` (the root when
+    /// `None`); `leaf` gets the indentation of the last key's children.
     fn insert(
         &self,
         parent: Option<(&Node, Option<&Entry>)>,
         keys: &[String],
-        leaf: &str,
+        leaf: &dyn Fn(usize) -> String,
         leaf_is_block: bool,
     ) -> Result<Splice, EditError> {
+        let depth = 2 * keys.len();
         let Some((node, entry)) = parent else {
             // No root mapping yet (an empty file): start one.
             let mut text = String::new();
             if !self.text.is_empty() && !self.text.ends_with('\n') {
                 text.push('\n');
             }
-            text.push_str(&nested(keys, leaf, 0));
+            text.push_str(&nested(keys, &leaf(depth), 0));
             text.push('\n');
             let at = self.text.len();
             return Ok(Splice {
@@ -498,13 +595,14 @@ impl<'t> Document<'t> {
                 );
                 Ok(Splice {
                     range: at..at,
-                    text: format!("\n{}", nested(keys, leaf, indent)),
+                    text: format!("\n{}", nested(keys, &leaf(indent + depth), indent)),
                 })
             }
             Kind::Map {
                 entries,
                 flow: true,
             } => {
+                let leaf = leaf(0);
                 if leaf_is_block || keys.len() > 1 {
                     return fail(
                         format!(
@@ -535,7 +633,7 @@ impl<'t> Document<'t> {
                 let indent = entry.key_col + 2;
                 Ok(Splice {
                     range: at..at,
-                    text: format!("\n{}", nested(keys, leaf, indent)),
+                    text: format!("\n{}", nested(keys, &leaf(indent + depth), indent)),
                 })
             }
             _ => fail(
@@ -591,6 +689,54 @@ fn missing_keys(path: &KeyPath, rest: usize) -> Result<Vec<String>, EditError> {
             ),
         })
         .collect()
+}
+
+/// YAML to write under a key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fragment {
+    /// A scalar.
+    Value(Value),
+    /// A one-line mapping: `{ production: 8001, test: 7001 }`.
+    Flow(Vec<(String, Value)>),
+    /// A block mapping, one key per line.
+    Block(Vec<(String, Fragment)>),
+}
+
+/// The text that follows `key:`; `indent` is the indentation of its children.
+fn fragment_text(fragment: &Fragment, indent: usize, flow: bool) -> String {
+    match fragment {
+        Fragment::Value(v) => format!(" {}", plain_or_quoted(v, flow)),
+        Fragment::Flow(entries) if entries.is_empty() => " {}".to_owned(),
+        Fragment::Flow(entries) => {
+            let inner: Vec<String> = entries
+                .iter()
+                .map(|(k, v)| format!("{}: {}", key_text(k), plain_or_quoted(v, true)))
+                .collect();
+            format!(" {{ {} }}", inner.join(", "))
+        }
+        Fragment::Block(entries) if flow || entries.is_empty() => {
+            let inner: Vec<String> = entries
+                .iter()
+                .map(|(k, f)| format!("{}:{}", key_text(k), fragment_text(f, 0, true)))
+                .collect();
+            if inner.is_empty() {
+                " {}".to_owned()
+            } else {
+                format!(" {{ {} }}", inner.join(", "))
+            }
+        }
+        Fragment::Block(entries) => entries
+            .iter()
+            .map(|(k, f)| {
+                format!(
+                    "\n{}{}:{}",
+                    " ".repeat(indent),
+                    key_text(k),
+                    fragment_text(f, indent + 2, false)
+                )
+            })
+            .collect(),
+    }
 }
 
 /// `a:\n  b:<leaf>` at `indent`.
@@ -819,6 +965,7 @@ impl<'t, I: Iterator<Item = Located<'t>>> Builder<'t, I> {
                                 Kind::Scalar { value, .. } => Some(value),
                                 _ => None,
                             },
+                            key_start: key.start,
                             key_end: key.end,
                             key_col: key.col,
                             key_line: key.line,

@@ -44,7 +44,11 @@
 //! - `snippets`: rustc-style diagnostics ([`diag::snippet`]).
 //! - `json`: diagnostics as JSON ([`diag::json`]).
 
+#[cfg(feature = "allocate")]
+pub mod allocate;
 pub mod diag;
+#[cfg(feature = "doctor")]
+pub mod doctor;
 #[cfg(feature = "sync")]
 pub mod edit;
 pub mod ident;

@@ -186,7 +186,7 @@ impl<'n> Table<'n> {
 }
 
 /// The closest of `candidates` to `word`, if close enough to be a likely typo.
-pub(crate) fn did_you_mean<'a>(
+pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
@@ -198,7 +198,7 @@ pub(crate) fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
-fn is_valid_name(name: &str) -> bool {
+pub(crate) fn is_valid_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     bytes.next().is_some_and(|b| b.is_ascii_lowercase())
         && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')

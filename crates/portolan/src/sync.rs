@@ -697,6 +697,16 @@ fn first_difference(old: &str, new: &str) -> String {
     }
 }
 
+/// Replaces `target` with `bytes` through a temporary file and a rename.
+pub(crate) fn write_atomic(target: &Path, bytes: &[u8]) -> io::Result<()> {
+    let temp = temp_path(target);
+    stage(target, &temp, bytes)
+        .and_then(|()| fs::rename(&temp, target))
+        .inspect_err(|_| {
+            let _ = fs::remove_file(&temp);
+        })
+}
+
 fn temp_path(target: &Path) -> PathBuf {
     let name = target
         .file_name()

@@ -1,6 +1,8 @@
 //! One module per command; each calls the library and renders its result.
 
 pub mod check;
+pub mod list;
+pub mod registry;
 pub mod sync;
 
 use portolan::Source;
@@ -18,6 +20,11 @@ pub enum Outcome {
 
 /// The registry a command works on: `--file`, or the nearest ports.yaml.
 pub fn registry_source(file: Option<PathBuf>) -> Result<Source> {
+    Ok(Source::read(registry_path(file)?)?)
+}
+
+/// The path of the registry a command works on: `--file`, or the nearest ports.yaml.
+pub fn registry_path(file: Option<PathBuf>) -> Result<PathBuf> {
     let path = match file {
         Some(path) => path,
         None => {
@@ -33,7 +40,7 @@ pub fn registry_source(file: Option<PathBuf>) -> Result<Source> {
             found.strip_prefix(&cwd).map(PathBuf::from).unwrap_or(found)
         }
     };
-    Ok(Source::read(&path)?)
+    Ok(path)
 }
 
 /// A command's result; the error is a failure to run at all (exit 2).

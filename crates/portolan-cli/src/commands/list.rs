@@ -1,0 +1,260 @@
+//! `portolan list`, `query` and `doctor`: read-only views of the registry.
+
+use super::{Outcome, Result, registry_source, write};
+use crate::cli::{DoctorArgs, ListArgs, ListFormat, QueryArgs};
+use portolan::render::{self, Row};
+use portolan::{Registry, Source, diag, doctor};
+use std::io::Write;
+
+/// Loads and validates the registry, or prints why not.
+fn valid(source: &Source, out: &mut dyn Write) -> Result<Option<Registry>> {
+    let report = portolan::check(source);
+    if let Some(registry) = report.valid_registry() {
+        return Ok(Some(registry.clone()));
+    }
+    for d in &report.diagnostics {
+        write(out, &format!("{}\n", diag::plain(source, d)))?;
+    }
+    write(
+        out,
+        &format!("{}\n", diag::summary(source, &report.diagnostics)),
+    )?;
+    Ok(None)
+}
+
+/// Rows of `environment` (infrastructure, shared by all, included), or an
+/// error naming the environments when it is unknown.
+fn rows_in(
+    registry: &Registry,
+    environment: Option<&str>,
+) -> std::result::Result<Vec<Row>, String> {
+    if let Some(env) = environment
+        && registry.environment(env).is_none()
+    {
+        let names: Vec<&str> = registry
+            .environments
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        return Err(format!(
+            "no environment `{env}`; the environments are {}",
+            names.join(", ")
+        ));
+    }
+    Ok(render::rows(registry)
+        .into_iter()
+        .filter(|r| {
+            environment.is_none()
+                || r.environment.is_none()
+                || r.environment.as_deref() == environment
+        })
+        .collect())
+}
+
+fn json(rows: &[Row]) -> String {
+    let items: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "service": r.service,
+                "name": r.name,
+                "environment": r.environment,
+                "port": r.port,
+                "container_port": r.container_port,
+                "node_port": r.node_port,
+            })
+        })
+        .collect();
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(&items).unwrap_or_default()
+    )
+}
+
+/// Columns padded to their widest cell.
+fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        format!("{}\n", padded.join("  ").trim_end())
+    };
+    let mut out = line(header.to_vec());
+    for row in rows {
+        out.push_str(&line(row.iter().map(String::as_str).collect()));
+    }
+    out
+}
+
+fn port_table(rows: &[Row]) -> String {
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.service.clone(),
+                r.name.clone().unwrap_or_else(|| "-".into()),
+                r.environment.clone().unwrap_or_else(|| "(all)".into()),
+                r.port.to_string(),
+                r.container_port.to_string(),
+                r.node_port.map_or_else(|| "-".into(), |p| p.to_string()),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "SERVICE",
+            "NAME",
+            "ENVIRONMENT",
+            "PORT",
+            "CONTAINER",
+            "NODEPORT",
+        ],
+        &cells,
+    )
+}
+
+fn print(rows: &[Row], format: ListFormat, out: &mut dyn Write) -> Result<()> {
+    match format {
+        ListFormat::Json => write(out, &json(rows)),
+        ListFormat::Table => write(out, &port_table(rows)),
+    }
+}
+
+/// Runs `portolan list`.
+pub fn list(args: ListArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let source = registry_source(args.file)?;
+    let Some(registry) = valid(&source, out)? else {
+        return Ok(Outcome::Findings);
+    };
+    let rows = match rows_in(&registry, args.env.as_deref()) {
+        Ok(rows) => rows,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Ok(Outcome::Findings);
+        }
+    };
+    print(&rows, args.format, out)?;
+    Ok(Outcome::Ok)
+}
+
+/// Runs `portolan query`.
+pub fn query(args: QueryArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let source = registry_source(args.file)?;
+    let Some(registry) = valid(&source, out)? else {
+        return Ok(Outcome::Findings);
+    };
+    let rows = match rows_in(&registry, args.env.as_deref()) {
+        Ok(rows) => rows,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Ok(Outcome::Findings);
+        }
+    };
+    let mine: Vec<Row> = rows
+        .iter()
+        .filter(|r| r.service == args.service)
+        .cloned()
+        .collect();
+    if mine.is_empty() {
+        let all = render::rows(&registry);
+        let known = all.iter().any(|r| r.service == args.service);
+        let message = if known {
+            format!(
+                "`{}` has no port in {}",
+                args.service,
+                args.env.as_deref().unwrap_or("any environment")
+            )
+        } else {
+            let mut names: Vec<&str> = all.iter().map(|r| r.service.as_str()).collect();
+            names.dedup();
+            match portolan::load::did_you_mean(&args.service, names) {
+                Some(best) => format!("no service `{}`; did you mean `{best}`?", args.service),
+                None => format!("no service `{}` in {}", args.service, source.name()),
+            }
+        };
+        eprintln!("error: {message}");
+        return Ok(Outcome::Findings);
+    }
+    print(&mine, args.format, out)?;
+    Ok(Outcome::Ok)
+}
+
+/// Runs `portolan doctor`.
+pub fn doctor(args: DoctorArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let source = registry_source(args.file)?;
+    let report = portolan::check(&source);
+    let Some(registry) = report.valid_registry() else {
+        return valid(&source, out).map(|_| Outcome::Findings);
+    };
+    let rows = match rows_in(registry, args.env.as_deref()) {
+        Ok(rows) => rows,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Ok(Outcome::Findings);
+        }
+    };
+    let listeners = doctor::listeners()?;
+    let findings = doctor::diagnose(&rows, &listeners);
+    let cells: Vec<Vec<String>> = findings
+        .iter()
+        .map(|f| {
+            let r = &f.row;
+            let status = if f.listeners.is_empty() {
+                "free".to_owned()
+            } else {
+                let holders: Vec<String> = f
+                    .listeners
+                    .iter()
+                    .map(|l| {
+                        let who = match (&l.process, l.pid) {
+                            (Some(name), Some(pid)) => format!("{name} (pid {pid})"),
+                            _ => "a process this user cannot see".to_owned(),
+                        };
+                        format!("{} {}:{} by {who}", l.protocol, l.address, l.port)
+                    })
+                    .collect();
+                let mark = if f.conflict { "CONFLICT: " } else { "" };
+                format!("{mark}{}", holders.join("; "))
+            };
+            vec![
+                r.service.clone(),
+                r.name.clone().unwrap_or_else(|| "-".into()),
+                r.environment.clone().unwrap_or_else(|| "(all)".into()),
+                r.port.to_string(),
+                status,
+            ]
+        })
+        .collect();
+    write(
+        out,
+        &table(
+            &["SERVICE", "NAME", "ENVIRONMENT", "PORT", "LISTENING"],
+            &cells,
+        ),
+    )?;
+    for d in &report.diagnostics {
+        write(out, &format!("{}\n", diag::plain(&source, d)))?;
+    }
+    let conflicts = findings.iter().filter(|f| f.conflict).count();
+    let busy = findings.iter().filter(|f| !f.listeners.is_empty()).count();
+    write(
+        out,
+        &format!(
+            "{} ports: {busy} in use, {conflicts} held by a process that is not its service\n",
+            findings.len()
+        ),
+    )?;
+    Ok(if args.strict && conflicts > 0 {
+        Outcome::Findings
+    } else {
+        Outcome::Ok
+    })
+}

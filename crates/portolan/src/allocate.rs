@@ -1,0 +1,535 @@
+//! Assigning and releasing ports by editing ports.yaml itself.
+//!
+//! The choice is a pure function of the registry: the lowest offset from each
+//! environment's range start that is free in every environment at once, so a
+//! service keeps the same last digits everywhere (8002/9002/7002). No counter
+//! is stored, so two branches that assign independently collide visibly (a
+//! conflict `cargo build` reports after the merge) instead of silently.
+//!
+//! [`assign`] and [`release`] return the new text of ports.yaml, edited with
+//! [`crate::edit`] so every other byte stays; [`locked`] wraps them in an
+//! advisory lock, a re-read and an atomic write.
+
+use crate::edit::{Document, Fragment, Value};
+use crate::model::{Binding, HostRef, KeyPath, Owner, Port, Registry, Segment};
+use crate::source::Source;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// What to assign.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Request {
+    /// The service (added when new).
+    pub service: String,
+    /// The port's name (`api` by default).
+    pub name: String,
+    /// A given port instead of the lowest free one (single-environment registries).
+    pub port: Option<u16>,
+    /// The service's description, for a new service.
+    pub description: Option<String>,
+    /// Move an existing port instead of refusing.
+    pub force: bool,
+}
+
+/// One environment's share of an assignment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Placed {
+    /// The environment.
+    pub environment: String,
+    /// The host port.
+    pub port: u16,
+    /// The NodePort, in node-port environments.
+    pub node_port: Option<u16>,
+}
+
+/// The result of [`assign`] or [`release`]: ports.yaml's new text and what changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edited {
+    /// The new text of ports.yaml.
+    pub text: String,
+    /// The ports assigned, or released, per environment.
+    pub ports: Vec<Placed>,
+    /// The ports the entry held before (a forced move), per environment.
+    pub previous: Vec<Placed>,
+}
+
+/// Why an assignment or release was refused; nothing is written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal(pub String);
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+fn refuse<T>(message: impl Into<String>) -> Result<T, Refusal> {
+    Err(Refusal(message.into()))
+}
+
+/// Who holds each port: per host the host ports, per host the NodePorts, and
+/// the reserved ports.
+struct Taken {
+    ports: HashMap<String, BTreeMap<u16, String>>,
+    node_ports: HashMap<String, BTreeMap<u16, String>>,
+    reserved: BTreeMap<u16, String>,
+}
+
+fn host_key(host: HostRef<'_>) -> String {
+    host.to_string()
+}
+
+impl Taken {
+    /// Every port of `registry` except those of `skip` (the entry being moved).
+    fn new(registry: &Registry, skip: Option<(&str, &str)>) -> Self {
+        let mut taken = Taken {
+            ports: HashMap::new(),
+            node_ports: HashMap::new(),
+            reserved: BTreeMap::new(),
+        };
+        for b in registry.bindings() {
+            if let (Owner::Service { service, port, .. }, Some((s, n))) = (b.owner, skip)
+                && service.name.as_str() == s
+                && port.name.as_str() == n
+            {
+                continue;
+            }
+            let holder = b.owner.to_string();
+            taken
+                .ports
+                .entry(host_key(b.host))
+                .or_default()
+                .entry(b.port.get())
+                .or_insert_with(|| holder.clone());
+            if let Some(np) = b.node_port {
+                taken
+                    .node_ports
+                    .entry(host_key(b.host))
+                    .or_default()
+                    .entry(np.get())
+                    .or_insert(holder);
+            }
+        }
+        for r in &registry.reserved {
+            for p in r.ports.start.get()..=r.ports.end.get() {
+                taken
+                    .reserved
+                    .entry(p)
+                    .or_insert_with(|| format!("reserved ({})", r.reason));
+            }
+        }
+        taken
+    }
+
+    /// Why `port` cannot go to environment `env`, or `None` when it can.
+    fn why_not(&self, registry: &Registry, env: usize, port: Port) -> Option<String> {
+        let e = &registry.environments[env];
+        if !e.range.contains(port) {
+            return Some(format!("outside {}'s range {}", e.name, e.range));
+        }
+        let host = host_key(e.host());
+        if let Some(holder) = self.ports.get(&host).and_then(|t| t.get(&port.get())) {
+            return Some(format!("held by {holder}"));
+        }
+        if let Some(reason) = self.reserved.get(&port.get()) {
+            return Some(reason.clone());
+        }
+        if let Some(np) = &e.node_ports {
+            let Some(node_port) = np.node_port(port) else {
+                return Some("its NodePort would not be a port".to_owned());
+            };
+            if !np.range.contains(node_port) || !(30000..=32767).contains(&node_port.get()) {
+                return Some(format!(
+                    "its NodePort {node_port} lies outside {} or 30000-32767",
+                    np.range
+                ));
+            }
+            if let Some(holder) = self
+                .node_ports
+                .get(&host)
+                .and_then(|t| t.get(&node_port.get()))
+            {
+                return Some(format!("its NodePort {node_port} is held by {holder}"));
+            }
+            if let Some(reason) = self.reserved.get(&node_port.get()) {
+                return Some(format!("its NodePort {node_port} is {reason}"));
+            }
+        }
+        None
+    }
+}
+
+/// The environments (indices) an entry of `service` gets a port in.
+fn environments_of(registry: &Registry, service: &str) -> Vec<usize> {
+    match registry.service(service) {
+        Some(s) => (0..registry.environments.len())
+            .filter(|&i| s.runs_in(i))
+            .collect(),
+        None => (0..registry.environments.len()).collect(),
+    }
+}
+
+/// The lowest offset from each range start that is free in every one of `envs`.
+fn lowest_common(registry: &Registry, taken: &Taken, envs: &[usize]) -> Option<Vec<Port>> {
+    let starts: Vec<u16> = envs
+        .iter()
+        .map(|&i| registry.environments[i].range.first().map_or(1, Port::get))
+        .collect();
+    let span = envs
+        .iter()
+        .zip(&starts)
+        .map(|(&i, &s)| {
+            let last = registry.environments[i]
+                .range
+                .ranges
+                .iter()
+                .map(|r| r.end.get())
+                .max()
+                .unwrap_or(s);
+            last.saturating_sub(s)
+        })
+        .max()?;
+    'offsets: for offset in 0..=u32::from(span) {
+        let mut ports = Vec::with_capacity(envs.len());
+        for (&env, &start) in envs.iter().zip(&starts) {
+            let Some(port) = u16::try_from(u32::from(start) + offset)
+                .ok()
+                .and_then(|p| Port::from_i128(i128::from(p)))
+            else {
+                continue 'offsets;
+            };
+            if taken.why_not(registry, env, port).is_some() {
+                continue 'offsets;
+            }
+            ports.push(port);
+        }
+        return Some(ports);
+    }
+    None
+}
+
+fn placed(registry: &Registry, envs: &[usize], ports: &[Port]) -> Vec<Placed> {
+    envs.iter()
+        .zip(ports)
+        .map(|(&i, &p)| {
+            let e = &registry.environments[i];
+            Placed {
+                environment: e.name.value.clone(),
+                port: p.get(),
+                node_port: e
+                    .node_ports
+                    .as_ref()
+                    .and_then(|np| np.node_port(p))
+                    .map(Port::get),
+            }
+        })
+        .collect()
+}
+
+fn key(segments: &[&str]) -> KeyPath {
+    KeyPath {
+        segments: segments
+            .iter()
+            .map(|s| Segment::Key((*s).to_owned()))
+            .collect(),
+    }
+}
+
+/// Assigns a port to `request.service`/`request.name` and returns the new
+/// text of ports.yaml. `registry` must be the valid registry loaded from `source`.
+pub fn assign(source: &Source, registry: &Registry, request: &Request) -> Result<Edited, Refusal> {
+    let name = if request.name.is_empty() {
+        "api"
+    } else {
+        request.name.as_str()
+    };
+    for (what, value) in [("service", request.service.as_str()), ("port", name)] {
+        if !crate::load::is_valid_name(value) {
+            return refuse(format!(
+                "`{value}` is not a valid {what} name: use lowercase letters, digits, `-` and `_`, starting with a letter"
+            ));
+        }
+    }
+    let existing = registry
+        .service(&request.service)
+        .and_then(|s| s.ports.iter().find(|p| p.name.as_str() == name));
+    let envs = environments_of(registry, &request.service);
+    let mut previous = Vec::new();
+    if let Some(port) = existing {
+        if !request.force {
+            let now: Vec<String> = port
+                .assignments
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{} in {}",
+                        a.port, registry.environments[a.environment].name
+                    )
+                })
+                .collect();
+            return refuse(format!(
+                "`{}.{name}` already has a port ({}); pass --force to move it",
+                request.service,
+                now.join(", ")
+            ));
+        }
+        let ports: Vec<Port> = envs
+            .iter()
+            .filter_map(|&i| port.in_environment(i).map(|a| a.port))
+            .collect();
+        previous = placed(registry, &envs, &ports);
+    }
+    let taken = Taken::new(registry, None);
+    let ports = match request.port {
+        Some(n) => {
+            if registry.environments.len() != 1 {
+                return refuse(format!(
+                    "--port needs a registry with one environment; this one has {} ({}), so Portolan picks one offset free in all of them",
+                    registry.environments.len(),
+                    registry
+                        .environments
+                        .iter()
+                        .map(|e| e.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            let Some(port) = Port::from_i128(i128::from(n)) else {
+                return refuse("port 0 is not a port");
+            };
+            if let Some(why) = taken.why_not(registry, envs[0], port) {
+                return refuse(format!("port {n} cannot be assigned: {why}"));
+            }
+            vec![port]
+        }
+        None => match lowest_common(registry, &taken, &envs) {
+            Some(ports) => ports,
+            None => {
+                let ranges: Vec<String> = envs
+                    .iter()
+                    .map(|&i| {
+                        let e = &registry.environments[i];
+                        format!("{} {}", e.name, e.range)
+                    })
+                    .collect();
+                return refuse(format!(
+                    "no free port for `{}.{name}`: no offset is free in every range ({}); widen a range or release a service",
+                    request.service,
+                    ranges.join(", ")
+                ));
+            }
+        },
+    };
+
+    let doc =
+        Document::parse(source.text()).map_err(|e| Refusal(format!("{}: {e}", source.name())))?;
+    let value = port_fragment(registry, &envs, &ports);
+    let edited = match registry.service(&request.service) {
+        Some(_) => doc.set_fragment(&key(&["services", &request.service, "ports", name]), &value),
+        None => {
+            let mut entries = Vec::new();
+            if let Some(d) = &request.description {
+                entries.push((
+                    "description".to_owned(),
+                    Fragment::Value(Value::Str(d.clone())),
+                ));
+            }
+            entries.push((
+                "ports".to_owned(),
+                Fragment::Block(vec![(name.to_owned(), value)]),
+            ));
+            doc.set_fragment(
+                &key(&["services", &request.service]),
+                &Fragment::Block(entries),
+            )
+        }
+    }
+    .map_err(|e| Refusal(format!("{}: {e}", source.name())))?;
+    let text = edited.unwrap_or_else(|| source.text().to_owned());
+    still_valid(source, &text)?;
+    Ok(Edited {
+        text,
+        ports: placed(registry, &envs, &ports),
+        previous,
+    })
+}
+
+/// `8004` for one environment, `{ production: 8004, test: 7004 }` for several.
+fn port_fragment(registry: &Registry, envs: &[usize], ports: &[Port]) -> Fragment {
+    if registry.environments.len() == 1 {
+        return Fragment::Value(Value::Int(i64::from(ports[0].get())));
+    }
+    Fragment::Flow(
+        envs.iter()
+            .zip(ports)
+            .map(|(&i, p)| {
+                (
+                    registry.environments[i].name.value.clone(),
+                    Value::Int(i64::from(p.get())),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// The edited registry must load and validate, or nothing is written.
+fn still_valid(source: &Source, text: &str) -> Result<(), Refusal> {
+    let edited = Source::new(source.name(), text);
+    let report = crate::validate::check(&edited);
+    if report.is_ok() {
+        return Ok(());
+    }
+    let first = report
+        .diagnostics
+        .iter()
+        .find(|d| d.severity == crate::diag::Severity::Error)
+        .map(|d| crate::diag::plain(&edited, d))
+        .unwrap_or_default();
+    refuse(format!(
+        "the edit would make {} invalid ({first}); nothing was written",
+        source.name()
+    ))
+}
+
+/// Removes `service` (or only its port `name`) from ports.yaml. Removing a
+/// service's last port removes the service.
+pub fn release(
+    source: &Source,
+    registry: &Registry,
+    service: &str,
+    name: Option<&str>,
+) -> Result<Edited, Refusal> {
+    let Some(s) = registry.service(service) else {
+        let names = registry.services.iter().map(|s| s.name.as_str());
+        let hint = crate::load::did_you_mean(service, names)
+            .map(|b| format!("; did you mean `{b}`?"))
+            .unwrap_or_default();
+        return refuse(format!("no service `{service}` in {}{hint}", source.name()));
+    };
+    let ports: Vec<&crate::model::NamedPort> = match name {
+        Some(n) => match s.ports.iter().find(|p| p.name.as_str() == n) {
+            Some(p) => vec![p],
+            None => {
+                let names = s.ports.iter().map(|p| p.name.as_str());
+                let hint = crate::load::did_you_mean(n, names)
+                    .map(|b| format!("; did you mean `{b}`?"))
+                    .unwrap_or_default();
+                return refuse(format!("`{service}` has no port `{n}`{hint}"));
+            }
+        },
+        None => s.ports.iter().collect(),
+    };
+    let released: Vec<Placed> = ports
+        .iter()
+        .flat_map(|p| {
+            p.assignments.iter().map(|a| {
+                let e = &registry.environments[a.environment];
+                Placed {
+                    environment: e.name.value.clone(),
+                    port: a.port.get(),
+                    node_port: e
+                        .node_ports
+                        .as_ref()
+                        .and_then(|np| np.node_port(a.port))
+                        .map(Port::get),
+                }
+            })
+        })
+        .collect();
+    let whole = name.is_none() || s.ports.len() == 1;
+    let path = match (whole, name) {
+        (false, Some(n)) => key(&["services", service, "ports", n]),
+        _ => key(&["services", service]),
+    };
+    let doc =
+        Document::parse(source.text()).map_err(|e| Refusal(format!("{}: {e}", source.name())))?;
+    let text = doc
+        .remove(&path)
+        .map_err(|e| Refusal(format!("{}: {e}", source.name())))?
+        .unwrap_or_else(|| source.text().to_owned());
+    still_valid(source, &text)?;
+    Ok(Edited {
+        text,
+        ports: released,
+        previous: Vec::new(),
+    })
+}
+
+/// Runs `edit` on ports.yaml under an advisory lock: waits for other
+/// assign/release runs, re-reads the file under the lock (so no run works from
+/// a stale copy), and writes the new text atomically (temp file + rename).
+/// `write: false` (a dry run) computes without writing.
+///
+/// Returns the lock with the result, so the caller can sync before releasing it.
+pub fn locked<T>(
+    path: &Path,
+    write: bool,
+    edit: impl FnOnce(&Source, &Registry) -> Result<(String, T), Refusal>,
+) -> Result<(T, Lock), LockedError> {
+    let lock_path = lock_path(path);
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| {
+            LockedError::Io(format!(
+                "cannot open the lock file {}: {e}",
+                lock_path.display()
+            ))
+        })?;
+    lock.lock()
+        .map_err(|e| LockedError::Io(format!("cannot lock {}: {e}", lock_path.display())))?;
+    let source = Source::read(path).map_err(|e| LockedError::Io(e.to_string()))?;
+    let report = crate::validate::check(&source);
+    let Some(registry) = report.valid_registry() else {
+        return Err(LockedError::Invalid(Box::new((
+            report.diagnostics.clone(),
+            source,
+        ))));
+    };
+    let (text, value) = edit(&source, registry).map_err(LockedError::Refused)?;
+    if write && text != source.text() {
+        crate::sync::write_atomic(path, text.as_bytes())
+            .map_err(|e| LockedError::Io(format!("cannot write {}: {e}", path.display())))?;
+    }
+    Ok((value, Lock(lock)))
+}
+
+/// A held advisory lock on a registry; dropping it releases the lock.
+#[derive(Debug)]
+pub struct Lock(#[allow(dead_code)] std::fs::File);
+
+/// `.ports.yaml.lock` beside the registry: a file that is never replaced, so
+/// every run locks the same inode.
+pub fn lock_path(registry: &Path) -> PathBuf {
+    let name = registry
+        .file_name()
+        .map_or_else(|| "ports.yaml".into(), |n| n.to_string_lossy().into_owned());
+    registry.with_file_name(format!(".{name}.lock"))
+}
+
+/// Why [`locked`] did not edit.
+#[derive(Debug)]
+pub enum LockedError {
+    /// The registry has errors; these are its findings.
+    Invalid(Box<(crate::diag::Diagnostics, Source)>),
+    /// The edit was refused.
+    Refused(Refusal),
+    /// Reading, locking or writing failed.
+    Io(String),
+}
+
+/// The bindings of one service, for messages.
+pub fn bindings_of<'r>(registry: &'r Registry, service: &str) -> Vec<Binding<'r>> {
+    registry
+        .bindings()
+        .filter(|b| match b.owner {
+            Owner::Service { service: s, .. } => s.name.as_str() == service,
+            Owner::Infrastructure(i) => i.name.as_str() == service,
+        })
+        .collect()
+}

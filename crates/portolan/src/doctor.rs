@@ -1,0 +1,170 @@
+//! Who listens on the configured ports right now.
+//!
+//! [`listeners`] reads this host's sockets (TCP listening, UDP bound; IPv4 and
+//! IPv6) and maps each socket to the process holding it through /proc (Linux;
+//! elsewhere it reports that it cannot look). [`diagnose`] is pure: it matches
+//! the registry's ports against a list of listeners, so it is tested without
+//! touching the host.
+
+use crate::render::Row;
+use std::collections::BTreeMap;
+
+/// Transport protocol of a socket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Protocol {
+    /// TCP, listening.
+    Tcp,
+    /// UDP, bound.
+    Udp,
+}
+
+impl std::fmt::Display for Protocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+        })
+    }
+}
+
+/// A socket bound on this host.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Listener {
+    /// The local port.
+    pub port: u16,
+    /// TCP or UDP.
+    pub protocol: Protocol,
+    /// The local address (`0.0.0.0`, `::`, `127.0.0.1`, …).
+    pub address: std::net::IpAddr,
+    /// The holding process, when /proc lets us see it (other users' processes
+    /// need privileges).
+    pub pid: Option<u32>,
+    /// The process's name (`comm`).
+    pub process: Option<String>,
+}
+
+/// What doctor found for one configured port.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// The configured port.
+    pub row: Row,
+    /// Sockets bound on it.
+    pub listeners: Vec<Listener>,
+    /// True when a holder is known and its name does not match the service.
+    pub conflict: bool,
+}
+
+/// Whether process `name` looks like `service` (`-` and `_` alike, case
+/// ignored, either containing the other: `courier` runs as `courier-server`).
+fn looks_like(process: &str, service: &str) -> bool {
+    let norm = |s: &str| s.to_ascii_lowercase().replace('_', "-");
+    let (p, s) = (norm(process), norm(service));
+    // comm is cut to 15 bytes, so compare the prefix it kept.
+    p.contains(&s) || s.contains(&p) || (p.len() == 15 && s.starts_with(&p))
+}
+
+/// Matches `rows` against `listeners`: one finding per configured port.
+pub fn diagnose(rows: &[Row], listeners: &[Listener]) -> Vec<Finding> {
+    let mut by_port: BTreeMap<u16, Vec<&Listener>> = BTreeMap::new();
+    for l in listeners {
+        by_port.entry(l.port).or_default().push(l);
+    }
+    rows.iter()
+        .map(|row| {
+            let mut found: Vec<Listener> = by_port
+                .get(&row.port)
+                .map(|ls| ls.iter().map(|l| (*l).clone()).collect())
+                .unwrap_or_default();
+            found.sort();
+            found.dedup();
+            let conflict = found.iter().any(|l| {
+                l.process
+                    .as_deref()
+                    .is_some_and(|p| !looks_like(p, &row.service))
+            });
+            Finding {
+                row: row.clone(),
+                listeners: found,
+                conflict,
+            }
+        })
+        .collect()
+}
+
+/// Every TCP socket listening and UDP socket bound on this host, with its process.
+#[cfg(target_os = "linux")]
+pub fn listeners() -> Result<Vec<Listener>, String> {
+    use procfs::net::{TcpState, UdpState};
+    use procfs::process::FDTarget;
+    let err = |e: procfs::ProcError| format!("cannot read the socket tables in /proc/net: {e}");
+    let mut sockets: Vec<(u64, Protocol, std::net::SocketAddr)> = Vec::new();
+    for entry in procfs::net::tcp()
+        .map_err(err)?
+        .into_iter()
+        .chain(procfs::net::tcp6().unwrap_or_default())
+    {
+        if entry.state == TcpState::Listen {
+            sockets.push((entry.inode, Protocol::Tcp, entry.local_address));
+        }
+    }
+    for entry in procfs::net::udp()
+        .map_err(err)?
+        .into_iter()
+        .chain(procfs::net::udp6().unwrap_or_default())
+    {
+        if entry.state != UdpState::Established {
+            sockets.push((entry.inode, Protocol::Udp, entry.local_address));
+        }
+    }
+    // inode → (pid, name), for the processes whose fds we may read.
+    let mut owners: BTreeMap<u64, (u32, String)> = BTreeMap::new();
+    if let Ok(processes) = procfs::process::all_processes() {
+        for process in processes.flatten() {
+            let Ok(fds) = process.fd() else { continue };
+            let name = process.stat().map(|s| s.comm).unwrap_or_default();
+            for fd in fds.flatten() {
+                if let FDTarget::Socket(inode) = fd.target {
+                    owners
+                        .entry(inode)
+                        .or_insert_with(|| (process.pid as u32, name.clone()));
+                }
+            }
+        }
+    }
+    let mut out: Vec<Listener> = sockets
+        .into_iter()
+        .map(|(inode, protocol, addr)| {
+            let owner = owners.get(&inode);
+            Listener {
+                port: addr.port(),
+                protocol,
+                address: addr.ip(),
+                pid: owner.map(|o| o.0),
+                process: owner.map(|o| o.1.clone()),
+            }
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Every socket bound on this host: only implemented through Linux's /proc.
+#[cfg(not(target_os = "linux"))]
+pub fn listeners() -> Result<Vec<Listener>, String> {
+    Err("doctor reads sockets from /proc, which this system does not have".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn process_names_match_services_loosely() {
+        assert!(looks_like("courier", "courier"));
+        assert!(looks_like("courier-server", "courier"));
+        assert!(looks_like("postgres", "postgres-test"));
+        assert!(looks_like("accounts_receiv", "accounts-receivable"));
+        assert!(!looks_like("nginx", "courier"));
+    }
+}
