@@ -1,4 +1,5 @@
 //! The `portolan` binary as users run it, built as one test binary.
 
 mod check;
+mod registry;
 mod sync;
