@@ -32,14 +32,19 @@ fn help_shows_every_command_with_an_example() {
         .unwrap();
     assert!(output.status.success());
     insta::assert_snapshot!("help", stdout(&output));
-    for command in ["check", "sync", "assign", "release", "list", "query", "doctor"] {
+    for command in [
+        "check", "sync", "assign", "release", "list", "query", "doctor",
+    ] {
         let output = Command::cargo_bin("portolan")
             .unwrap()
             .args([command, "--help"])
             .output()
             .unwrap();
         assert!(output.status.success());
-        assert!(stdout(&output).contains("\nExamples:\n  portolan "), "{command}");
+        assert!(
+            stdout(&output).contains("\nExamples:\n  portolan "),
+            "{command}"
+        );
         insta::assert_snapshot!(format!("{command}-help"), stdout(&output));
     }
 }

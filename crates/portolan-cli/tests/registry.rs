@@ -463,3 +463,43 @@ fn release_with_sync_removes_artifacts_and_mappings_and_warns_about_team_files()
     let kind = std::fs::read_to_string(dir.path().join("kind-config.yaml")).unwrap();
     assert!(kind.contains("      # billing api\n      - containerPort: 31002\n        hostPort: 8002\n        protocol: TCP\n"), "{kind}");
 }
+
+#[test]
+fn assign_follows_the_file_style() {
+    let dir = tempfile::tempdir().unwrap();
+    let block = "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\n  prod: { range: 9000-9099 }\n\nservices:\n  # The web front end.\n  web:\n    ports:\n      api:\n        dev: 8000\n        prod: 9000\n\n# Trailing comment.\n";
+    std::fs::write(dir.path().join("ports.yaml"), block).unwrap();
+    let out = portolan(dir.path())
+        .args(["assign", "api-gateway"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        read(dir.path()),
+        block.replace(
+            "        prod: 9000\n",
+            "        prod: 9000\n  api-gateway:\n    ports:\n      api:\n        dev: 8001\n        prod: 9001\n"
+        )
+    );
+
+    let flow = "project: demo\nenvironments: { dev: { range: 8000-8099 } }\nservices: { web: { ports: { api: 8000 } } }\n";
+    std::fs::write(dir.path().join("ports.yaml"), flow).unwrap();
+    let out = portolan(dir.path())
+        .args(["assign", "worker"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        read(dir.path()),
+        "project: demo\nenvironments: { dev: { range: 8000-8099 } }\nservices: { web: { ports: { api: 8000 } }, worker: { ports: { api: 8001 } } }\n"
+    );
+    let out = portolan(dir.path())
+        .args(["release", "web"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        read(dir.path()),
+        "project: demo\nenvironments: { dev: { range: 8000-8099 } }\nservices: { worker: { ports: { api: 8001 } } }\n"
+    );
+}

@@ -326,7 +326,17 @@ pub fn assign(source: &Source, registry: &Registry, request: &Request) -> Result
 
     let doc =
         Document::parse(source.text()).map_err(|e| Refusal(format!("{}: {e}", source.name())))?;
-    let value = port_fragment(registry, &envs, &ports);
+    let block = registry.services.iter().find_map(|s| {
+        s.ports.iter().find_map(|p| {
+            doc.block_mapping_at(&key(&[
+                "services",
+                s.name.as_str(),
+                "ports",
+                p.name.as_str(),
+            ]))
+        })
+    });
+    let value = port_fragment(registry, &envs, &ports, block.unwrap_or(false));
     let edited = match registry.service(&request.service) {
         Some(_) => doc.set_fragment(&key(&["services", &request.service, "ports", name]), &value),
         None => {
@@ -357,22 +367,23 @@ pub fn assign(source: &Source, registry: &Registry, request: &Request) -> Result
     })
 }
 
-/// `8004` for one environment, `{ production: 8004, test: 7004 }` for several.
-fn port_fragment(registry: &Registry, envs: &[usize], ports: &[Port]) -> Fragment {
+/// `8004` for one environment; for several `{ production: 8004, test: 7004 }`,
+/// or one environment per line when the file writes its ports that way.
+fn port_fragment(registry: &Registry, envs: &[usize], ports: &[Port], block: bool) -> Fragment {
     if registry.environments.len() == 1 {
         return Fragment::Value(Value::Int(i64::from(ports[0].get())));
     }
-    Fragment::Flow(
-        envs.iter()
-            .zip(ports)
-            .map(|(&i, p)| {
-                (
-                    registry.environments[i].name.value.clone(),
-                    Value::Int(i64::from(p.get())),
-                )
-            })
-            .collect(),
-    )
+    let entries = envs.iter().zip(ports).map(|(&i, p)| {
+        (
+            registry.environments[i].name.value.clone(),
+            Value::Int(i64::from(p.get())),
+        )
+    });
+    if block {
+        Fragment::Block(entries.map(|(k, v)| (k, Fragment::Value(v))).collect())
+    } else {
+        Fragment::Flow(entries.collect())
+    }
 }
 
 /// The edited registry must load and validate, or nothing is written.

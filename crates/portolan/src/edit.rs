@@ -374,6 +374,18 @@ impl<'t> Document<'t> {
         self.finish(vec![splice])
     }
 
+    /// Whether the value at `path` is a block mapping (`Some(true)`), a flow
+    /// mapping (`Some(false)`), or something else or absent (`None`).
+    pub fn block_mapping_at(&self, path: &KeyPath) -> Option<bool> {
+        match self.find(path).ok()? {
+            Found::Node(node, _) => match node.kind {
+                Kind::Map { flow, .. } => Some(!flow),
+                _ => None,
+            },
+            Found::Missing { .. } => None,
+        }
+    }
+
     /// Whether the mapping holding the last key of `path` is a flow mapping.
     fn in_flow(&self, path: &KeyPath) -> Result<bool, EditError> {
         let parent = KeyPath {
