@@ -4,7 +4,11 @@
 //! The pipeline, one module per stage:
 //!
 //! ```text
-//! ports.yaml ─▶ load ─▶ model ─▶ validate ─▶ codegen (build.rs → OUT_DIR)
+//! ports.yaml ─▶ load ─▶ model ─▶ validate ─▶ codegen   (build.rs → OUT_DIR)
+//!                                          ├─▶ render    (generated/, user templates)
+//!                                          ├─▶ edit      (byte-faithful patches of YAML files)
+//!                                          ├─▶ sync      (plan, drift, all-or-nothing apply)
+//!                                          └─▶ allocate  (assign / release in ports.yaml)
 //! ```
 //!
 //! # In a build script
@@ -43,6 +47,9 @@
 //! - `codegen` (default): [`codegen`] and [`build`], what a build script needs.
 //! - `snippets`: rustc-style diagnostics ([`diag::snippet`]).
 //! - `json`: diagnostics as JSON ([`diag::json`]).
+//! - `sync`: `render`, `edit` and `sync` (minijinja, the YAML event parser, diffs).
+//! - `allocate`: `assign`/`release` under a lock.
+//! - `doctor`: who listens on the configured ports (procfs, Linux).
 
 #[cfg(feature = "allocate")]
 pub mod allocate;
