@@ -3,7 +3,7 @@
 //! Two steps, so that one run reports every problem instead of the first:
 //! serde-saphyr parses the text into a tree of spanned nodes (syntax errors,
 //! and inputs past its safety budget, stop here: nothing can be read after
-//! them), then [`Decoder`] walks the tree into [`crate::model`] types, pushing
+//! them), then `Decoder` walks the tree into [`crate::model`] types, pushing
 //! a located diagnostic for every wrong type, unknown or duplicate key and
 //! invalid port, and carrying on with what it could read. This is the shape of
 //! toml-span's value tree plus table helper, and serde-derive cannot give it:
