@@ -1,6 +1,7 @@
 //! The portolan library's integration tests, built as one binary.
 
 mod compile;
+mod edit;
 mod render;
 mod rules;
 mod snapshots;
