@@ -300,8 +300,8 @@ impl<'t> Document<'t> {
 
     /// Replaces the list at `path` with `items` (adding the key if absent).
     pub fn set_list(&self, path: &KeyPath, items: &[Item]) -> Result<Option<String>, EditError> {
-        let splice = self.list_splice(path, items)?;
-        self.finish(splice.into_iter().collect())
+        let splices = self.list_splice(path, items)?;
+        self.finish(splices)
     }
 
     /// Applies several owned values and lists; `None` when nothing changes.
@@ -374,6 +374,28 @@ impl<'t> Document<'t> {
         self.finish(vec![splice])
     }
 
+    /// Whether the collection directly holding `path`'s node is in flow style.
+    fn parent_is_flow(&self, path: &KeyPath) -> bool {
+        let parent = KeyPath {
+            segments: path.segments[..path.segments.len().saturating_sub(1)].to_vec(),
+        };
+        if parent.segments.is_empty() {
+            return self
+                .root_map()
+                .is_some_and(|r| matches!(r.kind, Kind::Map { flow: true, .. }));
+        }
+        matches!(
+            self.find(&parent),
+            Ok(Found::Node(
+                Node {
+                    kind: Kind::Map { flow: true, .. } | Kind::Seq { flow: true, .. },
+                    ..
+                },
+                _
+            ))
+        )
+    }
+
     /// Whether the value at `path` is a block mapping (`Some(true)`), a flow
     /// mapping (`Some(false)`), or something else or absent (`None`).
     pub fn block_mapping_at(&self, path: &KeyPath) -> Option<bool> {
@@ -444,7 +466,7 @@ impl<'t> Document<'t> {
                     Some(e.key_line),
                 );
             }
-            let end = self.line_end(e.value.end.max(e.key_end));
+            let end = self.after_value(e.value.end.max(e.key_end));
             let end = if end < self.text.len() { end + 1 } else { end };
             line_start..end
         };
@@ -487,7 +509,7 @@ impl<'t> Document<'t> {
                         return Ok(None);
                     }
                     let text = match style {
-                        ScalarStyle::Plain => plain_or_quoted(value, false),
+                        ScalarStyle::Plain => plain_or_quoted(value, self.parent_is_flow(path)),
                         ScalarStyle::SingleQuoted => single_quoted(&value.as_text()),
                         ScalarStyle::DoubleQuoted => double_quoted(&value.as_text()),
                         ScalarStyle::Literal | ScalarStyle::Folded => {
@@ -523,14 +545,16 @@ impl<'t> Document<'t> {
             },
             Found::Missing { parent, rest } => {
                 let keys = missing_keys(path, rest)?;
-                let value = plain_or_quoted(value, false);
+                let flow =
+                    parent.is_some_and(|(n, _)| matches!(n.kind, Kind::Map { flow: true, .. }));
+                let value = plain_or_quoted(value, flow);
                 self.insert(parent, &keys, &|_| format!(" {value}"), false)
                     .map(Some)
             }
         }
     }
 
-    fn list_splice(&self, path: &KeyPath, items: &[Item]) -> Result<Option<Splice>, EditError> {
+    fn list_splice(&self, path: &KeyPath, items: &[Item]) -> Result<Vec<Splice>, EditError> {
         match self.find(path)? {
             Found::Node(node, entry) => {
                 let Some(entry) = entry else {
@@ -553,19 +577,33 @@ impl<'t> Document<'t> {
                     }
                 };
                 let end = node.end.max(start);
+                if items.is_empty() && matches!(node.kind, Kind::Seq { flow: false, .. }) {
+                    // `[]` goes after the colon, before any comment on the key's line.
+                    let colon = self.after_colon(entry)?;
+                    return Ok(vec![
+                        Splice {
+                            range: colon..colon,
+                            text: " []".to_owned(),
+                        },
+                        Splice {
+                            range: start..end,
+                            text: String::new(),
+                        },
+                    ]);
+                }
                 let text = list_text(items, indent);
                 if self.text[start..end] == text {
-                    return Ok(None);
+                    return Ok(Vec::new());
                 }
-                Ok(Some(Splice {
+                Ok(vec![Splice {
                     range: start..end,
                     text,
-                }))
+                }])
             }
             Found::Missing { parent, rest } => {
                 let keys = missing_keys(path, rest)?;
                 self.insert(parent, &keys, &|indent| list_text(items, indent), true)
-                    .map(Some)
+                    .map(|s| vec![s])
             }
         }
     }
@@ -581,6 +619,13 @@ impl<'t> Document<'t> {
     ) -> Result<Splice, EditError> {
         let depth = 2 * keys.len();
         let Some((node, entry)) = parent else {
+            // A null root (`~`, `null`) gives way to the new mapping.
+            if let Some(root) = self.root.as_ref().filter(|r| r.start < r.end) {
+                return Ok(Splice {
+                    range: root.start..root.end,
+                    text: nested(keys, &leaf(depth), 0),
+                });
+            }
             // No root mapping yet (an empty file): start one.
             let mut text = String::new();
             if !self.text.is_empty() && !self.text.ends_with('\n') {
@@ -600,7 +645,7 @@ impl<'t> Document<'t> {
                 flow: false,
             } if !entries.is_empty() => {
                 let indent = entries[0].key_col;
-                let at = self.line_end(
+                let at = self.after_value(
                     entries
                         .last()
                         .map_or(node.end, |e| e.value.end.max(e.key_end)),
@@ -652,6 +697,17 @@ impl<'t> Document<'t> {
                 format!("cannot add `{}` here", keys.join(".")),
                 Some(node.line),
             ),
+        }
+    }
+
+    /// Where a new line goes after a value ending at `end`: the end of its line,
+    /// or, for a block scalar (whose span already takes its final newline), just
+    /// before that newline.
+    fn after_value(&self, end: usize) -> usize {
+        if end > 0 && self.text.as_bytes()[end - 1] == b'\n' {
+            end - 1
+        } else {
+            self.line_end(end)
         }
     }
 
