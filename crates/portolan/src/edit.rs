@@ -467,7 +467,13 @@ impl<'t> Document<'t> {
                 );
             }
             let end = self.after_value(e.value.end.max(e.key_end));
-            let end = if end < self.text.len() { end + 1 } else { end };
+            let rest = &self.text[end..];
+            let end = end
+                + if rest.starts_with("\r\n") {
+                    2
+                } else {
+                    usize::from(rest.starts_with('\n'))
+                };
             line_start..end
         };
         self.finish(vec![Splice {
@@ -490,11 +496,19 @@ impl<'t> Document<'t> {
                 );
             }
         }
+        // New lines follow the file's line endings.
+        let crlf = self
+            .text
+            .find('\n')
+            .is_some_and(|i| self.text[..i].ends_with('\r'));
         let mut out = String::with_capacity(self.text.len() + 64);
         let mut at = 0;
         for s in &splices {
             out.push_str(&self.text[at..s.range.start]);
-            out.push_str(&s.text);
+            match crlf {
+                true => out.push_str(&s.text.replace('\n', "\r\n")),
+                false => out.push_str(&s.text),
+            }
             at = s.range.end;
         }
         out.push_str(&self.text[at..]);
@@ -705,17 +719,28 @@ impl<'t> Document<'t> {
     /// before that newline.
     fn after_value(&self, end: usize) -> usize {
         if end > 0 && self.text.as_bytes()[end - 1] == b'\n' {
-            end - 1
+            self.before_cr(end - 1)
         } else {
             self.line_end(end)
         }
     }
 
-    /// The byte offset of the end of the line holding `at` (before its newline).
+    /// The byte offset of the end of the line holding `at` (before its `\n`,
+    /// or its `\r\n`).
     fn line_end(&self, at: usize) -> usize {
-        self.text[at..]
-            .find('\n')
-            .map_or(self.text.len(), |i| at + i)
+        match self.text[at..].find('\n') {
+            Some(i) => self.before_cr(at + i),
+            None => self.text.len(),
+        }
+    }
+
+    /// `newline`, or the `\r` before it.
+    fn before_cr(&self, newline: usize) -> usize {
+        if newline > 0 && self.text.as_bytes()[newline - 1] == b'\r' {
+            newline - 1
+        } else {
+            newline
+        }
     }
 
     /// The byte offset just after the `:` that follows `entry`'s key.
@@ -834,7 +859,13 @@ fn list_text(items: &[Item], indent: usize) -> String {
             // One line, whatever the template produced.
             let comment: String = comment
                 .chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
+                .map(|c| {
+                    if c.is_control() || !yaml_printable(c) || c == '\u{feff}' {
+                        ' '
+                    } else {
+                        c
+                    }
+                })
                 .collect();
             out.push_str(&format!("\n{pad}# {}", comment.trim()));
         }
@@ -872,7 +903,8 @@ fn plain_safe(s: &str, flow: bool) -> bool {
         return false;
     };
     if s.trim() != s
-        || s.chars().any(char::is_control)
+        || s.chars()
+            .any(|c| c.is_control() || !yaml_printable(c) || c == '\u{feff}')
         || "-?:,[]{}#&*!|>'\"%@`".contains(first)
         || first.is_ascii_digit()
         || "+.".contains(first)
@@ -898,9 +930,26 @@ fn single_quoted(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-/// JSON string syntax is valid YAML double-quoted syntax, so serde_json escapes.
+/// Whether YAML allows `c` unescaped in a document (its `c-printable` set).
+fn yaml_printable(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}')
+        || c >= '\u{10000}'
+}
+
+/// JSON string syntax is valid YAML double-quoted syntax, so serde_json
+/// escapes; it leaves DEL, C1 controls and U+FFFE/U+FFFF raw, which YAML
+/// forbids, so those are escaped here as `\uXXXX`.
 fn double_quoted(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{}\"", s.escape_default()))
+    let json = serde_json::to_string(s).unwrap_or_else(|_| format!("\"{}\"", s.escape_default()));
+    if json.chars().all(yaml_printable) {
+        return json;
+    }
+    json.chars()
+        .map(|c| match yaml_printable(c) {
+            true => c.to_string(),
+            false => format!("\\u{:04x}", u32::from(c)),
+        })
+        .collect()
 }
 
 /// Parses `new` and reads every owned value back.
