@@ -80,6 +80,20 @@ pub enum Command {
         after_help = "Examples:\n  portolan doctor\n  portolan doctor --env development --strict"
     )]
     Doctor(DoctorArgs),
+
+    /// Print the JSON Schema of ports.yaml (draft-07), for editors.
+    ///
+    /// `portolan sync` also writes it to generated/ports.schema.json; point the
+    /// YAML language server at it with a first line
+    /// `# yaml-language-server: $schema=generated/ports.schema.json`.
+    #[command(after_help = "Examples:\n  portolan schema > ports.schema.json")]
+    Schema,
+
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  portolan completions bash > ~/.local/share/bash-completion/completions/portolan\n  portolan completions zsh > ~/.zfunc/_portolan\n  portolan completions fish > ~/.config/fish/completions/portolan.fish"
+    )]
+    Completions(CompletionsArgs),
 }
 
 /// Arguments of `portolan check`.
@@ -217,6 +231,14 @@ pub struct DoctorArgs {
     /// The registry (default: ports.yaml in the current directory or the nearest parent).
     #[arg(short = 'f', long = "file", value_name = "PATH")]
     pub file: Option<PathBuf>,
+}
+
+/// Arguments of `portolan completions`.
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Output formats of `list` and `query`.

@@ -23,6 +23,14 @@ fn main() -> ExitCode {
         Command::List(args) => commands::list::list(args, &mut stdout),
         Command::Query(args) => commands::list::query(args, &mut stdout),
         Command::Doctor(args) => commands::list::doctor(args, &mut stdout),
+        Command::Schema => {
+            commands::write(&mut stdout, &portolan::schema::json()).map(|()| Outcome::Ok)
+        }
+        Command::Completions(args) => {
+            use clap::CommandFactory;
+            clap_complete::generate(args.shell, &mut Cli::command(), "portolan", &mut stdout);
+            Ok(Outcome::Ok)
+        }
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

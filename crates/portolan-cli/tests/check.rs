@@ -33,7 +33,15 @@ fn help_shows_every_command_with_an_example() {
     assert!(output.status.success());
     insta::assert_snapshot!("help", stdout(&output));
     for command in [
-        "check", "sync", "assign", "release", "list", "query", "doctor",
+        "check",
+        "sync",
+        "assign",
+        "release",
+        "list",
+        "query",
+        "doctor",
+        "schema",
+        "completions",
     ] {
         let output = Command::cargo_bin("portolan")
             .unwrap()
@@ -56,7 +64,7 @@ fn the_root_registry_is_valid() {
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(
         stdout(&output),
-        "ports.yaml: ok\n18 files up to date\n",
+        "ports.yaml: ok\n19 files up to date\n",
         "the repository's generated/ and examples are in sync"
     );
     let output = portolan(&root)
@@ -175,4 +183,34 @@ fn a_syntax_error_is_a_finding_not_a_crash() {
             .unwrap()
             .contains("panicked")
     );
+}
+
+#[test]
+fn completions_cover_every_command_in_each_shell() {
+    for shell in ["bash", "zsh", "fish"] {
+        let output = Command::cargo_bin("portolan")
+            .unwrap()
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{shell}");
+        let script = stdout(&output);
+        for command in [
+            "check", "sync", "assign", "release", "list", "query", "doctor",
+        ] {
+            assert!(script.contains(command), "{shell} lacks {command}");
+        }
+    }
+}
+
+#[test]
+fn schema_prints_the_rendered_schema() {
+    let output = Command::cargo_bin("portolan")
+        .unwrap()
+        .arg("schema")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../generated/ports.schema.json");
+    assert_eq!(stdout(&output), std::fs::read_to_string(root).unwrap());
 }

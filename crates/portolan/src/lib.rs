@@ -50,6 +50,7 @@
 //! - `sync`: `render`, `edit` and `sync` (minijinja, the YAML event parser, diffs).
 //! - `allocate`: `assign`/`release` under a lock.
 //! - `doctor`: who listens on the configured ports (procfs, Linux).
+//! - `schema`: the JSON Schema of ports.yaml (schemars).
 
 #[cfg(feature = "allocate")]
 pub mod allocate;
@@ -64,6 +65,8 @@ pub mod manifest;
 pub mod model;
 #[cfg(feature = "sync")]
 pub mod render;
+#[cfg(feature = "schema")]
+pub mod schema;
 pub mod source;
 #[cfg(feature = "sync")]
 pub mod sync;

@@ -514,15 +514,18 @@ pub enum Artifact {
     Env,
     /// `docker-compose.<environment>.yaml` per environment.
     Compose,
+    /// `ports.schema.json`: the JSON Schema of ports.yaml, for editors.
+    Schema,
 }
 
 impl Artifact {
     /// Every built-in artifact.
-    pub const ALL: [Artifact; 4] = [
+    pub const ALL: [Artifact; 5] = [
         Artifact::Json,
         Artifact::Markdown,
         Artifact::Env,
         Artifact::Compose,
+        Artifact::Schema,
     ];
 
     /// The name ports.yaml uses for it.
@@ -532,6 +535,7 @@ impl Artifact {
             Artifact::Markdown => "PORTS.md",
             Artifact::Env => "env",
             Artifact::Compose => "compose",
+            Artifact::Schema => "ports.schema.json",
         }
     }
 

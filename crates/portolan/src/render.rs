@@ -121,6 +121,10 @@ pub fn artifacts(registry: &Registry) -> Vec<File> {
                 path: format!("{dir}/{}.env", e.name),
                 contents: env_file(registry, &rows, &e.name.value),
             })),
+            Artifact::Schema => files.push(File {
+                path: format!("{dir}/{}", crate::schema::FILE_NAME),
+                contents: crate::schema::json(),
+            }),
             Artifact::Compose => files.extend(registry.environments.iter().map(|e| File {
                 path: format!("{dir}/docker-compose.{}.yaml", e.name),
                 contents: compose(&rows, &e.name.value),

@@ -4,4 +4,5 @@ mod compile;
 mod edit;
 mod render;
 mod rules;
+mod schema;
 mod snapshots;

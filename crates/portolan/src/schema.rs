@@ -1,0 +1,270 @@
+//! The JSON Schema of ports.yaml, for editors (the YAML language server
+//! completes keys and shows these descriptions on hover).
+//!
+//! The types below describe the file's shape only; they are never
+//! deserialized into: [`crate::load`] reads ports.yaml with located errors,
+//! and the checks a schema cannot express (conflicts, ranges, NodePorts) are
+//! [`crate::validate`]'s. A test validates both example registries against
+//! this schema, so the two cannot drift apart silently.
+
+#![allow(dead_code)] // Fields exist for their schema, never read.
+
+use schemars::JsonSchema;
+use std::collections::BTreeMap;
+
+/// The schema's file name in the artifact directory.
+pub const FILE_NAME: &str = "ports.schema.json";
+
+/// The schema as pretty JSON (draft-07, which the YAML language server supports).
+pub fn json() -> String {
+    let generator = schemars::generate::SchemaSettings::draft07().into_generator();
+    let schema = generator.into_root_schema_for::<Registry>();
+    let mut out = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    out.push('\n');
+    out
+}
+
+/// A name: lowercase letters, digits, `-` and `_`, starting with a letter.
+#[derive(JsonSchema)]
+struct Name(#[schemars(regex(pattern = r"^[a-z][a-z0-9_-]*$"))] String);
+
+/// A port: an integer from 1 to 65535, unquoted.
+#[derive(JsonSchema)]
+struct PortNumber(#[schemars(range(min = 1, max = 65535))] u16);
+
+/// A port range: `A-B` (inclusive), a single port, or a list of those.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+enum Range {
+    /// A single port.
+    Port(PortNumber),
+    /// `A-B`, inclusive.
+    Span(#[schemars(regex(pattern = r"^\s*\d+\s*-\s*\d+\s*$"))] String),
+    /// Several ports and spans.
+    List(Vec<RangeItem>),
+}
+
+/// One item of a range list: a port or `A-B`.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+enum RangeItem {
+    /// A single port.
+    Port(PortNumber),
+    /// `A-B`, inclusive.
+    Span(#[schemars(regex(pattern = r"^\s*\d+\s*-\s*\d+\s*$"))] String),
+}
+
+/// Every port a project's services use, in every environment: the single source of truth.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct Registry {
+    /// The project's name; gives `PROJECT` and the `<PROJECT>_ENV` variable in the generated code.
+    project: Name,
+    /// The environments, by name (their order is `Environment::ALL`'s).
+    environments: BTreeMap<String, Environment>,
+    /// The services, by name.
+    services: Option<BTreeMap<String, Service>>,
+    /// Ports of shared infrastructure (databases, caches), the same in every environment.
+    infrastructure: Option<Infrastructure>,
+    /// Ports and ranges nobody may use, each with its reason.
+    reserved: Option<Vec<Reserved>>,
+    /// The files Portolan renders whole on `portolan sync`.
+    render: Option<Render>,
+    /// Files the team owns and the values Portolan keeps in them.
+    sync: Option<Vec<SyncFile>>,
+}
+
+/// An environment: its port range, and where it runs.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct Environment {
+    /// Every host port of the environment lies in this range (e.g. `8000-8799`).
+    range: Range,
+    /// Kubernetes NodePorts: each port's NodePort is `port + offset`, inside `range`.
+    node_ports: Option<NodePorts>,
+    /// The host it runs on; ports must be unique per host (default: the shared host).
+    host: Option<Name>,
+}
+
+/// How an environment derives NodePorts.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct NodePorts {
+    /// Every NodePort of the environment lies in this range (and in Kubernetes' 30000-32767).
+    range: Range,
+    /// Added to each port to give its NodePort (e.g. 23000: 8001 → 31001).
+    #[schemars(range(min = -65535, max = 65535))]
+    offset: i32,
+}
+
+/// A service and its named ports.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct Service {
+    /// What the service is.
+    description: Option<String>,
+    /// The environments it runs in (default: all).
+    environments: Option<Vec<Name>>,
+    /// Its ports by name (`api`, `metrics`, …).
+    ports: BTreeMap<String, NamedPort>,
+}
+
+/// A named port: the same port everywhere, one per environment, or a host/container pair.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+enum NamedPort {
+    /// The same port in every environment of the service.
+    Port(PortNumber),
+    /// The same host/container pair in every environment.
+    Pair(Pair),
+    /// One port (or pair) per environment, by environment name.
+    PerEnvironment(BTreeMap<String, PortOrPair>),
+}
+
+/// A port, or a host/container pair.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+enum PortOrPair {
+    /// The port published on the host (the container listens on the same).
+    Port(PortNumber),
+    /// A host port and the container's.
+    Pair(Pair),
+}
+
+/// A host port and the port inside the container.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct Pair {
+    /// The port published on the host.
+    port: PortNumber,
+    /// The port the process listens on inside its container (default: `port`).
+    container_port: Option<PortNumber>,
+}
+
+/// Shared infrastructure.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct Infrastructure {
+    /// Every infrastructure port lies in this range.
+    range: Option<Range>,
+    /// The host it runs on (default: the shared host).
+    host: Option<Name>,
+    /// The infrastructure services, by name.
+    services: Option<BTreeMap<String, InfraService>>,
+}
+
+/// One infrastructure service.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct InfraService {
+    /// The port published on the host.
+    port: PortNumber,
+    /// The port inside its container (default: `port`).
+    container_port: Option<PortNumber>,
+    /// What it is.
+    description: Option<String>,
+}
+
+/// A port or range nobody may use.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+enum Reserved {
+    /// One port.
+    Port(ReservedPort),
+    /// A range.
+    Range(ReservedRange),
+}
+
+/// One reserved port.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct ReservedPort {
+    /// The port.
+    port: PortNumber,
+    /// Why nobody may use it.
+    reason: String,
+}
+
+/// A reserved range.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct ReservedRange {
+    /// The ports.
+    range: Range,
+    /// Why nobody may use them.
+    reason: String,
+}
+
+/// What `portolan sync` renders.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct Render {
+    /// Directory of the built-in artifacts, relative to ports.yaml (default `generated`).
+    dir: Option<String>,
+    /// Built-in artifacts to render (default: all four; `[]` for none).
+    artifacts: Option<Vec<ArtifactName>>,
+    /// minijinja templates rendered to a path (`{environment}`/`{service}` make one file each).
+    templates: Option<Vec<TemplateOutput>>,
+}
+
+/// A built-in artifact.
+#[derive(JsonSchema)]
+enum ArtifactName {
+    /// `ports.json`: every port, resolved.
+    #[serde(rename = "ports.json")]
+    Json,
+    /// `PORTS.md`: the tables of the docs.
+    #[serde(rename = "PORTS.md")]
+    Markdown,
+    /// `<environment>.env` per environment.
+    #[serde(rename = "env")]
+    Env,
+    /// `docker-compose.<environment>.yaml` per environment.
+    #[serde(rename = "compose")]
+    Compose,
+    /// `ports.schema.json`: this schema, for editors.
+    #[serde(rename = "ports.schema.json")]
+    Schema,
+}
+
+/// A user template and where it renders.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct TemplateOutput {
+    /// The template file, relative to ports.yaml.
+    template: String,
+    /// The output path, relative to ports.yaml; may hold `{environment}` and `{service}`.
+    output: String,
+}
+
+/// A team-owned file and the values Portolan owns in it.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct SyncFile {
+    /// The file, relative to ports.yaml; may hold `{environment}` and `{service}`.
+    file: String,
+    /// Key path (`metrics.port`, `nodes[role=x].name`) → value template (`"{{ port('courier') }}"`).
+    values: Option<BTreeMap<String, TemplateValue>>,
+    /// Key path → a list regenerated whole, one item per service port.
+    lists: Option<BTreeMap<String, OwnedList>>,
+}
+
+/// A value template, or a literal integer.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+enum TemplateValue {
+    /// A minijinja template, e.g. `"{{ url('courier') }}"`.
+    Template(String),
+    /// A literal integer.
+    Integer(i64),
+}
+
+/// A list regenerated whole.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct OwnedList {
+    /// A comment template written above each item (`"{{ service }} {{ name }}"`).
+    comment: Option<String>,
+    /// The item's keys and value templates (`containerPort: "{{ node_port }}"`).
+    item: BTreeMap<String, TemplateValue>,
+}
