@@ -81,6 +81,21 @@ pub enum Command {
     )]
     Doctor(DoctorArgs),
 
+    /// Convert a Lumiere ports.yaml or a RERP port-registry.json into ports.yaml.
+    ///
+    /// Reads the Lumiere style (`environments.<env>.<service>.*_port`,
+    /// `*_mapping`, `service_discovery`, `infrastructure`) or the RERP style
+    /// (`next_port`, `reserved_ports`, `assignments`; NodePorts are
+    /// `31000 + (port - 8000)` unless --node-port-offset says otherwise).
+    /// Prints every problem the source hides, with where it is, and writes the
+    /// output only when it validates (or with --force). Exits 0 when the output
+    /// is valid, 1 when something must be decided by hand or the output exists,
+    /// 2 when the source cannot be read.
+    #[command(
+        after_help = "Examples:\n  portolan import config/ports.yaml -o ports.yaml\n  portolan import scripts/port-registry.json --project rerp\n  portolan import port-registry.json --node-port-offset 22000 -o ports.yaml --force"
+    )]
+    Import(ImportArgs),
+
     /// Print the JSON Schema of ports.yaml (draft-07), for editors.
     ///
     /// `portolan sync` also writes it to generated/ports.schema.json; point the
@@ -231,6 +246,50 @@ pub struct DoctorArgs {
     /// The registry (default: ports.yaml in the current directory or the nearest parent).
     #[arg(short = 'f', long = "file", value_name = "PATH")]
     pub file: Option<PathBuf>,
+}
+
+/// Arguments of `portolan import`.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The registry to convert (`-` reads standard input).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// The source's format (auto: tell from the content).
+    #[arg(long, value_enum, default_value_t = ImportFormat::Auto)]
+    pub format: ImportFormat,
+
+    /// Where to write the new registry.
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "PATH",
+        default_value = "ports.yaml"
+    )]
+    pub output: PathBuf,
+
+    /// RERP: NodePort = port + N (default 23000, i.e. 31000 + (port - 8000)).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub node_port_offset: Option<i32>,
+
+    /// The project name (default: the source's, else the format's team).
+    #[arg(long, value_name = "NAME")]
+    pub project: Option<String>,
+
+    /// Replace an existing output, and write it even when it does not validate.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Source formats of `portolan import`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    /// Tell from the content.
+    Auto,
+    /// ports.yaml with `environments.<env>.<service>.*_port` keys.
+    Lumiere,
+    /// port-registry.json with `next_port`, `reserved_ports` and `assignments`.
+    Rerp,
 }
 
 /// Arguments of `portolan completions`.

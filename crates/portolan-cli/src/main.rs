@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         Command::List(args) => commands::list::list(args, &mut stdout),
         Command::Query(args) => commands::list::query(args, &mut stdout),
         Command::Doctor(args) => commands::list::doctor(args, &mut stdout),
+        Command::Import(args) => commands::import::run(args, &mut stdout),
         Command::Schema => {
             commands::write(&mut stdout, &portolan::schema::json()).map(|()| Outcome::Ok)
         }

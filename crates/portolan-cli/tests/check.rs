@@ -40,6 +40,7 @@ fn help_shows_every_command_with_an_example() {
         "list",
         "query",
         "doctor",
+        "import",
         "schema",
         "completions",
     ] {

@@ -1,5 +1,6 @@
 //! The `portolan` binary as users run it, built as one test binary.
 
 mod check;
+mod import;
 mod registry;
 mod sync;

@@ -47,7 +47,7 @@
 //! - `codegen` (default): [`codegen`] and [`build`], what a build script needs.
 //! - `snippets`: rustc-style diagnostics ([`diag::snippet`]).
 //! - `json`: diagnostics as JSON ([`diag::json`]).
-//! - `sync`: `render`, `edit` and `sync` (minijinja, the YAML event parser, diffs).
+//! - `sync`: `render`, `edit`, `sync` and `import` (minijinja, the YAML event parser, diffs).
 //! - `allocate`: `assign`/`release` under a lock.
 //! - `doctor`: who listens on the configured ports (procfs, Linux).
 //! - `schema`: the JSON Schema of ports.yaml (schemars).
@@ -60,6 +60,8 @@ pub mod doctor;
 #[cfg(feature = "sync")]
 pub mod edit;
 pub mod ident;
+#[cfg(feature = "sync")]
+pub mod import;
 pub mod load;
 pub mod manifest;
 pub mod model;

@@ -2,6 +2,7 @@
 
 mod compile;
 mod edit;
+mod import;
 mod render;
 mod rules;
 mod schema;

@@ -1,6 +1,7 @@
 //! One module per command; each calls the library and renders its result.
 
 pub mod check;
+pub mod import;
 pub mod list;
 pub mod registry;
 pub mod sync;

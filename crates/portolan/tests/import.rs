@@ -1,0 +1,661 @@
+//! `portolan import`: registries in the Lumiere and RERP styles, written for
+//! this suite, converted to ports.yaml, with the problems they hide reported.
+
+use portolan::import::{Format, ImportError, Imported, Options, Problem, import};
+use portolan::{Code, Source, check};
+
+/// A Lumiere registry with nothing wrong: 3 environments, 3 services, URLs
+/// that agree, and infrastructure with a 5433:5432 mapping.
+const LUMIERE: &str = r#"# Lumiere ports: the source of truth for scripts/update_ports.py
+project: lumiere
+environments:
+  production:
+    pourtier:
+      description: User Management API
+      api_port: 8000
+      api_mapping: "8000:8000"
+      metrics_port: 8090
+      health_port: 8091
+    courier:
+      description: Event Bus (WebSocket)
+      api_port: 8765
+      metrics_port: 8790
+      health_port: 8791
+    passeur:
+      description: Blockchain Bridge
+      api_port: 8766
+      bridge_port: 8768
+      health_port: 8793
+    service_discovery:
+      courier_url: http://courier:8765
+      passeur_url: http://passeur:8766
+  development:
+    pourtier:
+      api_port: 9000
+      api_mapping: "9000:9000"
+      metrics_port: 9090
+      health_port: 9091
+    courier:
+      api_port: 9765
+      metrics_port: 9790
+      health_port: 9791
+    passeur:
+      api_port: 9766
+      bridge_port: 9768
+      health_port: 9793
+    service_discovery:
+      courier_url: http://courier:9765
+      passeur_url: http://passeur:9766
+  test:
+    pourtier:
+      api_port: 7000
+      api_mapping: "7000:7000"
+      metrics_port: 7090
+      health_port: 7091
+    courier:
+      api_port: 7765
+      metrics_port: 7790
+      health_port: 7791
+    passeur:
+      api_port: 7766
+      bridge_port: 7768
+      health_port: 7793
+    service_discovery:
+      courier_url: http://courier:7765
+      passeur_url: http://passeur:7766
+infrastructure:
+  postgres: { port: 5432, description: Database }
+  postgres-test: { mapping: "5433:5432", description: Test database }
+  redis: { port: 6379, description: Cache }
+  influxdb: { port: 8086, description: Time-series database }
+  pypi: 9001
+"#;
+
+const LUMIERE_IMPORTED: &str = r#"# Imported from config/ports.yaml by portolan import; review the notes below.
+#
+# Notes:
+# - service_discovery URLs are not copied: Portolan derives `http://<service>:<container port>`
+#   (`url()` in sync, `*_URL` in generated/<environment>.env)
+# - environments: the source states no ranges; each environment got the block of 1000 ports that
+#   holds its ports (production 8000-8999, development 9000-9999, test 7000-7999); narrow them to
+#   what you allocate from
+project: lumiere
+
+environments:
+  production:
+    range: 8000-8999
+  development:
+    range: 9000-9999
+  test:
+    range: 7000-7999
+
+services:
+  pourtier:
+    description: User Management API
+    ports:
+      api:     { production: 8000, development: 9000, test: 7000 }
+      metrics: { production: 8090, development: 9090, test: 7090 }
+      health:  { production: 8091, development: 9091, test: 7091 }
+  courier:
+    description: Event Bus (WebSocket)
+    ports:
+      api:     { production: 8765, development: 9765, test: 7765 }
+      metrics: { production: 8790, development: 9790, test: 7790 }
+      health:  { production: 8791, development: 9791, test: 7791 }
+  passeur:
+    description: Blockchain Bridge
+    ports:
+      api:    { production: 8766, development: 9766, test: 7766 }
+      bridge: { production: 8768, development: 9768, test: 7768 }
+      health: { production: 8793, development: 9793, test: 7793 }
+
+# Shared by every environment.
+infrastructure:
+  range: [5432-5433, 6379, 8086, 9001]
+  services:
+    postgres:      { port: 5432, description: Database }
+    postgres-test: { port: 5433, container_port: 5432, description: Test database }
+    redis:         { port: 6379, description: Cache }
+    influxdb:      { port: 8086, description: Time-series database }
+    pypi:          { port: 9001 }
+"#;
+
+/// A RERP registry with nothing wrong, in both assignment shapes.
+const RERP: &str = r#"{
+  "version": "1.0",
+  "next_port": 8004,
+  "reserved_ports": [8080, {"range": "30000-30999", "reason": "NodePorts of the PriceWhisperer cluster"}],
+  "assignments": {
+    "general-ledger": 8001,
+    "invoice": {"port": 8002, "node_port": 31002, "description": "Invoicing"},
+    "accounts-receivable": {"port": 8003, "description": "Accounts receivable"}
+  },
+  "metadata": {
+    "description": "Port registry for RERP microservices",
+    "last_updated": "2026-01-23T10:00:00"
+  }
+}
+"#;
+
+const RERP_IMPORTED: &str = r#"# Imported from scripts/port-registry.json by portolan import; review the notes below.
+# Port registry for RERP microservices
+#
+# Notes:
+# - the source names no project; used `rerp` (pass --project to choose another)
+# - next_port: 8004 is not copied: `portolan assign` picks the lowest free port in the range itself
+# - environment `cluster`: range 8001-8099 (the lowest assigned port to the end of its hundred) with
+#   NodePorts of port + 23000 in 31000-31999
+project: rerp
+
+environments:
+  cluster:
+    range: 8001-8099
+    node_ports:
+      range: 31000-31999
+      offset: 23000
+
+reserved:
+  - port: 8080
+    reason: reserved in port-registry.json
+  - range: 30000-30999
+    reason: NodePorts of the PriceWhisperer cluster
+
+services:
+  general-ledger:
+    ports:
+      api: 8001
+  invoice:
+    description: Invoicing
+    ports:
+      api: 8002
+  accounts-receivable:
+    description: Accounts receivable
+    ports:
+      api: 8003
+"#;
+
+fn options(source: &str) -> Options {
+    Options {
+        source_name: Some(source.to_owned()),
+        ..Options::default()
+    }
+}
+
+#[track_caller]
+fn imported(text: &str, source: &str) -> Imported {
+    import(text, Format::Auto, &options(source)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `(location, message)` of each problem, for exact comparison.
+fn problems(imported: &Imported) -> Vec<(String, String)> {
+    imported
+        .problems
+        .iter()
+        .map(|p| (p.location.clone().unwrap_or_default(), p.message.clone()))
+        .collect()
+}
+
+fn error_codes(imported: &Imported) -> Vec<Code> {
+    imported
+        .report
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.code)
+        .collect()
+}
+
+#[test]
+fn a_clean_lumiere_registry_becomes_a_valid_ports_yaml() {
+    let out = imported(LUMIERE, "config/ports.yaml");
+    assert_eq!(out.format, Format::Lumiere);
+    assert_eq!(out.problems, Vec::<Problem>::new());
+    assert_eq!(out.yaml, LUMIERE_IMPORTED);
+    assert!(out.is_valid(), "{:?}", out.report.diagnostics);
+    assert!(check(&Source::new("ports.yaml", out.yaml.as_str())).is_ok());
+    assert_eq!(
+        (out.services, out.environments, out.infrastructure),
+        (3, 3, 5)
+    );
+    let registry = out.report.registry.expect("loaded");
+    let test_db = registry
+        .infrastructure
+        .services
+        .iter()
+        .find(|s| s.name.as_str() == "postgres-test")
+        .expect("postgres-test");
+    assert_eq!(
+        (test_db.port.get(), test_db.container_port.get()),
+        (5433, 5432)
+    );
+}
+
+#[test]
+fn lumiere_mappings_and_urls_that_disagree_are_reported() {
+    let source = r#"project: lumiere
+environments:
+  production:
+    courier: { api_port: 8765, api_mapping: "8765:8765" }
+    pourtier: { api_port: 8000, api_mapping: "8000:80" }
+    service_discovery:
+      courier_url: http://courier:8765
+      pourtier_url: http://pourtier:80
+  test:
+    courier:
+      api_port: 7765
+      api_mapping: "7766:7765"
+    pourtier: { api_port: 7000, api_mapping: "7000:80" }
+    service_discovery:
+      courier_url: http://courier:7766
+      pourtier_url: http://pourtier:7000
+"#;
+    let out = imported(source, "ports.yaml");
+    assert_eq!(
+        problems(&out),
+        [
+            (
+                "environments.test.courier.api_mapping".to_owned(),
+                "\"7766:7765\" publishes host port 7766, but api_port is 7765; imported 7765 (the port \
+                 the services' configs use) without the mapping: decide which is right and fix the \
+                 other by hand"
+                    .to_owned()
+            ),
+            (
+                "environments.test.service_discovery.courier_url".to_owned(),
+                "http://courier:7766 uses port 7766, but `courier.api` listens on 7765 in test; \
+                 Portolan derives the URL from the port (http://courier:7765), so fix the configs \
+                 that still use 7766"
+                    .to_owned()
+            ),
+            (
+                "environments.test.service_discovery.pourtier_url".to_owned(),
+                "http://pourtier:7000 uses port 7000 (that is its host port; Docker DNS reaches the \
+                 container port), but `pourtier.api` listens on 80 in test; Portolan derives the URL \
+                 from the port (http://pourtier:80), so fix the configs that still use 7000"
+                    .to_owned()
+            ),
+        ]
+    );
+    // The problems head the file, and what was imported still validates.
+    assert!(
+        out.yaml.contains(
+            "# Problems found in ports.yaml:\n# - environments.test.courier.api_mapping:"
+        )
+    );
+    assert!(out.yaml.contains(
+        "      api: { production: { port: 8000, container_port: 80 }, test: { port: 7000, container_port: 80 } }\n"
+    ));
+    assert!(
+        out.yaml
+            .contains("      api: { production: 8765, test: 7765 }\n")
+    );
+    assert!(out.is_valid(), "{:?}", out.report.diagnostics);
+}
+
+#[test]
+fn a_duplicate_lumiere_port_is_reported_and_left_to_decide() {
+    let source = r#"project: lumiere
+environments:
+  production:
+    courier: { api_port: 8765 }
+    passeur: { api_port: 8766, bridge_port: 8765 }
+  test:
+    courier: { api_port: 7765 }
+    passeur: { api_port: 7766, bridge_port: 7768 }
+infrastructure:
+  postgres: 5432
+"#;
+    let out = imported(source, "ports.yaml");
+    assert_eq!(
+        problems(&out),
+        [(
+            "environments.production.passeur.bridge_port".to_owned(),
+            "port 8765 of `passeur.bridge` in production is also used by `courier.api` in production \
+             (environments.production.courier.api_port); they share one host, so one of them must \
+             move: decide which by hand"
+                .to_owned()
+        )]
+    );
+    assert!(!out.is_valid());
+    assert_eq!(error_codes(&out), [Code::PortConflict]);
+    assert!(out.yaml.contains(
+        "# This file does not validate yet; decide by hand:\n# - error[port-conflict]: port 8765 of `passeur.bridge`"
+    ));
+}
+
+#[test]
+fn lumiere_environments_whose_blocks_overlap_get_the_span_of_their_ports() {
+    let source = "environments:\n  blue: { web: { api_port: 8000 }, db: { api_port: 8010 } }\n  green: { web: { api_port: 8500 }, db: { api_port: 8510 } }\n";
+    let out = imported(source, "ports.yaml");
+    assert!(
+        out.yaml
+            .contains("  blue:\n    range: 8000-8010\n  green:\n    range: 8500-8510\n")
+    );
+    assert_eq!(
+        problems(&out),
+        [(
+            "environments".to_owned(),
+            "the ports of several environments share blocks of 1000 ports, so each got the span of \
+             its own ports (blue 8000-8010, green 8500-8510); widen them by hand so each has room \
+             for new services"
+                .to_owned()
+        )]
+    );
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.message.contains("used `lumiere`"))
+    );
+    assert!(out.is_valid(), "{:?}", out.report.diagnostics);
+}
+
+#[test]
+fn lumiere_stated_ranges_partial_services_and_missing_ports() {
+    let source = r#"project: demo
+environments:
+  production:
+    range: 8000-8799
+    web: { api_port: 8000, metrics_port: 8001, description: "Web: the front door" }
+    worker: { api_port: 8100 }
+  test:
+    range: 7000-7799
+    web: { api_port: 7000 }
+"#;
+    let out = imported(source, "ports.yaml");
+    assert!(out.yaml.contains("  production:\n    range: 8000-8799\n"));
+    assert!(out.yaml.contains(
+        "  web:\n    description: \"Web: the front door\"\n    ports:\n      api:     { production: 8000, test: 7000 }\n      metrics: { production: 8001 }\n"
+    ));
+    assert!(out.yaml.contains(
+        "  worker:\n    environments: [production]\n    ports:\n      api: { production: 8100 }\n"
+    ));
+    // web.metrics has no test port: the validation says so, with the line.
+    assert_eq!(error_codes(&out), [Code::MissingEnvironment]);
+}
+
+#[test]
+fn a_clean_rerp_registry_becomes_a_valid_ports_yaml() {
+    let out = imported(RERP, "scripts/port-registry.json");
+    assert_eq!(out.format, Format::Rerp);
+    assert_eq!(out.problems, Vec::<Problem>::new());
+    assert_eq!(out.yaml, RERP_IMPORTED);
+    assert!(out.is_valid(), "{:?}", out.report.diagnostics);
+    assert_eq!((out.services, out.environments), (3, 1));
+    let registry = out.report.registry.expect("loaded");
+    let mut node_ports: Vec<u16> = registry
+        .bindings()
+        .filter_map(|b| b.node_port.map(|p| p.get()))
+        .collect();
+    node_ports.sort_unstable();
+    assert_eq!(node_ports, [31001, 31002, 31003]);
+}
+
+#[test]
+fn a_duplicate_rerp_port_is_reported_and_left_to_decide() {
+    let source = r#"{
+  "next_port": 8003,
+  "reserved_ports": [8080],
+  "assignments": { "general-ledger": 8001, "invoice": 8002, "accounts-receivable": 8002 }
+}"#;
+    let out = imported(source, "port-registry.json");
+    assert_eq!(
+        problems(&out),
+        [(
+            "assignments.accounts-receivable".to_owned(),
+            "port 8002 is also assigned to `invoice`; one of them must move: decide which by hand"
+                .to_owned()
+        )]
+    );
+    assert!(!out.is_valid());
+    assert_eq!(
+        error_codes(&out),
+        [Code::PortConflict, Code::NodePortConflict]
+    );
+}
+
+#[test]
+fn a_rerp_node_port_outside_kubernetes_range_is_reported() {
+    let source = r#"{
+  "next_port": 9801,
+  "reserved_ports": [8080],
+  "assignments": {
+    "general-ledger": 8001,
+    "reporting": { "port": 9800, "description": "Reports" }
+  }
+}"#;
+    let out = imported(source, "port-registry.json");
+    assert_eq!(
+        problems(&out),
+        [(
+            "assignments.reporting".to_owned(),
+            "port 9800 of `reporting` gets NodePort 32800 (9800 + 23000), outside Kubernetes' \
+             NodePort range 30000-32767; move the service to a lower port or choose another \
+             --node-port-offset"
+                .to_owned()
+        )]
+    );
+    assert!(!out.is_valid());
+    assert_eq!(error_codes(&out), [Code::InvalidNodePort]);
+}
+
+#[test]
+fn rerp_hidden_problems_are_reported() {
+    // A stale next_port, a NodePort that is not port + offset, a reserved
+    // port assigned, and a key written twice (the later one is what Python read).
+    let source = r#"{
+  "next_port": 8002,
+  "reserved_ports": [8080],
+  "assignments": {
+    "general-ledger": { "port": 8001, "node_port": 30801 },
+    "invoice": 8002,
+    "billing": 8080,
+    "invoice": 8003
+  }
+}"#;
+    let out = imported(source, "port-registry.json");
+    assert_eq!(
+        problems(&out),
+        [
+            (
+                "assignments.invoice".to_owned(),
+                "`invoice` appears twice (8002, then 8003); the later one wins, as for the tools that \
+                 read this file, and is imported"
+                    .to_owned()
+            ),
+            (
+                "assignments.general-ledger.node_port".to_owned(),
+                "is 30801, but port + offset gives 31001 (8001 + 23000); Portolan computes NodePorts \
+                 as port + offset, so the import uses 31001: update what still uses 30801 (`portolan \
+                 sync` rewrites the Helm values and kind config)"
+                    .to_owned()
+            ),
+            (
+                "assignments.billing".to_owned(),
+                "port 8080 is assigned, but port 8080 is reserved in reserved_ports; move it"
+                    .to_owned()
+            ),
+        ]
+    );
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.location.as_deref() == Some("next_port"))
+    );
+    assert_eq!(error_codes(&out), [Code::ReservedPort]);
+
+    let stale = r#"{ "next_port": 8002, "assignments": { "a": 8001, "b": 8002 } }"#;
+    let out = imported(stale, "port-registry.json");
+    assert_eq!(
+        problems(&out),
+        [(
+            "next_port".to_owned(),
+            "is 8002, which is already assigned to `b`: the script would have handed it out twice; \
+             Portolan keeps no counter, so this cannot happen again"
+                .to_owned()
+        )]
+    );
+    assert!(out.is_valid());
+}
+
+#[test]
+fn the_node_port_offset_can_be_chosen_or_follows_the_source() {
+    let source = r#"{ "assignments": { "a": 8001, "b": 8002 } }"#;
+    let out = import(
+        source,
+        Format::Rerp,
+        &Options {
+            node_port_offset: Some(22000),
+            project: Some("shop".to_owned()),
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    assert!(out.yaml.contains("project: shop\n"));
+    assert!(
+        out.yaml
+            .contains("    node_ports:\n      range: 30000-30999\n      offset: 22000\n")
+    );
+    assert!(out.is_valid(), "{:?}", out.report.diagnostics);
+
+    // Every explicit node_port agrees on port + 22800: that is the offset.
+    let source = r#"{ "assignments": { "a": { "port": 8001, "node_port": 30801 }, "b": { "port": 8002, "node_port": 30802 } } }"#;
+    let out = imported(source, "port-registry.json");
+    assert!(out.problems.is_empty(), "{:?}", out.problems);
+    assert!(out.yaml.contains("      offset: 22800\n"));
+    assert!(out.is_valid(), "{:?}", out.report.diagnostics);
+
+    let err = import(
+        source,
+        Format::Rerp,
+        &Options {
+            node_port_offset: Some(70000),
+            ..Options::default()
+        },
+    )
+    .unwrap_err();
+    assert!(matches!(err, ImportError::Option(_)), "{err}");
+}
+
+#[test]
+fn the_format_is_detected_or_the_error_says_which_to_pass() {
+    assert_eq!(imported(LUMIERE, "x").format, Format::Lumiere);
+    assert_eq!(imported(RERP, "x").format, Format::Rerp);
+    let err = import("a: 1\n", Format::Auto, &Options::default()).unwrap_err();
+    assert!(err.to_string().contains("--format rerp"), "{err}");
+    assert!(err.to_string().contains("--format lumiere"), "{err}");
+    let err = import(
+        "project: x\nenvironments:\n  a: { range: 1-2 }\nservices: {}\n",
+        Format::Auto,
+        &Options::default(),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("Portolan ports.yaml already"),
+        "{err}"
+    );
+    let err = import("{ \"assignments\": ", Format::Auto, &Options::default()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ImportError::Syntax {
+                language: "JSON",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = import("environments: [", Format::Lumiere, &Options::default()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ImportError::Syntax {
+                language: "YAML",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = import("{}", Format::Rerp, &Options::default()).unwrap_err();
+    assert!(matches!(err, ImportError::Shape(_)), "{err}");
+    let err = import("environments: {}\n", Format::Lumiere, &Options::default()).unwrap_err();
+    assert!(matches!(err, ImportError::Shape(_)), "{err}");
+}
+
+#[test]
+fn bad_values_are_problems_not_panics() {
+    let source = r#"environments:
+  Production:
+    web: { api_port: "8000", metrics_port: 70000, health_port: x, api_mapping: "nope" }
+    service_discovery: { web_url: 12, other_url: "http://other:1" }
+    logging: { level: debug }
+infrastructure:
+  redis: { description: Cache }
+  "no way": 6379
+"#;
+    let out = imported(source, "ports.yaml");
+    let found = problems(&out);
+    let at = |loc: &str| found.iter().any(|(l, _)| l == loc);
+    assert!(at("environments.Production.web.metrics_port"), "{found:?}");
+    assert!(at("environments.Production.web.health_port"), "{found:?}");
+    assert!(at("environments.Production.web.api_mapping"), "{found:?}");
+    assert!(
+        at("environments.Production.service_discovery.web_url"),
+        "{found:?}"
+    );
+    assert!(
+        at("environments.Production.service_discovery.other_url"),
+        "{found:?}"
+    );
+    assert!(at("infrastructure.redis"), "{found:?}");
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.message.contains("renamed to `production`"))
+    );
+    assert!(out.notes.iter().any(|n| {
+        n.location.as_deref() == Some("environments.Production.logging")
+            && n.message == "has no `*_port` or `*_mapping` keys; not imported"
+    }));
+    assert!(!out.yaml.contains("level"));
+    assert!(
+        out.yaml.contains("    no-way: { port: 6379 }\n"),
+        "{}",
+        out.yaml
+    );
+    assert!(out.is_valid(), "{:?}", out.report.diagnostics);
+}
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Any text, in any format: an error or an import, never a panic.
+        #[test]
+        fn on_any_text(text in "\\PC{0,200}") {
+            for format in [Format::Auto, Format::Lumiere, Format::Rerp] {
+                let _ = import(&text, format, &Options::default());
+            }
+        }
+
+        /// Registries cut short or with a byte changed still import or fail cleanly.
+        #[test]
+        fn on_damaged_registries(cut in 0usize..2000, at in 0usize..2000, byte in "[ -~\n]") {
+            for source in [LUMIERE, RERP] {
+                let cut = cut.min(source.len());
+                let mut text = source.as_bytes()[..cut].to_vec();
+                if !text.is_empty() {
+                    let i = at % text.len();
+                    text[i] = byte.as_bytes()[0];
+                }
+                let text = String::from_utf8_lossy(&text);
+                if let Ok(out) = import(&text, Format::Auto, &Options::default()) {
+                    // Whatever was written can be read back.
+                    prop_assert!(out.report.registry.is_some(), "{}", out.yaml);
+                }
+            }
+        }
+    }
+}
