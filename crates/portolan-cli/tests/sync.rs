@@ -238,6 +238,81 @@ fn released_services_lose_their_artifacts() {
 }
 
 #[test]
+fn a_file_handed_from_a_template_to_a_sync_target_is_patched_not_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let head = "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\n";
+    std::fs::write(
+        root.join("ports.yaml"),
+        format!("{head}render:\n  artifacts: []\n  templates:\n    - template: app.j2\n      output: app.yaml\n"),
+    )
+    .unwrap();
+    std::fs::write(root.join("app.j2"), "port: {{ port('web') }}\n").unwrap();
+    let sync = portolan(root).arg("sync").output().unwrap();
+    assert_eq!(sync.status.code(), Some(0), "{}", stdout(&sync));
+
+    // The team takes the file over: it is now patched in place, and the
+    // manifest that still lists it must not get it deleted.
+    std::fs::write(root.join("app.yaml"), "# ours now\nport: 1\nname: web\n").unwrap();
+    std::fs::write(
+        root.join("ports.yaml"),
+        format!("{head}render:\n  artifacts: []\nsync:\n  - file: app.yaml\n    values: {{ port: \"{{{{ port('web') }}}}\" }}\n"),
+    )
+    .unwrap();
+    let sync = portolan(root).arg("sync").output().unwrap();
+    assert_eq!(sync.status.code(), Some(0), "{}", stdout(&sync));
+    assert!(
+        !stdout(&sync).contains("removed app.yaml"),
+        "{}",
+        stdout(&sync)
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("app.yaml")).unwrap(),
+        "# ours now\nport: 8000\nname: web\n"
+    );
+    let check = portolan(root).arg("check").output().unwrap();
+    assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
+}
+
+#[test]
+fn one_file_has_one_spelling_and_one_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("ports.yaml"),
+        "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\nsync:\n  - file: generated/.portolan-manifest\n    values: { port: \"1\" }\n  - file: ./generated/ports.json\n    values: { port: \"1\" }\n",
+    )
+    .unwrap();
+    let out = portolan(root).args(["sync"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("ports.yaml:9:11: error[invalid-path]: `file`: `./generated/ports.json` is not in normal form; write `generated/ports.json`"), "{text}");
+    assert_eq!(
+        std::fs::read_dir(root).unwrap().count(),
+        1,
+        "nothing written"
+    );
+
+    std::fs::write(
+        root.join("ports.yaml"),
+        "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\nsync:\n  - file: generated/.portolan-manifest\n    values: { port: \"1\" }\n",
+    )
+    .unwrap();
+    let out = portolan(root).args(["sync"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("`generated/.portolan-manifest` is also produced by"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        std::fs::read_dir(root).unwrap().count(),
+        1,
+        "nothing written"
+    );
+}
+
+#[test]
 fn paths_that_leave_the_registry_directory_are_refused() {
     for (path, message) in [
         ("/etc/passwd", "is absolute"),
@@ -282,6 +357,48 @@ fn symlinks_that_lead_out_are_refused() {
     assert_eq!(
         std::fs::read_to_string(outside.path().join("app.yaml")).unwrap(),
         "port: 1\n"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_target_inside_the_directory_is_written_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir(root.join("shared")).unwrap();
+    std::fs::write(root.join("shared/app.yaml"), "# shared\nport: 1\n").unwrap();
+    std::os::unix::fs::symlink("../shared/app.yaml", {
+        std::fs::create_dir(root.join("config")).unwrap();
+        root.join("config/app.yaml")
+    })
+    .unwrap();
+    let registry = "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\nrender: { artifacts: [] }\nsync:\n  - file: config/app.yaml\n    values: { port: \"{{ port('web') }}\" }\n";
+    std::fs::write(root.join("ports.yaml"), registry).unwrap();
+    let out = portolan(root).arg("sync").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let link = std::fs::symlink_metadata(root.join("config/app.yaml")).unwrap();
+    assert!(link.file_type().is_symlink(), "the link stays a link");
+    assert_eq!(
+        std::fs::read_to_string(root.join("shared/app.yaml")).unwrap(),
+        "# shared\nport: 8000\n"
+    );
+
+    // A second entry naming the real file is the same file under two names.
+    std::fs::write(
+        root.join("ports.yaml"),
+        format!("{registry}  - file: shared/app.yaml\n    values: {{ port: \"2\" }}\n"),
+    )
+    .unwrap();
+    let out = portolan(root).arg("sync").output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("is the same file as `config/app.yaml`"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("shared/app.yaml")).unwrap(),
+        "# shared\nport: 8000\n"
     );
 }
 

@@ -692,6 +692,20 @@ pub fn check_relative_path(path: &str, placeholders: bool) -> Result<(), String>
     if path.split('/').any(|c| c == "..") {
         return Err(format!("`{path}` leaves ports.yaml's directory (`..`)"));
     }
+    // One spelling per file: `./a`, `a//b` and `a/` would name a file twice and
+    // defeat the checks that compare paths (claims, orphans).
+    if path.split('/').any(|c| c.is_empty() || c == ".") {
+        let normal = path
+            .split('/')
+            .filter(|c| !c.is_empty() && *c != ".")
+            .collect::<Vec<_>>()
+            .join("/");
+        return Err(if normal.is_empty() {
+            format!("`{path}` names ports.yaml's directory itself, not a file")
+        } else {
+            format!("`{path}` is not in normal form; write `{normal}`")
+        });
+    }
     if path.chars().any(char::is_control) {
         return Err(format!(
             "`{}` holds a control character",

@@ -147,6 +147,7 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
         registry.render.dir.value.trim_end_matches('/'),
         manifest::FILE_NAME
     );
+    cx.claim(&manifest_path, &registry.render.dir);
     let manifest = Manifest {
         inputs,
         files: files.iter().map(|f| f.path.clone()).collect(),
@@ -221,14 +222,44 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
         );
     }
 
+    // Team-owned files: splice the owned values.
+    for target in &registry.sync {
+        for (path, scope) in render::expand(registry, &target.file.value) {
+            if !cx.claim(&path, &target.file) {
+                continue;
+            }
+            match cx.patch(&engine, target, &path, &scope) {
+                Ok(Some(change)) => changes.push(change),
+                Ok(None) => unchanged += 1,
+                Err(problem) => cx.problems.push(problem),
+            }
+        }
+    }
+
     // Orphans: files the last sync rendered that the registry no longer produces.
     if let Some(previous) = previous {
-        let wanted: BTreeSet<&str> = manifest.files.iter().map(String::as_str).collect();
-        for path in previous
+        // A path still rendered, synced, read as a template or holding the
+        // manifest is not an orphan, whatever the last manifest says.
+        let wanted: BTreeSet<&str> = manifest
+            .files
+            .iter()
+            .map(String::as_str)
+            .chain(cx.claimed.keys().map(String::as_str))
+            .chain(
+                registry
+                    .render
+                    .templates
+                    .iter()
+                    .map(|t| t.template.value.as_str()),
+            )
+            .chain([manifest_path.as_str()])
+            .collect();
+        let orphans: Vec<&String> = previous
             .files
             .iter()
             .filter(|p| !wanted.contains(p.as_str()))
-        {
+            .collect();
+        for path in orphans {
             // The manifest is a file in the repository: never trust it to name a path outside.
             if check_relative_path(path, false).is_err() {
                 cx.problems.push(Problem {
@@ -259,20 +290,21 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
         }
     }
 
-    // Team-owned files: splice the owned values.
-    for target in &registry.sync {
-        for (path, scope) in render::expand(registry, &target.file.value) {
-            if !cx.claim(&path, &target.file) {
-                continue;
-            }
-            match cx.patch(&engine, target, &path, &scope) {
-                Ok(Some(change)) => changes.push(change),
-                Ok(None) => unchanged += 1,
-                Err(problem) => cx.problems.push(problem),
-            }
+    // Two names for one file (a symlink and its target) would give it two owners.
+    let mut real: BTreeMap<PathBuf, &str> = BTreeMap::new();
+    let mut aliased = Vec::new();
+    for path in cx.claimed.keys() {
+        if let Ok(resolved) = resolve(&root, path)
+            && let Some(first) = real.insert(real_path(&resolved), path)
+        {
+            aliased.push(Problem {
+                file: cx.shown(path),
+                at: None,
+                message: format!("is the same file as `{first}`; each file has one owner"),
+            });
         }
     }
-
+    cx.problems.extend(aliased);
     if !cx.problems.is_empty() {
         return Err(cx.problems);
     }
@@ -484,6 +516,9 @@ pub fn resolve(root: &Path, rel: &str) -> Result<PathBuf, String> {
         }
     }
     match existing.canonicalize() {
+        // A symlinked file inside the directory is written through, so the
+        // link stays a link.
+        Ok(real) if real.starts_with(&canonical_root) && existing == path => Ok(real),
         Ok(real) if real.starts_with(&canonical_root) => Ok(path),
         Ok(real) => Err(format!(
             "`{rel}` leads out of the registry's directory (to {}) through a symlink; Portolan refuses to write there",
@@ -491,6 +526,18 @@ pub fn resolve(root: &Path, rel: &str) -> Result<PathBuf, String> {
         )),
         // A dangling symlink: refuse rather than guess.
         Err(e) => Err(format!("cannot resolve `{rel}`: {e}")),
+    }
+}
+
+/// Where `path` really is: symlinks in it (and in its directory, when the
+/// file does not exist yet) followed.
+fn real_path(path: &Path) -> PathBuf {
+    if let Ok(real) = path.canonicalize() {
+        return real;
+    }
+    match (path.parent(), path.file_name()) {
+        (Some(dir), Some(name)) => real_path(dir).join(name),
+        _ => path.to_path_buf(),
     }
 }
 
@@ -595,6 +642,7 @@ impl Plan {
                 let _ = fs::remove_file(temp);
             }
         };
+        let mut targets: BTreeMap<PathBuf, &str> = BTreeMap::new();
         for (i, c) in self.changes.iter().enumerate() {
             let target = match resolve(&self.root, &c.path) {
                 Ok(t) => t,
@@ -603,6 +651,16 @@ impl Plan {
                     return Err(fail(c, m));
                 }
             };
+            // Two names for one file (a symlink and its target) would race.
+            if let Some(first) = targets.insert(target.clone(), &c.path) {
+                cleanup(&staged);
+                return Err(fail(
+                    c,
+                    format!(
+                        "is the same file as `{first}`; each file has one owner; no file was changed"
+                    ),
+                ));
+            }
             let temp = temp_path(&target);
             if let Some(new) = &c.new
                 && let Err(e) = stage(&target, &temp, new.as_bytes())
@@ -622,21 +680,23 @@ impl Plan {
                 None => fs::rename(target, temp),
             };
             if let Err(e) = result {
+                let mut unrestored = Vec::new();
                 for (j, temp, target) in staged[..done].iter().rev() {
                     let c = &self.changes[*j];
-                    match (&c.old, &c.new) {
-                        (_, None) => {
-                            let _ = fs::rename(temp, target);
-                        }
+                    let restored = match (&c.old, &c.new) {
+                        (_, None) => fs::rename(temp, target),
                         (Some(old), Some(_)) => {
                             let t = temp_path(target);
-                            if stage(target, &t, old.as_bytes()).is_ok() {
-                                let _ = fs::rename(&t, target);
-                            }
+                            stage(target, &t, old.as_bytes())
+                                .and_then(|()| fs::rename(&t, target))
+                                .inspect_err(|_| {
+                                    let _ = fs::remove_file(&t);
+                                })
                         }
-                        (None, Some(_)) => {
-                            let _ = fs::remove_file(target);
-                        }
+                        (None, Some(_)) => fs::remove_file(target),
+                    };
+                    if restored.is_err() {
+                        unrestored.push(self.shown(c));
                     }
                 }
                 for (j, temp, _) in &staged[done..] {
@@ -644,10 +704,14 @@ impl Plan {
                         let _ = fs::remove_file(temp);
                     }
                 }
-                return Err(fail(
-                    c,
-                    format!("cannot replace: {e}; the files already written were restored"),
-                ));
+                let after = match unrestored.is_empty() {
+                    true => "the files already written were restored".to_owned(),
+                    false => format!(
+                        "could not restore {}; check them by hand",
+                        unrestored.join(", ")
+                    ),
+                };
+                return Err(fail(c, format!("cannot replace: {e}; {after}")));
             }
         }
         // 3. Removals are final once everything else is in place.
@@ -698,6 +762,7 @@ fn first_difference(old: &str, new: &str) -> String {
 }
 
 /// Replaces `target` with `bytes` through a temporary file and a rename.
+#[cfg_attr(not(feature = "allocate"), allow(dead_code))]
 pub(crate) fn write_atomic(target: &Path, bytes: &[u8]) -> io::Result<()> {
     let temp = temp_path(target);
     stage(target, &temp, bytes)

@@ -796,6 +796,41 @@ fn render_and_sync_paths_stay_inside_the_registry_directory() {
 }
 
 #[test]
+fn paths_have_one_spelling() {
+    let yaml = registry(
+        "render:\n  dir: ./generated\nsync:\n  - file: config//app.yaml\n    values: { port: \"1\" }\n  - file: config/./app.yaml\n    values: { port: \"1\" }\n  - file: .\n    values: { port: \"1\" }\n",
+    );
+    expect(
+        &yaml,
+        Code::InvalidPath,
+        "`render.dir`: `./generated` is not in normal form; write `generated`",
+        "  dir: ./generated",
+        "       ~~~~~~~~~~~",
+    );
+    expect(
+        &yaml,
+        Code::InvalidPath,
+        "`config//app.yaml` is not in normal form; write `config/app.yaml`",
+        "  - file: config//app.yaml",
+        "          ~~~~~~~~~~~~~~~~",
+    );
+    expect(
+        &yaml,
+        Code::InvalidPath,
+        "`config/./app.yaml` is not in normal form; write `config/app.yaml`",
+        "  - file: config/./app.yaml",
+        "          ~~~~~~~~~~~~~~~~~",
+    );
+    expect(
+        &yaml,
+        Code::InvalidPath,
+        "`.` names ports.yaml's directory itself",
+        "  - file: .",
+        "          ~",
+    );
+}
+
+#[test]
 fn unknown_artifacts_and_bad_key_paths_are_located() {
     let yaml = registry(
         "render:\n  artifacts: [ports.jsn, env]\nsync:\n  - file: app.yaml\n    values:\n      metrics..port: \"1\"\n      nodes[role=cp: \"2\"\n",
