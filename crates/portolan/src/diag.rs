@@ -85,8 +85,8 @@ codes! {
     InvalidRange = "invalid-range", Error, "a port range is malformed or empty";
     /// A name that breaks the naming rule.
     InvalidName = "invalid-name", Error, "a name is not lowercase letters, digits, `-` and `_` starting with a letter";
-    /// Two names that become the same Rust identifier.
-    IdentifierCollision = "identifier-collision", Error, "two names become the same Rust identifier";
+    /// Two names that become the same Rust identifier or `.env` variable.
+    IdentifierCollision = "identifier-collision", Error, "two names become the same Rust identifier or .env variable";
     /// A reference to an environment that is not declared.
     UnknownEnvironment = "unknown-environment", Error, "a port names an environment that is not declared";
     /// A named port lacks a port for an environment the service runs in.

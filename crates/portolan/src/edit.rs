@@ -148,6 +148,15 @@ impl<'t> Document<'t> {
                     else {
                         return fail("the parser gave no byte offsets", None);
                     };
+                    // A block scalar's span runs on into the next line's
+                    // indentation; it ends after its last newline.
+                    let end = match &event {
+                        Event::Scalar(_, ScalarStyle::Literal | ScalarStyle::Folded, ..) => text
+                            .get(start..end)
+                            .and_then(|t| t.rfind('\n'))
+                            .map_or(end, |i| start + i + 1),
+                        _ => end,
+                    };
                     events.push((event, start, end, span.start.line(), span.start.col()));
                 }
                 Err(e) => {
@@ -590,7 +599,12 @@ impl<'t> Document<'t> {
                         );
                     }
                 };
-                let end = node.end.max(start);
+                // A list ending in a block scalar ends with its newline: keep it.
+                let end = match node.end > 0 && self.text.as_bytes()[node.end - 1] == b'\n' {
+                    true => self.before_cr(node.end - 1),
+                    false => node.end,
+                }
+                .max(start);
                 if items.is_empty() && matches!(node.kind, Kind::Seq { flow: false, .. }) {
                     // `[]` goes after the colon, before any comment on the key's line.
                     let colon = self.after_colon(entry)?;
@@ -991,6 +1005,19 @@ fn verify(
                 ),
                 None,
             );
+        }
+        for (i, item) in items.iter().enumerate() {
+            for (key, value) in &item.fields {
+                let mut field = path.clone();
+                field.segments.push(Segment::Index(i));
+                field.segments.push(Segment::Key(key.clone()));
+                if doc.get(&field)? != Current::Scalar(value.as_text()) {
+                    return fail(
+                        format!("`{field}` would not read back as `{value}`; nothing was written"),
+                        None,
+                    );
+                }
+            }
         }
     }
     Ok(())

@@ -437,7 +437,18 @@ impl Engine {
                 field,
                 move |state: &State, service: String, name: Option<String>, kwargs: Kwargs| {
                     let environment: Option<String> = kwargs.get("environment")?;
+                    // `port('web', 'metrics')` and `port('web', name='metrics')` alike.
+                    let named: Option<String> = kwargs.get("name")?;
                     kwargs.assert_all_used()?;
+                    let name = match (name, named) {
+                        (Some(_), Some(_)) => {
+                            return Err(minijinja::Error::new(
+                                minijinja::ErrorKind::TooManyArguments,
+                                "the port name is given twice (as an argument and as `name=`)",
+                            ));
+                        }
+                        (name, named) => name.or(named),
+                    };
                     let environment = environment
                         .or_else(|| {
                             state

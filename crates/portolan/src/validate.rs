@@ -8,7 +8,7 @@
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::ident;
 use crate::load::load;
-use crate::model::{Binding, HostRef, Owner, Port, RangeSet, Registry};
+use crate::model::{Artifact, Binding, HostRef, Owner, Port, RangeSet, Registry};
 use crate::source::{Source, Span};
 use std::collections::{HashMap, HashSet};
 
@@ -60,6 +60,7 @@ pub fn check(source: &Source) -> Report {
 pub fn validate(registry: &Registry) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     identifiers(registry, &mut out);
+    env_variables(registry, &mut out);
     range_overlaps(registry, &mut out);
     shared_across_environments(registry, &mut out);
     Occupancy::new(registry).check(&mut out);
@@ -101,12 +102,15 @@ impl<'a> Namespace<'a> {
                     Code::IdentifierCollision,
                     span,
                     format!(
-                        "{what} and {first_what} both become the Rust {} `{ident}`",
+                        "{what} and {first_what} both become the {} `{ident}`",
                         self.kind
                     ),
                 )
                 .with_label("collides")
-                .with_help("rename one of them; `-` and `_` are the same in Rust names");
+                .with_help(match self.kind.starts_with("Rust") {
+                    true => "rename one of them; `-` and `_` are the same in Rust names",
+                    false => "rename one of them; `-` and `_` are the same in .env variable names",
+                });
                 if let Some(first) = first {
                     d = d.with_secondary(*first, format!("{first_what} is declared"));
                 }
@@ -116,10 +120,63 @@ impl<'a> Namespace<'a> {
     }
 }
 
+/// Names that collide as variables of a rendered `<environment>.env` file
+/// (`postgres` port `test` and infrastructure `postgres-test` both give
+/// `POSTGRES_TEST_PORT`), where one would silently overwrite the other.
+fn env_variables(registry: &Registry, out: &mut Vec<Diagnostic>) {
+    if !registry.render.artifacts.contains(&Artifact::Env) {
+        return;
+    }
+    let mut reported = HashSet::new();
+    // In file order, so the later of two names is the one reported.
+    let mut bindings: Vec<Binding> = registry.bindings().collect();
+    bindings.sort_by_key(|b| b.span.start);
+    for env in &registry.environments {
+        let mut vars = Namespace::new(".env variable", &mut reported);
+        for b in &bindings {
+            let (base, what, url) = match b.owner {
+                Owner::Service {
+                    service,
+                    port,
+                    environment,
+                } => {
+                    if !std::ptr::eq(environment, env) {
+                        continue;
+                    }
+                    let base = format!(
+                        "{}_{}",
+                        ident::screaming(service.name.as_str()),
+                        ident::screaming(port.name.as_str())
+                    );
+                    (base, format!("port `{}.{}`", service.name, port.name), true)
+                }
+                Owner::Infrastructure(entry) => (
+                    ident::screaming(entry.name.as_str()),
+                    format!("infrastructure `{}`", entry.name),
+                    false,
+                ),
+            };
+            let mut names = vec![format!("{base}_PORT")];
+            if b.container_port != b.port {
+                names.push(format!("{base}_CONTAINER_PORT"));
+            }
+            if b.node_port.is_some() {
+                names.push(format!("{base}_NODE_PORT"));
+            }
+            if url {
+                names.push(format!("{base}_URL"));
+            }
+            for name in names {
+                vars.insert(name, b.span, what.clone(), out);
+            }
+        }
+    }
+}
+
 /// Rule 7: names that collide once converted to Rust identifiers.
 fn identifiers(registry: &Registry, out: &mut Vec<Diagnostic>) {
     let mut reported = HashSet::new();
-    let mut modules = Namespace::new("module", &mut reported);
+    let mut modules = Namespace::new("Rust module", &mut reported);
     modules.reserve("infrastructure", "the generated `infrastructure` module");
     for env in &registry.environments {
         let what = format!("environment `{}`", env.name);
@@ -135,7 +192,7 @@ fn identifiers(registry: &Registry, out: &mut Vec<Diagnostic>) {
         );
     }
     // Associated items of `Environment` share the namespace of its variants.
-    let mut variants = Namespace::new("enum variant", &mut reported);
+    let mut variants = Namespace::new("Rust enum variant", &mut reported);
     variants.reserve("ALL", "the generated `Environment::ALL`");
     variants.reserve("VAR", "the generated `Environment::VAR`");
     for env in &registry.environments {
@@ -144,7 +201,7 @@ fn identifiers(registry: &Registry, out: &mut Vec<Diagnostic>) {
     }
     // Constants of one environment module: the union over environments is
     // enough, as a service's constants have the same name in each.
-    let mut constants = Namespace::new("constant", &mut reported);
+    let mut constants = Namespace::new("Rust constant", &mut reported);
     for service in &registry.services {
         for port in &service.ports {
             let what = format!("port `{}.{}`", service.name, port.name);
@@ -152,7 +209,7 @@ fn identifiers(registry: &Registry, out: &mut Vec<Diagnostic>) {
             constants.insert(name, port.name.span, what, out);
         }
     }
-    let mut infra = Namespace::new("constant", &mut reported);
+    let mut infra = Namespace::new("Rust constant", &mut reported);
     for entry in &registry.infrastructure.services {
         let what = format!("infrastructure `{}`", entry.name);
         infra.insert(
@@ -163,7 +220,7 @@ fn identifiers(registry: &Registry, out: &mut Vec<Diagnostic>) {
         );
     }
     for service in &registry.services {
-        let mut functions = Namespace::new("function", &mut reported);
+        let mut functions = Namespace::new("Rust function", &mut reported);
         for port in &service.ports {
             let what = format!("port `{}.{}`", service.name, port.name);
             functions.insert(ident::snake(port.name.as_str()), port.name.span, what, out);

@@ -1270,3 +1270,29 @@ mod property {
         }
     }
 }
+
+#[test]
+fn an_owned_list_ending_in_a_block_scalar_stops_at_its_last_line() {
+    let old = "\
+nodes:
+  - role: control-plane
+    extraPortMappings:
+      - containerPort: 1
+        note: |
+          by hand
+    labels: {a: b}
+";
+    let new = set_list(old, "nodes[0].extraPortMappings", &mappings());
+    assert!(
+        new.ends_with("        protocol: TCP\n    labels: {a: b}\n"),
+        "{new}"
+    );
+    assert_eq!(get(&new, "nodes[0].labels.a"), Current::Scalar("b".into()));
+    // A block scalar last in the file: the span stops at its newline.
+    let old = "list:\n  - |\n    x\n";
+    let doc = Document::parse(old).unwrap();
+    assert_eq!(
+        doc.set_list(&path("list"), &[]),
+        Ok(Some("list: []\n".into()))
+    );
+}

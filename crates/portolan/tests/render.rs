@@ -344,3 +344,27 @@ fn a_missing_team_file_is_created_with_one_mapping_per_parent() {
     plan.apply().unwrap();
     assert!(sync::plan(&source, &reg).unwrap().is_clean());
 }
+
+#[test]
+fn template_functions_take_the_port_name_by_position_or_keyword() {
+    let (_, reg) = registry(&Path::new(ROOT).join("ports.yaml"));
+    let engine = render::Engine::new(&reg);
+    let scope = render::Scope {
+        environment: Some("test".into()),
+        service: None,
+    };
+    let render = |t: &str| engine.render_str(t, &scope, &[]);
+    let positional = render("{{ port('courier', 'metrics') }}").unwrap();
+    assert_eq!(
+        render("{{ port('courier', name='metrics') }}"),
+        Ok(positional.clone())
+    );
+    assert_eq!(
+        render("{{ port('courier', name='metrics', environment='test') }}"),
+        Ok(positional)
+    );
+    let twice = render("{{ port('courier', 'api', name='metrics') }}").unwrap_err();
+    assert!(twice.contains("the port name is given twice"), "{twice}");
+    let unknown = render("{{ port('courier', nme='metrics') }}").unwrap_err();
+    assert!(unknown.contains("nme"), "{unknown}");
+}

@@ -582,6 +582,25 @@ fn names_that_collide_as_identifiers() {
 }
 
 #[test]
+fn names_that_collide_as_env_variables() {
+    let head = "project: k\nenvironments:\n  dev: { range: 8000-8100 }\ninfrastructure:\n  range: 5000-5999\n  services:\n    postgres-test: { port: 5433 }\nservices:\n  postgres:\n    ports:\n      test: 8001\n";
+    let d = expect(
+        head,
+        Code::IdentifierCollision,
+        "port `postgres.test` and infrastructure `postgres-test` both become the .env variable `POSTGRES_TEST_PORT`",
+        "      test: 8001",
+        "            ~~~~",
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some("rename one of them; `-` and `_` are the same in .env variable names")
+    );
+    // Without the env artifact there is no file for them to collide in.
+    let without = format!("{head}render:\n  artifacts: [ports.json]\n");
+    assert_eq!(findings(&without), vec![]);
+}
+
+#[test]
 fn rust_keywords_are_fine_as_names() {
     let yaml = "project: k\nenvironments:\n  type: { range: 8000-8100 }\nservices:\n  self: { ports: { fn: 8001, match: 8002 } }\n  crate: { ports: { api: 8003 } }\n";
     assert_eq!(findings(yaml), vec![]);
