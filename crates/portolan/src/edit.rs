@@ -104,9 +104,20 @@ struct Node {
 
 #[derive(Debug)]
 enum Kind {
-    Scalar { value: String, style: ScalarStyle },
-    Map { entries: Vec<Entry>, flow: bool },
-    Seq { items: Vec<Node>, flow: bool },
+    /// `anchored`: the value carries an anchor (`&a 8080`) that aliases may share.
+    Scalar {
+        value: String,
+        style: ScalarStyle,
+        anchored: bool,
+    },
+    Map {
+        entries: Vec<Entry>,
+        flow: bool,
+    },
+    Seq {
+        items: Vec<Node>,
+        flow: bool,
+    },
     Alias,
 }
 
@@ -527,9 +538,21 @@ impl<'t> Document<'t> {
     fn set_splice(&self, path: &KeyPath, value: &Value) -> Result<Option<Splice>, EditError> {
         match self.find(path)? {
             Found::Node(node, entry) => match &node.kind {
-                Kind::Scalar { value: old, style } if node.start < node.end => {
+                Kind::Scalar {
+                    value: old,
+                    style,
+                    anchored,
+                } if node.start < node.end => {
                     if *old == value.as_text() {
                         return Ok(None);
+                    }
+                    if *anchored {
+                        return fail(
+                            format!(
+                                "`{path}` carries an anchor (`&…`); changing it would change every alias of it too, so write the value without the anchor"
+                            ),
+                            Some(node.line),
+                        );
                     }
                     let text = match style {
                         ScalarStyle::Plain => plain_or_quoted(value, self.parent_is_flow(path)),
@@ -561,6 +584,12 @@ impl<'t> Document<'t> {
                         text: format!(" {}", plain_or_quoted(value, false)),
                     }))
                 }
+                Kind::Alias => fail(
+                    format!(
+                        "`{path}` is an alias (`*…`); write the value itself so Portolan can own it"
+                    ),
+                    Some(node.line),
+                ),
                 _ => fail(
                     format!("`{path}` holds a list or mapping, not a single value"),
                     Some(node.line),
@@ -1054,10 +1083,11 @@ impl<'t, I: Iterator<Item = Located<'t>>> Builder<'t, I> {
                 col,
             };
             return Some(match event {
-                Event::Scalar(value, style, ..) => node(
+                Event::Scalar(value, style, anchor, _) => node(
                     Kind::Scalar {
                         value: value.into_owned(),
                         style,
+                        anchored: anchor != 0,
                     },
                     end,
                 ),

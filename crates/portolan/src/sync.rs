@@ -725,20 +725,38 @@ impl Plan {
 }
 
 /// What differs in a stale artifact, in one line: its first changed line and
-/// how many lines differ in all.
+/// how many lines differ in all (a changed line counts once).
 fn first_difference(old: &str, new: &str) -> String {
-    use similar::ChangeTag;
+    use similar::{ChangeTag, DiffOp};
+    if old.replace("\r\n", "\n") == new.replace("\r\n", "\n") {
+        let ending = |t: &str| if t.contains("\r\n") { "CRLF" } else { "LF" };
+        return format!(
+            "stale: only line endings differ (the file has {}, ports.yaml renders {})",
+            ending(old),
+            ending(new)
+        );
+    }
     let diff = similar::TextDiff::from_lines(old, new);
-    let (mut removed, mut added, mut count) = (None, None, 0);
+    let count: usize = diff
+        .ops()
+        .iter()
+        .map(|op| match *op {
+            DiffOp::Equal { .. } => 0,
+            DiffOp::Delete { old_len, .. } => old_len,
+            DiffOp::Insert { new_len, .. } => new_len,
+            DiffOp::Replace {
+                old_len, new_len, ..
+            } => old_len.max(new_len),
+        })
+        .sum();
+    let (mut removed, mut added) = (None, None);
     for change in diff.iter_all_changes() {
         match change.tag() {
             ChangeTag::Equal => {}
             ChangeTag::Delete => {
-                count += 1;
                 removed.get_or_insert((change.old_index().unwrap_or(0), change.value()));
             }
             ChangeTag::Insert => {
-                count += 1;
                 added.get_or_insert((change.new_index().unwrap_or(0), change.value()));
             }
         }
@@ -753,10 +771,10 @@ fn first_difference(old: &str, new: &str) -> String {
         ),
         (None, Some((i, new))) => format!("line {} `{}` is missing", i + 1, line(new)),
         (Some((i, old)), None) => format!("line {} `{}` should not be there", i + 1, line(old)),
-        (None, None) => "line endings differ".to_owned(),
+        (None, None) => "the last line's ending differs".to_owned(),
     };
     match count {
-        0..=2 => format!("stale: {first}"),
+        0 | 1 => format!("stale: {first}"),
         n => format!("stale: {first} ({n} lines differ)"),
     }
 }
@@ -792,4 +810,33 @@ fn stage(target: &Path, temp: &Path, bytes: &[u8]) -> io::Result<()> {
         fs::set_permissions(temp, meta.permissions())?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_difference;
+
+    #[test]
+    fn a_changed_line_counts_once() {
+        assert_eq!(
+            first_difference("a\nb\nc\n", "a\nB\nc\n"),
+            "stale: line 2 is `b`, ports.yaml says `B`"
+        );
+        assert_eq!(
+            first_difference("a\nb\nc\n", "A\nb\nC\nd\n"),
+            "stale: line 1 is `a`, ports.yaml says `A` (3 lines differ)"
+        );
+        assert_eq!(
+            first_difference("a\n", "a\nb\n"),
+            "stale: line 2 `b` is missing"
+        );
+    }
+
+    #[test]
+    fn line_endings_alone_are_named() {
+        assert_eq!(
+            first_difference("a\r\nb\r\n", "a\nb\n"),
+            "stale: only line endings differ (the file has CRLF, ports.yaml renders LF)"
+        );
+    }
 }

@@ -1296,3 +1296,16 @@ nodes:
         Ok(Some("list: []\n".into()))
     );
 }
+
+#[test]
+fn anchors_and_aliases_are_named_not_edited_through() {
+    let e = set_err("base: &p 8080\nport: *p\n", "port", Value::Int(1));
+    assert!(e.message.contains("`port` is an alias (`*…`)"), "{e}");
+    assert_eq!(e.line, Some(2));
+    let e = set_err("port: &p 8080\nother: *p\n", "port", Value::Int(1));
+    assert!(e.message.contains("`port` carries an anchor"), "{e}");
+    assert_eq!(e.line, Some(1));
+    // An anchored value that already holds the wanted value is left alone.
+    let doc = Document::parse("port: &p 8080\nother: *p\n").unwrap();
+    assert_eq!(doc.set(&path("port"), &Value::Int(8080)), Ok(None));
+}
