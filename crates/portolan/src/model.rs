@@ -601,30 +601,65 @@ pub enum Segment {
 }
 
 impl KeyPath {
-    /// Parses `a.b[0].c[role=x]`; the error says what is wrong.
+    /// Parses `a.b[0].c[role=x]`; a key holding `.`, `[` or `]` is written in
+    /// double quotes (`"server.port"`, `\"` for a quote inside). The error
+    /// says what is wrong.
     pub fn parse(text: &str) -> Result<KeyPath, String> {
         let mut segments = Vec::new();
-        for part in text.split('.') {
-            let (key, mut rest) = match part.find('[') {
-                Some(i) => (&part[..i], &part[i..]),
-                None => (part, ""),
-            };
-            if key.is_empty() {
-                return Err(if part.is_empty() {
-                    format!("`{text}` has an empty step (two dots, or a dot at an end)")
-                } else {
-                    format!("`{part}` needs a key before `[`")
-                });
-            }
-            if key.contains(']') {
-                return Err(format!("`{part}` has `]` without `[`"));
-            }
-            segments.push(Segment::Key(key.to_owned()));
-            while !rest.is_empty() {
-                let Some(close) = rest.find(']') else {
-                    return Err(format!("`{part}` has `[` without `]`"));
+        let mut rest = text;
+        loop {
+            // A key: quoted, or up to the next `.` or `[`.
+            let key = if let Some(quoted) = rest.strip_prefix('"') {
+                let mut key = String::new();
+                let mut chars = quoted.char_indices();
+                let close = loop {
+                    match chars.next() {
+                        None => {
+                            return Err(format!("`{text}` has a `\"` without its closing `\"`"));
+                        }
+                        Some((i, '"')) => break i,
+                        Some((_, '\\')) => match chars.next() {
+                            Some((_, c @ ('"' | '\\'))) => key.push(c),
+                            _ => {
+                                return Err(format!(
+                                    "`{text}`: inside quotes, `\\` escapes only `\"` and `\\`"
+                                ));
+                            }
+                        },
+                        Some((_, c)) => key.push(c),
+                    }
                 };
-                let inner = &rest[1..close];
+                if key.is_empty() {
+                    return Err(format!("`{text}` has an empty quoted key"));
+                }
+                rest = &quoted[close + 1..];
+                key
+            } else {
+                let end = rest.find(['.', '[', ']', '"']).unwrap_or(rest.len());
+                let key = &rest[..end];
+                let part = rest.split('.').next().unwrap_or(rest);
+                match rest[end..].chars().next() {
+                    _ if !key.is_empty() => {}
+                    Some('[') => return Err(format!("`{part}` needs a key before `[`")),
+                    Some(']') => return Err(format!("`{part}` has `]` without `[`")),
+                    Some('"') => {
+                        return Err(format!("`{part}`: quote a whole key, not part of it"));
+                    }
+                    _ => {
+                        return Err(format!(
+                            "`{text}` has an empty step (two dots, or a dot at an end)"
+                        ));
+                    }
+                }
+                rest = &rest[end..];
+                key.to_owned()
+            };
+            segments.push(Segment::Key(key));
+            while let Some(after) = rest.strip_prefix('[') {
+                let Some(close) = after.find(']') else {
+                    return Err(format!("`{text}` has `[` without `]`"));
+                };
+                let inner = &after[..close];
                 let segment = if let Some((k, v)) = inner.split_once('=') {
                     if k.is_empty() || v.is_empty() {
                         return Err(format!("`[{inner}]` must be `[key=value]` or `[index]`"));
@@ -642,10 +677,14 @@ impl KeyPath {
                     }
                 };
                 segments.push(segment);
-                rest = &rest[close + 1..];
-                if !rest.is_empty() && !rest.starts_with('[') {
+                rest = &after[close + 1..];
+            }
+            match rest.strip_prefix('.') {
+                Some(next) => rest = next,
+                None if rest.is_empty() => break,
+                None => {
                     return Err(format!(
-                        "`{part}` has text after `]`; separate steps with `.`"
+                        "`{text}` has `{rest}` after a step; separate steps with `.`"
                     ));
                 }
             }
@@ -658,8 +697,16 @@ impl fmt::Display for KeyPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, s) in self.segments.iter().enumerate() {
             match s {
-                Segment::Key(k) if i == 0 => write!(f, "{k}")?,
-                Segment::Key(k) => write!(f, ".{k}")?,
+                Segment::Key(k) => {
+                    if i > 0 {
+                        f.write_str(".")?;
+                    }
+                    if k.contains(['.', '[', ']', '"']) {
+                        write!(f, "\"{}\"", k.replace('\\', "\\\\").replace('"', "\\\""))?;
+                    } else {
+                        f.write_str(k)?;
+                    }
+                }
                 Segment::Index(n) => write!(f, "[{n}]")?,
                 Segment::Match { key, value } => write!(f, "[{key}={value}]")?,
             }

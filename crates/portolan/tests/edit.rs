@@ -4,7 +4,7 @@
 //! it cannot do with a message instead of a panic.
 
 use portolan::edit::{Current, Document, EditError, Item, Value, plain_or_quoted};
-use portolan::model::KeyPath;
+use portolan::model::{KeyPath, Segment};
 
 fn path(text: &str) -> KeyPath {
     KeyPath::parse(text).unwrap_or_else(|e| panic!("bad key path {text:?}: {e}"))
@@ -1308,4 +1308,32 @@ fn anchors_and_aliases_are_named_not_edited_through() {
     // An anchored value that already holds the wanted value is left alone.
     let doc = Document::parse("port: &p 8080\nother: *p\n").unwrap();
     assert_eq!(doc.set(&path("port"), &Value::Int(8080)), Ok(None));
+}
+
+#[test]
+fn a_flat_key_holding_dots_is_quoted_in_the_key_path() {
+    let old = "# Spring style\nserver.port: 8080\nserver:\n  port: 1\n";
+    assert_eq!(
+        set_one(old, "\"server.port\"", Value::Int(9000)),
+        "# Spring style\nserver.port: 9000\nserver:\n  port: 1\n"
+    );
+    assert_eq!(
+        set_one(old, "server.port", Value::Int(2)),
+        "# Spring style\nserver.port: 8080\nserver:\n  port: 2\n"
+    );
+    let p = path("app.\"a.b[0]\"[1].\"q\\\"uote\"");
+    assert_eq!(
+        p.segments,
+        vec![
+            Segment::Key("app".into()),
+            Segment::Key("a.b[0]".into()),
+            Segment::Index(1),
+            Segment::Key("q\"uote".into()),
+        ]
+    );
+    // Displayed as written, so messages name the key a user can paste back.
+    assert_eq!(path(&p.to_string()), p);
+    for bad in ["\"open", "a\"b\"", "\"\"", "a.\"b\"c", "\"a\\x\""] {
+        assert!(KeyPath::parse(bad).is_err(), "{bad}");
+    }
 }
