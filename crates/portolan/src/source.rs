@@ -135,6 +135,24 @@ impl Source {
         line_start as usize + rest.char_indices().nth(skip).map_or(rest.len(), |(i, _)| i)
     }
 
+    /// The byte range of the whole lines that hold bytes `lo..hi`, and the
+    /// 1-based number of the first of them.
+    pub fn lines_around(&self, lo: usize, hi: usize) -> (std::ops::Range<usize>, usize) {
+        let lo = lo.min(self.text.len());
+        let hi = hi.clamp(lo, self.text.len());
+        let first = self.line_starts.partition_point(|&s| s as usize <= lo) - 1;
+        // The line after the one holding the last byte (or `hi` itself for an empty span).
+        let last_byte = if hi > lo { hi - 1 } else { hi };
+        let after = self
+            .line_starts
+            .partition_point(|&s| s as usize <= last_byte);
+        let end = self
+            .line_starts
+            .get(after)
+            .map_or(self.text.len(), |&s| s as usize);
+        (self.line_starts[first] as usize..end.max(hi), first + 1)
+    }
+
     /// The text of a span.
     pub fn slice(&self, span: Span) -> &str {
         self.text.get(span.range()).unwrap_or("")
