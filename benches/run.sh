@@ -50,30 +50,30 @@ cli() {
   registries
   cd "$work/reg"
   local hf=(hyperfine -N --warmup 2 --runs "$runs" --style basic)
-  for name in s100 s1k s10k full; do
+  for name in ${CHECK_SIZES:-s100 s1k s10k full}; do
     "${hf[@]}" --export-json "$out/check-$name.json" --export-markdown "$out/check-$name.md" \
       -n "parse $name" "$parse $name/ports.yaml" \
       -n "check $name" "$portolan check -f $name/ports.yaml"
   done
-  for name in s1k s10k full; do
+  for name in ${COMMAND_SIZES:-s1k s10k full}; do
     "${hf[@]}" --export-json "$out/commands-$name.json" --export-markdown "$out/commands-$name.md" \
-      -n "parse $name" "$parse $name/ports.yaml" \
+      --prepare "true" -n "parse $name" "$parse $name/ports.yaml" \
       --prepare "cp $name/ports.yaml.orig $name/ports.yaml" \
       -n "assign $name" "$portolan assign newcomer --description New -f $name/ports.yaml" \
-      --prepare "true" \
-      -n "list json $name" "$portolan list --format json -f $name/ports.yaml" \
-      -n "query $name" "$portolan query svc-00042 -f $name/ports.yaml"
+      --prepare "true" -n "list json $name" "$portolan list --format json -f $name/ports.yaml" \
+      --prepare "true" -n "query $name" "$portolan query svc-00042 -f $name/ports.yaml"
   done
   cp sync1k/ports.yaml.orig sync1k/ports.yaml
   "$portolan" sync -f sync1k/ports.yaml >/dev/null
   # One service moved: one team file and the artifacts change, nothing else is written.
   sed 's/^      api: 1066$/      api: 2123/' sync1k/ports.yaml.orig >sync1k/ports.moved.yaml
   "${hf[@]}" --export-json "$out/sync.json" --export-markdown "$out/sync.md" \
-    -n "sync 1k per-service files, nothing to write" "$portolan sync -f sync1k/ports.yaml" \
+    --prepare "true" -n "sync 1k per-service files, nothing to write" "$portolan sync -f sync1k/ports.yaml" \
     --prepare "cp sync1k/ports.moved.yaml sync1k/ports.yaml; $portolan sync -f sync1k/ports.yaml; cp sync1k/ports.yaml.orig sync1k/ports.yaml" \
     -n "sync 1k per-service files, one service moved" "$portolan sync -f sync1k/ports.yaml" \
     --prepare "rm -rf sync1k/services sync1k/generated" \
     -n "sync 1k per-service files, all written" "$portolan sync -f sync1k/ports.yaml"
+  cp sync1k/ports.yaml.orig sync1k/ports.yaml
   cp sync1k/ports.moved.yaml sync1k/ports.yaml
   echo "files written when one service moved:" >"$out/sync-written.txt"
   "$portolan" sync -f sync1k/ports.yaml >>"$out/sync-written.txt" || true
