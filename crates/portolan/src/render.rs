@@ -135,24 +135,65 @@ pub fn artifacts(registry: &Registry) -> Vec<File> {
     files
 }
 
+/// ports.json, written straight from the rows: byte for byte what
+/// `serde_json::to_string_pretty` prints for the document built from
+/// [`Row::to_json`] (keys in sorted order), without building a `Value` per
+/// row, which dominated rendering for large registries.
 fn ports_json(registry: &Registry, rows: &[Row]) -> String {
-    let doc = json!({
-        "$comment": NOTICE,
-        "project": registry.project.value,
-        "ports": rows.iter().map(Row::to_json).collect::<Vec<_>>(),
-    });
-    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    out.push('\n');
+    fn string(out: &mut String, s: &str) {
+        out.push_str(&serde_json::to_string(s).unwrap_or_default());
+    }
+    fn opt_string(out: &mut String, s: Option<&str>) {
+        match s {
+            Some(s) => string(out, s),
+            None => out.push_str("null"),
+        }
+    }
+    let mut out = String::with_capacity(256 + rows.len() * 260);
+    out.push_str("{\n  \"$comment\": ");
+    string(&mut out, NOTICE);
+    out.push_str(",\n  \"ports\": [");
+    for (i, r) in rows.iter().enumerate() {
+        out.push_str(if i == 0 { "\n    {\n" } else { ",\n    {\n" });
+        let _ = write!(out, "      \"container_port\": {},\n", r.container_port);
+        out.push_str("      \"description\": ");
+        opt_string(&mut out, r.description.as_deref());
+        out.push_str(",\n      \"environment\": ");
+        opt_string(&mut out, r.environment.as_deref());
+        out.push_str(",\n      \"name\": ");
+        opt_string(&mut out, r.name.as_deref());
+        out.push_str(",\n      \"node_port\": ");
+        match r.node_port {
+            Some(p) => {
+                let _ = write!(out, "{p}");
+            }
+            None => out.push_str("null"),
+        }
+        let _ = write!(out, ",\n      \"port\": {},\n", r.port);
+        out.push_str("      \"service\": ");
+        string(&mut out, &r.service);
+        out.push_str(",\n      \"url\": ");
+        opt_string(&mut out, r.url.as_deref());
+        out.push_str("\n    }");
+    }
+    out.push_str(if rows.is_empty() { "]" } else { "\n  ]" });
+    out.push_str(",\n  \"project\": ");
+    string(&mut out, &registry.project.value);
+    out.push_str("\n}\n");
     out
 }
 
 /// Markdown table cell text: pipes escaped, one line.
-fn cell(text: &str) -> String {
+fn cell(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains(|c: char| c.is_control() || c == '\\' || c == '|') {
+        return text.into();
+    }
     text.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect::<String>()
         .replace('\\', "\\\\")
         .replace('|', "\\|")
+        .into()
 }
 
 fn opt<T: ToString>(v: Option<T>) -> String {
@@ -611,4 +652,32 @@ fn lookup(
             }
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hand-written ports.json is what serde_json prints for the same document.
+    #[test]
+    fn ports_json_matches_serde_json() {
+        for yaml in [
+            "project: demo\nenvironments:\n  local: { range: 8000-8099 }\n  k8s: { range: 9000-9099, node_ports: { range: 30000-30999, offset: 21000 } }\nservices:\n  web:\n    description: \"tab\\tand \\u00e9 and \\\\ and |\"\n    ports: { api: { local: 8000, k8s: 9000 }, metrics: { local: 8001, k8s: 9001 } }\n  bare: { ports: { api: { local: 8002, k8s: 9002 } } }\ninfrastructure:\n  services:\n    db: { port: 5432, container_port: 5433 }\n",
+            "project: empty\nenvironments:\n  local: { range: 8000-8099 }\n",
+        ] {
+            let source = crate::Source::new("ports.yaml", yaml);
+            let report = crate::check(&source);
+            let registry = report
+                .valid_registry()
+                .unwrap_or_else(|| panic!("{:?}", report.diagnostics));
+            let rows = rows(registry);
+            let doc = json!({
+                "$comment": NOTICE,
+                "project": registry.project.value,
+                "ports": rows.iter().map(Row::to_json).collect::<Vec<_>>(),
+            });
+            let expected = serde_json::to_string_pretty(&doc).unwrap() + "\n";
+            assert_eq!(ports_json(registry, &rows), expected);
+        }
+    }
 }
