@@ -11,9 +11,9 @@ use crate::model::{Artifact, Owner, Registry};
 use minijinja::value::{Kwargs, Value as JinjaValue};
 use minijinja::{Environment as Jinja, ErrorKind, State, UndefinedBehavior};
 use serde_json::{Value as Json, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// The preamble of every artifact whose format has comments.
 pub const NOTICE: &str = "Generated from ports.yaml by `portolan sync`; do not edit.";
@@ -458,14 +458,26 @@ pub fn expand(registry: &Registry, path: &str) -> Vec<(String, Scope)> {
 /// `url()` as functions that default to the file's environment.
 pub struct Engine {
     jinja: Jinja<'static>,
-    base: Json,
+    /// The variables every file sees, converted once.
+    base: JinjaValue,
     rows: Arc<Vec<Row>>,
+    /// `ports` for each environment a file is rendered in (`None`: every
+    /// environment), built on first use and shared by every file after.
+    ports: Mutex<HashMap<Option<String>, JinjaValue>>,
 }
+
+/// The rows of each service, by index into the rows, in order.
+type RowIndex = HashMap<String, Vec<usize>>;
 
 impl Engine {
     /// An engine for `registry`.
     pub fn new(registry: &Registry) -> Self {
         let rows = Arc::new(rows(registry));
+        let mut index = RowIndex::new();
+        for (i, r) in rows.iter().enumerate() {
+            index.entry(r.service.clone()).or_default().push(i);
+        }
+        let index = Arc::new(index);
         let mut jinja = Jinja::new();
         jinja.set_undefined_behavior(UndefinedBehavior::Strict);
         jinja.set_keep_trailing_newline(true);
@@ -473,6 +485,7 @@ impl Engine {
             (registry.environments.len() == 1).then(|| registry.environments[0].name.value.clone());
         for field in ["port", "container_port", "node_port", "url"] {
             let rows = Arc::clone(&rows);
+            let index = Arc::clone(&index);
             let only = only.clone();
             jinja.add_function(
                 field,
@@ -488,6 +501,7 @@ impl Engine {
                         .or_else(|| only.clone());
                     lookup(
                         &rows,
+                        &index,
                         field,
                         &service,
                         name.as_deref(),
@@ -509,32 +523,54 @@ impl Engine {
             "services": services,
             "reserved": registry.reserved.iter().map(|r| json!({"start": r.ports.start.get(), "end": r.ports.end.get(), "reason": r.reason})).collect::<Vec<_>>(),
         });
-        Engine { jinja, base, rows }
+        Engine {
+            jinja,
+            base: JinjaValue::from_serialize(base),
+            rows,
+            ports: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The variables of a file in `scope`, plus `extra`.
     fn context(&self, scope: &Scope, extra: &[(&str, Json)]) -> JinjaValue {
-        let mut ctx = self.base.as_object().cloned().unwrap_or_default();
+        // Layers looked up in order, so `extra` wins over the scope, which
+        // wins over the registry; nothing of the registry is copied per file
+        // (a copy per file made syncing N per-service files quadratic).
+        let ports = {
+            let mut cache = self.ports.lock().unwrap_or_else(|e| e.into_inner());
+            cache
+                .entry(scope.environment.clone())
+                .or_insert_with(|| {
+                    let ports: Vec<Json> = self
+                        .rows
+                        .iter()
+                        .filter(|r| match (&scope.environment, &r.environment) {
+                            (Some(want), Some(have)) => want == have,
+                            _ => true,
+                        })
+                        .map(Row::to_json)
+                        .collect();
+                    JinjaValue::from_serialize(ports)
+                })
+                .clone()
+        };
+        let mut local = BTreeMap::new();
         if let Some(env) = &scope.environment {
-            ctx.insert("environment".into(), json!(env));
+            local.insert("environment", JinjaValue::from(env.as_str()));
         }
         if let Some(service) = &scope.service {
-            ctx.insert("service".into(), json!(service));
+            local.insert("service", JinjaValue::from(service.as_str()));
         }
-        let ports: Vec<Json> = self
-            .rows
+        local.insert("ports", ports);
+        let extra: BTreeMap<&str, JinjaValue> = extra
             .iter()
-            .filter(|r| match (&scope.environment, &r.environment) {
-                (Some(want), Some(have)) => want == have,
-                _ => true,
-            })
-            .map(Row::to_json)
+            .map(|(k, v)| (*k, JinjaValue::from_serialize(v)))
             .collect();
-        ctx.insert("ports".into(), Json::Array(ports));
-        for (k, v) in extra {
-            ctx.insert((*k).into(), v.clone());
-        }
-        JinjaValue::from_serialize(Json::Object(ctx))
+        minijinja::value::merge_maps([
+            JinjaValue::from(extra),
+            JinjaValue::from(local),
+            self.base.clone(),
+        ])
     }
 
     /// Renders a template string (a value or comment from ports.yaml).
@@ -587,13 +623,17 @@ fn describe(e: minijinja::Error) -> String {
 
 fn lookup(
     rows: &[Row],
+    index: &RowIndex,
     field: &str,
     service: &str,
     name: Option<&str>,
     environment: Option<&str>,
 ) -> Result<JinjaValue, minijinja::Error> {
     let err = |msg: String| minijinja::Error::new(ErrorKind::InvalidOperation, msg);
-    let of_service: Vec<&Row> = rows.iter().filter(|r| r.service == service).collect();
+    let of_service: Vec<&Row> = index
+        .get(service)
+        .map(|ix| ix.iter().map(|&i| &rows[i]).collect())
+        .unwrap_or_default();
     if of_service.is_empty() {
         let names: Vec<&str> = rows.iter().map(|r| r.service.as_str()).collect();
         let hint = crate::load::did_you_mean(service, names)
