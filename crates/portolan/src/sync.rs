@@ -96,7 +96,10 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
         problems: Vec::new(),
         claimed: BTreeMap::new(),
     };
-    let engine = Engine::new(registry);
+    // The template engine converts the whole registry: build it only for a
+    // registry with templates or team-owned files.
+    let engine = std::cell::OnceCell::new();
+    let engine = || engine.get_or_init(|| Engine::new(registry));
 
     // Artifacts: built-ins, then user templates.
     let mut files = render::artifacts(registry);
@@ -127,7 +130,7 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
         };
         inputs.push((t.template.value.clone(), manifest::digest(text.as_bytes())));
         for (path, scope) in render::expand(registry, &t.output.value) {
-            match engine.render_file(&t.template.value, &text, &scope) {
+            match engine().render_file(&t.template.value, &text, &scope) {
                 Ok(contents) => {
                     cx.claim(&path, &t.output);
                     files.push(File { path, contents });
@@ -265,7 +268,7 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
             if !cx.claim(&path, &target.file) {
                 continue;
             }
-            match cx.patch(&engine, target, &path, &scope) {
+            match cx.patch(engine(), target, &path, &scope) {
                 Ok(Some(change)) => changes.push(change),
                 Ok(None) => unchanged += 1,
                 Err(problem) => cx.problems.push(problem),
