@@ -464,4 +464,39 @@ mod tests {
             "ports.yaml:2:4: error[port-conflict]: port 1 is used twice; first used here at ports.yaml:1:4; help: use 2"
         );
     }
+
+    #[test]
+    fn shown_keeps_every_error_and_the_first_warnings_of_each_code() {
+        let src = Source::new("ports.yaml", "a: 1\n");
+        let mut all = Diagnostics::default();
+        for _ in 0..4 {
+            all.push(Diagnostic::new(Code::EphemeralPort, src.span(0, 1), "e"));
+            all.push(Diagnostic::new(Code::PortConflict, src.span(0, 1), "c"));
+        }
+        all.push(Diagnostic::new(Code::PrivilegedPort, src.span(0, 1), "p"));
+        let (shown, hidden) = shown(&all, 2);
+        assert_eq!(shown.iter().filter(|d| d.is_error()).count(), 4);
+        assert_eq!(shown.len(), 4 + 2 + 1);
+        assert_eq!(hidden, vec![(Code::EphemeralPort, 2)]);
+        assert!(
+            hidden_line(Code::EphemeralPort, 2)
+                .starts_with("... and 2 more ephemeral-port warnings (")
+        );
+    }
+
+    #[cfg(feature = "snippets")]
+    #[test]
+    fn a_snippet_far_into_a_file_shows_its_own_line_numbers() {
+        let text: String = (0..2000).map(|i| format!("k{i}: {i}\n")).collect();
+        let src = Source::new("ports.yaml", text.as_str());
+        let at = text.find("k1500:").unwrap();
+        let first = text.find("k3:").unwrap();
+        let d = Diagnostic::new(Code::PortConflict, src.span(at, 5), "taken")
+            .with_secondary(src.span(first, 2), "held here");
+        let out = snippet(&src, &d, false);
+        assert!(out.contains("ports.yaml:1501:1"), "{out}");
+        assert!(out.contains("1501 | k1500: 1500"), "{out}");
+        assert!(out.contains("   4 | k3: 3"), "{out}");
+        assert!(!out.contains("k700"), "{out}");
+    }
 }

@@ -104,35 +104,61 @@ pub struct File {
 
 /// The built-in artifacts the registry asks for, sorted by path.
 pub fn artifacts(registry: &Registry) -> Vec<File> {
-    let dir = registry.render.dir.value.trim_end_matches('/');
     let rows = rows(registry);
-    let mut files = Vec::new();
-    for artifact in &registry.render.artifacts {
-        match artifact {
-            Artifact::Json => files.push(File {
-                path: format!("{dir}/ports.json"),
-                contents: ports_json(registry, &rows),
-            }),
-            Artifact::Markdown => files.push(File {
-                path: format!("{dir}/PORTS.md"),
-                contents: ports_md(registry, &rows),
-            }),
-            Artifact::Env => files.extend(registry.environments.iter().map(|e| File {
-                path: format!("{dir}/{}.env", e.name),
-                contents: env_file(registry, &rows, &e.name.value),
-            })),
-            Artifact::Schema => files.push(File {
-                path: format!("{dir}/{}", crate::schema::FILE_NAME),
-                contents: crate::schema::json(),
-            }),
-            Artifact::Compose => files.extend(registry.environments.iter().map(|e| File {
-                path: format!("{dir}/docker-compose.{}.yaml", e.name),
-                contents: compose(&rows, &e.name.value),
-            })),
-        }
-    }
+    let mut files: Vec<File> = artifact_jobs(registry, &rows)
+        .into_iter()
+        .map(|(path, render)| File {
+            path,
+            contents: render(),
+        })
+        .collect();
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files
+}
+
+/// Renders one artifact's contents when called.
+pub type Job<'a> = Box<dyn FnOnce() -> String + 'a>;
+
+/// The built-in artifacts as (path, renderer) pairs in no particular order,
+/// so that a caller comparing them with the files on disk holds one
+/// artifact's text at a time (they run to megabytes for a full port space).
+/// `rows` must be [`rows`] of the registry.
+pub fn artifact_jobs<'a>(registry: &'a Registry, rows: &'a [Row]) -> Vec<(String, Job<'a>)> {
+    let dir = registry.render.dir.value.trim_end_matches('/');
+    let mut jobs: Vec<(String, Job<'a>)> = Vec::new();
+    for artifact in &registry.render.artifacts {
+        match artifact {
+            Artifact::Json => jobs.push((
+                format!("{dir}/ports.json"),
+                Box::new(move || ports_json(registry, rows)),
+            )),
+            Artifact::Markdown => jobs.push((
+                format!("{dir}/PORTS.md"),
+                Box::new(move || ports_md(registry, rows)),
+            )),
+            Artifact::Env => {
+                for e in &registry.environments {
+                    jobs.push((
+                        format!("{dir}/{}.env", e.name),
+                        Box::new(move || env_file(registry, rows, &e.name.value)),
+                    ));
+                }
+            }
+            Artifact::Schema => jobs.push((
+                format!("{dir}/{}", crate::schema::FILE_NAME),
+                Box::new(crate::schema::json),
+            )),
+            Artifact::Compose => {
+                for e in &registry.environments {
+                    jobs.push((
+                        format!("{dir}/docker-compose.{}.yaml", e.name),
+                        Box::new(move || compose(rows, &e.name.value)),
+                    ));
+                }
+            }
+        }
+    }
+    jobs
 }
 
 /// ports.json, written straight from the rows: byte for byte what
@@ -149,13 +175,22 @@ fn ports_json(registry: &Registry, rows: &[Row]) -> String {
             None => out.push_str("null"),
         }
     }
-    let mut out = String::with_capacity(256 + rows.len() * 260);
+    // Sized up front (a slight overestimate): growing by doubling would hold
+    // twice the text for the largest artifact of a full port space.
+    let capacity: usize = rows
+        .iter()
+        .map(|r| {
+            let len = |s: &Option<String>| s.as_ref().map_or(4, |s| s.len() + 2);
+            240 + 2 * r.service.len() + len(&r.description) + len(&r.environment) + len(&r.name)
+        })
+        .sum();
+    let mut out = String::with_capacity(256 + registry.project.value.len() + capacity);
     out.push_str("{\n  \"$comment\": ");
     string(&mut out, NOTICE);
     out.push_str(",\n  \"ports\": [");
     for (i, r) in rows.iter().enumerate() {
         out.push_str(if i == 0 { "\n    {\n" } else { ",\n    {\n" });
-        let _ = write!(out, "      \"container_port\": {},\n", r.container_port);
+        let _ = writeln!(out, "      \"container_port\": {},", r.container_port);
         out.push_str("      \"description\": ");
         opt_string(&mut out, r.description.as_deref());
         out.push_str(",\n      \"environment\": ");
@@ -169,7 +204,7 @@ fn ports_json(registry: &Registry, rows: &[Row]) -> String {
             }
             None => out.push_str("null"),
         }
-        let _ = write!(out, ",\n      \"port\": {},\n", r.port);
+        let _ = writeln!(out, ",\n      \"port\": {},", r.port);
         out.push_str("      \"service\": ");
         string(&mut out, &r.service);
         out.push_str(",\n      \"url\": ");

@@ -178,6 +178,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn lines_around_covers_whole_lines() {
+        let src = Source::new("f", "ab\ncd\nef");
+        assert_eq!(src.lines_around(4, 5), (3..6, 2));
+        assert_eq!(src.lines_around(1, 4), (0..6, 1));
+        assert_eq!(src.lines_around(7, 8), (6..8, 3));
+        // An empty span at a line start, and one at the very end.
+        assert_eq!(src.lines_around(3, 3), (3..6, 2));
+        assert_eq!(src.lines_around(8, 8), (6..8, 3));
+    }
+
+    #[test]
     fn spans_count_lines_and_characters() {
         let src = Source::new("x.yaml", "a: 1\nnäme: 2\n");
         let span = src.span(12, 1);
