@@ -12,6 +12,8 @@
 # Needs hyperfine (Debian: apt-get install hyperfine). Results go to
 # target/bench/build-cost.md.
 set -euo pipefail
+# Each build below has its own target directory, beside its manifest.
+unset CARGO_TARGET_DIR
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-5}
 work=$root/target/bench

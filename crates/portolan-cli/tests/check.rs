@@ -215,3 +215,38 @@ fn schema_prints_the_rendered_schema() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../generated/ports.schema.json");
     assert_eq!(stdout(&output), std::fs::read_to_string(root).unwrap());
 }
+
+#[test]
+fn repeated_warnings_are_summarised_but_errors_are_not() {
+    // Eight privileged ports (warnings) and two conflicts (errors).
+    let mut text = String::from(
+        "project: demo\nenvironments:\n  production: { range: 1-9999 }\nrender: { artifacts: [] }\nservices:\n",
+    );
+    for i in 0..8 {
+        text.push_str(&format!("  s{i}: {{ ports: {{ api: {} }} }}\n", 100 + i));
+    }
+    text.push_str("  c1: { ports: { api: 2000 } }\n  c2: { ports: { api: 2000 } }\n  c3: { ports: { api: 2000 } }\n");
+    let dir = registry(&text);
+    for format in ["human", "short"] {
+        let output = portolan(dir.path())
+            .args(["check", "--format", format])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1));
+        let out = stdout(&output);
+        assert_eq!(out.matches("warning[privileged-port]").count(), 5, "{out}");
+        assert_eq!(out.matches("error[port-conflict]").count(), 2, "{out}");
+        assert!(
+            out.contains("... and 3 more privileged-port warnings ("),
+            "{out}"
+        );
+        assert!(out.contains("ports.yaml: 2 errors, 8 warnings"), "{out}");
+    }
+    // JSON lists every finding.
+    let output = portolan(dir.path())
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    let items: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(items.len(), 10);
+}

@@ -13,7 +13,7 @@
 use crate::edit::{Document, Fragment, Value};
 use crate::model::{Binding, HostRef, KeyPath, Owner, Port, Registry, Segment};
 use crate::source::Source;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -71,24 +71,22 @@ fn refuse<T>(message: impl Into<String>) -> Result<T, Refusal> {
 }
 
 /// Who holds each port: per host the host ports, per host the NodePorts, and
-/// the reserved ports.
-struct Taken {
-    ports: HashMap<String, BTreeMap<u16, String>>,
-    node_ports: HashMap<String, BTreeMap<u16, String>>,
-    reserved: BTreeMap<u16, String>,
+/// the reserved ports. Holders are kept as references and named only when a
+/// refusal needs the name, so building the table allocates nothing per port.
+struct Taken<'r> {
+    ports: HashMap<HostRef<'r>, HashMap<u16, Owner<'r>>>,
+    node_ports: HashMap<HostRef<'r>, HashMap<u16, Owner<'r>>>,
+    /// Index into `registry.reserved` of the first entry reserving each port.
+    reserved: HashMap<u16, usize>,
 }
 
-fn host_key(host: HostRef<'_>) -> String {
-    host.to_string()
-}
-
-impl Taken {
+impl<'r> Taken<'r> {
     /// Every port of `registry` except those of `skip` (the entry being moved).
-    fn new(registry: &Registry, skip: Option<(&str, &str)>) -> Self {
+    fn new(registry: &'r Registry, skip: Option<(&str, &str)>) -> Self {
         let mut taken = Taken {
             ports: HashMap::new(),
             node_ports: HashMap::new(),
-            reserved: BTreeMap::new(),
+            reserved: HashMap::new(),
         };
         for b in registry.bindings() {
             if let (Owner::Service { service, port, .. }, Some((s, n))) = (b.owner, skip)
@@ -97,31 +95,33 @@ impl Taken {
             {
                 continue;
             }
-            let holder = b.owner.to_string();
             taken
                 .ports
-                .entry(host_key(b.host))
+                .entry(b.host)
                 .or_default()
                 .entry(b.port.get())
-                .or_insert_with(|| holder.clone());
+                .or_insert(b.owner);
             if let Some(np) = b.node_port {
                 taken
                     .node_ports
-                    .entry(host_key(b.host))
+                    .entry(b.host)
                     .or_default()
                     .entry(np.get())
-                    .or_insert(holder);
+                    .or_insert(b.owner);
             }
         }
-        for r in &registry.reserved {
+        for (i, r) in registry.reserved.iter().enumerate() {
             for p in r.ports.start.get()..=r.ports.end.get() {
-                taken
-                    .reserved
-                    .entry(p)
-                    .or_insert_with(|| format!("reserved ({})", r.reason));
+                taken.reserved.entry(p).or_insert(i);
             }
         }
         taken
+    }
+
+    fn reserved_reason(&self, registry: &Registry, port: u16) -> Option<String> {
+        self.reserved
+            .get(&port)
+            .map(|&i| format!("reserved ({})", registry.reserved[i].reason))
     }
 
     /// Why `port` cannot go to environment `env`, or `None` when it can.
@@ -130,12 +130,12 @@ impl Taken {
         if !e.range.contains(port) {
             return Some(format!("outside {}'s range {}", e.name, e.range));
         }
-        let host = host_key(e.host());
+        let host = e.host();
         if let Some(holder) = self.ports.get(&host).and_then(|t| t.get(&port.get())) {
             return Some(format!("held by {holder}"));
         }
-        if let Some(reason) = self.reserved.get(&port.get()) {
-            return Some(reason.clone());
+        if let Some(reason) = self.reserved_reason(registry, port.get()) {
+            return Some(reason);
         }
         if let Some(np) = &e.node_ports {
             let Some(node_port) = np.node_port(port) else {
@@ -154,7 +154,7 @@ impl Taken {
             {
                 return Some(format!("its NodePort {node_port} is held by {holder}"));
             }
-            if let Some(reason) = self.reserved.get(&node_port.get()) {
+            if let Some(reason) = self.reserved_reason(registry, node_port.get()) {
                 return Some(format!("its NodePort {node_port} is {reason}"));
             }
         }
@@ -173,7 +173,7 @@ fn environments_of(registry: &Registry, service: &str) -> Vec<usize> {
 }
 
 /// The lowest offset from each range start that is free in every one of `envs`.
-fn lowest_common(registry: &Registry, taken: &Taken, envs: &[usize]) -> Option<Vec<Port>> {
+fn lowest_common(registry: &Registry, taken: &Taken<'_>, envs: &[usize]) -> Option<Vec<Port>> {
     let starts: Vec<u16> = envs
         .iter()
         .map(|&i| registry.environments[i].range.first().map_or(1, Port::get))
@@ -326,16 +326,9 @@ pub fn assign(source: &Source, registry: &Registry, request: &Request) -> Result
 
     let doc =
         Document::parse(source.text()).map_err(|e| Refusal(format!("{}: {e}", source.name())))?;
-    let block = registry.services.iter().find_map(|s| {
-        s.ports.iter().find_map(|p| {
-            doc.block_mapping_at(&key(&[
-                "services",
-                s.name.as_str(),
-                "ports",
-                p.name.as_str(),
-            ]))
-        })
-    });
+    // How the file writes a port of several environments: one walk, not a
+    // lookup per port (which made assign quadratic in the number of services).
+    let block = doc.first_mapping_style(&[Some("services"), None, Some("ports"), None]);
     let value = port_fragment(registry, &envs, &ports, block.unwrap_or(false));
     let edited = match registry.service(&request.service) {
         Some(_) => doc.set_fragment(&key(&["services", &request.service, "ports", name]), &value),

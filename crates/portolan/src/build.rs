@@ -103,12 +103,20 @@ impl Builder {
         let source = Source::from_bytes(self.registry.display().to_string(), bytes);
         let report = check(&source);
         if self.cargo_directives {
-            for d in &report.diagnostics {
+            // Every error, the first few warnings of each kind and a count of the rest.
+            let (shown, hidden) = diag::shown(&report.diagnostics, 5);
+            for d in shown {
                 let kind = match d.severity {
                     Severity::Error => "error",
                     Severity::Warning => "warning",
                 };
                 println!("cargo::{kind}={}", diag::plain(&source, d));
+            }
+            for (code, count) in hidden {
+                println!(
+                    "cargo::warning={}; `cargo ports check --format json` lists them",
+                    diag::hidden_line(code, count)
+                );
             }
         }
         let Some(registry) = report.valid_registry() else {

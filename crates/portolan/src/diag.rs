@@ -249,6 +249,49 @@ impl<'a> IntoIterator for &'a Diagnostics {
     }
 }
 
+/// Which findings to print in full when there may be thousands: every error,
+/// and the first `per_code` warnings of each code. Returns them in order, with
+/// how many warnings of each code were left out (codes in order of first
+/// appearance), so a valid registry gets a short output however many
+/// warnings it has.
+pub fn shown(diagnostics: &Diagnostics, per_code: usize) -> (Vec<&Diagnostic>, Vec<(Code, usize)>) {
+    let mut counts: Vec<(Code, usize)> = Vec::new();
+    let mut shown = Vec::new();
+    for d in diagnostics {
+        if d.is_error() {
+            shown.push(d);
+            continue;
+        }
+        let i = match counts.iter().position(|(c, _)| *c == d.code) {
+            Some(i) => i,
+            None => {
+                counts.push((d.code, 0));
+                counts.len() - 1
+            }
+        };
+        counts[i].1 += 1;
+        if counts[i].1 <= per_code {
+            shown.push(d);
+        }
+    }
+    let hidden = counts
+        .into_iter()
+        .filter(|(_, n)| *n > per_code)
+        .map(|(c, n)| (c, n - per_code))
+        .collect();
+    (shown, hidden)
+}
+
+/// The line that stands for the warnings [`shown`] left out:
+/// `... and 27997 more ephemeral-port warnings (<the code's description>)`.
+pub fn hidden_line(code: Code, count: usize) -> String {
+    format!(
+        "... and {count} more {code} warning{} ({})",
+        if count == 1 { "" } else { "s" },
+        code.description()
+    )
+}
+
 /// One line per finding, as compilers print them:
 /// `ports.yaml:14:11: error[port-conflict]: …`, with related places and help on
 /// the same line (the build script emits each line as one `cargo::error=`).
@@ -301,16 +344,27 @@ pub fn snippet(source: &Source, d: &Diagnostic, color: bool) -> String {
         let start = boundary(r.start);
         start..boundary(r.end).max(start)
     };
-    let snippet = Snippet::source(source.text())
+    // Hand the renderer only the lines the annotations cover, not the whole
+    // file: it walks every line it is given, so a whole-file snippet per
+    // finding would make many findings quadratic in the file's size.
+    let spans = std::iter::once(clamp(d.primary.span))
+        .chain(d.secondary.iter().map(|l| clamp(l.span)))
+        .collect::<Vec<_>>();
+    let lo = spans.iter().map(|r| r.start).min().unwrap_or(0);
+    let hi = spans.iter().map(|r| r.end).max().unwrap_or(0);
+    let (window, first_line) = source.lines_around(lo, hi);
+    let shift = |r: std::ops::Range<usize>| r.start - window.start..r.end - window.start;
+    let snippet = Snippet::source(&text[window.clone()])
+        .line_start(first_line)
         .path(source.name())
         .annotation(
             AnnotationKind::Primary
-                .span(clamp(d.primary.span))
+                .span(shift(spans[0].clone()))
                 .label(d.primary.message.as_str()),
         )
-        .annotations(d.secondary.iter().map(|l| {
+        .annotations(d.secondary.iter().zip(&spans[1..]).map(|(l, r)| {
             AnnotationKind::Context
-                .span(clamp(l.span))
+                .span(shift(r.clone()))
                 .label(l.message.as_str())
         }));
     let mut group = level
@@ -409,5 +463,40 @@ mod tests {
             plain(&src, &d),
             "ports.yaml:2:4: error[port-conflict]: port 1 is used twice; first used here at ports.yaml:1:4; help: use 2"
         );
+    }
+
+    #[test]
+    fn shown_keeps_every_error_and_the_first_warnings_of_each_code() {
+        let src = Source::new("ports.yaml", "a: 1\n");
+        let mut all = Diagnostics::default();
+        for _ in 0..4 {
+            all.push(Diagnostic::new(Code::EphemeralPort, src.span(0, 1), "e"));
+            all.push(Diagnostic::new(Code::PortConflict, src.span(0, 1), "c"));
+        }
+        all.push(Diagnostic::new(Code::PrivilegedPort, src.span(0, 1), "p"));
+        let (shown, hidden) = shown(&all, 2);
+        assert_eq!(shown.iter().filter(|d| d.is_error()).count(), 4);
+        assert_eq!(shown.len(), 4 + 2 + 1);
+        assert_eq!(hidden, vec![(Code::EphemeralPort, 2)]);
+        assert!(
+            hidden_line(Code::EphemeralPort, 2)
+                .starts_with("... and 2 more ephemeral-port warnings (")
+        );
+    }
+
+    #[cfg(feature = "snippets")]
+    #[test]
+    fn a_snippet_far_into_a_file_shows_its_own_line_numbers() {
+        let text: String = (0..2000).map(|i| format!("k{i}: {i}\n")).collect();
+        let src = Source::new("ports.yaml", text.as_str());
+        let at = text.find("k1500:").unwrap();
+        let first = text.find("k3:").unwrap();
+        let d = Diagnostic::new(Code::PortConflict, src.span(at, 5), "taken")
+            .with_secondary(src.span(first, 2), "held here");
+        let out = snippet(&src, &d, false);
+        assert!(out.contains("ports.yaml:1501:1"), "{out}");
+        assert!(out.contains("1501 | k1500: 1500"), "{out}");
+        assert!(out.contains("   4 | k3: 3"), "{out}");
+        assert!(!out.contains("k700"), "{out}");
     }
 }

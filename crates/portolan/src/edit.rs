@@ -428,6 +428,32 @@ impl<'t> Document<'t> {
         }
     }
 
+    /// Like [`Document::block_mapping_at`] for the first mapping that matches
+    /// `pattern`, where `None` matches any key: `[Some("services"), None,
+    /// Some("ports"), None]` asks how the first port written as a mapping is
+    /// written. One walk of the document, however many keys the wildcards match.
+    pub fn first_mapping_style(&self, pattern: &[Option<&str>]) -> Option<bool> {
+        fn walk(node: &Node, pattern: &[Option<&str>]) -> Option<bool> {
+            let Some((first, rest)) = pattern.split_first() else {
+                return match node.kind {
+                    Kind::Map { flow, .. } => Some(!flow),
+                    _ => None,
+                };
+            };
+            let Kind::Map { entries, .. } = &node.kind else {
+                return None;
+            };
+            match first {
+                Some(key) => entries
+                    .iter()
+                    .find(|e| e.key.as_deref() == Some(*key))
+                    .and_then(|e| walk(&e.value, rest)),
+                None => entries.iter().find_map(|e| walk(&e.value, rest)),
+            }
+        }
+        walk(self.root_map()?, pattern)
+    }
+
     /// Whether the mapping holding the last key of `path` is a flow mapping.
     fn in_flow(&self, path: &KeyPath) -> Result<bool, EditError> {
         let parent = KeyPath {

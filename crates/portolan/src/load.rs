@@ -124,6 +124,19 @@ fn parse_options() -> serde_saphyr::Options {
     }
 }
 
+/// Only the YAML parse that [`load`] starts with: serde-saphyr, with the same
+/// options, into the same tree of spanned nodes. The baseline the benchmarks
+/// compare the whole pipeline with. Returns the number of top-level keys, or
+/// `None` on a syntax error.
+#[doc(hidden)]
+pub fn parse_only(text: &str) -> Option<usize> {
+    let root = serde_saphyr::from_str_with_options::<Spanned<Node>>(text, parse_options()).ok()?;
+    match root.value {
+        Node::Map(entries) => Some(entries.len()),
+        _ => Some(0),
+    }
+}
+
 /// Parses `source` into the model, reporting every problem found on the way.
 /// Returns `None` only when nothing usable could be read (a syntax error, or a
 /// root that is not a mapping).

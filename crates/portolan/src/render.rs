@@ -11,9 +11,9 @@ use crate::model::{Artifact, Owner, Registry};
 use minijinja::value::{Kwargs, Value as JinjaValue};
 use minijinja::{Environment as Jinja, ErrorKind, State, UndefinedBehavior};
 use serde_json::{Value as Json, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// The preamble of every artifact whose format has comments.
 pub const NOTICE: &str = "Generated from ports.yaml by `portolan sync`; do not edit.";
@@ -104,55 +104,131 @@ pub struct File {
 
 /// The built-in artifacts the registry asks for, sorted by path.
 pub fn artifacts(registry: &Registry) -> Vec<File> {
-    let dir = registry.render.dir.value.trim_end_matches('/');
     let rows = rows(registry);
-    let mut files = Vec::new();
-    for artifact in &registry.render.artifacts {
-        match artifact {
-            Artifact::Json => files.push(File {
-                path: format!("{dir}/ports.json"),
-                contents: ports_json(registry, &rows),
-            }),
-            Artifact::Markdown => files.push(File {
-                path: format!("{dir}/PORTS.md"),
-                contents: ports_md(registry, &rows),
-            }),
-            Artifact::Env => files.extend(registry.environments.iter().map(|e| File {
-                path: format!("{dir}/{}.env", e.name),
-                contents: env_file(registry, &rows, &e.name.value),
-            })),
-            Artifact::Schema => files.push(File {
-                path: format!("{dir}/{}", crate::schema::FILE_NAME),
-                contents: crate::schema::json(),
-            }),
-            Artifact::Compose => files.extend(registry.environments.iter().map(|e| File {
-                path: format!("{dir}/docker-compose.{}.yaml", e.name),
-                contents: compose(&rows, &e.name.value),
-            })),
-        }
-    }
+    let mut files: Vec<File> = artifact_jobs(registry, &rows)
+        .into_iter()
+        .map(|(path, render)| File {
+            path,
+            contents: render(),
+        })
+        .collect();
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files
 }
 
+/// Renders one artifact's contents when called.
+pub type Job<'a> = Box<dyn FnOnce() -> String + 'a>;
+
+/// The built-in artifacts as (path, renderer) pairs in no particular order,
+/// so that a caller comparing them with the files on disk holds one
+/// artifact's text at a time (they run to megabytes for a full port space).
+/// `rows` must be [`rows`] of the registry.
+pub fn artifact_jobs<'a>(registry: &'a Registry, rows: &'a [Row]) -> Vec<(String, Job<'a>)> {
+    let dir = registry.render.dir.value.trim_end_matches('/');
+    let mut jobs: Vec<(String, Job<'a>)> = Vec::new();
+    for artifact in &registry.render.artifacts {
+        match artifact {
+            Artifact::Json => jobs.push((
+                format!("{dir}/ports.json"),
+                Box::new(move || ports_json(registry, rows)),
+            )),
+            Artifact::Markdown => jobs.push((
+                format!("{dir}/PORTS.md"),
+                Box::new(move || ports_md(registry, rows)),
+            )),
+            Artifact::Env => {
+                for e in &registry.environments {
+                    jobs.push((
+                        format!("{dir}/{}.env", e.name),
+                        Box::new(move || env_file(registry, rows, &e.name.value)),
+                    ));
+                }
+            }
+            Artifact::Schema => jobs.push((
+                format!("{dir}/{}", crate::schema::FILE_NAME),
+                Box::new(crate::schema::json),
+            )),
+            Artifact::Compose => {
+                for e in &registry.environments {
+                    jobs.push((
+                        format!("{dir}/docker-compose.{}.yaml", e.name),
+                        Box::new(move || compose(rows, &e.name.value)),
+                    ));
+                }
+            }
+        }
+    }
+    jobs
+}
+
+/// ports.json, written straight from the rows: byte for byte what
+/// `serde_json::to_string_pretty` prints for the document built from
+/// [`Row::to_json`] (keys in sorted order), without building a `Value` per
+/// row, which dominated rendering for large registries.
 fn ports_json(registry: &Registry, rows: &[Row]) -> String {
-    let doc = json!({
-        "$comment": NOTICE,
-        "project": registry.project.value,
-        "ports": rows.iter().map(Row::to_json).collect::<Vec<_>>(),
-    });
-    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    out.push('\n');
+    fn string(out: &mut String, s: &str) {
+        out.push_str(&serde_json::to_string(s).unwrap_or_default());
+    }
+    fn opt_string(out: &mut String, s: Option<&str>) {
+        match s {
+            Some(s) => string(out, s),
+            None => out.push_str("null"),
+        }
+    }
+    // Sized up front (a slight overestimate): growing by doubling would hold
+    // twice the text for the largest artifact of a full port space.
+    let capacity: usize = rows
+        .iter()
+        .map(|r| {
+            let len = |s: &Option<String>| s.as_ref().map_or(4, |s| s.len() + 2);
+            240 + 2 * r.service.len() + len(&r.description) + len(&r.environment) + len(&r.name)
+        })
+        .sum();
+    let mut out = String::with_capacity(256 + registry.project.value.len() + capacity);
+    out.push_str("{\n  \"$comment\": ");
+    string(&mut out, NOTICE);
+    out.push_str(",\n  \"ports\": [");
+    for (i, r) in rows.iter().enumerate() {
+        out.push_str(if i == 0 { "\n    {\n" } else { ",\n    {\n" });
+        let _ = writeln!(out, "      \"container_port\": {},", r.container_port);
+        out.push_str("      \"description\": ");
+        opt_string(&mut out, r.description.as_deref());
+        out.push_str(",\n      \"environment\": ");
+        opt_string(&mut out, r.environment.as_deref());
+        out.push_str(",\n      \"name\": ");
+        opt_string(&mut out, r.name.as_deref());
+        out.push_str(",\n      \"node_port\": ");
+        match r.node_port {
+            Some(p) => {
+                let _ = write!(out, "{p}");
+            }
+            None => out.push_str("null"),
+        }
+        let _ = writeln!(out, ",\n      \"port\": {},", r.port);
+        out.push_str("      \"service\": ");
+        string(&mut out, &r.service);
+        out.push_str(",\n      \"url\": ");
+        opt_string(&mut out, r.url.as_deref());
+        out.push_str("\n    }");
+    }
+    out.push_str(if rows.is_empty() { "]" } else { "\n  ]" });
+    out.push_str(",\n  \"project\": ");
+    string(&mut out, &registry.project.value);
+    out.push_str("\n}\n");
     out
 }
 
 /// Markdown table cell text: pipes escaped, one line.
-fn cell(text: &str) -> String {
+fn cell(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains(|c: char| c.is_control() || c == '\\' || c == '|') {
+        return text.into();
+    }
     text.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect::<String>()
         .replace('\\', "\\\\")
         .replace('|', "\\|")
+        .into()
 }
 
 fn opt<T: ToString>(v: Option<T>) -> String {
@@ -417,14 +493,26 @@ pub fn expand(registry: &Registry, path: &str) -> Vec<(String, Scope)> {
 /// `url()` as functions that default to the file's environment.
 pub struct Engine {
     jinja: Jinja<'static>,
-    base: Json,
+    /// The variables every file sees, converted once.
+    base: JinjaValue,
     rows: Arc<Vec<Row>>,
+    /// `ports` for each environment a file is rendered in (`None`: every
+    /// environment), built on first use and shared by every file after.
+    ports: Mutex<HashMap<Option<String>, JinjaValue>>,
 }
+
+/// The rows of each service, by index into the rows, in order.
+type RowIndex = HashMap<String, Vec<usize>>;
 
 impl Engine {
     /// An engine for `registry`.
     pub fn new(registry: &Registry) -> Self {
         let rows = Arc::new(rows(registry));
+        let mut index = RowIndex::new();
+        for (i, r) in rows.iter().enumerate() {
+            index.entry(r.service.clone()).or_default().push(i);
+        }
+        let index = Arc::new(index);
         let mut jinja = Jinja::new();
         jinja.set_undefined_behavior(UndefinedBehavior::Strict);
         jinja.set_keep_trailing_newline(true);
@@ -432,6 +520,7 @@ impl Engine {
             (registry.environments.len() == 1).then(|| registry.environments[0].name.value.clone());
         for field in ["port", "container_port", "node_port", "url"] {
             let rows = Arc::clone(&rows);
+            let index = Arc::clone(&index);
             let only = only.clone();
             jinja.add_function(
                 field,
@@ -458,6 +547,7 @@ impl Engine {
                         .or_else(|| only.clone());
                     lookup(
                         &rows,
+                        &index,
                         field,
                         &service,
                         name.as_deref(),
@@ -479,32 +569,54 @@ impl Engine {
             "services": services,
             "reserved": registry.reserved.iter().map(|r| json!({"start": r.ports.start.get(), "end": r.ports.end.get(), "reason": r.reason})).collect::<Vec<_>>(),
         });
-        Engine { jinja, base, rows }
+        Engine {
+            jinja,
+            base: JinjaValue::from_serialize(base),
+            rows,
+            ports: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The variables of a file in `scope`, plus `extra`.
     fn context(&self, scope: &Scope, extra: &[(&str, Json)]) -> JinjaValue {
-        let mut ctx = self.base.as_object().cloned().unwrap_or_default();
+        // Layers looked up in order, so `extra` wins over the scope, which
+        // wins over the registry; nothing of the registry is copied per file
+        // (a copy per file made syncing N per-service files quadratic).
+        let ports = {
+            let mut cache = self.ports.lock().unwrap_or_else(|e| e.into_inner());
+            cache
+                .entry(scope.environment.clone())
+                .or_insert_with(|| {
+                    let ports: Vec<Json> = self
+                        .rows
+                        .iter()
+                        .filter(|r| match (&scope.environment, &r.environment) {
+                            (Some(want), Some(have)) => want == have,
+                            _ => true,
+                        })
+                        .map(Row::to_json)
+                        .collect();
+                    JinjaValue::from_serialize(ports)
+                })
+                .clone()
+        };
+        let mut local = BTreeMap::new();
         if let Some(env) = &scope.environment {
-            ctx.insert("environment".into(), json!(env));
+            local.insert("environment", JinjaValue::from(env.as_str()));
         }
         if let Some(service) = &scope.service {
-            ctx.insert("service".into(), json!(service));
+            local.insert("service", JinjaValue::from(service.as_str()));
         }
-        let ports: Vec<Json> = self
-            .rows
+        local.insert("ports", ports);
+        let extra: BTreeMap<&str, JinjaValue> = extra
             .iter()
-            .filter(|r| match (&scope.environment, &r.environment) {
-                (Some(want), Some(have)) => want == have,
-                _ => true,
-            })
-            .map(Row::to_json)
+            .map(|(k, v)| (*k, JinjaValue::from_serialize(v)))
             .collect();
-        ctx.insert("ports".into(), Json::Array(ports));
-        for (k, v) in extra {
-            ctx.insert((*k).into(), v.clone());
-        }
-        JinjaValue::from_serialize(Json::Object(ctx))
+        minijinja::value::merge_maps([
+            JinjaValue::from(extra),
+            JinjaValue::from(local),
+            self.base.clone(),
+        ])
     }
 
     /// Renders a template string (a value or comment from ports.yaml).
@@ -557,13 +669,17 @@ fn describe(e: minijinja::Error) -> String {
 
 fn lookup(
     rows: &[Row],
+    index: &RowIndex,
     field: &str,
     service: &str,
     name: Option<&str>,
     environment: Option<&str>,
 ) -> Result<JinjaValue, minijinja::Error> {
     let err = |msg: String| minijinja::Error::new(ErrorKind::InvalidOperation, msg);
-    let of_service: Vec<&Row> = rows.iter().filter(|r| r.service == service).collect();
+    let of_service: Vec<&Row> = index
+        .get(service)
+        .map(|ix| ix.iter().map(|&i| &rows[i]).collect())
+        .unwrap_or_default();
     if of_service.is_empty() {
         let names: Vec<&str> = rows.iter().map(|r| r.service.as_str()).collect();
         let hint = crate::load::did_you_mean(service, names)
@@ -622,4 +738,32 @@ fn lookup(
             }
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hand-written ports.json is what serde_json prints for the same document.
+    #[test]
+    fn ports_json_matches_serde_json() {
+        for yaml in [
+            "project: demo\nenvironments:\n  local: { range: 8000-8099 }\n  k8s: { range: 9000-9099, node_ports: { range: 30000-30999, offset: 21000 } }\nservices:\n  web:\n    description: \"tab\\tand \\u00e9 and \\\\ and |\"\n    ports: { api: { local: 8000, k8s: 9000 }, metrics: { local: 8001, k8s: 9001 } }\n  bare: { ports: { api: { local: 8002, k8s: 9002 } } }\ninfrastructure:\n  services:\n    db: { port: 5432, container_port: 5433 }\n",
+            "project: empty\nenvironments:\n  local: { range: 8000-8099 }\n",
+        ] {
+            let source = crate::Source::new("ports.yaml", yaml);
+            let report = crate::check(&source);
+            let registry = report
+                .valid_registry()
+                .unwrap_or_else(|| panic!("{:?}", report.diagnostics));
+            let rows = rows(registry);
+            let doc = json!({
+                "$comment": NOTICE,
+                "project": registry.project.value,
+                "ports": rows.iter().map(Row::to_json).collect::<Vec<_>>(),
+            });
+            let expected = serde_json::to_string_pretty(&doc).unwrap() + "\n";
+            assert_eq!(ports_json(registry, &rows), expected);
+        }
+    }
 }

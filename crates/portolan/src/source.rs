@@ -135,6 +135,24 @@ impl Source {
         line_start as usize + rest.char_indices().nth(skip).map_or(rest.len(), |(i, _)| i)
     }
 
+    /// The byte range of the whole lines that hold bytes `lo..hi`, and the
+    /// 1-based number of the first of them.
+    pub fn lines_around(&self, lo: usize, hi: usize) -> (std::ops::Range<usize>, usize) {
+        let lo = lo.min(self.text.len());
+        let hi = hi.clamp(lo, self.text.len());
+        let first = self.line_starts.partition_point(|&s| s as usize <= lo) - 1;
+        // The line after the one holding the last byte (or `hi` itself for an empty span).
+        let last_byte = if hi > lo { hi - 1 } else { hi };
+        let after = self
+            .line_starts
+            .partition_point(|&s| s as usize <= last_byte);
+        let end = self
+            .line_starts
+            .get(after)
+            .map_or(self.text.len(), |&s| s as usize);
+        (self.line_starts[first] as usize..end.max(hi), first + 1)
+    }
+
     /// The text of a span.
     pub fn slice(&self, span: Span) -> &str {
         self.text.get(span.range()).unwrap_or("")
@@ -158,6 +176,17 @@ fn memchr_newlines(text: &str) -> impl Iterator<Item = usize> + '_ {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_around_covers_whole_lines() {
+        let src = Source::new("f", "ab\ncd\nef");
+        assert_eq!(src.lines_around(4, 5), (3..6, 2));
+        assert_eq!(src.lines_around(1, 4), (0..6, 1));
+        assert_eq!(src.lines_around(7, 8), (6..8, 3));
+        // An empty span at a line start, and one at the very end.
+        assert_eq!(src.lines_around(3, 3), (3..6, 2));
+        assert_eq!(src.lines_around(8, 8), (6..8, 3));
+    }
 
     #[test]
     fn spans_count_lines_and_characters() {

@@ -96,12 +96,17 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
         problems: Vec::new(),
         claimed: BTreeMap::new(),
     };
-    let engine = Engine::new(registry);
+    // The template engine converts the whole registry: build it only for a
+    // registry with templates or team-owned files.
+    let engine = std::cell::OnceCell::new();
+    let engine = || engine.get_or_init(|| Engine::new(registry));
 
-    // Artifacts: built-ins, then user templates.
-    let mut files = render::artifacts(registry);
-    for f in &files {
-        cx.claim(&f.path, &registry.render.dir);
+    // Artifacts: built-ins, then user templates. Built-ins are rendered one
+    // at a time as they are compared, so only one is in memory at once.
+    let rows = render::rows(registry);
+    let mut files = render::artifact_jobs(registry, &rows);
+    for (path, _) in &files {
+        cx.claim(path, &registry.render.dir);
     }
     let mut inputs = vec![(
         source.path().file_name().map_or_else(
@@ -127,10 +132,10 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
         };
         inputs.push((t.template.value.clone(), manifest::digest(text.as_bytes())));
         for (path, scope) in render::expand(registry, &t.output.value) {
-            match engine.render_file(&t.template.value, &text, &scope) {
+            match engine().render_file(&t.template.value, &text, &scope) {
                 Ok(contents) => {
                     cx.claim(&path, &t.output);
-                    files.push(File { path, contents });
+                    files.push((path, Box::new(move || contents)));
                 }
                 Err(message) => cx.problems.push(Problem {
                     file: cx.shown(&t.template.value),
@@ -141,7 +146,7 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
         }
     }
     inputs.sort();
-    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files.sort_by(|a, b| a.0.cmp(&b.0));
     let manifest_path = format!(
         "{}/{}",
         registry.render.dir.value.trim_end_matches('/'),
@@ -150,53 +155,55 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
     cx.claim(&manifest_path, &registry.render.dir);
     let manifest = Manifest {
         inputs,
-        files: files.iter().map(|f| f.path.clone()).collect(),
+        files: files.iter().map(|(path, _)| path.clone()).collect(),
     };
 
     let mut changes = Vec::new();
     let mut unchanged = 0;
     let manifest_path_ = manifest_path.clone();
-    let mut compare = |cx: &mut Planner, file: File| match cx.read(&file.path) {
-        Ok(Some(old)) if old == file.contents => unchanged += 1,
-        Ok(old) => {
-            let reasons = vec![match &old {
-                // Hashes say nothing to a reader: name the inputs that changed.
-                Some(old) if file.path == manifest_path_ => {
-                    let before = Manifest::parse(old);
-                    let after = Manifest::parse(&file.contents);
-                    let changed: Vec<&str> = after
-                        .inputs
-                        .iter()
-                        .filter(|i| !before.inputs.contains(i))
-                        .map(|(path, _)| path.as_str())
-                        .collect();
-                    match changed.is_empty() {
-                        true => "stale: lists other files".to_owned(),
-                        false => format!("stale: records an earlier {}", changed.join(", ")),
+    let mut compare =
+        |cx: &mut Planner, file: File| match cx.read_unless_same(&file.path, &file.contents) {
+            Ok(Same::Yes) => unchanged += 1,
+            Ok(Same::No(Some(old))) if old == file.contents => unchanged += 1,
+            Ok(Same::No(old)) => {
+                let reasons = vec![match &old {
+                    // Hashes say nothing to a reader: name the inputs that changed.
+                    Some(old) if file.path == manifest_path_ => {
+                        let before = Manifest::parse(old);
+                        let after = Manifest::parse(&file.contents);
+                        let changed: Vec<&str> = after
+                            .inputs
+                            .iter()
+                            .filter(|i| !before.inputs.contains(i))
+                            .map(|(path, _)| path.as_str())
+                            .collect();
+                        match changed.is_empty() {
+                            true => "stale: lists other files".to_owned(),
+                            false => format!("stale: records an earlier {}", changed.join(", ")),
+                        }
                     }
-                }
-                Some(old) => first_difference(old, &file.contents),
-                None => "missing".to_owned(),
-            }];
-            changes.push(Change {
-                kind: if old.is_some() {
-                    ChangeKind::Update
-                } else {
-                    ChangeKind::Create
-                },
-                path: file.path,
-                artifact: true,
-                old,
-                new: Some(file.contents),
-                reasons,
-            });
-        }
-        Err(message) => cx.problems.push(Problem {
-            file: cx.shown(&file.path),
-            at: None,
-            message,
-        }),
-    };
+                    Some(old) => first_difference(old, &file.contents),
+                    None => "missing".to_owned(),
+                }];
+                changes.push(Change {
+                    kind: if old.is_some() {
+                        ChangeKind::Update
+                    } else {
+                        ChangeKind::Create
+                    },
+                    path: file.path,
+                    artifact: true,
+                    old,
+                    new: Some(file.contents),
+                    reasons,
+                });
+            }
+            Err(message) => cx.problems.push(Problem {
+                file: cx.shown(&file.path),
+                at: None,
+                message,
+            }),
+        };
     let previous = match cx.read(&manifest_path) {
         Ok(Some(text)) => Some(Manifest::parse(&text)),
         Ok(None) => None,
@@ -209,8 +216,9 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
             None
         }
     };
-    for file in files {
-        compare(&mut cx, file);
+    for (path, render) in files {
+        let contents = render();
+        compare(&mut cx, File { path, contents });
     }
     if !manifest.files.is_empty() || previous.is_some() {
         compare(
@@ -228,7 +236,7 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
             if !cx.claim(&path, &target.file) {
                 continue;
             }
-            match cx.patch(&engine, target, &path, &scope) {
+            match cx.patch(engine(), target, &path, &scope) {
                 Ok(Some(change)) => changes.push(change),
                 Ok(None) => unchanged += 1,
                 Err(problem) => cx.problems.push(problem),
@@ -317,6 +325,14 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
     })
 }
 
+/// What [`Planner::read_unless_same`] found.
+enum Same {
+    /// The file holds exactly the expected text.
+    Yes,
+    /// It differs or is missing (`None`); its text, to describe the difference.
+    No(Option<String>),
+}
+
 struct Planner<'a> {
     source: &'a Source,
     root: &'a Path,
@@ -359,6 +375,35 @@ impl Planner<'_> {
 
     /// A file's text; `Ok(None)` when it does not exist. Refuses paths that
     /// lead out of the registry's directory through a symlink.
+    /// [`Planner::read`], unless the file already holds exactly `expected`:
+    /// that is compared in chunks, so a file that is up to date is never held
+    /// in memory whole (ports.json runs to 15 MB for a full port space).
+    fn read_unless_same(&self, rel: &str, expected: &str) -> Result<Same, String> {
+        use std::io::Read;
+        let same = (|| {
+            let mut file = fs::File::open(resolve(self.root, rel).ok()?).ok()?;
+            if file.metadata().ok()?.len() != expected.len() as u64 {
+                return Some(false);
+            }
+            let mut rest = expected.as_bytes();
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = file.read(&mut buf).ok()?;
+                if n == 0 {
+                    return Some(rest.is_empty());
+                }
+                if n > rest.len() || buf[..n] != rest[..n] {
+                    return Some(false);
+                }
+                rest = &rest[n..];
+            }
+        })();
+        if same == Some(true) {
+            return Ok(Same::Yes);
+        }
+        self.read(rel).map(Same::No)
+    }
+
     fn read(&self, rel: &str) -> Result<Option<String>, String> {
         let path = resolve(self.root, rel)?;
         match fs::read(&path) {

@@ -67,15 +67,38 @@ pub fn validate(registry: &Registry) -> Vec<Diagnostic> {
     out
 }
 
+/// What holds a generated identifier, named only when a collision is reported.
+#[derive(Clone, Copy)]
+enum Holder<'r> {
+    /// Something the generated code defines itself.
+    Generated(&'static str),
+    Environment(&'r str),
+    Service(&'r str),
+    Port(&'r str, &'r str),
+    Infrastructure(&'r str),
+}
+
+impl std::fmt::Display for Holder<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Holder::Generated(what) => f.write_str(what),
+            Holder::Environment(e) => write!(f, "environment `{e}`"),
+            Holder::Service(s) => write!(f, "service `{s}`"),
+            Holder::Port(s, p) => write!(f, "port `{s}.{p}`"),
+            Holder::Infrastructure(i) => write!(f, "infrastructure `{i}`"),
+        }
+    }
+}
+
 /// One namespace of generated identifiers; reports names that collide in it.
-struct Namespace<'a> {
+struct Namespace<'a, 'r> {
     kind: &'static str,
     /// First holder of each identifier; `None` for names the generated code itself uses.
-    seen: HashMap<String, (Option<Span>, String)>,
+    seen: HashMap<String, (Option<Span>, Holder<'r>)>,
     reported: &'a mut HashSet<(Span, Span)>,
 }
 
-impl<'a> Namespace<'a> {
+impl<'a, 'r> Namespace<'a, 'r> {
     fn new(kind: &'static str, reported: &'a mut HashSet<(Span, Span)>) -> Self {
         Self {
             kind,
@@ -85,11 +108,12 @@ impl<'a> Namespace<'a> {
     }
 
     /// An identifier the generated code defines itself.
-    fn reserve(&mut self, ident: &str, what: &str) {
-        self.seen.insert(ident.to_owned(), (None, what.to_owned()));
+    fn reserve(&mut self, ident: &str, what: &'static str) {
+        self.seen
+            .insert(ident.to_owned(), (None, Holder::Generated(what)));
     }
 
-    fn insert(&mut self, ident: String, span: Span, what: String, out: &mut Vec<Diagnostic>) {
+    fn insert(&mut self, ident: String, span: Span, what: Holder<'r>, out: &mut Vec<Diagnostic>) {
         match self.seen.get(&ident) {
             None => {
                 self.seen.insert(ident, (Some(span), what));
@@ -148,11 +172,15 @@ fn env_variables(registry: &Registry, out: &mut Vec<Diagnostic>) {
                         ident::screaming(service.name.as_str()),
                         ident::screaming(port.name.as_str())
                     );
-                    (base, format!("port `{}.{}`", service.name, port.name), true)
+                    (
+                        base,
+                        Holder::Port(service.name.as_str(), port.name.as_str()),
+                        true,
+                    )
                 }
                 Owner::Infrastructure(entry) => (
                     ident::screaming(entry.name.as_str()),
-                    format!("infrastructure `{}`", entry.name),
+                    Holder::Infrastructure(entry.name.as_str()),
                     false,
                 ),
             };
@@ -167,7 +195,7 @@ fn env_variables(registry: &Registry, out: &mut Vec<Diagnostic>) {
                 names.push(format!("{base}_URL"));
             }
             for name in names {
-                vars.insert(name, b.span, what.clone(), out);
+                vars.insert(name, b.span, what, out);
             }
         }
     }
@@ -179,11 +207,11 @@ fn identifiers(registry: &Registry, out: &mut Vec<Diagnostic>) {
     let mut modules = Namespace::new("Rust module", &mut reported);
     modules.reserve("infrastructure", "the generated `infrastructure` module");
     for env in &registry.environments {
-        let what = format!("environment `{}`", env.name);
+        let what = Holder::Environment(env.name.as_str());
         modules.insert(ident::snake(env.name.as_str()), env.name.span, what, out);
     }
     for service in &registry.services {
-        let what = format!("service `{}`", service.name);
+        let what = Holder::Service(service.name.as_str());
         modules.insert(
             ident::snake(service.name.as_str()),
             service.name.span,
@@ -196,7 +224,7 @@ fn identifiers(registry: &Registry, out: &mut Vec<Diagnostic>) {
     variants.reserve("ALL", "the generated `Environment::ALL`");
     variants.reserve("VAR", "the generated `Environment::VAR`");
     for env in &registry.environments {
-        let what = format!("environment `{}`", env.name);
+        let what = Holder::Environment(env.name.as_str());
         variants.insert(ident::camel(env.name.as_str()), env.name.span, what, out);
     }
     // Constants of one environment module: the union over environments is
@@ -204,14 +232,14 @@ fn identifiers(registry: &Registry, out: &mut Vec<Diagnostic>) {
     let mut constants = Namespace::new("Rust constant", &mut reported);
     for service in &registry.services {
         for port in &service.ports {
-            let what = format!("port `{}.{}`", service.name, port.name);
+            let what = Holder::Port(service.name.as_str(), port.name.as_str());
             let name = ident::port_constant(service.name.as_str(), port.name.as_str());
             constants.insert(name, port.name.span, what, out);
         }
     }
     let mut infra = Namespace::new("Rust constant", &mut reported);
     for entry in &registry.infrastructure.services {
-        let what = format!("infrastructure `{}`", entry.name);
+        let what = Holder::Infrastructure(entry.name.as_str());
         infra.insert(
             ident::screaming(entry.name.as_str()),
             entry.name.span,
@@ -222,7 +250,7 @@ fn identifiers(registry: &Registry, out: &mut Vec<Diagnostic>) {
     for service in &registry.services {
         let mut functions = Namespace::new("Rust function", &mut reported);
         for port in &service.ports {
-            let what = format!("port `{}.{}`", service.name, port.name);
+            let what = Holder::Port(service.name.as_str(), port.name.as_str());
             functions.insert(ident::snake(port.name.as_str()), port.name.span, what, out);
         }
     }
@@ -466,11 +494,11 @@ impl<'r> Occupancy<'r> {
 
     /// Range, reserved, NodePort and warning rules for one port.
     fn per_binding(&self, b: &Binding<'r>, out: &mut Vec<Diagnostic>) {
-        let (range, range_name) = self.range_of(b);
-        if let Some(range) = range
+        if let Some(range) = self.range_of(b)
             && !range.ranges.is_empty()
             && !range.contains(b.port)
         {
+            let range_name = Self::range_name(b);
             let mut d = Diagnostic::new(
                 Code::OutsideRange,
                 b.span,
@@ -566,24 +594,26 @@ impl<'r> Occupancy<'r> {
         }
     }
 
-    /// The range a port must lie in, and how to name it in a message.
-    fn range_of(&self, b: &Binding<'r>) -> (Option<&'r RangeSet>, String) {
+    /// The range a port must lie in.
+    fn range_of(&self, b: &Binding<'r>) -> Option<&'r RangeSet> {
         match b.owner {
-            Owner::Service { environment, .. } => (
-                Some(&environment.range),
-                format!("the range of {}", environment.name),
-            ),
-            Owner::Infrastructure(_) => (
-                self.registry.infrastructure.range.as_ref(),
-                "the infrastructure range".to_owned(),
-            ),
+            Owner::Service { environment, .. } => Some(&environment.range),
+            Owner::Infrastructure(_) => self.registry.infrastructure.range.as_ref(),
+        }
+    }
+
+    /// How to name the range of [`Occupancy::range_of`] in a message.
+    fn range_name(b: &Binding<'r>) -> String {
+        match b.owner {
+            Owner::Service { environment, .. } => format!("the range of {}", environment.name),
+            Owner::Infrastructure(_) => "the infrastructure range".to_owned(),
         }
     }
 
     /// "nearest free port in …" for a port that is taken or out of range.
     fn suggestion(&self, b: &Binding<'r>) -> Option<String> {
-        let (range, range_name) = self.range_of(b);
-        let range = range.filter(|r| !r.ranges.is_empty());
+        let range = self.range_of(b).filter(|r| !r.ranges.is_empty());
+        let range_name = Self::range_name(b);
         let taken = self.hosts.get(&b.host);
         let free = |p: i64| -> Option<Port> {
             let port = Port::from_i128(i128::from(p))?;

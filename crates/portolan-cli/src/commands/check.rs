@@ -5,6 +5,9 @@ use crate::cli::{CheckArgs, Color, Format};
 use portolan::diag;
 use std::io::{IsTerminal, Write};
 
+/// Warnings of one code printed in full; the rest are counted.
+const WARNINGS_SHOWN: usize = 5;
+
 /// Runs the check and prints its findings to `out`.
 pub fn run(args: CheckArgs, out: &mut dyn Write) -> Result<Outcome> {
     let fix = fix_command(args.file.as_deref());
@@ -40,12 +43,21 @@ pub fn run(args: CheckArgs, out: &mut dyn Write) -> Result<Outcome> {
                     std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
                 }
             };
-            for d in &report.diagnostics {
+            // Every error, but only the first few warnings of each kind: a
+            // registry that fills the port space may have thousands.
+            let (shown, hidden) = diag::shown(&report.diagnostics, WARNINGS_SHOWN);
+            for d in shown {
                 let text = match args.format {
                     Format::Short => format!("{}\n", diag::plain(&source, d)),
                     _ => format!("{}\n\n", diag::snippet(&source, d, color)),
                 };
                 write(out, &text)?;
+            }
+            for (code, count) in &hidden {
+                write(out, &format!("{}\n", diag::hidden_line(*code, *count)))?;
+            }
+            if !hidden.is_empty() {
+                write(out, "(`--format json` lists every finding)\n")?;
             }
             write(
                 out,

@@ -1,0 +1,23 @@
+//! `parse-only FILE`: reads a registry and parses it with serde-saphyr, with
+//! the options and into the node tree `portolan` uses, and does nothing else.
+//! The whole-process baseline the commands are compared with.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let Some(path) = std::env::args().nth(1) else {
+        eprintln!("usage: parse-only FILE");
+        return ExitCode::from(2);
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("{path}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match portolan::load::parse_only(&text) {
+        Some(_) => ExitCode::SUCCESS,
+        None => ExitCode::from(1),
+    }
+}
