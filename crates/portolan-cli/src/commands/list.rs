@@ -9,8 +9,8 @@ use std::io::Write;
 /// Loads and validates the registry, or prints why not.
 fn valid(source: &Source, out: &mut dyn Write) -> Result<Option<Registry>> {
     let report = portolan::check(source);
-    if let Some(registry) = report.valid_registry() {
-        return Ok(Some(registry.clone()));
+    if report.is_ok() {
+        return Ok(report.registry);
     }
     for d in &report.diagnostics {
         write(out, &format!("{}\n", diag::plain(source, d)))?;
@@ -51,24 +51,37 @@ fn rows_in(
         .collect())
 }
 
+/// The rows as a pretty-printed JSON array, keys in sorted order: what
+/// serde_json prints for one object per row, written without building them.
 fn json(rows: &[Row]) -> String {
-    let items: Vec<serde_json::Value> = rows
-        .iter()
-        .map(|r| {
-            serde_json::json!({
-                "service": r.service,
-                "name": r.name,
-                "environment": r.environment,
-                "port": r.port,
-                "container_port": r.container_port,
-                "node_port": r.node_port,
-            })
-        })
-        .collect();
-    format!(
-        "{}\n",
-        serde_json::to_string_pretty(&items).unwrap_or_default()
-    )
+    fn string(out: &mut String, s: Option<&str>) {
+        match s {
+            Some(s) => out.push_str(&serde_json::to_string(s).unwrap_or_default()),
+            None => out.push_str("null"),
+        }
+    }
+    let mut out = String::with_capacity(2 + rows.len() * 200);
+    out.push('[');
+    for (i, r) in rows.iter().enumerate() {
+        out.push_str(if i == 0 { "\n  {\n" } else { ",\n  {\n" });
+        out.push_str(&format!(
+            "    \"container_port\": {},\n    \"environment\": ",
+            r.container_port
+        ));
+        string(&mut out, r.environment.as_deref());
+        out.push_str(",\n    \"name\": ");
+        string(&mut out, r.name.as_deref());
+        out.push_str(",\n    \"node_port\": ");
+        match r.node_port {
+            Some(p) => out.push_str(&p.to_string()),
+            None => out.push_str("null"),
+        }
+        out.push_str(&format!(",\n    \"port\": {},\n    \"service\": ", r.port));
+        string(&mut out, Some(&r.service));
+        out.push_str("\n  }");
+    }
+    out.push_str(if rows.is_empty() { "]\n" } else { "\n]\n" });
+    out
 }
 
 /// Columns padded to their widest cell.
@@ -257,4 +270,36 @@ pub fn doctor(args: DoctorArgs, out: &mut dyn Write) -> Result<Outcome> {
     } else {
         Outcome::Ok
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_is_what_serde_json_prints() {
+        let source = Source::new(
+            "ports.yaml",
+            "project: demo\nenvironments:\n  local: { range: 8000-8099 }\n  k8s: { range: 9000-9099, node_ports: { range: 30000-30999, offset: 21000 } }\nservices:\n  web: { ports: { api: { local: 8000, k8s: 9000 }, metrics: { local: 8001, k8s: 9001 } } }\ninfrastructure:\n  services:\n    db: { port: 5432, container_port: 5433 }\n",
+        );
+        let report = portolan::check(&source);
+        let registry = report.valid_registry().expect("valid");
+        for rows in [render::rows(registry), Vec::new()] {
+            let items: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "service": r.service,
+                        "name": r.name,
+                        "environment": r.environment,
+                        "port": r.port,
+                        "container_port": r.container_port,
+                        "node_port": r.node_port,
+                    })
+                })
+                .collect();
+            let expected = format!("{}\n", serde_json::to_string_pretty(&items).unwrap());
+            assert_eq!(json(&rows), expected);
+        }
+    }
 }
