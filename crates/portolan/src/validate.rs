@@ -312,6 +312,9 @@ struct Occupancy<'r> {
     node_ports: HashMap<HostRef<'r>, Vec<u32>>,
     /// Reserved entry index + 1 per port.
     reserved: Vec<u32>,
+    /// The nearest free port per host, origin and range (by its span), once
+    /// every port is claimed.
+    nearest: std::cell::RefCell<HashMap<(HostRef<'r>, i64, Option<u32>), Option<Port>>>,
 }
 
 impl<'r> Occupancy<'r> {
@@ -334,6 +337,7 @@ impl<'r> Occupancy<'r> {
             hosts: HashMap::new(),
             node_ports: HashMap::new(),
             reserved,
+            nearest: std::cell::RefCell::new(HashMap::new()),
         }
     }
 
@@ -539,7 +543,34 @@ impl<'r> Occupancy<'r> {
             Some(r) if !r.contains(b.port) => i64::from(r.first()?.get()),
             _ => i64::from(b.port.get()),
         };
-        let found = (0..=65535i64).find_map(|d| free(origin - d).or_else(|| free(origin + d)))?;
+        // Within a range, no farther than its ends: a full range answers in
+        // its own size. The answer depends only on the host, the origin and
+        // the range, so thousands of findings on one full range search once.
+        let reach = range.map_or(65535, |r| {
+            let lo = r
+                .ranges
+                .iter()
+                .map(|x| i64::from(x.start.get()))
+                .min()
+                .unwrap_or(0);
+            let hi = r
+                .ranges
+                .iter()
+                .map(|x| i64::from(x.end.get()))
+                .max()
+                .unwrap_or(65535);
+            (origin - lo).max(hi - origin).max(0)
+        });
+        let key = (b.host, origin, range.map(|r| r.span.start));
+        let cached = self.nearest.borrow().get(&key).copied();
+        let found = match cached {
+            Some(found) => found,
+            None => {
+                let found = (0..=reach).find_map(|d| free(origin - d).or_else(|| free(origin + d)));
+                self.nearest.borrow_mut().insert(key, found);
+                found
+            }
+        }?;
         Some(match range {
             Some(r) => format!("the nearest free port in {range_name} ({r}) is {found}"),
             None => format!("the nearest free port is {found}"),

@@ -5,6 +5,9 @@ use crate::cli::{CheckArgs, Color, Format};
 use portolan::diag;
 use std::io::{IsTerminal, Write};
 
+/// How many findings the human format shows as snippets.
+const SNIPPETS: usize = 100;
+
 /// Runs the check and prints its findings to `out`.
 pub fn run(args: CheckArgs, out: &mut dyn Write) -> Result<Outcome> {
     let fix = fix_command(args.file.as_deref());
@@ -40,10 +43,19 @@ pub fn run(args: CheckArgs, out: &mut dyn Write) -> Result<Outcome> {
                     std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
                 }
             };
-            for d in &report.diagnostics {
+            for (i, d) in report.diagnostics.iter().enumerate() {
+                // A snippet costs time in the size of the file; past the first
+                // hundred, findings are one line each so a huge registry with
+                // thousands of findings still prints in linear time.
                 let text = match args.format {
-                    Format::Short => format!("{}\n", diag::plain(&source, d)),
-                    _ => format!("{}\n\n", diag::snippet(&source, d, color)),
+                    Format::Human if i < SNIPPETS => {
+                        format!("{}\n\n", diag::snippet(&source, d, color))
+                    }
+                    Format::Human if i == SNIPPETS => format!(
+                        "(the other findings, one line each; `--format short` prints all so)\n{}\n",
+                        diag::plain(&source, d)
+                    ),
+                    _ => format!("{}\n", diag::plain(&source, d)),
                 };
                 write(out, &text)?;
             }
