@@ -277,6 +277,13 @@ pub fn plain(source: &Source, d: &Diagnostic) -> String {
     out.replace(['\n', '\r'], " ")
 }
 
+/// The longest line [`snippet`] shows; longer ones give the one-line form.
+#[cfg(feature = "snippets")]
+const MAX_SNIPPET_LINE: usize = 4096;
+/// The most text [`snippet`] shows between a finding and its related places.
+#[cfg(feature = "snippets")]
+const MAX_SNIPPET: usize = 1 << 20;
+
 /// A rustc-style view of one finding that underlines the value in the source.
 #[cfg(feature = "snippets")]
 pub fn snippet(source: &Source, d: &Diagnostic, color: bool) -> String {
@@ -301,16 +308,39 @@ pub fn snippet(source: &Source, d: &Diagnostic, color: bool) -> String {
         let start = boundary(r.start);
         start..boundary(r.end).max(start)
     };
-    let snippet = Snippet::source(source.text())
+    // Only the lines the annotations touch go to the renderer, so a finding
+    // costs the size of its lines, not of the file; a line too long to show
+    // gives the one-line form instead.
+    let spans: Vec<std::ops::Range<usize>> = std::iter::once(d.primary.span)
+        .chain(d.secondary.iter().map(|l| l.span))
+        .map(clamp)
+        .collect();
+    let lo = spans.iter().map(|r| r.start).min().unwrap_or(0);
+    let hi = spans.iter().map(|r| r.end).max().unwrap_or(0);
+    let from = text[..lo].rfind('\n').map_or(0, |i| i + 1);
+    let to = text[hi..].find('\n').map_or(text.len(), |i| hi + i);
+    let window = &text[from..to];
+    if window.lines().any(|l| l.len() > MAX_SNIPPET_LINE) || window.len() > MAX_SNIPPET {
+        return plain(source, d);
+    }
+    let line_start = std::iter::once(&d.primary)
+        .chain(&d.secondary)
+        .map(|l| l.span.line as usize)
+        .min()
+        .unwrap_or(1)
+        .max(1);
+    let shift = |r: std::ops::Range<usize>| r.start - from..r.end - from;
+    let snippet = Snippet::source(window)
+        .line_start(line_start)
         .path(source.name())
         .annotation(
             AnnotationKind::Primary
-                .span(clamp(d.primary.span))
+                .span(shift(spans[0].clone()))
                 .label(d.primary.message.as_str()),
         )
-        .annotations(d.secondary.iter().map(|l| {
+        .annotations(d.secondary.iter().zip(&spans[1..]).map(|(l, r)| {
             AnnotationKind::Context
-                .span(clamp(l.span))
+                .span(shift(r.clone()))
                 .label(l.message.as_str())
         }));
     let mut group = level
