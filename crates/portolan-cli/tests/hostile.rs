@@ -320,9 +320,12 @@ fn refused_sync(name: &str, registry: &str, setup: impl FnOnce(&Path)) -> String
     text
 }
 
+/// Prepares a case's directory.
+type Setup = Box<dyn FnOnce(&Path)>;
+
 #[test]
 fn hostile_team_files_are_refused_and_nothing_changes() {
-    let cases: Vec<(&str, String, Box<dyn FnOnce(&Path)>)> = vec![
+    let cases: Vec<(&str, String, Setup)> = vec![
         (
             "target-is-a-directory",
             sync_registry("config/app.yaml"),

@@ -302,6 +302,9 @@ fn claim(table: &mut [u32], port: Port, i: usize, bindings: &[Binding<'_>]) -> O
     }
 }
 
+/// Where a nearest-free-port search starts: host, port, and range (by its span).
+type Origin<'r> = (HostRef<'r>, i64, Option<u32>);
+
 /// Who holds each port, per host, and which ports are reserved.
 struct Occupancy<'r> {
     registry: &'r Registry,
@@ -314,7 +317,7 @@ struct Occupancy<'r> {
     reserved: Vec<u32>,
     /// The nearest free port per host, origin and range (by its span), once
     /// every port is claimed.
-    nearest: std::cell::RefCell<HashMap<(HostRef<'r>, i64, Option<u32>), Option<Port>>>,
+    nearest: std::cell::RefCell<HashMap<Origin<'r>, Option<Port>>>,
 }
 
 impl<'r> Occupancy<'r> {
