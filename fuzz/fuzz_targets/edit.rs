@@ -45,7 +45,11 @@ fuzz_target!(|data: &[u8]| {
     );
     if matches!(before, Ok(Current::Scalar(_))) {
         // An existing scalar is replaced in place, in one splice.
-        let prefix = text.bytes().zip(new.bytes()).take_while(|(a, b)| a == b).count();
+        let prefix = text
+            .bytes()
+            .zip(new.bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
         let suffix = text[prefix..]
             .bytes()
             .rev()
@@ -54,13 +58,22 @@ fuzz_target!(|data: &[u8]| {
             .count();
         let removed = &text[prefix..text.len() - suffix];
         let added = &new[prefix..new.len() - suffix];
-        // A multi-line plain scalar is one value: its continuation lines
-        // (indented) go with it, but no line of another entry may.
-        assert!(!added.contains('\n'), "the new value spans lines: {added:?}");
+        // A multi-line scalar is one value: its continuation lines go with
+        // it, but no line of another entry may. A continuation line that
+        // looks like `key: value` outside quotes is another entry.
+        assert!(
+            !added.contains('\n'),
+            "the new value spans lines: {added:?}"
+        );
+        let line_start = text[..prefix].rfind('\n').map_or(0, |i| i + 1);
+        let quoted =
+            text[line_start..prefix].contains(['"', '\'']) || removed.contains(['"', '\'']);
         for line in removed.split('\n').skip(1) {
+            let entry =
+                line.trim_start().split_once(": ").is_some() || line.trim_end().ends_with(':');
             assert!(
-                line.is_empty() || line.starts_with([' ', '\t']),
-                "an existing value took another line with it: {removed:?} -> {added:?}"
+                quoted || !entry,
+                "an existing value took another entry's line with it: {removed:?} -> {added:?}"
             );
         }
     }
