@@ -283,3 +283,54 @@ fn stale_artifacts_warn_and_fail_in_ci() {
         "{stderr}"
     );
 }
+
+/// Hostile registries from the CLI's corpus fail `cargo build` with their
+/// located finding and no panic; Rust keywords as names build.
+#[test]
+fn hostile_registries_fail_the_build_cleanly() {
+    let corpus = Path::new(ROOT).join("crates/portolan-cli/tests/hostile");
+    let dir = scratch_package("hostile", "");
+    let mut deep = b"project: demo\nservices: ".to_vec();
+    deep.extend(std::iter::repeat_n(b'[', 100_000));
+    let cases: Vec<(&str, Vec<u8>, Option<&str>)> = [
+        ("alias-bomb", "ports.yaml:8:29: error[yaml-syntax]"),
+        ("non-utf8", "ports.yaml:5:4: error[invalid-utf8]"),
+        ("port-2-pow-64", "ports.yaml:5:24: error[invalid-port]"),
+        (
+            "name-collide-as-identifiers",
+            "ports.yaml:6:3: error[identifier-collision]",
+        ),
+        ("several-documents", "ports.yaml:5:1: error[yaml-syntax]"),
+        ("empty", "ports.yaml:1:1: error[missing-key]"),
+    ]
+    .into_iter()
+    .map(|(name, expected)| {
+        let bytes = std::fs::read(corpus.join(format!("{name}.yaml"))).unwrap();
+        (name, bytes, Some(expected))
+    })
+    .chain([
+        ("deep-flow-nesting", deep, Some("error[yaml-syntax]")),
+        (
+            "name-rust-keywords",
+            std::fs::read(corpus.join("name-rust-keywords.yaml")).unwrap(),
+            None,
+        ),
+    ])
+    .collect();
+    for (name, bytes, expected) in cases {
+        std::fs::write(dir.join("ports.yaml"), &bytes).unwrap();
+        let output = cargo_build(&dir);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{name}: panicked:\n{stderr}");
+        match expected {
+            Some(expected) => {
+                assert!(!output.status.success(), "{name}: built:\n{stderr}");
+                assert!(
+                    stderr.contains(expected),
+                    "{name}: no {expected:?} in:\n{stderr}"
+                );
+            }
+            None => assert!(output.status.success(), "{name}: failed:\n{stderr}"),
+        }
+    }
+}

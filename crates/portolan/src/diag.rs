@@ -320,6 +320,13 @@ pub fn plain(source: &Source, d: &Diagnostic) -> String {
     out.replace(['\n', '\r'], " ")
 }
 
+/// The longest line [`snippet`] shows; longer ones give the one-line form.
+#[cfg(feature = "snippets")]
+const MAX_SNIPPET_LINE: usize = 4096;
+/// The most text [`snippet`] shows between a finding and its related places.
+#[cfg(feature = "snippets")]
+const MAX_SNIPPET: usize = 1 << 20;
+
 /// A rustc-style view of one finding that underlines the value in the source.
 #[cfg(feature = "snippets")]
 pub fn snippet(source: &Source, d: &Diagnostic, color: bool) -> String {
@@ -346,15 +353,20 @@ pub fn snippet(source: &Source, d: &Diagnostic, color: bool) -> String {
     };
     // Hand the renderer only the lines the annotations cover, not the whole
     // file: it walks every line it is given, so a whole-file snippet per
-    // finding would make many findings quadratic in the file's size.
+    // finding would make many findings quadratic in the file's size. A line
+    // too long to show gives the one-line form instead.
     let spans = std::iter::once(clamp(d.primary.span))
         .chain(d.secondary.iter().map(|l| clamp(l.span)))
         .collect::<Vec<_>>();
     let lo = spans.iter().map(|r| r.start).min().unwrap_or(0);
     let hi = spans.iter().map(|r| r.end).max().unwrap_or(0);
     let (window, first_line) = source.lines_around(lo, hi);
+    let shown = &text[window.clone()];
+    if shown.lines().any(|l| l.len() > MAX_SNIPPET_LINE) || shown.len() > MAX_SNIPPET {
+        return plain(source, d);
+    }
     let shift = |r: std::ops::Range<usize>| r.start - window.start..r.end - window.start;
-    let snippet = Snippet::source(&text[window.clone()])
+    let snippet = Snippet::source(shown)
         .line_start(first_line)
         .path(source.name())
         .annotation(

@@ -39,6 +39,9 @@ pub struct Source {
     path: PathBuf,
     text: String,
     line_starts: Vec<u32>,
+    /// Characters before each block of [`BLOCK`] bytes, so a column on a very
+    /// long line is counted from the nearest block, not from the line start.
+    block_chars: Vec<u32>,
     /// Byte offset of the first byte that was not valid UTF-8, if any; the
     /// text then holds a lossy copy and `load` reports the offset.
     invalid_utf8_at: Option<u32>,
@@ -79,13 +82,54 @@ impl Source {
         let line_starts = std::iter::once(0)
             .chain(memchr_newlines(&text).map(|i| i as u32 + 1))
             .collect();
+        let mut block_chars = Vec::with_capacity(text.len() / BLOCK + 1);
+        let mut chars = 0u32;
+        for block in text.as_bytes().chunks(BLOCK) {
+            block_chars.push(chars);
+            chars += block.iter().filter(|&&b| is_char_start(b)).count() as u32;
+        }
+        block_chars.push(chars);
         Self {
             name,
             path,
             text,
             line_starts,
+            block_chars,
             invalid_utf8_at,
         }
+    }
+
+    /// The number of characters in `text[..i]`, `i` a character boundary.
+    fn chars_before(&self, i: usize) -> usize {
+        let block = i / BLOCK;
+        let from = block * BLOCK;
+        self.block_chars[block] as usize
+            + self.text.as_bytes()[from..i]
+                .iter()
+                .filter(|&&b| is_char_start(b))
+                .count()
+    }
+
+    /// The byte offset of the character numbered `n` (0-based), or the
+    /// text's length past the last.
+    fn offset_of_char(&self, n: usize) -> usize {
+        // The last block whose first character is at or before `n`.
+        let block = self.block_chars.partition_point(|&c| c as usize <= n);
+        if block >= self.block_chars.len() {
+            return self.text.len();
+        }
+        let block = block.saturating_sub(1);
+        let mut seen = self.block_chars[block] as usize;
+        let bytes = self.text.as_bytes();
+        for (i, &b) in bytes.iter().enumerate().skip(block * BLOCK) {
+            if is_char_start(b) {
+                if seen == n {
+                    return i;
+                }
+                seen += 1;
+            }
+        }
+        self.text.len()
     }
 
     /// What diagnostics call this file.
@@ -113,10 +157,11 @@ impl Source {
         let end = (start + len).min(self.text.len());
         let line_index = self.line_starts.partition_point(|&s| s as usize <= start) - 1;
         let line_start = self.line_starts[line_index] as usize;
-        let column = self
-            .text
-            .get(line_start..start)
-            .map_or(start - line_start, |s| s.chars().count());
+        let column = if self.text.is_char_boundary(start) {
+            self.chars_before(start) - self.chars_before(line_start)
+        } else {
+            start - line_start
+        };
         Span {
             start: start as u32,
             end: end as u32,
@@ -130,9 +175,8 @@ impl Source {
         let Some(&line_start) = self.line_starts.get(line.saturating_sub(1) as usize) else {
             return self.text.len();
         };
-        let rest = &self.text[line_start as usize..];
         let skip = column.saturating_sub(1) as usize;
-        line_start as usize + rest.char_indices().nth(skip).map_or(rest.len(), |(i, _)| i)
+        self.offset_of_char(self.chars_before(line_start as usize) + skip)
     }
 
     /// The byte range of the whole lines that hold bytes `lo..hi`, and the
@@ -157,6 +201,14 @@ impl Source {
     pub fn slice(&self, span: Span) -> &str {
         self.text.get(span.range()).unwrap_or("")
     }
+}
+
+/// Bytes per block of [`Source::block_chars`].
+const BLOCK: usize = 1024;
+
+/// The byte starts a character (it is not a UTF-8 continuation byte).
+fn is_char_start(b: u8) -> bool {
+    b & 0xC0 != 0x80
 }
 
 /// The registry file for a command run in `dir`: `ports.yaml` in `dir` or the
@@ -195,6 +247,31 @@ mod tests {
         assert_eq!((span.line, span.column), (2, 7));
         assert_eq!(src.slice(span), "2");
         assert_eq!(src.offset_of(2, 7), 12);
+    }
+
+    /// Columns and offsets from the block index agree with counting from the
+    /// line start, on long lines of mixed widths that straddle blocks.
+    #[test]
+    fn block_counts_agree_with_counting_from_the_line_start() {
+        let mut text = String::new();
+        for i in 0..3000 {
+            text.push(['a', 'é', '€', '🚀', ' '][i % 5]);
+            if i % 997 == 0 {
+                text.push('\n');
+            }
+        }
+        let src = Source::new("x.yaml", text.clone());
+        for (start, _) in text.char_indices().step_by(7) {
+            let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+            let column = text[line_start..start].chars().count() + 1;
+            let span = src.span(start, 1);
+            assert_eq!(span.column as usize, column, "at {start}");
+            assert_eq!(src.offset_of(span.line, span.column), start);
+        }
+        // Past the end of a line runs on into the next; past the text, its end.
+        assert_eq!(src.offset_of(1, 100_000), text.len());
+        assert_eq!(src.offset_of(2, 1), text.find('\n').unwrap() + 1);
+        assert_eq!(src.offset_of(99, 1), text.len());
     }
 
     #[test]

@@ -60,7 +60,10 @@ pub fn check(source: &Source) -> Report {
 pub fn validate(registry: &Registry) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     identifiers(registry, &mut out);
-    env_variables(registry, &mut out);
+    // Names that collide in Rust collide in .env too: say it once.
+    if !out.iter().any(|d| d.code == Code::IdentifierCollision) {
+        env_variables(registry, &mut out);
+    }
     range_overlaps(registry, &mut out);
     shared_across_environments(registry, &mut out);
     Occupancy::new(registry).check(&mut out);
@@ -387,6 +390,9 @@ fn claim(table: &mut [u32], port: Port, i: usize, bindings: &[Binding<'_>]) -> O
     }
 }
 
+/// Where a nearest-free-port search starts: host, port, and range (by its span).
+type Origin<'r> = (HostRef<'r>, i64, Option<u32>);
+
 /// Who holds each port, per host, and which ports are reserved.
 struct Occupancy<'r> {
     registry: &'r Registry,
@@ -397,6 +403,9 @@ struct Occupancy<'r> {
     node_ports: HashMap<HostRef<'r>, Vec<u32>>,
     /// Reserved entry index + 1 per port.
     reserved: Vec<u32>,
+    /// The nearest free port per host, origin and range (by its span), once
+    /// every port is claimed.
+    nearest: std::cell::RefCell<HashMap<Origin<'r>, Option<Port>>>,
 }
 
 impl<'r> Occupancy<'r> {
@@ -419,6 +428,7 @@ impl<'r> Occupancy<'r> {
             hosts: HashMap::new(),
             node_ports: HashMap::new(),
             reserved,
+            nearest: std::cell::RefCell::new(HashMap::new()),
         }
     }
 
@@ -626,7 +636,34 @@ impl<'r> Occupancy<'r> {
             Some(r) if !r.contains(b.port) => i64::from(r.first()?.get()),
             _ => i64::from(b.port.get()),
         };
-        let found = (0..=65535i64).find_map(|d| free(origin - d).or_else(|| free(origin + d)))?;
+        // Within a range, no farther than its ends: a full range answers in
+        // its own size. The answer depends only on the host, the origin and
+        // the range, so thousands of findings on one full range search once.
+        let reach = range.map_or(65535, |r| {
+            let lo = r
+                .ranges
+                .iter()
+                .map(|x| i64::from(x.start.get()))
+                .min()
+                .unwrap_or(0);
+            let hi = r
+                .ranges
+                .iter()
+                .map(|x| i64::from(x.end.get()))
+                .max()
+                .unwrap_or(65535);
+            (origin - lo).max(hi - origin).max(0)
+        });
+        let key = (b.host, origin, range.map(|r| r.span.start));
+        let cached = self.nearest.borrow().get(&key).copied();
+        let found = match cached {
+            Some(found) => found,
+            None => {
+                let found = (0..=reach).find_map(|d| free(origin - d).or_else(|| free(origin + d)));
+                self.nearest.borrow_mut().insert(key, found);
+                found
+            }
+        }?;
         Some(match range {
             Some(r) => format!("the nearest free port in {range_name} ({r}) is {found}"),
             None => format!("the nearest free port is {found}"),

@@ -3,6 +3,7 @@
 mod compile;
 mod edit;
 mod import;
+mod properties;
 mod render;
 mod rules;
 mod schema;

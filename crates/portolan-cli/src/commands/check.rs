@@ -7,6 +7,8 @@ use std::io::{IsTerminal, Write};
 
 /// Warnings of one code printed in full; the rest are counted.
 const WARNINGS_SHOWN: usize = 5;
+/// How many findings the human format shows as snippets.
+const SNIPPETS: usize = 100;
 
 /// Runs the check and prints its findings to `out`.
 pub fn run(args: CheckArgs, out: &mut dyn Write) -> Result<Outcome> {
@@ -46,10 +48,19 @@ pub fn run(args: CheckArgs, out: &mut dyn Write) -> Result<Outcome> {
             // Every error, but only the first few warnings of each kind: a
             // registry that fills the port space may have thousands.
             let (shown, hidden) = diag::shown(&report.diagnostics, WARNINGS_SHOWN);
-            for d in shown {
+            for (i, d) in shown.into_iter().enumerate() {
+                // A snippet costs time in the size of its lines; past the first
+                // hundred, findings are one line each so a huge registry with
+                // thousands of errors still prints in linear time.
                 let text = match args.format {
-                    Format::Short => format!("{}\n", diag::plain(&source, d)),
-                    _ => format!("{}\n\n", diag::snippet(&source, d, color)),
+                    Format::Human if i < SNIPPETS => {
+                        format!("{}\n\n", diag::snippet(&source, d, color))
+                    }
+                    Format::Human if i == SNIPPETS => format!(
+                        "(the other findings, one line each; `--format short` prints all so)\n{}\n",
+                        diag::plain(&source, d)
+                    ),
+                    _ => format!("{}\n", diag::plain(&source, d)),
                 };
                 write(out, &text)?;
             }

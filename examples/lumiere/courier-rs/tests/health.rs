@@ -11,11 +11,33 @@ use std::time::{Duration, Instant};
 /// How long the service may take to start listening or to exit.
 const STARTUP: Duration = Duration::from_secs(10);
 
-/// The service binds fixed ports: tests that start it take turns.
+/// The service binds fixed ports: tests that start it take turns, within
+/// this process (the mutex) and across processes, as test runners that start
+/// one process per test do (a lock on a file beside the test binary).
 static PORTS: Mutex<()> = Mutex::new(());
 
-fn lock_ports() -> MutexGuard<'static, ()> {
-    PORTS.lock().unwrap_or_else(PoisonError::into_inner)
+struct PortsLock {
+    _thread: MutexGuard<'static, ()>,
+    _process: std::fs::File,
+}
+
+fn lock_ports() -> PortsLock {
+    let thread = PORTS.lock().unwrap_or_else(PoisonError::into_inner);
+    let path = std::env::current_exe()
+        .expect("the test binary's path")
+        .with_file_name("courier-rs-ports.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+    file.lock()
+        .unwrap_or_else(|e| panic!("cannot lock {}: {e}", path.display()));
+    PortsLock {
+        _thread: thread,
+        _process: file,
+    }
 }
 
 /// The running binary, killed when dropped, even when an assertion fails.
