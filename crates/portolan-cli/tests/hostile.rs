@@ -540,7 +540,6 @@ fn an_alias_bomb_in_a_team_file_is_edited_without_expanding_it() {
 /// A team file that blocks on read (a FIFO) must not hang sync forever.
 #[cfg(unix)]
 #[test]
-#[ignore = "bug in sync.rs, not yet fixed: sync opens a FIFO team file and blocks forever on the read; see RELIABILITY.md"]
 fn a_fifo_as_a_team_file_does_not_hang_sync() {
     let dir = with_registry(sync_registry("app.yaml").as_bytes());
     let status = Command::new("mkfifo")

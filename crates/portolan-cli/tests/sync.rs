@@ -459,3 +459,29 @@ fn values_before_image(text: &str) -> serde_json::Value {
     let before: serde_json::Value = serde_saphyr::from_str(text).unwrap();
     before["image"]["name"].clone()
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn temporary_files_of_a_killed_sync_are_swept_by_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let registry = "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\nrender: { artifacts: [] }\nsync:\n  - file: app.yaml\n    values: { port: \"{{ port('web') }}\" }\n";
+    std::fs::write(root.join("ports.yaml"), registry).unwrap();
+    std::fs::write(root.join("app.yaml"), "port: 1\n").unwrap();
+    // A process id above Linux's pid_max runs nowhere; pid 1 always runs.
+    let dead = root.join(".app.yaml.portolan-99999999.tmp");
+    let live = root.join(".app.yaml.portolan-1.tmp");
+    let unrelated = root.join(".notes.tmp");
+    for f in [&dead, &live, &unrelated] {
+        std::fs::write(f, "half").unwrap();
+    }
+    let out = portolan(root).arg("sync").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(!dead.exists(), "a dead sync's temporary file is removed");
+    assert!(live.exists(), "a running process's temporary file is kept");
+    assert!(unrelated.exists());
+    assert_eq!(
+        std::fs::read_to_string(root.join("app.yaml")).unwrap(),
+        "port: 8000\n"
+    );
+}

@@ -381,7 +381,11 @@ impl Planner<'_> {
     fn read_unless_same(&self, rel: &str, expected: &str) -> Result<Same, String> {
         use std::io::Read;
         let same = (|| {
-            let mut file = fs::File::open(resolve(self.root, rel).ok()?).ok()?;
+            let path = resolve(self.root, rel).ok()?;
+            if !fs::metadata(&path).ok()?.is_file() {
+                return None;
+            }
+            let mut file = fs::File::open(path).ok()?;
             if file.metadata().ok()?.len() != expected.len() as u64 {
                 return Some(false);
             }
@@ -406,6 +410,16 @@ impl Planner<'_> {
 
     fn read(&self, rel: &str) -> Result<Option<String>, String> {
         let path = resolve(self.root, rel)?;
+        // Opening a FIFO for reading would block until someone writes to it.
+        if let Ok(meta) = fs::metadata(&path)
+            && !meta.is_file()
+            && !meta.is_dir()
+        {
+            return Err(
+                "is not a regular file (a FIFO, socket or device); Portolan reads and writes regular files only"
+                    .to_owned(),
+            );
+        }
         match fs::read(&path) {
             Ok(bytes) => String::from_utf8(bytes)
                 .map(Some)
@@ -765,7 +779,59 @@ impl Plan {
                 let _ = fs::remove_file(temp);
             }
         }
+        // 4. Make the renames durable, and sweep temporary files that a
+        // killed sync left behind in the same directories.
+        let dirs: BTreeSet<&Path> = staged.iter().filter_map(|(_, _, t)| t.parent()).collect();
+        for dir in dirs {
+            sync_dir(dir);
+            remove_stale_temps(dir);
+        }
         Ok(())
+    }
+}
+
+/// Flushes a directory's entries, so a rename survives a power loss.
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(d) = fs::File::open(if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    }) {
+        let _ = d.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+/// Removes `.NAME.portolan-PID.tmp` files of processes that no longer run
+/// (a sync killed mid-way). Only where liveness can be read (/proc).
+fn remove_stale_temps(dir: &Path) {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .filter(|n| n.starts_with('.'))
+            .and_then(|n| n.strip_suffix(".tmp"))
+            .and_then(|n| n.rsplit_once(".portolan-"))
+            .and_then(|(_, pid)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = fs::remove_file(entry.path());
+        }
     }
 }
 
