@@ -1,5 +1,6 @@
 //! `portolan check`: output, formats, exit codes and registry discovery.
 
+use super::{portolan, stdout};
 use assert_cmd::Command;
 use std::path::Path;
 
@@ -7,20 +8,10 @@ const CONFLICT: &str = "project: demo\nenvironments:\n  production: { range: 800
 // Renders no artifacts, so only validation speaks.
 const VALID_WITH_WARNING: &str = "project: demo\nenvironments:\n  production: { range: 1-9999 }\nservices:\n  web: { ports: { http: 80 } }\nrender: { artifacts: [] }\n";
 
-fn portolan(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("portolan").unwrap();
-    cmd.current_dir(dir).env("NO_COLOR", "1");
-    cmd
-}
-
 fn registry(text: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("ports.yaml"), text).unwrap();
     dir
-}
-
-fn stdout(output: &std::process::Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
 }
 
 #[test]

@@ -1,8 +1,7 @@
 //! `portolan import`: exit codes, what it prints, when it writes, and that
 //! what it writes passes `portolan check`.
 
-use assert_cmd::Command;
-use std::path::Path;
+use super::{portolan, stderr, stdout};
 
 /// A Lumiere registry whose test courier mapping and discovery URL disagree
 /// with its port; everything else is sound.
@@ -43,20 +42,6 @@ const RERP_NODE_PORT_OUT_OF_RANGE: &str = r#"{
 const RERP_DUPLICATE: &str = r#"{
   "assignments": { "general-ledger": 8001, "invoice": 8002, "accounts-receivable": 8002 }
 }"#;
-
-fn portolan(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("portolan").unwrap();
-    cmd.current_dir(dir).env("NO_COLOR", "1");
-    cmd
-}
-
-fn stdout(output: &std::process::Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-fn stderr(output: &std::process::Output) -> String {
-    String::from_utf8(output.stderr.clone()).unwrap()
-}
 
 fn dir_with(file: &str, text: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

@@ -1,24 +1,8 @@
 //! `portolan assign`, `release`, `list`, `query` and `doctor` on copies of the
 //! repository's registries.
 
-use assert_cmd::Command;
+use super::{REPO, copy_tree, portolan, stderr, stdout};
 use std::path::Path;
-
-const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-
-fn portolan(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("portolan").unwrap();
-    cmd.current_dir(dir).env("NO_COLOR", "1");
-    cmd
-}
-
-fn stdout(output: &std::process::Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-fn stderr(output: &std::process::Output) -> String {
-    String::from_utf8(output.stderr.clone()).unwrap()
-}
 
 /// A directory holding a copy of `registry` as ports.yaml.
 fn copy_of(registry: &str) -> tempfile::TempDir {
@@ -406,19 +390,6 @@ fn doctor_names_the_process_listening_on_a_configured_port() {
         .unwrap();
     assert_eq!(strict.status.code(), Some(1));
     drop(listener);
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 #[test]

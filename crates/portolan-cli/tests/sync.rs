@@ -1,34 +1,9 @@
 //! `portolan sync` and the drift half of `portolan check`, on copies of the
 //! repository's two example registries.
 
-use assert_cmd::Command;
+use super::{REPO, copy_tree, portolan, stdout};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-
-fn portolan(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("portolan").unwrap();
-    cmd.current_dir(dir).env("NO_COLOR", "1");
-    cmd
-}
-
-fn stdout(output: &std::process::Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
 
 /// A copy of the root registry with its generated/ and examples/lumiere.
 fn lumiere() -> tempfile::TempDir {
