@@ -472,6 +472,28 @@ impl<'s> Decoder<'s> {
                         )
                         .with_label("ports are 1 to 65535"),
                     );
+                    return None;
+                }
+                // The parser also reads `0x1F90`, `0o17620`, `+8080` and `8_080`
+                // as integers; a port is written the way every other file
+                // writes it, so a search for `8080` finds it.
+                let written = self.src.slice(span);
+                if written.starts_with(['+', '-'])
+                    || written.contains('_')
+                    || written.len() > 1
+                        && written.starts_with('0')
+                        && written[1..].starts_with(|c: char| c.is_ascii_alphabetic())
+                {
+                    self.push(
+                        Diagnostic::new(
+                            Code::InvalidPort,
+                            span,
+                            format!("{what} `{written}` is not written as a decimal port number"),
+                        )
+                        .with_label("write ports in decimal digits")
+                        .with_help(format!("write `{n}`")),
+                    );
+                    return None;
                 }
                 port
             }

@@ -232,6 +232,49 @@ fn port_zero_and_too_large_are_errors() {
 }
 
 #[test]
+fn ports_are_written_in_decimal() {
+    let yaml = registry(
+        "services:\n  web:\n    ports:\n      a: { production: 0x1F41, test: 7001 }\n      b: { production: +8002, test: 7002 }\n      c: { production: 8_003, test: 7003 }\n      d: { production: 0o17504, test: 7004 }\n      e: { production: 8005, test: 07005 }\n",
+    );
+    let d = expect(
+        &yaml,
+        Code::InvalidPort,
+        "`0x1F41` is not written as a decimal port number",
+        "      a: { production: 0x1F41, test: 7001 }",
+        "                       ~~~~~~",
+    );
+    assert_eq!(d.help.as_deref(), Some("write `8001`"));
+    for (text, line, marker) in [
+        (
+            "`+8002`",
+            "      b: { production: +8002, test: 7002 }",
+            "                       ~~~~~",
+        ),
+        (
+            "`8_003`",
+            "      c: { production: 8_003, test: 7003 }",
+            "                       ~~~~~",
+        ),
+        (
+            "`0o17504`",
+            "      d: { production: 0o17504, test: 7004 }",
+            "                       ~~~~~~~",
+        ),
+    ] {
+        expect(&yaml, Code::InvalidPort, text, line, marker);
+    }
+    // A leading zero (octal in YAML 1.1) is refused too, whatever it would mean.
+    expect(
+        &yaml,
+        Code::InvalidPort,
+        "`07005`",
+        "      e: { production: 8005, test: 07005 }",
+        "                                   ~~~~~",
+    );
+    assert_eq!(codes(&yaml).len(), 5);
+}
+
+#[test]
 fn missing_required_keys() {
     let yaml =
         "project: demo\nenvironments:\n  production: {}\nservices:\n  web: { description: Web }\n";
