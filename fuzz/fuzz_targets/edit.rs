@@ -45,17 +45,26 @@ fuzz_target!(|data: &[u8]| {
     );
     if matches!(before, Ok(Current::Scalar(_))) {
         // An existing scalar is replaced in place, in one splice.
-        let prefix = text
+        // Compared by bytes, then moved back to character boundaries.
+        let mut prefix = text
             .bytes()
             .zip(new.bytes())
             .take_while(|(a, b)| a == b)
             .count();
-        let suffix = text[prefix..]
+        while !text.is_char_boundary(prefix) || !new.is_char_boundary(prefix) {
+            prefix -= 1;
+        }
+        let mut suffix = text[prefix..]
             .bytes()
             .rev()
             .zip(new[prefix..].bytes().rev())
             .take_while(|(a, b)| a == b)
             .count();
+        while !text.is_char_boundary(text.len() - suffix)
+            || !new.is_char_boundary(new.len() - suffix)
+        {
+            suffix -= 1;
+        }
         let removed = &text[prefix..text.len() - suffix];
         let added = &new[prefix..new.len() - suffix];
         // A multi-line scalar is one value: its continuation lines go with
@@ -68,7 +77,14 @@ fuzz_target!(|data: &[u8]| {
         let line_start = text[..prefix].rfind('\n').map_or(0, |i| i + 1);
         let quoted =
             text[line_start..prefix].contains(['"', '\'']) || removed.contains(['"', '\'']);
-        for line in removed.split('\n').skip(1) {
+        // Judge whole words: the bytes the splice kept may end the value with
+        // `:"`, which is text, not a key (but what follows a space, such as a
+        // comment, is not the value's).
+        let end = text.len() - suffix;
+        let word_end = text[end..]
+            .find(char::is_whitespace)
+            .map_or(text.len(), |i| end + i);
+        for line in text[line_start..word_end].split('\n').skip(1) {
             let entry =
                 line.trim_start().split_once(": ").is_some() || line.trim_end().ends_with(':');
             assert!(
