@@ -92,6 +92,7 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
     let mut cx = Planner {
         source,
         root: &root,
+        real_root: canonical(&root),
         shown_root: &shown_root,
         problems: Vec::new(),
         claimed: BTreeMap::new(),
@@ -302,7 +303,7 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
     let mut real: BTreeMap<PathBuf, &str> = BTreeMap::new();
     let mut aliased = Vec::new();
     for path in cx.claimed.keys() {
-        if let Ok(resolved) = resolve(&root, path)
+        if let Ok(resolved) = cx.resolve(path)
             && let Some(first) = real.insert(real_path(&resolved), path)
         {
             aliased.push(Problem {
@@ -336,6 +337,8 @@ enum Same {
 struct Planner<'a> {
     source: &'a Source,
     root: &'a Path,
+    /// `root` canonical, or why it cannot be resolved.
+    real_root: Result<PathBuf, String>,
     shown_root: &'a str,
     problems: Vec<Problem>,
     /// Every output and target path, with the ports.yaml entry that produced it.
@@ -381,7 +384,7 @@ impl Planner<'_> {
     fn read_unless_same(&self, rel: &str, expected: &str) -> Result<Same, String> {
         use std::io::Read;
         let same = (|| {
-            let path = resolve(self.root, rel).ok()?;
+            let path = self.resolve(rel).ok()?;
             if !fs::metadata(&path).ok()?.is_file() {
                 return None;
             }
@@ -408,8 +411,16 @@ impl Planner<'_> {
         self.read(rel).map(Same::No)
     }
 
+    fn resolve(&self, rel: &str) -> Result<PathBuf, String> {
+        resolve_under(
+            self.root,
+            self.real_root.as_ref().map_err(Clone::clone)?,
+            rel,
+        )
+    }
+
     fn read(&self, rel: &str) -> Result<Option<String>, String> {
-        let path = resolve(self.root, rel)?;
+        let path = self.resolve(rel)?;
         // Opening a FIFO for reading would block until someone writes to it.
         if let Ok(meta) = fs::metadata(&path)
             && !meta.is_file()
@@ -558,11 +569,19 @@ impl Planner<'_> {
 /// `root/rel`, refused when `rel` is not a plain relative path or when a
 /// symlink on the way leads out of `root`.
 pub fn resolve(root: &Path, rel: &str) -> Result<PathBuf, String> {
+    resolve_under(root, &canonical(root)?, rel)
+}
+
+/// `root` with every symlink followed, once per plan or apply rather than once per file.
+fn canonical(root: &Path) -> Result<PathBuf, String> {
+    root.canonicalize()
+        .map_err(|e| format!("cannot resolve {}: {e}", root.display()))
+}
+
+/// [`resolve`] with `root` already canonical.
+fn resolve_under(root: &Path, canonical_root: &Path, rel: &str) -> Result<PathBuf, String> {
     check_relative_path(rel, false)?;
     let path = root.join(rel);
-    let canonical_root = root
-        .canonicalize()
-        .map_err(|e| format!("cannot resolve {}: {e}", root.display()))?;
     // The deepest part of the path that exists decides where it really leads.
     let mut existing = path.as_path();
     loop {
@@ -577,8 +596,8 @@ pub fn resolve(root: &Path, rel: &str) -> Result<PathBuf, String> {
     match existing.canonicalize() {
         // A symlinked file inside the directory is written through, so the
         // link stays a link.
-        Ok(real) if real.starts_with(&canonical_root) && existing == path => Ok(real),
-        Ok(real) if real.starts_with(&canonical_root) => Ok(path),
+        Ok(real) if real.starts_with(canonical_root) && existing == path => Ok(real),
+        Ok(real) if real.starts_with(canonical_root) => Ok(path),
         Ok(real) => Err(format!(
             "`{rel}` leads out of the registry's directory (to {}) through a symlink; Portolan refuses to write there",
             real.display()
@@ -702,8 +721,13 @@ impl Plan {
             }
         };
         let mut targets: BTreeMap<PathBuf, &str> = BTreeMap::new();
+        let real_root = canonical(&self.root);
         for (i, c) in self.changes.iter().enumerate() {
-            let target = match resolve(&self.root, &c.path) {
+            let target = match real_root
+                .as_deref()
+                .map_err(Clone::clone)
+                .and_then(|real_root| resolve_under(&self.root, real_root, &c.path))
+            {
                 Ok(t) => t,
                 Err(m) => {
                     cleanup(&staged);
