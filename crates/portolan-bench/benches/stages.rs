@@ -50,7 +50,7 @@ fn parse(bencher: Bencher, size: &str) {
     let (source, _) = fixture(size);
     bencher
         .counter(divan::counter::BytesCount::new(source.text().len()))
-        .bench(|| portolan::load::parse_only(divan::black_box(source.text())));
+        .bench(|| portolan_bench::baseline::parse_only(divan::black_box(source.text())));
 }
 
 /// Text to model, with every located finding.

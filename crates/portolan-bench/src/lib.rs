@@ -7,6 +7,8 @@
 
 use std::fmt::Write as _;
 
+pub mod baseline;
+
 /// Names of the named ports, in order; the rest are `p<N>`.
 const PORT_NAMES: [&str; 8] = [
     "api", "metrics", "health", "admin", "grpc", "debug", "events", "internal",

@@ -1,9 +1,9 @@
 //! Reads ports.yaml into the model. The only module that knows YAML.
 //!
 //! Two steps, so that one run reports every problem instead of the first:
-//! serde-saphyr parses the text into a tree of spanned nodes (syntax errors,
-//! and inputs past its safety budget, stop here: nothing can be read after
-//! them), then `Decoder` walks the tree into [`crate::model`] types, pushing
+//! [`yaml`] builds a tree of spanned nodes from the parser's events (syntax
+//! errors, and inputs past its safety budget, stop here: nothing can be read
+//! after them), then `Decoder` walks the tree into [`crate::model`] types, pushing
 //! a located diagnostic for every wrong type, unknown or duplicate key and
 //! invalid port, and carrying on with what it could read. This is the shape of
 //! toml-span's value tree plus table helper, and serde-derive cannot give it:
@@ -16,126 +16,10 @@ use crate::model::{
     Template, Text, check_relative_path,
 };
 use crate::source::{Source, Span};
-use serde_core::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::{Location, Spanned};
 use std::collections::HashMap;
-use std::fmt;
+use yaml::{Node, Spanned};
 
-/// A YAML value with its location; keys are kept as written.
-#[derive(Debug)]
-pub(crate) enum Node {
-    Null,
-    Bool,
-    Int(i128),
-    Float,
-    Str(String),
-    Seq(Vec<Spanned<Node>>),
-    Map(Vec<(Spanned<String>, Spanned<Node>)>),
-}
-
-impl Node {
-    fn kind(&self) -> &'static str {
-        match self {
-            Node::Null => "nothing",
-            Node::Bool => "a boolean",
-            Node::Int(_) => "an integer",
-            Node::Float => "a number with a fraction",
-            Node::Str(_) => "a string",
-            Node::Seq(_) => "a list",
-            Node::Map(_) => "a mapping",
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Node {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct NodeVisitor;
-        impl<'de> Visitor<'de> for NodeVisitor {
-            type Value = Node;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any YAML value")
-            }
-            fn visit_unit<E>(self) -> Result<Node, E> {
-                Ok(Node::Null)
-            }
-            fn visit_none<E>(self) -> Result<Node, E> {
-                Ok(Node::Null)
-            }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
-                Node::deserialize(d)
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Node, E> {
-                Ok(Node::Bool)
-            }
-            fn visit_i64<E>(self, v: i64) -> Result<Node, E> {
-                Ok(Node::Int(v.into()))
-            }
-            fn visit_u64<E>(self, v: u64) -> Result<Node, E> {
-                Ok(Node::Int(v.into()))
-            }
-            fn visit_i128<E>(self, v: i128) -> Result<Node, E> {
-                Ok(Node::Int(v))
-            }
-            fn visit_u128<E>(self, v: u128) -> Result<Node, E> {
-                Ok(Node::Int(i128::try_from(v).unwrap_or(i128::MAX)))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Node, E> {
-                Ok(Node::Float)
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Node, E> {
-                Ok(Node::Str(v.to_owned()))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Node, E> {
-                Ok(Node::Str(v))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
-                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-                while let Some(item) = seq.next_element()? {
-                    items.push(item);
-                }
-                Ok(Node::Seq(items))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
-                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
-                while let Some(key) = map.next_key()? {
-                    let value = map.next_value()?;
-                    entries.push((key, value));
-                }
-                Ok(Node::Map(entries))
-            }
-        }
-        d.deserialize_any(NodeVisitor)
-    }
-}
-
-/// Parser settings: duplicates pass through so [`Decoder`] can report each with
-/// both locations; only `true`/`false` are booleans (a service called `y` or
-/// `no` stays a name); the node budget is sized for a registry that fills the
-/// whole port space, while alias expansion stays bounded.
-fn parse_options() -> serde_saphyr::Options {
-    let mut budget = serde_saphyr::Budget::default();
-    budget.max_events = 8_000_000;
-    budget.max_nodes = 4_000_000;
-    serde_saphyr::options! {
-        budget: Some(budget),
-        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,
-        strict_booleans: true,
-        with_snippet: false,
-    }
-}
-
-/// Only the YAML parse that [`load`] starts with: serde-saphyr, with the same
-/// options, into the same tree of spanned nodes. The baseline the benchmarks
-/// compare the whole pipeline with. Returns the number of top-level keys, or
-/// `None` on a syntax error.
-#[doc(hidden)]
-pub fn parse_only(text: &str) -> Option<usize> {
-    let root = serde_saphyr::from_str_with_options::<Spanned<Node>>(text, parse_options()).ok()?;
-    match root.value {
-        Node::Map(entries) => Some(entries.len()),
-        _ => Some(0),
-    }
-}
+mod yaml;
 
 /// Parses `source` into the model, reporting every problem found on the way.
 /// Returns `None` only when nothing usable could be read (a syntax error, or a
@@ -156,13 +40,10 @@ pub fn load(source: &Source) -> (Option<Registry>, Diagnostics) {
         );
         return (None, decoder.diags);
     }
-    let root = match serde_saphyr::from_str_with_options::<Spanned<Node>>(
-        source.text(),
-        parse_options(),
-    ) {
+    let root = match yaml::parse(source) {
         Ok(root) => root,
-        Err(err) => {
-            decoder.yaml_error(&err);
+        Err(d) => {
+            decoder.diags.push(d);
             return (None, decoder.diags);
         }
     };
@@ -239,37 +120,8 @@ const INFRA_SERVICE_KEYS: &[&str] = &["port", "container_port", "description"];
 const RESERVED_KEYS: &[&str] = &["port", "range", "reason"];
 
 impl<'s> Decoder<'s> {
-    fn span(&self, loc: &Location) -> Span {
-        let s = loc.span();
-        let line = u32::try_from(loc.line()).unwrap_or(u32::MAX);
-        let column = u32::try_from(loc.column()).unwrap_or(u32::MAX);
-        match s.byte_offset() {
-            Some(start) => {
-                let mut span = self
-                    .src
-                    .span(start as usize, s.byte_len().unwrap_or(0) as usize);
-                // The parser's line and column are authoritative (a BOM shifts bytes, not columns).
-                span.line = line;
-                span.column = column;
-                span
-            }
-            // Syntax errors carry only a character offset; map it through the text.
-            None if s != serde_saphyr::Span::UNKNOWN => {
-                let text = self.src.text();
-                let byte = |chars: u64| {
-                    text.char_indices()
-                        .nth(chars as usize)
-                        .map_or(text.len(), |(i, _)| i)
-                };
-                let start = byte(s.offset());
-                self.src.span(start, byte(s.offset() + s.len()) - start)
-            }
-            None => self.src.span(self.src.offset_of(line, column), 0),
-        }
-    }
-
     fn at<T>(&self, node: &Spanned<T>) -> Span {
-        self.span(&node.referenced)
+        node.span
     }
 
     fn next_value(&mut self) -> u32 {
@@ -279,25 +131,6 @@ impl<'s> Decoder<'s> {
 
     fn push(&mut self, d: Diagnostic) {
         self.diags.push(d);
-    }
-
-    fn yaml_error(&mut self, err: &serde_saphyr::Error) {
-        use serde_saphyr::MessageFormatter as _;
-        let err = err.without_snippet();
-        let message = serde_saphyr::UserMessageFormatter
-            .format_message(err)
-            .into_owned();
-        let span = err
-            .location()
-            .filter(|l| l.line() > 0)
-            .map_or_else(|| self.src.span(0, 0), |l| self.span(&l));
-        let mut d = Diagnostic::new(Code::YamlSyntax, span, message);
-        let before = self.src.text().get(..span.start as usize).unwrap_or("");
-        let line = &before[before.rfind('\n').map_or(0, |i| i + 1)..];
-        if line.contains('\t') {
-            d = d.with_help("YAML indents with spaces; replace the tab");
-        }
-        self.push(d);
     }
 
     fn type_error(&mut self, node: &Spanned<Node>, expected: &str, what: &str) {
@@ -474,15 +307,13 @@ impl<'s> Decoder<'s> {
                     );
                     return None;
                 }
-                // The parser also reads `0x1F90`, `0o17620`, `+8080` and `8_080`
-                // as integers; a port is written the way every other file
+                // YAML also reads `0x1F90`, `0o17620`, `+8080`, `8_080` and
+                // `08080` as integers; a port is written the way every other file
                 // writes it, so a search for `8080` finds it.
                 let written = self.src.slice(span);
                 if written.starts_with(['+', '-'])
                     || written.contains('_')
-                    || written.len() > 1
-                        && written.starts_with('0')
-                        && written[1..].starts_with(|c: char| c.is_ascii_alphabetic())
+                    || written.len() > 1 && written.starts_with('0')
                 {
                     self.push(
                         Diagnostic::new(

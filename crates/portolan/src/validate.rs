@@ -93,58 +93,97 @@ impl std::fmt::Display for Holder<'_> {
     }
 }
 
-/// One namespace of generated identifiers; reports names that collide in it.
-struct Namespace<'a, 'r> {
-    kind: &'static str,
-    /// First holder of each identifier; `None` for names the generated code itself uses.
-    seen: HashMap<String, (Option<Span>, Holder<'r>)>,
-    reported: &'a mut HashSet<(Span, Span)>,
+/// A namespace of generated names: two declarations collide only within one.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Ns {
+    /// Modules of the generated crate: one per environment and per service.
+    Module,
+    /// Variants (and associated items) of `Environment`.
+    Variant,
+    /// Port constants of an environment module.
+    Constant,
+    /// Constants of the `infrastructure` module.
+    Infra,
+    /// Functions of one service's module.
+    Function(usize),
+    /// Variables of one environment's `.env` file.
+    Env(usize),
 }
 
-impl<'a, 'r> Namespace<'a, 'r> {
-    fn new(kind: &'static str, reported: &'a mut HashSet<(Span, Span)>) -> Self {
-        Self {
-            kind,
-            seen: HashMap::new(),
-            reported,
+impl Ns {
+    fn kind(self) -> &'static str {
+        match self {
+            Ns::Module => "Rust module",
+            Ns::Variant => "Rust enum variant",
+            Ns::Constant | Ns::Infra => "Rust constant",
+            Ns::Function(_) => "Rust function",
+            Ns::Env(_) => ".env variable",
         }
     }
+}
 
-    /// An identifier the generated code defines itself.
-    fn reserve(&mut self, ident: &str, what: &'static str) {
-        self.seen
-            .insert(ident.to_owned(), (None, Holder::Generated(what)));
+/// A generated name and what declares it (`span` is `None` for names the
+/// generated code defines itself).
+struct Decl<'r> {
+    ns: Ns,
+    ident: String,
+    span: Option<Span>,
+    holder: Holder<'r>,
+}
+
+/// Reports every declaration whose name an earlier one in its namespace holds.
+///
+/// A valid registry has no collision, and building a map of 300,000 owned
+/// names to prove it cost more than loading the file; so a first pass only
+/// hashes each name, and the maps are built only when two hashes are equal
+/// (equal names always are; a false alarm costs time, never a finding).
+fn collisions<'r>(decls: impl Fn(&mut dyn FnMut(Decl<'r>)), out: &mut Vec<Diagnostic>) {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let hasher = std::hash::RandomState::new();
+    let mut prints = Vec::new();
+    decls(&mut |d| {
+        let mut h = hasher.build_hasher();
+        d.ns.hash(&mut h);
+        d.ident.hash(&mut h);
+        prints.push(h.finish());
+    });
+    prints.sort_unstable();
+    if prints.windows(2).all(|w| w[0] != w[1]) {
+        return;
     }
-
-    fn insert(&mut self, ident: String, span: Span, what: Holder<'r>, out: &mut Vec<Diagnostic>) {
-        match self.seen.get(&ident) {
-            None => {
-                self.seen.insert(ident, (Some(span), what));
-            }
-            Some((first, first_what)) => {
-                if first.is_some_and(|first| !self.reported.insert((first, span))) {
-                    return;
-                }
-                let mut d = Diagnostic::new(
-                    Code::IdentifierCollision,
-                    span,
-                    format!(
-                        "{what} and {first_what} both become the {} `{ident}`",
-                        self.kind
-                    ),
-                )
-                .with_label("collides")
-                .with_help(match self.kind.starts_with("Rust") {
-                    true => "rename one of them; `-` and `_` are the same in Rust names",
-                    false => "rename one of them; `-` and `_` are the same in .env variable names",
-                });
-                if let Some(first) = first {
-                    d = d.with_secondary(*first, format!("{first_what} is declared"));
-                }
-                out.push(d);
-            }
+    let mut seen: HashMap<(Ns, String), (Option<Span>, Holder<'r>)> = HashMap::new();
+    let mut reported: HashSet<(Span, Span)> = HashSet::new();
+    decls(&mut |d| {
+        let key = (d.ns, d.ident);
+        let Some((first, first_what)) = seen.get(&key) else {
+            seen.insert(key, (d.span, d.holder));
+            return;
+        };
+        let (Some(span), ns, ident) = (d.span, key.0, &key.1) else {
+            return;
+        };
+        if first.is_some_and(|first| !reported.insert((first, span))) {
+            return;
         }
-    }
+        let kind = ns.kind();
+        let mut diag = Diagnostic::new(
+            Code::IdentifierCollision,
+            span,
+            format!(
+                "{} and {first_what} both become the {kind} `{ident}`",
+                d.holder
+            ),
+        )
+        .with_label("collides")
+        .with_help(match ns {
+            Ns::Env(_) => "rename one of them; `-` and `_` are the same in .env variable names",
+            _ => "rename one of them; `-` and `_` are the same in Rust names",
+        });
+        if let Some(first) = first {
+            diag = diag.with_secondary(*first, format!("{first_what} is declared"));
+        }
+        out.push(diag);
+    });
 }
 
 /// Names that collide as variables of a rendered `<environment>.env` file
@@ -154,109 +193,151 @@ fn env_variables(registry: &Registry, out: &mut Vec<Diagnostic>) {
     if !registry.render.artifacts.contains(&Artifact::Env) {
         return;
     }
-    let mut reported = HashSet::new();
     // In file order, so the later of two names is the one reported.
     let mut bindings: Vec<Binding> = registry.bindings().collect();
     bindings.sort_by_key(|b| b.span.start);
-    for env in &registry.environments {
-        let mut vars = Namespace::new(".env variable", &mut reported);
-        for b in &bindings {
-            let (base, what, url) = match b.owner {
-                Owner::Service {
-                    service,
-                    port,
-                    environment,
-                } => {
-                    if !std::ptr::eq(environment, env) {
-                        continue;
+    collisions(
+        |emit| {
+            for (e, env) in registry.environments.iter().enumerate() {
+                for b in &bindings {
+                    let (base, holder, url) = match b.owner {
+                        Owner::Service {
+                            service,
+                            port,
+                            environment,
+                        } => {
+                            if !std::ptr::eq(environment, env) {
+                                continue;
+                            }
+                            let base = format!(
+                                "{}_{}",
+                                ident::screaming(service.name.as_str()),
+                                ident::screaming(port.name.as_str())
+                            );
+                            (
+                                base,
+                                Holder::Port(service.name.as_str(), port.name.as_str()),
+                                true,
+                            )
+                        }
+                        Owner::Infrastructure(entry) => (
+                            ident::screaming(entry.name.as_str()),
+                            Holder::Infrastructure(entry.name.as_str()),
+                            false,
+                        ),
+                    };
+                    let mut var = |suffix: &str| {
+                        emit(Decl {
+                            ns: Ns::Env(e),
+                            ident: format!("{base}{suffix}"),
+                            span: Some(b.span),
+                            holder,
+                        });
+                    };
+                    var("_PORT");
+                    if b.container_port != b.port {
+                        var("_CONTAINER_PORT");
                     }
-                    let base = format!(
-                        "{}_{}",
-                        ident::screaming(service.name.as_str()),
-                        ident::screaming(port.name.as_str())
-                    );
-                    (
-                        base,
-                        Holder::Port(service.name.as_str(), port.name.as_str()),
-                        true,
-                    )
+                    if b.node_port.is_some() {
+                        var("_NODE_PORT");
+                    }
+                    if url {
+                        var("_URL");
+                    }
                 }
-                Owner::Infrastructure(entry) => (
-                    ident::screaming(entry.name.as_str()),
-                    Holder::Infrastructure(entry.name.as_str()),
-                    false,
-                ),
-            };
-            let mut names = vec![format!("{base}_PORT")];
-            if b.container_port != b.port {
-                names.push(format!("{base}_CONTAINER_PORT"));
             }
-            if b.node_port.is_some() {
-                names.push(format!("{base}_NODE_PORT"));
-            }
-            if url {
-                names.push(format!("{base}_URL"));
-            }
-            for name in names {
-                vars.insert(name, b.span, what, out);
-            }
-        }
-    }
+        },
+        out,
+    );
 }
 
 /// Rule 7: names that collide once converted to Rust identifiers.
 fn identifiers(registry: &Registry, out: &mut Vec<Diagnostic>) {
-    let mut reported = HashSet::new();
-    let mut modules = Namespace::new("Rust module", &mut reported);
-    modules.reserve("infrastructure", "the generated `infrastructure` module");
-    for env in &registry.environments {
-        let what = Holder::Environment(env.name.as_str());
-        modules.insert(ident::snake(env.name.as_str()), env.name.span, what, out);
-    }
-    for service in &registry.services {
-        let what = Holder::Service(service.name.as_str());
-        modules.insert(
-            ident::snake(service.name.as_str()),
-            service.name.span,
-            what,
-            out,
-        );
-    }
-    // Associated items of `Environment` share the namespace of its variants.
-    let mut variants = Namespace::new("Rust enum variant", &mut reported);
-    variants.reserve("ALL", "the generated `Environment::ALL`");
-    variants.reserve("VAR", "the generated `Environment::VAR`");
-    for env in &registry.environments {
-        let what = Holder::Environment(env.name.as_str());
-        variants.insert(ident::camel(env.name.as_str()), env.name.span, what, out);
-    }
-    // Constants of one environment module: the union over environments is
-    // enough, as a service's constants have the same name in each.
-    let mut constants = Namespace::new("Rust constant", &mut reported);
-    for service in &registry.services {
-        for port in &service.ports {
-            let what = Holder::Port(service.name.as_str(), port.name.as_str());
-            let name = ident::port_constant(service.name.as_str(), port.name.as_str());
-            constants.insert(name, port.name.span, what, out);
-        }
-    }
-    let mut infra = Namespace::new("Rust constant", &mut reported);
-    for entry in &registry.infrastructure.services {
-        let what = Holder::Infrastructure(entry.name.as_str());
-        infra.insert(
-            ident::screaming(entry.name.as_str()),
-            entry.name.span,
-            what,
-            out,
-        );
-    }
-    for service in &registry.services {
-        let mut functions = Namespace::new("Rust function", &mut reported);
-        for port in &service.ports {
-            let what = Holder::Port(service.name.as_str(), port.name.as_str());
-            functions.insert(ident::snake(port.name.as_str()), port.name.span, what, out);
-        }
-    }
+    collisions(
+        |emit| {
+            let mut decl = |ns, ident, span, holder| {
+                emit(Decl {
+                    ns,
+                    ident,
+                    span,
+                    holder,
+                })
+            };
+            let generated =
+                |ns, ident: &str, what| (ns, ident.to_owned(), None, Holder::Generated(what));
+            let (ns, ident, span, holder) = generated(
+                Ns::Module,
+                "infrastructure",
+                "the generated `infrastructure` module",
+            );
+            decl(ns, ident, span, holder);
+            for env in &registry.environments {
+                let holder = Holder::Environment(env.name.as_str());
+                decl(
+                    Ns::Module,
+                    ident::snake(env.name.as_str()),
+                    Some(env.name.span),
+                    holder,
+                );
+            }
+            for service in &registry.services {
+                let holder = Holder::Service(service.name.as_str());
+                decl(
+                    Ns::Module,
+                    ident::snake(service.name.as_str()),
+                    Some(service.name.span),
+                    holder,
+                );
+            }
+            // Associated items of `Environment` share the namespace of its variants.
+            for (ident, what) in [
+                ("ALL", "the generated `Environment::ALL`"),
+                ("VAR", "the generated `Environment::VAR`"),
+            ] {
+                let (ns, ident, span, holder) = generated(Ns::Variant, ident, what);
+                decl(ns, ident, span, holder);
+            }
+            for env in &registry.environments {
+                let holder = Holder::Environment(env.name.as_str());
+                decl(
+                    Ns::Variant,
+                    ident::camel(env.name.as_str()),
+                    Some(env.name.span),
+                    holder,
+                );
+            }
+            // Constants of one environment module: the union over environments is
+            // enough, as a service's constants have the same name in each.
+            for service in &registry.services {
+                for port in &service.ports {
+                    let holder = Holder::Port(service.name.as_str(), port.name.as_str());
+                    let name = ident::port_constant(service.name.as_str(), port.name.as_str());
+                    decl(Ns::Constant, name, Some(port.name.span), holder);
+                }
+            }
+            for entry in &registry.infrastructure.services {
+                let holder = Holder::Infrastructure(entry.name.as_str());
+                decl(
+                    Ns::Infra,
+                    ident::screaming(entry.name.as_str()),
+                    Some(entry.name.span),
+                    holder,
+                );
+            }
+            for (i, service) in registry.services.iter().enumerate() {
+                for port in &service.ports {
+                    let holder = Holder::Port(service.name.as_str(), port.name.as_str());
+                    decl(
+                        Ns::Function(i),
+                        ident::snake(port.name.as_str()),
+                        Some(port.name.span),
+                        holder,
+                    );
+                }
+            }
+        },
+        out,
+    );
 }
 
 /// Rule 2: environment ranges on one host must not overlap.
@@ -299,6 +380,9 @@ fn range_overlaps(registry: &Registry, out: &mut Vec<Diagnostic>) {
 fn shared_across_environments(registry: &Registry, out: &mut Vec<Diagnostic>) {
     for service in &registry.services {
         for port in &service.ports {
+            if port.assignments.len() < 2 {
+                continue;
+            }
             let mut by_value: HashMap<(u32, HostRef<'_>), (Span, Vec<&str>)> = HashMap::new();
             for a in &port.assignments {
                 let env = &registry.environments[a.environment];
@@ -485,11 +569,20 @@ impl<'r> Occupancy<'r> {
                 .with_secondary(holder.span, format!("{} holds it", holder.owner)),
             );
         }
-        let mut warned = HashSet::new();
+        // `load` numbers values from 1 as it reads them, so a flag per value
+        // does; a hand-built registry with sparse numbers gets a set.
+        let last = self.bindings.iter().map(|b| b.value as usize).max();
+        let dense = last.filter(|&n| n <= 4 * self.bindings.len() + 64);
+        let mut flags = vec![false; dense.map_or(0, |n| n + 1)];
+        let mut sparse = HashSet::new();
         for b in &self.bindings {
             self.per_binding(b, out);
             // A bare port shared by environments is one value: warn about it once.
-            if warned.insert(b.value) {
+            let first = match dense {
+                Some(_) => !std::mem::replace(&mut flags[b.value as usize], true),
+                None => sparse.insert(b.value),
+            };
+            if first {
                 warnings(b, out);
             }
         }

@@ -16,7 +16,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match portolan::load::parse_only(&text) {
+    match portolan_bench::baseline::parse_only(&text) {
         Some(_) => ExitCode::SUCCESS,
         None => ExitCode::from(1),
     }

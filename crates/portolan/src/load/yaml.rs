@@ -1,0 +1,576 @@
+//! The YAML step of [`super::load`]: granit-parser's events straight into a
+//! tree of spanned nodes.
+//!
+//! Reading events directly (rather than through serde) is what keeps `load`
+//! close to the cost of the parse itself: a registry that fills the port space
+//! is 2 MB and 300,000 nodes, and serde's per-value dispatch cost more than
+//! the parse. The tree is all the decoder needs: values resolved by the YAML
+//! 1.2 core schema (only `true`/`false` are booleans), keys as written,
+//! duplicates kept (the decoder reports each with both locations), merge keys
+//! (`<<`) applied and aliases expanded within a budget, so an alias bomb is a
+//! located error rather than gigabytes.
+
+use crate::diag::{Code, Diagnostic};
+use crate::source::{Source, Span};
+use granit_parser::{Event, Parser, ScalarStyle, ScanError, Tag};
+use std::borrow::Cow;
+use std::collections::HashSet;
+
+/// A value with the place it was written.
+#[derive(Clone, Debug)]
+pub(crate) struct Spanned<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+/// A YAML value; keys are kept as written.
+#[derive(Clone, Debug)]
+pub(crate) enum Node {
+    Null,
+    Bool,
+    Int(i128),
+    Float,
+    Str(String),
+    Seq(Vec<Spanned<Node>>),
+    Map(Vec<(Spanned<String>, Spanned<Node>)>),
+}
+
+impl Node {
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Node::Null => "nothing",
+            Node::Bool => "a boolean",
+            Node::Int(_) => "an integer",
+            Node::Float => "a number with a fraction",
+            Node::Str(_) => "a string",
+            Node::Seq(_) => "a list",
+            Node::Map(_) => "a mapping",
+        }
+    }
+}
+
+/// Nesting deeper than this is refused by the parser: a registry is five
+/// levels deep, and the tree is built and dropped recursively.
+const MAX_NESTING: usize = 64;
+/// How deep a value may become once aliases are expanded into it.
+const MAX_DEPTH: usize = 2 * MAX_NESTING;
+/// How many nodes aliases may add in all: generous for any real registry,
+/// far below what an alias bomb asks for.
+const MAX_ALIAS_NODES: usize = 1_000_000;
+
+/// Parses `src` into its root node (null for an empty document). A syntax
+/// error, a second document, a key that is not a scalar, a recursive alias or
+/// an alias expansion past the budget is the one diagnostic returned: nothing
+/// after it can be read reliably.
+pub(crate) fn parse(src: &Source) -> Result<Spanned<Node>, Diagnostic> {
+    let options = granit_parser::options! {
+        flow_nesting_limit: MAX_NESTING,
+        block_nesting_limit: MAX_NESTING,
+    };
+    let mut builder = Builder {
+        src,
+        events: Parser::new_from_str_with_options(src.text(), options).peekable(),
+        anchors: Vec::new(),
+        alias_nodes: 0,
+    };
+    builder.document()
+}
+
+/// An anchored value, kept for its aliases.
+struct Anchor {
+    node: Spanned<Node>,
+    /// Nesting depth of `node`, so an alias cannot deepen the tree unboundedly.
+    height: usize,
+    /// Node count of `node`, charged to the alias budget at every use.
+    size: usize,
+}
+
+struct Builder<'t> {
+    src: &'t Source,
+    events: std::iter::Peekable<Parser<'t, granit_parser::StrInput<'t>>>,
+    /// By anchor id (ids count from 1); `None` while the anchored value is
+    /// still being read, so an alias inside it is recognised as recursive.
+    anchors: Vec<Option<Anchor>>,
+    alias_nodes: usize,
+}
+
+type Built = (Spanned<Node>, usize, usize);
+
+impl<'t> Builder<'t> {
+    fn next(&mut self) -> Result<Option<(Event<'t>, Span)>, Diagnostic> {
+        match self.events.next() {
+            None => Ok(None),
+            Some(Ok((event, span))) => Ok(Some((event, self.span(&span)))),
+            Some(Err(e)) => Err(self.syntax_error(&e)),
+        }
+    }
+
+    fn span(&self, span: &granit_parser::Span) -> Span {
+        let start = span.start.byte_offset().unwrap_or(0);
+        let end = span.end.byte_offset().unwrap_or(start).max(start);
+        let len = u32::try_from(self.src.text().len()).unwrap_or(u32::MAX);
+        let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX).min(len);
+        // The parser's line and column are authoritative (a BOM shifts bytes, not columns).
+        Span {
+            start: clamp(start),
+            end: clamp(end),
+            line: u32::try_from(span.start.line()).unwrap_or(u32::MAX),
+            column: u32::try_from(span.start.col() + 1).unwrap_or(u32::MAX),
+        }
+    }
+
+    fn syntax_error(&self, e: &ScanError) -> Diagnostic {
+        let marker = e.marker();
+        let start = match marker.byte_offset() {
+            Some(b) => b.min(self.src.text().len()),
+            None => self.src.offset_of(
+                u32::try_from(marker.line()).unwrap_or(u32::MAX),
+                u32::try_from(marker.col() + 1).unwrap_or(u32::MAX),
+            ),
+        };
+        let mut span = self.src.span(start, 0);
+        if marker.line() > 0 {
+            span.line = u32::try_from(marker.line()).unwrap_or(u32::MAX);
+            span.column = u32::try_from(marker.col() + 1).unwrap_or(u32::MAX);
+        }
+        let mut d = match e.kind() {
+            granit_parser::ErrorKind::UnknownAnchor => Diagnostic::new(
+                Code::YamlSyntax,
+                span,
+                "this alias refers to no anchor defined before it",
+            )
+            .with_label("unknown alias")
+            .with_help("define the value with `&name` before repeating it with `*name`"),
+            _ => Diagnostic::new(Code::YamlSyntax, span, e.info()),
+        };
+        let before = self.src.text().get(..start).unwrap_or("");
+        let line = &before[before.rfind('\n').map_or(0, |i| i + 1)..];
+        if line.contains('\t') {
+            d = d.with_help("YAML indents with spaces; replace the tab");
+        }
+        d
+    }
+
+    fn document(&mut self) -> Result<Spanned<Node>, Diagnostic> {
+        let mut root = None;
+        while let Some((event, span)) = self.next()? {
+            match event {
+                Event::StreamStart | Event::DocumentEnd => {}
+                Event::StreamEnd => break,
+                Event::DocumentStart(..) if root.is_some() => {
+                    return Err(Diagnostic::new(
+                        Code::YamlSyntax,
+                        span,
+                        "a second YAML document starts here; ports.yaml holds one",
+                    )
+                    .with_label("second document")
+                    .with_help("merge the documents into one, or remove the `---` line"));
+                }
+                Event::DocumentStart(..) => {
+                    root = Some(self.node(0)?.0);
+                }
+                _ => {}
+            }
+        }
+        Ok(root.unwrap_or(Spanned {
+            value: Node::Null,
+            span: self.src.span(0, 0),
+        }))
+    }
+
+    /// The next node; `depth` is how deep it sits.
+    fn node(&mut self, depth: usize) -> Result<Built, Diagnostic> {
+        loop {
+            let Some((event, span)) = self.next()? else {
+                return Err(Diagnostic::new(
+                    Code::YamlSyntax,
+                    self.src.span(self.src.text().len(), 0),
+                    "the document ends inside a value",
+                ));
+            };
+            return match event {
+                Event::Scalar(value, style, anchor, tag) => {
+                    let node = Spanned {
+                        value: resolve(value, style, tag.as_deref()),
+                        span,
+                    };
+                    self.anchored(anchor, (node, 1, 1))
+                }
+                Event::Alias(id) => self.alias(id, span, depth),
+                Event::SequenceStart(_, anchor, _) => {
+                    self.open(anchor);
+                    let mut items = Vec::new();
+                    let (mut height, mut size) = (0, 1);
+                    while !self.at_end()? {
+                        let (item, h, s) = self.node(depth + 1)?;
+                        height = height.max(h);
+                        size += s;
+                        items.push(item);
+                    }
+                    let node = Spanned {
+                        value: Node::Seq(items),
+                        span,
+                    };
+                    self.anchored(anchor, (node, height + 1, size))
+                }
+                Event::MappingStart(_, anchor, _) => {
+                    self.open(anchor);
+                    let built = self.mapping(span, depth)?;
+                    self.anchored(anchor, built)
+                }
+                Event::SequenceEnd | Event::MappingEnd => Err(Diagnostic::new(
+                    Code::YamlSyntax,
+                    span,
+                    "a collection ends where a value was expected",
+                )),
+                // Comments and anchor names carry no data.
+                _ => continue,
+            };
+        }
+    }
+
+    /// Consumes the end of the current collection if it is next.
+    fn at_end(&mut self) -> Result<bool, Diagnostic> {
+        match self.events.peek() {
+            Some(Ok((Event::SequenceEnd | Event::MappingEnd, _))) => {
+                self.events.next();
+                Ok(true)
+            }
+            Some(Err(e)) => {
+                let e = e.clone();
+                Err(self.syntax_error(&e))
+            }
+            None => Ok(true),
+            Some(Ok(_)) => Ok(false),
+        }
+    }
+
+    fn mapping(&mut self, span: Span, depth: usize) -> Result<Built, Diagnostic> {
+        let mut entries: Vec<(Spanned<String>, Spanned<Node>)> = Vec::new();
+        let mut merges = Vec::new();
+        let (mut height, mut size) = (0, 1);
+        while !self.at_end()? {
+            let (key, _, _) = self.node(depth + 1)?;
+            // `<<` is a merge key only when plain; `"<<"` is an ordinary key.
+            let merge =
+                matches!(&key.value, Node::Str(k) if k == "<<") && self.src.slice(key.span) == "<<";
+            let key = self.key(key)?;
+            let (value, h, s) = self.node(depth + 1)?;
+            height = height.max(h);
+            size += s + 1;
+            if merge {
+                merges.push(value);
+            } else {
+                entries.push((key, value));
+            }
+        }
+        if !merges.is_empty() {
+            merge(&mut entries, merges)?;
+        }
+        let node = Spanned {
+            value: Node::Map(entries),
+            span,
+        };
+        Ok((node, height + 1, size))
+    }
+
+    /// A mapping key: a scalar, kept as written (`8080:` is the key "8080").
+    fn key(&self, key: Spanned<Node>) -> Result<Spanned<String>, Diagnostic> {
+        let text = match key.value {
+            Node::Str(s) => s,
+            Node::Null if key.span.start == key.span.end => String::new(),
+            Node::Null | Node::Bool | Node::Int(_) | Node::Float => {
+                self.src.slice(key.span).to_owned()
+            }
+            Node::Seq(_) | Node::Map(_) => {
+                return Err(Diagnostic::new(
+                    Code::InvalidType,
+                    key.span,
+                    format!("a key must be a name, found {}", key.value.kind()),
+                )
+                .with_label("expected a name")
+                .with_help("keys in ports.yaml are names such as `web` or `api`"));
+            }
+        };
+        Ok(Spanned {
+            value: text,
+            span: key.span,
+        })
+    }
+
+    /// Marks an anchored collection as being read.
+    fn open(&mut self, anchor: usize) {
+        if anchor != 0 {
+            if self.anchors.len() <= anchor {
+                self.anchors.resize_with(anchor + 1, || None);
+            }
+            self.anchors[anchor] = None;
+        }
+    }
+
+    fn anchored(&mut self, anchor: usize, built: Built) -> Result<Built, Diagnostic> {
+        if anchor != 0 {
+            if self.anchors.len() <= anchor {
+                self.anchors.resize_with(anchor + 1, || None);
+            }
+            self.charge(built.2, built.0.span)?;
+            self.anchors[anchor] = Some(Anchor {
+                node: built.0.clone(),
+                height: built.1,
+                size: built.2,
+            });
+        }
+        Ok(built)
+    }
+
+    fn alias(&mut self, id: usize, span: Span, depth: usize) -> Result<Built, Diagnostic> {
+        let Some(Some(anchor)) = self.anchors.get(id) else {
+            return Err(Diagnostic::new(
+                Code::YamlSyntax,
+                span,
+                "this alias refers to the value that contains it",
+            )
+            .with_label("recursive alias")
+            .with_help("an alias can only repeat a value that is complete before it"));
+        };
+        let (height, size) = (anchor.height, anchor.size);
+        if depth + height > MAX_DEPTH {
+            return Err(too_complex(
+                span,
+                format!("aliases nest values more than {MAX_DEPTH} levels deep"),
+            ));
+        }
+        self.charge(size, span)?;
+        let mut node = self.anchors[id]
+            .as_ref()
+            .map(|a| a.node.clone())
+            .ok_or_else(|| too_complex(span, "this alias refers to no value".to_owned()))?;
+        // Findings about the value point where it is used.
+        node.span = span;
+        Ok((node, height, size))
+    }
+
+    fn charge(&mut self, nodes: usize, span: Span) -> Result<(), Diagnostic> {
+        self.alias_nodes += nodes;
+        if self.alias_nodes > MAX_ALIAS_NODES {
+            return Err(too_complex(
+                span,
+                format!("aliases expand to more than {MAX_ALIAS_NODES} values"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn too_complex(span: Span, why: String) -> Diagnostic {
+    Diagnostic::new(
+        Code::YamlSyntax,
+        span,
+        format!("the document is too large or too complex: {why}"),
+    )
+    .with_label("expansion stops here")
+    .with_help("write the values out instead of repeating them through aliases")
+}
+
+/// Applies merge keys: `<<: *base` (or a list of mappings) adds the keys the
+/// mapping does not set itself; the first merged mapping wins over later ones.
+fn merge(
+    entries: &mut Vec<(Spanned<String>, Spanned<Node>)>,
+    merges: Vec<Spanned<Node>>,
+) -> Result<(), Diagnostic> {
+    let mut present: HashSet<String> = entries.iter().map(|(k, _)| k.value.clone()).collect();
+    for value in merges {
+        let span = value.span;
+        let maps = match value.value {
+            Node::Map(m) => vec![m],
+            Node::Seq(items) => items
+                .into_iter()
+                .map(|item| match item.value {
+                    Node::Map(m) => Ok(m),
+                    other => Err(not_mergeable(item.span, &other)),
+                })
+                .collect::<Result<_, _>>()?,
+            other => return Err(not_mergeable(span, &other)),
+        };
+        for (key, value) in maps.into_iter().flatten() {
+            if present.insert(key.value.clone()) {
+                entries.push((key, value));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn not_mergeable(span: Span, found: &Node) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidType,
+        span,
+        format!("`<<` merges mappings, found {}", found.kind()),
+    )
+    .with_label("expected a mapping or a list of mappings")
+}
+
+/// A scalar's value by the YAML 1.2 core schema, with booleans limited to
+/// `true`/`false` spellings (a service called `y` or `no` stays a name).
+fn resolve(value: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Node {
+    if let Some(tag) = tag
+        && tag.handle() == "tag:yaml.org,2002:"
+    {
+        match tag.suffix() {
+            "str" | "binary" => return Node::Str(value.into_owned()),
+            "null" => return Node::Null,
+            "bool" => return Node::Bool,
+            "int" => {
+                return match parse_int(value.trim()) {
+                    Some(n) => Node::Int(n),
+                    None => Node::Str(value.into_owned()),
+                };
+            }
+            "float" => return Node::Float,
+            _ => {}
+        }
+    }
+    if style != ScalarStyle::Plain
+        || tag.is_some_and(|t| t.handle() == "!" && t.suffix().is_empty())
+    {
+        return Node::Str(value.into_owned());
+    }
+    let t = value.as_ref();
+    match t {
+        "" | "~" | "null" | "Null" | "NULL" => return Node::Null,
+        "true" | "True" | "TRUE" | "false" | "False" | "FALSE" => return Node::Bool,
+        _ => {}
+    }
+    let first = t.as_bytes()[0];
+    if first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.') {
+        if let Some(n) = parse_int(t) {
+            return Node::Int(n);
+        }
+        if is_float(t) {
+            return Node::Float;
+        }
+    }
+    Node::Str(value.into_owned())
+}
+
+/// `[-+]?[0-9_]+`, `0x…`, `0o…`: the spellings a YAML parser reads as integers
+/// (the decoder refuses all but plain decimal for ports, with the decimal as help).
+fn parse_int(t: &str) -> Option<i128> {
+    let (negative, digits) = match t.as_bytes().first()? {
+        b'-' => (true, &t[1..]),
+        b'+' => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let (radix, digits) = if let Some(hex) = digits.strip_prefix("0x") {
+        (16, hex)
+    } else if let Some(oct) = digits.strip_prefix("0o") {
+        (8, oct)
+    } else {
+        (10, digits)
+    };
+    if digits.is_empty()
+        || digits.starts_with('_')
+        || !digits
+            .bytes()
+            .all(|b| b == b'_' || (b as char).is_digit(radix))
+    {
+        return None;
+    }
+    let n = if digits.contains('_') {
+        i128::from_str_radix(&digits.replace('_', ""), radix).ok()?
+    } else {
+        i128::from_str_radix(digits, radix).ok()?
+    };
+    Some(if negative { -n } else { n })
+}
+
+/// YAML 1.2 core floats: `1.5`, `.5`, `1e3`, `-2.5E-3`, `.inf`, `.nan`, and
+/// integers too long for 128 bits.
+fn is_float(t: &str) -> bool {
+    let unsigned = t.strip_prefix(['-', '+']).unwrap_or(t);
+    if matches!(unsigned, ".inf" | ".Inf" | ".INF") || matches!(t, ".nan" | ".NaN" | ".NAN") {
+        return true;
+    }
+    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+        Some(i) => (&unsigned[..i], Some(&unsigned[i + 1..])),
+        None => (unsigned, None),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit() || b == b'_');
+    (!whole.is_empty() || !fraction.is_empty())
+        && digits(whole)
+        && digits(fraction)
+        && exponent.is_none_or(|e| {
+            let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+            !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(text: &str) -> Node {
+        let src = Source::new("t.yaml", format!("k: {text}\n"));
+        match parse(&src).expect("parses").value {
+            Node::Map(mut entries) => entries.remove(0).1.value,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn scalars_resolve_by_the_core_schema() {
+        assert!(matches!(value("8080"), Node::Int(8080)));
+        assert!(matches!(value("-3"), Node::Int(-3)));
+        assert!(matches!(value("0x1F90"), Node::Int(8080)));
+        assert!(matches!(value("0o17620"), Node::Int(8080)));
+        assert!(matches!(value("8_080"), Node::Int(8080)));
+        assert!(matches!(value("'8080'"), Node::Str(s) if s == "8080"));
+        assert!(matches!(value("!!str 8080"), Node::Str(s) if s == "8080"));
+        assert!(matches!(value("8080.5"), Node::Float));
+        assert!(matches!(value("1e3"), Node::Float));
+        assert!(matches!(value(".inf"), Node::Float));
+        assert!(matches!(
+            value("99999999999999999999999999999999999999999"),
+            Node::Float
+        ));
+        assert!(matches!(value("true"), Node::Bool));
+        assert!(matches!(value("yes"), Node::Str(s) if s == "yes"));
+        assert!(matches!(value("~"), Node::Null));
+        assert!(matches!(value(""), Node::Null));
+        assert!(matches!(value("8080-8090"), Node::Str(_)));
+        assert!(matches!(value("1.2.3"), Node::Str(_)));
+        assert!(matches!(value("-x"), Node::Str(_)));
+        assert!(matches!(value("0x"), Node::Str(_)));
+    }
+
+    #[test]
+    fn merge_keys_add_what_the_mapping_does_not_set() {
+        let src = Source::new(
+            "t.yaml",
+            "base: &b { a: 1, b: 2 }\nm: { <<: *b, b: 3, c: 4 }\n".to_owned(),
+        );
+        let Node::Map(root) = parse(&src).unwrap().value else {
+            panic!()
+        };
+        let Node::Map(m) = &root[1].1.value else {
+            panic!()
+        };
+        let got: Vec<(&str, i128)> = m
+            .iter()
+            .map(|(k, v)| match v.value {
+                Node::Int(n) => (k.value.as_str(), n),
+                _ => panic!(),
+            })
+            .collect();
+        assert_eq!(got, [("b", 3), ("c", 4), ("a", 1)]);
+    }
+
+    #[test]
+    fn a_recursive_alias_is_an_error() {
+        let src = Source::new("t.yaml", "a: &a [1, *a]\n".to_owned());
+        let d = parse(&src).unwrap_err();
+        assert_eq!(d.code, Code::YamlSyntax);
+        assert!(d.message.contains("contains it"), "{}", d.message);
+    }
+}
