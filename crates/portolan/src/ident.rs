@@ -32,15 +32,45 @@ fn escape(ident: String) -> String {
 /// `postgres-test` → `postgres_test` (modules, functions); keywords become raw
 /// identifiers (`r#type`), or gain a `_` where Rust allows no raw form (`self_`).
 pub fn snake(name: &str) -> String {
-    escape(words(name).collect::<Vec<_>>().join("_"))
+    let mut out = String::with_capacity(name.len() + 2);
+    push_snake(&mut out, name);
+    out
+}
+
+/// Appends [`snake`]`(name)` to `out`, allocating nothing more: validation
+/// computes hundreds of thousands of these for one registry.
+pub fn push_snake(out: &mut String, name: &str) {
+    let start = out.len();
+    push_words(out, name);
+    let ident = &out[start..];
+    if NOT_RAW.contains(&ident) {
+        out.push('_');
+    } else if KEYWORDS.contains(&ident) {
+        out.insert_str(start, "r#");
+    }
+}
+
+fn push_words(out: &mut String, name: &str) {
+    for (i, w) in words(name).enumerate() {
+        if i > 0 {
+            out.push('_');
+        }
+        out.push_str(w);
+    }
 }
 
 /// `postgres-test` → `POSTGRES_TEST` (constants).
 pub fn screaming(name: &str) -> String {
-    words(name)
-        .map(str::to_ascii_uppercase)
-        .collect::<Vec<_>>()
-        .join("_")
+    let mut out = String::with_capacity(name.len());
+    push_screaming(&mut out, name);
+    out
+}
+
+/// Appends [`screaming`]`(name)` to `out`.
+pub fn push_screaming(out: &mut String, name: &str) {
+    let start = out.len();
+    push_words(out, name);
+    out[start..].make_ascii_uppercase();
 }
 
 /// `postgres-test` → `PostgresTest` (enum variants).
@@ -58,7 +88,16 @@ pub fn camel(name: &str) -> String {
 
 /// The constant for a service's named port: `COURIER_API`.
 pub fn port_constant(service: &str, port: &str) -> String {
-    format!("{}_{}", screaming(service), screaming(port))
+    let mut out = String::with_capacity(service.len() + port.len() + 1);
+    push_port_constant(&mut out, service, port);
+    out
+}
+
+/// Appends [`port_constant`]`(service, port)` to `out`.
+pub fn push_port_constant(out: &mut String, service: &str, port: &str) {
+    push_screaming(out, service);
+    out.push('_');
+    push_screaming(out, port);
 }
 
 #[cfg(test)]
@@ -80,5 +119,9 @@ mod tests {
         assert_eq!(snake("crate"), "crate_");
         assert_eq!(camel("self"), "Self_");
         assert_eq!(screaming("type"), "TYPE");
+        let mut out = String::from("x:");
+        push_snake(&mut out, "type");
+        push_snake(&mut out, "-self-");
+        assert_eq!(out, "x:r#typeself_");
     }
 }

@@ -6,7 +6,7 @@
 //! (serde_json, whose strings are also valid YAML double-quoted scalars, and
 //! [`env_value`]); nothing from ports.yaml is pasted into syntax unescaped.
 
-use crate::ident::screaming;
+use crate::ident::{push_screaming as screaming_into, screaming};
 use crate::model::{Artifact, Owner, Registry};
 use minijinja::value::{Kwargs, Value as JinjaValue};
 use minijinja::{Environment as Jinja, ErrorKind, State, UndefinedBehavior};
@@ -346,32 +346,42 @@ pub fn env_value(value: &str) -> String {
 }
 
 fn env_file(registry: &Registry, rows: &[Row], environment: &str) -> String {
-    let mut vars = BTreeMap::new();
-    let mut add = |key: String, value: String| {
-        vars.insert(key, value);
-    };
+    enum Value<'a> {
+        Port(u16),
+        Text(&'a str),
+    }
+    // Sorted by name; a map of owned strings cost more than the rest of the
+    // artifact at 60,000 ports.
+    let mut vars: Vec<(String, Value)> = Vec::with_capacity(rows.len() * 2);
     for r in rows {
         if r.environment.as_deref().is_some_and(|e| e != environment) {
             continue;
         }
-        let base = match &r.name {
-            Some(name) => format!("{}_{}", screaming(&r.service), screaming(name)),
-            None => screaming(&r.service),
+        let mut base = String::with_capacity(48);
+        screaming_into(&mut base, &r.service);
+        if let Some(name) = &r.name {
+            base.push('_');
+            screaming_into(&mut base, name);
+        }
+        let var = |suffix: &str| {
+            let mut key = String::with_capacity(base.len() + suffix.len());
+            key.push_str(&base);
+            key.push_str(suffix);
+            key
         };
-        add(format!("{base}_PORT"), r.port.to_string());
+        vars.push((var("_PORT"), Value::Port(r.port)));
         if r.container_port != r.port {
-            add(
-                format!("{base}_CONTAINER_PORT"),
-                r.container_port.to_string(),
-            );
+            vars.push((var("_CONTAINER_PORT"), Value::Port(r.container_port)));
         }
         if let Some(np) = r.node_port {
-            add(format!("{base}_NODE_PORT"), np.to_string());
+            vars.push((var("_NODE_PORT"), Value::Port(np)));
         }
         if let Some(url) = &r.url {
-            add(format!("{base}_URL"), url.clone());
+            vars.push((var("_URL"), Value::Text(url)));
         }
     }
+    // Stable, so of two equal names the later wins, as a shell reading the file would have it.
+    vars.sort_by(|a, b| a.0.cmp(&b.0));
     let mut out = format!("# {NOTICE}\n");
     // The variable the generated `Environment::from_env` reads.
     let _ = writeln!(
@@ -380,8 +390,20 @@ fn env_file(registry: &Registry, rows: &[Row], environment: &str) -> String {
         screaming(&registry.project.value),
         env_value(environment)
     );
-    for (key, value) in vars {
-        let _ = writeln!(out, "{key}={}", env_value(&value));
+    out.reserve(vars.len() * 40);
+    for (i, (key, value)) in vars.iter().enumerate() {
+        if vars.get(i + 1).is_some_and(|next| next.0 == *key) {
+            continue;
+        }
+        out.push_str(key);
+        out.push('=');
+        match value {
+            Value::Port(p) => {
+                let _ = write!(out, "{p}");
+            }
+            Value::Text(t) => out.push_str(&env_value(t)),
+        }
+        out.push('\n');
     }
     out
 }

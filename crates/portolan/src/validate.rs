@@ -122,29 +122,25 @@ impl Ns {
     }
 }
 
-/// A generated name and what declares it (`span` is `None` for names the
-/// generated code defines itself).
-struct Decl<'r> {
-    ns: Ns,
-    ident: String,
-    span: Option<Span>,
-    holder: Holder<'r>,
-}
+/// Receives each generated name: its namespace, the name, where it is declared
+/// (`None` for names the generated code defines itself) and what declares it.
+type Emit<'e, 'r> = &'e mut dyn FnMut(Ns, &str, Option<Span>, Holder<'r>);
 
 /// Reports every declaration whose name an earlier one in its namespace holds.
 ///
 /// A valid registry has no collision, and building a map of 300,000 owned
 /// names to prove it cost more than loading the file; so a first pass only
-/// hashes each name, and the maps are built only when two hashes are equal
+/// hashes each name, and the map is built only when two hashes are equal
 /// (equal names always are; a false alarm costs time, never a finding).
-fn collisions<'r>(decls: impl Fn(&mut dyn FnMut(Decl<'r>)), out: &mut Vec<Diagnostic>) {
+/// `decls` is called once or twice and must emit the same names each time.
+fn collisions<'r>(decls: impl Fn(Emit<'_, 'r>), out: &mut Vec<Diagnostic>) {
     use std::hash::{BuildHasher, Hash, Hasher};
     let hasher = std::hash::RandomState::new();
     let mut prints = Vec::new();
-    decls(&mut |d| {
+    decls(&mut |ns, ident, _, _| {
         let mut h = hasher.build_hasher();
-        d.ns.hash(&mut h);
-        d.ident.hash(&mut h);
+        ns.hash(&mut h);
+        ident.hash(&mut h);
         prints.push(h.finish());
     });
     prints.sort_unstable();
@@ -153,13 +149,13 @@ fn collisions<'r>(decls: impl Fn(&mut dyn FnMut(Decl<'r>)), out: &mut Vec<Diagno
     }
     let mut seen: HashMap<(Ns, String), (Option<Span>, Holder<'r>)> = HashMap::new();
     let mut reported: HashSet<(Span, Span)> = HashSet::new();
-    decls(&mut |d| {
-        let key = (d.ns, d.ident);
+    decls(&mut |ns, ident, span, holder| {
+        let key = (ns, ident.to_owned());
         let Some((first, first_what)) = seen.get(&key) else {
-            seen.insert(key, (d.span, d.holder));
+            seen.insert(key, (span, holder));
             return;
         };
-        let (Some(span), ns, ident) = (d.span, key.0, &key.1) else {
+        let Some(span) = span else {
             return;
         };
         if first.is_some_and(|first| !reported.insert((first, span))) {
@@ -169,10 +165,7 @@ fn collisions<'r>(decls: impl Fn(&mut dyn FnMut(Decl<'r>)), out: &mut Vec<Diagno
         let mut diag = Diagnostic::new(
             Code::IdentifierCollision,
             span,
-            format!(
-                "{} and {first_what} both become the {kind} `{ident}`",
-                d.holder
-            ),
+            format!("{holder} and {first_what} both become the {kind} `{ident}`"),
         )
         .with_label("collides")
         .with_help(match ns {
@@ -198,9 +191,11 @@ fn env_variables(registry: &Registry, out: &mut Vec<Diagnostic>) {
     bindings.sort_by_key(|b| b.span.start);
     collisions(
         |emit| {
+            let mut name = String::new();
             for (e, env) in registry.environments.iter().enumerate() {
                 for b in &bindings {
-                    let (base, holder, url) = match b.owner {
+                    name.clear();
+                    let (holder, url) = match b.owner {
                         Owner::Service {
                             service,
                             port,
@@ -209,30 +204,24 @@ fn env_variables(registry: &Registry, out: &mut Vec<Diagnostic>) {
                             if !std::ptr::eq(environment, env) {
                                 continue;
                             }
-                            let base = format!(
-                                "{}_{}",
-                                ident::screaming(service.name.as_str()),
-                                ident::screaming(port.name.as_str())
+                            ident::push_port_constant(
+                                &mut name,
+                                service.name.as_str(),
+                                port.name.as_str(),
                             );
-                            (
-                                base,
-                                Holder::Port(service.name.as_str(), port.name.as_str()),
-                                true,
-                            )
+                            let holder = Holder::Port(service.name.as_str(), port.name.as_str());
+                            (holder, true)
                         }
-                        Owner::Infrastructure(entry) => (
-                            ident::screaming(entry.name.as_str()),
-                            Holder::Infrastructure(entry.name.as_str()),
-                            false,
-                        ),
+                        Owner::Infrastructure(entry) => {
+                            ident::push_screaming(&mut name, entry.name.as_str());
+                            (Holder::Infrastructure(entry.name.as_str()), false)
+                        }
                     };
+                    let base = name.len();
                     let mut var = |suffix: &str| {
-                        emit(Decl {
-                            ns: Ns::Env(e),
-                            ident: format!("{base}{suffix}"),
-                            span: Some(b.span),
-                            holder,
-                        });
+                        name.truncate(base);
+                        name.push_str(suffix);
+                        emit(Ns::Env(e), &name, Some(b.span), holder);
                     };
                     var("_PORT");
                     if b.container_port != b.port {
@@ -255,53 +244,39 @@ fn env_variables(registry: &Registry, out: &mut Vec<Diagnostic>) {
 fn identifiers(registry: &Registry, out: &mut Vec<Diagnostic>) {
     collisions(
         |emit| {
-            let mut decl = |ns, ident, span, holder| {
-                emit(Decl {
-                    ns,
-                    ident,
-                    span,
-                    holder,
-                })
-            };
-            let generated =
-                |ns, ident: &str, what| (ns, ident.to_owned(), None, Holder::Generated(what));
-            let (ns, ident, span, holder) = generated(
-                Ns::Module,
-                "infrastructure",
-                "the generated `infrastructure` module",
-            );
-            decl(ns, ident, span, holder);
+            let mut name = String::new();
+            let generated = Holder::Generated("the generated `infrastructure` module");
+            emit(Ns::Module, "infrastructure", None, generated);
             for env in &registry.environments {
                 let holder = Holder::Environment(env.name.as_str());
-                decl(
-                    Ns::Module,
-                    ident::snake(env.name.as_str()),
-                    Some(env.name.span),
-                    holder,
-                );
+                name.clear();
+                ident::push_snake(&mut name, env.name.as_str());
+                emit(Ns::Module, &name, Some(env.name.span), holder);
             }
             for service in &registry.services {
                 let holder = Holder::Service(service.name.as_str());
-                decl(
-                    Ns::Module,
-                    ident::snake(service.name.as_str()),
-                    Some(service.name.span),
-                    holder,
-                );
+                name.clear();
+                ident::push_snake(&mut name, service.name.as_str());
+                emit(Ns::Module, &name, Some(service.name.span), holder);
             }
             // Associated items of `Environment` share the namespace of its variants.
-            for (ident, what) in [
-                ("ALL", "the generated `Environment::ALL`"),
-                ("VAR", "the generated `Environment::VAR`"),
-            ] {
-                let (ns, ident, span, holder) = generated(Ns::Variant, ident, what);
-                decl(ns, ident, span, holder);
-            }
+            emit(
+                Ns::Variant,
+                "ALL",
+                None,
+                Holder::Generated("the generated `Environment::ALL`"),
+            );
+            emit(
+                Ns::Variant,
+                "VAR",
+                None,
+                Holder::Generated("the generated `Environment::VAR`"),
+            );
             for env in &registry.environments {
                 let holder = Holder::Environment(env.name.as_str());
-                decl(
+                emit(
                     Ns::Variant,
-                    ident::camel(env.name.as_str()),
+                    &ident::camel(env.name.as_str()),
                     Some(env.name.span),
                     holder,
                 );
@@ -311,28 +286,23 @@ fn identifiers(registry: &Registry, out: &mut Vec<Diagnostic>) {
             for service in &registry.services {
                 for port in &service.ports {
                     let holder = Holder::Port(service.name.as_str(), port.name.as_str());
-                    let name = ident::port_constant(service.name.as_str(), port.name.as_str());
-                    decl(Ns::Constant, name, Some(port.name.span), holder);
+                    name.clear();
+                    ident::push_port_constant(&mut name, service.name.as_str(), port.name.as_str());
+                    emit(Ns::Constant, &name, Some(port.name.span), holder);
                 }
             }
             for entry in &registry.infrastructure.services {
                 let holder = Holder::Infrastructure(entry.name.as_str());
-                decl(
-                    Ns::Infra,
-                    ident::screaming(entry.name.as_str()),
-                    Some(entry.name.span),
-                    holder,
-                );
+                name.clear();
+                ident::push_screaming(&mut name, entry.name.as_str());
+                emit(Ns::Infra, &name, Some(entry.name.span), holder);
             }
             for (i, service) in registry.services.iter().enumerate() {
                 for port in &service.ports {
                     let holder = Holder::Port(service.name.as_str(), port.name.as_str());
-                    decl(
-                        Ns::Function(i),
-                        ident::snake(port.name.as_str()),
-                        Some(port.name.span),
-                        holder,
-                    );
+                    name.clear();
+                    ident::push_snake(&mut name, port.name.as_str());
+                    emit(Ns::Function(i), &name, Some(port.name.span), holder);
                 }
             }
         },
