@@ -150,45 +150,54 @@ impl<'t> Document<'t> {
     /// Parses `text`; a syntax error, several documents or a root that is not a
     /// mapping is an error.
     pub fn parse(text: &'t str) -> Result<Self, EditError> {
-        let mut events = Vec::new();
-        for event in Parser::new_from_str(text) {
-            match event {
-                Ok((event, span)) => {
-                    let (Some(start), Some(end)) =
-                        (span.start.byte_offset(), span.end.byte_offset())
-                    else {
-                        return fail("the parser gave no byte offsets", None);
-                    };
-                    // A block scalar's span runs on into the next line's
-                    // indentation; it ends after its last newline.
-                    let end = match &event {
-                        Event::Scalar(_, ScalarStyle::Literal | ScalarStyle::Folded, ..) => text
-                            .get(start..end)
-                            .and_then(|t| t.rfind('\n'))
-                            .map_or(end, |i| start + i + 1),
-                        _ => end,
-                    };
-                    events.push((event, start, end, span.start.line(), span.start.col()));
+        // Events stream into the builder: collecting them first cost more
+        // than the parse for a large file.
+        let mut error = None;
+        let mut documents = 0;
+        let events = Parser::new_from_str(text).map_while(|event| match event {
+            Ok((event, span)) => {
+                let (Some(start), Some(end)) = (span.start.byte_offset(), span.end.byte_offset())
+                else {
+                    error = Some(EditError {
+                        message: "the parser gave no byte offsets".to_owned(),
+                        line: None,
+                    });
+                    return None;
+                };
+                // A block scalar's span runs on into the next line's
+                // indentation; it ends after its last newline.
+                let end = match &event {
+                    Event::Scalar(_, ScalarStyle::Literal | ScalarStyle::Folded, ..) => text
+                        .get(start..end)
+                        .and_then(|t| t.rfind('\n'))
+                        .map_or(end, |i| start + i + 1),
+                    _ => end,
+                };
+                if matches!(event, Event::DocumentStart(..)) {
+                    documents += 1;
                 }
-                Err(e) => {
-                    return fail(
-                        format!("not valid YAML: {}", e.info()),
-                        Some(e.marker().line()),
-                    );
-                }
+                Some((event, start, end, span.start.line(), span.start.col()))
             }
+            Err(e) => {
+                error = Some(EditError {
+                    message: format!("not valid YAML: {}", e.info()),
+                    line: Some(e.marker().line()),
+                });
+                None
+            }
+        });
+        let mut builder = Builder {
+            events: events.peekable(),
+        };
+        let root = builder.document();
+        // The rest of the stream: a second document, or a syntax error after the first.
+        builder.events.for_each(drop);
+        if let Some(error) = error {
+            return Err(error);
         }
-        let documents = events
-            .iter()
-            .filter(|e| matches!(e.0, Event::DocumentStart(..)))
-            .count();
         if documents > 1 {
             return fail("holds several YAML documents; Portolan edits one", None);
         }
-        let mut builder = Builder {
-            events: events.into_iter().peekable(),
-        };
-        let root = builder.document();
         if let Some(root) = &root {
             match &root.kind {
                 Kind::Map { .. } => {}

@@ -43,7 +43,7 @@ pub fn load(source: &Source) -> (Option<Registry>, Diagnostics) {
     let root = match yaml::parse(source) {
         Ok(root) => root,
         Err(d) => {
-            decoder.diags.push(d);
+            decoder.diags.push(*d);
             return (None, decoder.diags);
         }
     };
@@ -97,6 +97,9 @@ pub(crate) fn is_valid_name(name: &str) -> bool {
     bytes.next().is_some_and(|b| b.is_ascii_lowercase())
         && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
+
+/// Mappings up to this size find duplicate keys by scanning, larger ones by hashing.
+const SCAN: usize = 8;
 
 const ROOT_KEYS: &[&str] = &[
     "project",
@@ -169,24 +172,37 @@ impl<'s> Decoder<'s> {
                 return None;
             }
         };
-        let mut seen: HashMap<&str, Span> = HashMap::with_capacity(all.len());
-        let mut entries = Vec::with_capacity(all.len());
+        // Most mappings have a handful of keys: a scan of those is cheaper than hashing.
+        let mut seen: HashMap<&str, Span> = match all.len() {
+            0..=SCAN => HashMap::new(),
+            n => HashMap::with_capacity(n),
+        };
+        let mut entries: Vec<&(Spanned<String>, Spanned<Node>)> = Vec::with_capacity(all.len());
         for entry in all {
             let key = &entry.0;
             let span = self.at(key);
-            if let Some(first) = seen.get(key.value.as_str()) {
+            let first = match all.len() {
+                0..=SCAN => entries
+                    .iter()
+                    .find(|(k, _)| k.value == key.value)
+                    .map(|(k, _)| k.span),
+                _ => seen.get(key.value.as_str()).copied(),
+            };
+            if let Some(first) = first {
                 let d = Diagnostic::new(
                     Code::DuplicateKey,
                     span,
                     format!("duplicate key `{}` in {what}", key.value),
                 )
                 .with_label("second definition")
-                .with_secondary(*first, "first defined here")
+                .with_secondary(first, "first defined here")
                 .with_help("YAML keeps one value per key; remove or rename one of them");
                 self.push(d);
                 continue;
             }
-            seen.insert(&key.value, span);
+            if all.len() > SCAN {
+                seen.insert(&key.value, span);
+            }
             entries.push(entry);
             if let Some(known) = known
                 && !known.contains(&key.value.as_str())

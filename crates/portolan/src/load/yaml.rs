@@ -62,7 +62,7 @@ const MAX_ALIAS_NODES: usize = 1_000_000;
 /// error, a second document, a key that is not a scalar, a recursive alias or
 /// an alias expansion past the budget is the one diagnostic returned: nothing
 /// after it can be read reliably.
-pub(crate) fn parse(src: &Source) -> Result<Spanned<Node>, Diagnostic> {
+pub(crate) fn parse(src: &Source) -> Result<Spanned<Node>, Box<Diagnostic>> {
     let options = granit_parser::options! {
         flow_nesting_limit: MAX_NESTING,
         block_nesting_limit: MAX_NESTING,
@@ -94,10 +94,18 @@ struct Builder<'t> {
     alias_nodes: usize,
 }
 
+/// A node with its height and node count.
 type Built = (Spanned<Node>, usize, usize);
 
+/// Boxed, so that the `Result` every node passes through stays small.
+type Failure = Box<Diagnostic>;
+
+fn fail<T>(d: Diagnostic) -> Result<T, Failure> {
+    Err(Box::new(d))
+}
+
 impl<'t> Builder<'t> {
-    fn next(&mut self) -> Result<Option<(Event<'t>, Span)>, Diagnostic> {
+    fn next(&mut self) -> Result<Option<(Event<'t>, Span)>, Failure> {
         match self.events.next() {
             None => Ok(None),
             Some(Ok((event, span))) => Ok(Some((event, self.span(&span)))),
@@ -119,7 +127,7 @@ impl<'t> Builder<'t> {
         }
     }
 
-    fn syntax_error(&self, e: &ScanError) -> Diagnostic {
+    fn syntax_error(&self, e: &ScanError) -> Failure {
         let marker = e.marker();
         let start = match marker.byte_offset() {
             Some(b) => b.min(self.src.text().len()),
@@ -148,17 +156,17 @@ impl<'t> Builder<'t> {
         if line.contains('\t') {
             d = d.with_help("YAML indents with spaces; replace the tab");
         }
-        d
+        Box::new(d)
     }
 
-    fn document(&mut self) -> Result<Spanned<Node>, Diagnostic> {
+    fn document(&mut self) -> Result<Spanned<Node>, Failure> {
         let mut root = None;
         while let Some((event, span)) = self.next()? {
             match event {
                 Event::StreamStart | Event::DocumentEnd => {}
                 Event::StreamEnd => break,
                 Event::DocumentStart(..) if root.is_some() => {
-                    return Err(Diagnostic::new(
+                    return fail(Diagnostic::new(
                         Code::YamlSyntax,
                         span,
                         "a second YAML document starts here; ports.yaml holds one",
@@ -179,10 +187,10 @@ impl<'t> Builder<'t> {
     }
 
     /// The next node; `depth` is how deep it sits.
-    fn node(&mut self, depth: usize) -> Result<Built, Diagnostic> {
+    fn node(&mut self, depth: usize) -> Result<Built, Failure> {
         loop {
             let Some((event, span)) = self.next()? else {
-                return Err(Diagnostic::new(
+                return fail(Diagnostic::new(
                     Code::YamlSyntax,
                     self.src.span(self.src.text().len(), 0),
                     "the document ends inside a value",
@@ -218,7 +226,7 @@ impl<'t> Builder<'t> {
                     let built = self.mapping(span, depth)?;
                     self.anchored(anchor, built)
                 }
-                Event::SequenceEnd | Event::MappingEnd => Err(Diagnostic::new(
+                Event::SequenceEnd | Event::MappingEnd => fail(Diagnostic::new(
                     Code::YamlSyntax,
                     span,
                     "a collection ends where a value was expected",
@@ -230,7 +238,7 @@ impl<'t> Builder<'t> {
     }
 
     /// Consumes the end of the current collection if it is next.
-    fn at_end(&mut self) -> Result<bool, Diagnostic> {
+    fn at_end(&mut self) -> Result<bool, Failure> {
         match self.events.peek() {
             Some(Ok((Event::SequenceEnd | Event::MappingEnd, _))) => {
                 self.events.next();
@@ -245,7 +253,7 @@ impl<'t> Builder<'t> {
         }
     }
 
-    fn mapping(&mut self, span: Span, depth: usize) -> Result<Built, Diagnostic> {
+    fn mapping(&mut self, span: Span, depth: usize) -> Result<Built, Failure> {
         let mut entries: Vec<(Spanned<String>, Spanned<Node>)> = Vec::new();
         let mut merges = Vec::new();
         let (mut height, mut size) = (0, 1);
@@ -275,7 +283,7 @@ impl<'t> Builder<'t> {
     }
 
     /// A mapping key: a scalar, kept as written (`8080:` is the key "8080").
-    fn key(&self, key: Spanned<Node>) -> Result<Spanned<String>, Diagnostic> {
+    fn key(&self, key: Spanned<Node>) -> Result<Spanned<String>, Failure> {
         let text = match key.value {
             Node::Str(s) => s,
             Node::Null if key.span.start == key.span.end => String::new(),
@@ -283,7 +291,7 @@ impl<'t> Builder<'t> {
                 self.src.slice(key.span).to_owned()
             }
             Node::Seq(_) | Node::Map(_) => {
-                return Err(Diagnostic::new(
+                return fail(Diagnostic::new(
                     Code::InvalidType,
                     key.span,
                     format!("a key must be a name, found {}", key.value.kind()),
@@ -308,7 +316,7 @@ impl<'t> Builder<'t> {
         }
     }
 
-    fn anchored(&mut self, anchor: usize, built: Built) -> Result<Built, Diagnostic> {
+    fn anchored(&mut self, anchor: usize, built: Built) -> Result<Built, Failure> {
         if anchor != 0 {
             if self.anchors.len() <= anchor {
                 self.anchors.resize_with(anchor + 1, || None);
@@ -323,9 +331,9 @@ impl<'t> Builder<'t> {
         Ok(built)
     }
 
-    fn alias(&mut self, id: usize, span: Span, depth: usize) -> Result<Built, Diagnostic> {
+    fn alias(&mut self, id: usize, span: Span, depth: usize) -> Result<Built, Failure> {
         let Some(Some(anchor)) = self.anchors.get(id) else {
-            return Err(Diagnostic::new(
+            return fail(Diagnostic::new(
                 Code::YamlSyntax,
                 span,
                 "this alias refers to the value that contains it",
@@ -350,7 +358,7 @@ impl<'t> Builder<'t> {
         Ok((node, height, size))
     }
 
-    fn charge(&mut self, nodes: usize, span: Span) -> Result<(), Diagnostic> {
+    fn charge(&mut self, nodes: usize, span: Span) -> Result<(), Failure> {
         self.alias_nodes += nodes;
         if self.alias_nodes > MAX_ALIAS_NODES {
             return Err(too_complex(
@@ -362,14 +370,14 @@ impl<'t> Builder<'t> {
     }
 }
 
-fn too_complex(span: Span, why: String) -> Diagnostic {
-    Diagnostic::new(
+fn too_complex(span: Span, why: String) -> Failure {
+    Box::new(Diagnostic::new(
         Code::YamlSyntax,
         span,
         format!("the document is too large or too complex: {why}"),
     )
     .with_label("expansion stops here")
-    .with_help("write the values out instead of repeating them through aliases")
+    .with_help("write the values out instead of repeating them through aliases"))
 }
 
 /// Applies merge keys: `<<: *base` (or a list of mappings) adds the keys the
@@ -377,7 +385,7 @@ fn too_complex(span: Span, why: String) -> Diagnostic {
 fn merge(
     entries: &mut Vec<(Spanned<String>, Spanned<Node>)>,
     merges: Vec<Spanned<Node>>,
-) -> Result<(), Diagnostic> {
+) -> Result<(), Failure> {
     let mut present: HashSet<String> = entries.iter().map(|(k, _)| k.value.clone()).collect();
     for value in merges {
         let span = value.span;
@@ -401,13 +409,13 @@ fn merge(
     Ok(())
 }
 
-fn not_mergeable(span: Span, found: &Node) -> Diagnostic {
-    Diagnostic::new(
+fn not_mergeable(span: Span, found: &Node) -> Failure {
+    Box::new(Diagnostic::new(
         Code::InvalidType,
         span,
         format!("`<<` merges mappings, found {}", found.kind()),
     )
-    .with_label("expected a mapping or a list of mappings")
+    .with_label("expected a mapping or a list of mappings"))
 }
 
 /// A scalar's value by the YAML 1.2 core schema, with booleans limited to
