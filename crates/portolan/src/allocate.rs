@@ -241,6 +241,21 @@ fn key(segments: &[&str]) -> KeyPath {
 /// Assigns a port to `request.service`/`request.name` and returns the new
 /// text of ports.yaml. `registry` must be the valid registry loaded from `source`.
 pub fn assign(source: &Source, registry: &Registry, request: &Request) -> Result<Edited, Refusal> {
+    assign_in(&document(source)?, source, registry, request)
+}
+
+fn document(source: &Source) -> Result<Document<'_>, Refusal> {
+    Document::parse(source.text()).map_err(|e| Refusal(format!("{}: {e}", source.name())))
+}
+
+/// [`assign`], given `source` already parsed for editing (as [`locked`] does
+/// while it validates the registry).
+pub fn assign_in(
+    doc: &Document<'_>,
+    source: &Source,
+    registry: &Registry,
+    request: &Request,
+) -> Result<Edited, Refusal> {
     let name = if request.name.is_empty() {
         "api"
     } else {
@@ -324,8 +339,6 @@ pub fn assign(source: &Source, registry: &Registry, request: &Request) -> Result
         },
     };
 
-    let doc =
-        Document::parse(source.text()).map_err(|e| Refusal(format!("{}: {e}", source.name())))?;
     // How the file writes a port of several environments: one walk, not a
     // lookup per port (which made assign quadratic in the number of services).
     let block = doc.first_mapping_style(&[Some("services"), None, Some("ports"), None]);
@@ -406,6 +419,17 @@ pub fn release(
     service: &str,
     name: Option<&str>,
 ) -> Result<Edited, Refusal> {
+    release_in(&document(source)?, source, registry, service, name)
+}
+
+/// [`release`], given `source` already parsed for editing.
+pub fn release_in(
+    doc: &Document<'_>,
+    source: &Source,
+    registry: &Registry,
+    service: &str,
+    name: Option<&str>,
+) -> Result<Edited, Refusal> {
     let Some(s) = registry.service(service) else {
         let names = registry.services.iter().map(|s| s.name.as_str());
         let hint = crate::load::did_you_mean(service, names)
@@ -448,8 +472,6 @@ pub fn release(
         (false, Some(n)) => key(&["services", service, "ports", n]),
         _ => key(&["services", service]),
     };
-    let doc =
-        Document::parse(source.text()).map_err(|e| Refusal(format!("{}: {e}", source.name())))?;
     let text = doc
         .remove(&path)
         .map_err(|e| Refusal(format!("{}: {e}", source.name())))?
@@ -471,7 +493,7 @@ pub fn release(
 pub fn locked<T>(
     path: &Path,
     write: bool,
-    edit: impl FnOnce(&Source, &Registry) -> Result<(String, T), Refusal>,
+    edit: impl FnOnce(&Source, &Registry, &Document<'_>) -> Result<(String, T), Refusal>,
 ) -> Result<(T, Lock), LockedError> {
     let lock_path = lock_path(path);
     let lock = std::fs::OpenOptions::new()
@@ -488,14 +510,25 @@ pub fn locked<T>(
     lock.lock()
         .map_err(|e| LockedError::Io(format!("cannot lock {}: {e}", lock_path.display())))?;
     let source = Source::read(path).map_err(|e| LockedError::Io(e.to_string()))?;
-    let report = crate::validate::check(&source);
+    // Every edit needs the file parsed twice over, for the model and for the
+    // editor; on a large registry the second parse is a third of the run,
+    // and nothing stops it from running beside the first.
+    let (report, doc) = std::thread::scope(|scope| {
+        let doc = scope.spawn(|| document(&source));
+        let report = crate::validate::check(&source);
+        let doc = doc
+            .join()
+            .unwrap_or_else(|_| refuse("the editor's parse failed"));
+        (report, doc)
+    });
     let Some(registry) = report.valid_registry() else {
         return Err(LockedError::Invalid(Box::new((
             report.diagnostics.clone(),
             source,
         ))));
     };
-    let (text, value) = edit(&source, registry).map_err(LockedError::Refused)?;
+    let doc = doc.map_err(LockedError::Refused)?;
+    let (text, value) = edit(&source, registry, &doc).map_err(LockedError::Refused)?;
     if write && text != source.text() {
         crate::sync::write_atomic(path, text.as_bytes())
             .map_err(|e| LockedError::Io(format!("cannot write {}: {e}", path.display())))?;

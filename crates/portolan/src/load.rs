@@ -16,6 +16,7 @@ use crate::model::{
     Template, Text, check_relative_path,
 };
 use crate::source::{Source, Span};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use yaml::{Node, Spanned};
 
@@ -63,14 +64,14 @@ struct Decoder<'s> {
 /// sections, for unknown keys).
 struct Table<'n> {
     /// The entries in file order, each key's first occurrence only (later ones are reported).
-    entries: Vec<&'n (Spanned<String>, Spanned<Node>)>,
+    entries: Vec<&'n (Spanned<Cow<'n, str>>, Spanned<Node<'n>>)>,
     /// The key that owns this mapping, for "missing key" findings.
     owner: Span,
     what: String,
 }
 
 impl<'n> Table<'n> {
-    fn get(&self, key: &str) -> Option<&'n Spanned<Node>> {
+    fn get(&self, key: &str) -> Option<&'n Spanned<Node<'n>>> {
         self.entries
             .iter()
             .copied()
@@ -136,7 +137,7 @@ impl<'s> Decoder<'s> {
         self.diags.push(d);
     }
 
-    fn type_error(&mut self, node: &Spanned<Node>, expected: &str, what: &str) {
+    fn type_error(&mut self, node: &Spanned<Node<'_>>, expected: &str, what: &str) {
         let span = self.at(node);
         let found = node.value.kind();
         let mut d = Diagnostic::new(
@@ -158,13 +159,13 @@ impl<'s> Decoder<'s> {
     /// keys and, when `known` is given, unknown keys.
     fn table<'n>(
         &mut self,
-        node: &'n Spanned<Node>,
+        node: &'n Spanned<Node<'n>>,
         what: impl Into<String>,
         owner: Span,
         known: Option<&[&str]>,
     ) -> Option<Table<'n>> {
         let what = what.into();
-        let all: &[(Spanned<String>, Spanned<Node>)] = match &node.value {
+        let all: &'n [(Spanned<Cow<'n, str>>, Spanned<Node<'n>>)] = match &node.value {
             Node::Map(entries) => entries,
             Node::Null => &[],
             _ => {
@@ -177,7 +178,8 @@ impl<'s> Decoder<'s> {
             0..=SCAN => HashMap::new(),
             n => HashMap::with_capacity(n),
         };
-        let mut entries: Vec<&(Spanned<String>, Spanned<Node>)> = Vec::with_capacity(all.len());
+        let mut entries: Vec<&(Spanned<Cow<'n, str>>, Spanned<Node<'n>>)> =
+            Vec::with_capacity(all.len());
         for entry in all {
             let key = &entry.0;
             let span = self.at(key);
@@ -186,7 +188,7 @@ impl<'s> Decoder<'s> {
                     .iter()
                     .find(|(k, _)| k.value == key.value)
                     .map(|(k, _)| k.span),
-                _ => seen.get(key.value.as_str()).copied(),
+                _ => seen.get(key.value.as_ref()).copied(),
             };
             if let Some(first) = first {
                 let d = Diagnostic::new(
@@ -205,7 +207,7 @@ impl<'s> Decoder<'s> {
             }
             entries.push(entry);
             if let Some(known) = known
-                && !known.contains(&key.value.as_str())
+                && !known.contains(&key.value.as_ref())
             {
                 let mut d = Diagnostic::new(
                     Code::UnknownKey,
@@ -231,7 +233,7 @@ impl<'s> Decoder<'s> {
         table: &Table<'n>,
         key: &str,
         example: &str,
-    ) -> Option<&'n Spanned<Node>> {
+    ) -> Option<&'n Spanned<Node<'n>>> {
         let found = table.get(key);
         if found.is_none() {
             let d = Diagnostic::new(
@@ -276,15 +278,15 @@ impl<'s> Decoder<'s> {
         }
     }
 
-    fn key_name(&mut self, key: &Spanned<String>, what: &str) -> Name {
+    fn key_name(&mut self, key: &Spanned<Cow<'_, str>>, what: &str) -> Name {
         let span = self.at(key);
         self.name(&key.value, span, what)
     }
 
     /// A scalar read as text; plain numbers and booleans keep their spelling.
-    fn string(&mut self, node: &Spanned<Node>, what: &str) -> Option<String> {
+    fn string(&mut self, node: &Spanned<Node<'_>>, what: &str) -> Option<String> {
         match &node.value {
-            Node::Str(s) => Some(s.clone()),
+            Node::Str(s) => Some(s.clone().into_owned()),
             Node::Int(_) | Node::Float | Node::Bool => {
                 Some(self.src.slice(self.at(node)).to_owned())
             }
@@ -295,13 +297,13 @@ impl<'s> Decoder<'s> {
         }
     }
 
-    fn name_value(&mut self, node: &Spanned<Node>, what: &str) -> Option<Name> {
+    fn name_value(&mut self, node: &Spanned<Node<'_>>, what: &str) -> Option<Name> {
         let value = self.string(node, &format!("{what} name"))?;
         let span = self.at(node);
         Some(self.name(&value, span, what))
     }
 
-    fn port(&mut self, node: &Spanned<Node>, what: &str) -> Option<Port> {
+    fn port(&mut self, node: &Spanned<Node<'_>>, what: &str) -> Option<Port> {
         let span = self.at(node);
         match &node.value {
             Node::Int(n) => {
@@ -399,7 +401,7 @@ impl<'s> Decoder<'s> {
         Some(PortRange { start, end })
     }
 
-    fn range_item(&mut self, node: &Spanned<Node>, what: &str) -> Option<PortRange> {
+    fn range_item(&mut self, node: &Spanned<Node<'_>>, what: &str) -> Option<PortRange> {
         match &node.value {
             Node::Int(_) => self
                 .port(node, what)
@@ -417,7 +419,7 @@ impl<'s> Decoder<'s> {
 
     /// A range, a port, or a list of those. An empty set means it could not be read
     /// (already reported), so later checks against it are skipped.
-    fn range_set(&mut self, node: &Spanned<Node>, what: &str) -> RangeSet {
+    fn range_set(&mut self, node: &Spanned<Node<'_>>, what: &str) -> RangeSet {
         let span = self.at(node);
         let mut ranges = Vec::new();
         match &node.value {
@@ -438,7 +440,7 @@ impl<'s> Decoder<'s> {
         RangeSet { ranges, span }
     }
 
-    fn registry(&mut self, root: &Spanned<Node>) -> Option<Registry> {
+    fn registry(&mut self, root: &Spanned<Node<'_>>) -> Option<Registry> {
         let start = self.src.span(0, 0);
         let root = self.table(root, "the registry", start, Some(ROOT_KEYS))?;
         let project = self
@@ -485,7 +487,7 @@ impl<'s> Decoder<'s> {
         })
     }
 
-    fn environments(&mut self, node: &Spanned<Node>) -> Vec<Environment> {
+    fn environments(&mut self, node: &Spanned<Node<'_>>) -> Vec<Environment> {
         let owner = self.at(node);
         let Some(table) = self.table(node, "`environments`", owner, None) else {
             return Vec::new();
@@ -529,7 +531,12 @@ impl<'s> Decoder<'s> {
         out
     }
 
-    fn node_ports(&mut self, node: &Spanned<Node>, owner: Span, env: &str) -> Option<NodePorts> {
+    fn node_ports(
+        &mut self,
+        node: &Spanned<Node<'_>>,
+        owner: Span,
+        env: &str,
+    ) -> Option<NodePorts> {
         let what = format!("`node_ports` of {env}");
         let table = self.table(node, what.clone(), owner, Some(NODE_PORT_KEYS))?;
         let range = self.required(&table, "range", "30000-32767");
@@ -588,7 +595,7 @@ impl<'s> Decoder<'s> {
         found
     }
 
-    fn services(&mut self, node: &Spanned<Node>, environments: &[Environment]) -> Vec<Service> {
+    fn services(&mut self, node: &Spanned<Node<'_>>, environments: &[Environment]) -> Vec<Service> {
         let owner = self.at(node);
         let Some(table) = self.table(node, "`services`", owner, None) else {
             return Vec::new();
@@ -625,7 +632,7 @@ impl<'s> Decoder<'s> {
 
     fn service_environments(
         &mut self,
-        node: &Spanned<Node>,
+        node: &Spanned<Node<'_>>,
         environments: &[Environment],
         what: &str,
     ) -> Vec<usize> {
@@ -655,7 +662,7 @@ impl<'s> Decoder<'s> {
 
     fn named_ports(
         &mut self,
-        node: &Spanned<Node>,
+        node: &Spanned<Node<'_>>,
         service: &Service,
         environments: &[Environment],
     ) -> Vec<NamedPort> {
@@ -676,7 +683,7 @@ impl<'s> Decoder<'s> {
                     if entries.iter().any(|(k, _)| k.value == "port")
                         && entries
                             .iter()
-                            .all(|(k, _)| PORT_KEYS.contains(&k.value.as_str()))
+                            .all(|(k, _)| PORT_KEYS.contains(&k.value.as_ref()))
                         && !environments
                             .iter()
                             .any(|e| PORT_KEYS.contains(&e.name.as_str())) =>
@@ -785,7 +792,7 @@ impl<'s> Decoder<'s> {
     /// A port written as `8000` or `{ port: 8000, container_port: 80 }`.
     fn port_pair(
         &mut self,
-        node: &Spanned<Node>,
+        node: &Spanned<Node<'_>>,
         owner: Span,
         label: &str,
     ) -> Option<(Port, Port, Span)> {
@@ -804,7 +811,7 @@ impl<'s> Decoder<'s> {
         }
     }
 
-    fn infrastructure(&mut self, node: &Spanned<Node>) -> Infrastructure {
+    fn infrastructure(&mut self, node: &Spanned<Node<'_>>) -> Infrastructure {
         let owner = self.at(node);
         let mut infra = Infrastructure::default();
         let Some(table) = self.table(node, "`infrastructure`", owner, Some(INFRASTRUCTURE_KEYS))
@@ -861,7 +868,7 @@ impl<'s> Decoder<'s> {
         infra
     }
 
-    fn reserved(&mut self, node: &Spanned<Node>) -> Vec<Reserved> {
+    fn reserved(&mut self, node: &Spanned<Node<'_>>) -> Vec<Reserved> {
         let Node::Seq(items) = &node.value else {
             self.type_error(
                 node,
@@ -925,7 +932,7 @@ impl<'s> Decoder<'s> {
         }
         out
     }
-    fn text(&mut self, node: &Spanned<Node>, what: &str) -> Option<Text> {
+    fn text(&mut self, node: &Spanned<Node<'_>>, what: &str) -> Option<Text> {
         let value = self.string(node, what)?;
         Some(Text {
             value,
@@ -933,16 +940,16 @@ impl<'s> Decoder<'s> {
         })
     }
 
-    fn key_text(&self, key: &Spanned<String>) -> Text {
+    fn key_text(&self, key: &Spanned<Cow<'_, str>>) -> Text {
         Text {
-            value: key.value.clone(),
+            value: key.value.to_string(),
             span: self.at(key),
         }
     }
 
     /// A path relative to ports.yaml's directory, checked lexically here so that
     /// `cargo build` already refuses one that leaves it.
-    fn path(&mut self, node: &Spanned<Node>, what: &str, placeholders: bool) -> Option<Text> {
+    fn path(&mut self, node: &Spanned<Node<'_>>, what: &str, placeholders: bool) -> Option<Text> {
         let text = self.text(node, what)?;
         if let Err(message) = check_relative_path(&text.value, placeholders) {
             self.push(
@@ -970,7 +977,11 @@ impl<'s> Decoder<'s> {
     }
 
     /// A sequence, or `None` after reporting what was found instead.
-    fn list<'n>(&mut self, node: &'n Spanned<Node>, what: &str) -> Option<&'n [Spanned<Node>]> {
+    fn list<'n>(
+        &mut self,
+        node: &'n Spanned<Node<'n>>,
+        what: &str,
+    ) -> Option<&'n [Spanned<Node<'n>>]> {
         match &node.value {
             Node::Seq(items) => Some(items),
             Node::Null => Some(&[]),
@@ -981,7 +992,7 @@ impl<'s> Decoder<'s> {
         }
     }
 
-    fn render(&mut self, node: &Spanned<Node>) -> Render {
+    fn render(&mut self, node: &Spanned<Node<'_>>) -> Render {
         let owner = self.at(node);
         let mut render = Render::defaults(owner);
         let Some(table) = self.table(node, "`render`", owner, Some(RENDER_KEYS)) else {
@@ -1043,7 +1054,7 @@ impl<'s> Decoder<'s> {
         render
     }
 
-    fn sync(&mut self, node: &Spanned<Node>) -> Vec<SyncFile> {
+    fn sync(&mut self, node: &Spanned<Node<'_>>) -> Vec<SyncFile> {
         let Some(items) = self.list(node, "`sync`") else {
             return Vec::new();
         };
@@ -1103,7 +1114,7 @@ impl<'s> Decoder<'s> {
     }
 
     /// `key.path: "template"` pairs.
-    fn owned_values(&mut self, node: &Spanned<Node>, what: &str) -> Vec<(Text, Text)> {
+    fn owned_values(&mut self, node: &Spanned<Node<'_>>, what: &str) -> Vec<(Text, Text)> {
         let owner = self.at(node);
         let Some(table) = self.table(node, what, owner, None) else {
             return Vec::new();

@@ -71,8 +71,8 @@ pub fn assign(args: AssignArgs, out: &mut dyn Write) -> Result<Outcome> {
         description: args.description.clone(),
         force: args.force,
     };
-    let result = allocate::locked(&path, !args.dry_run, |source, registry| {
-        let edited = allocate::assign(source, registry, &request)?;
+    let result = allocate::locked(&path, !args.dry_run, |source, registry, doc| {
+        let edited = allocate::assign_in(doc, source, registry, &request)?;
         let before = source.text().to_owned();
         Ok((edited.text.clone(), (edited, before)))
     });
@@ -133,8 +133,9 @@ fn file_flag(path: &Path) -> String {
 /// Runs `portolan release`.
 pub fn release(args: ReleaseArgs, out: &mut dyn Write) -> Result<Outcome> {
     let path = registry_path(args.file)?;
-    let result = allocate::locked(&path, !args.dry_run, |source, registry| {
-        let edited = allocate::release(source, registry, &args.service, args.name.as_deref())?;
+    let result = allocate::locked(&path, !args.dry_run, |source, registry, doc| {
+        let edited =
+            allocate::release_in(doc, source, registry, &args.service, args.name.as_deref())?;
         let before = source.text().to_owned();
         let whole = args.name.is_none()
             || registry

@@ -24,18 +24,20 @@ pub(crate) struct Spanned<T> {
 }
 
 /// A YAML value; keys are kept as written.
+/// Strings borrow from the source where the parser could (plain and most
+/// quoted scalars), so building the tree allocates little beyond the vectors.
 #[derive(Clone, Debug)]
-pub(crate) enum Node {
+pub(crate) enum Node<'t> {
     Null,
     Bool,
     Int(i128),
     Float,
-    Str(String),
-    Seq(Vec<Spanned<Node>>),
-    Map(Vec<(Spanned<String>, Spanned<Node>)>),
+    Str(Cow<'t, str>),
+    Seq(Vec<Spanned<Node<'t>>>),
+    Map(Vec<(Spanned<Cow<'t, str>>, Spanned<Node<'t>>)>),
 }
 
-impl Node {
+impl Node<'_> {
     pub(crate) fn kind(&self) -> &'static str {
         match self {
             Node::Null => "nothing",
@@ -62,7 +64,7 @@ const MAX_ALIAS_NODES: usize = 1_000_000;
 /// error, a second document, a key that is not a scalar, a recursive alias or
 /// an alias expansion past the budget is the one diagnostic returned: nothing
 /// after it can be read reliably.
-pub(crate) fn parse(src: &Source) -> Result<Spanned<Node>, Box<Diagnostic>> {
+pub(crate) fn parse(src: &Source) -> Result<Spanned<Node<'_>>, Box<Diagnostic>> {
     let options = granit_parser::options! {
         flow_nesting_limit: MAX_NESTING,
         block_nesting_limit: MAX_NESTING,
@@ -77,8 +79,8 @@ pub(crate) fn parse(src: &Source) -> Result<Spanned<Node>, Box<Diagnostic>> {
 }
 
 /// An anchored value, kept for its aliases.
-struct Anchor {
-    node: Spanned<Node>,
+struct Anchor<'t> {
+    node: Spanned<Node<'t>>,
     /// Nesting depth of `node`, so an alias cannot deepen the tree unboundedly.
     height: usize,
     /// Node count of `node`, charged to the alias budget at every use.
@@ -90,12 +92,12 @@ struct Builder<'t> {
     events: std::iter::Peekable<Parser<'t, granit_parser::StrInput<'t>>>,
     /// By anchor id (ids count from 1); `None` while the anchored value is
     /// still being read, so an alias inside it is recognised as recursive.
-    anchors: Vec<Option<Anchor>>,
+    anchors: Vec<Option<Anchor<'t>>>,
     alias_nodes: usize,
 }
 
 /// A node with its height and node count.
-type Built = (Spanned<Node>, usize, usize);
+type Built<'t> = (Spanned<Node<'t>>, usize, usize);
 
 /// Boxed, so that the `Result` every node passes through stays small.
 type Failure = Box<Diagnostic>;
@@ -159,20 +161,22 @@ impl<'t> Builder<'t> {
         Box::new(d)
     }
 
-    fn document(&mut self) -> Result<Spanned<Node>, Failure> {
+    fn document(&mut self) -> Result<Spanned<Node<'t>>, Failure> {
         let mut root = None;
         while let Some((event, span)) = self.next()? {
             match event {
                 Event::StreamStart | Event::DocumentEnd => {}
                 Event::StreamEnd => break,
                 Event::DocumentStart(..) if root.is_some() => {
-                    return fail(Diagnostic::new(
-                        Code::YamlSyntax,
-                        span,
-                        "a second YAML document starts here; ports.yaml holds one",
-                    )
-                    .with_label("second document")
-                    .with_help("merge the documents into one, or remove the `---` line"));
+                    return fail(
+                        Diagnostic::new(
+                            Code::YamlSyntax,
+                            span,
+                            "a second YAML document starts here; ports.yaml holds one",
+                        )
+                        .with_label("second document")
+                        .with_help("merge the documents into one, or remove the `---` line"),
+                    );
                 }
                 Event::DocumentStart(..) => {
                     root = Some(self.node(0)?.0);
@@ -187,7 +191,7 @@ impl<'t> Builder<'t> {
     }
 
     /// The next node; `depth` is how deep it sits.
-    fn node(&mut self, depth: usize) -> Result<Built, Failure> {
+    fn node(&mut self, depth: usize) -> Result<Built<'t>, Failure> {
         loop {
             let Some((event, span)) = self.next()? else {
                 return fail(Diagnostic::new(
@@ -253,8 +257,8 @@ impl<'t> Builder<'t> {
         }
     }
 
-    fn mapping(&mut self, span: Span, depth: usize) -> Result<Built, Failure> {
-        let mut entries: Vec<(Spanned<String>, Spanned<Node>)> = Vec::new();
+    fn mapping(&mut self, span: Span, depth: usize) -> Result<Built<'t>, Failure> {
+        let mut entries: Vec<(Spanned<Cow<'t, str>>, Spanned<Node<'t>>)> = Vec::new();
         let mut merges = Vec::new();
         let (mut height, mut size) = (0, 1);
         while !self.at_end()? {
@@ -283,21 +287,23 @@ impl<'t> Builder<'t> {
     }
 
     /// A mapping key: a scalar, kept as written (`8080:` is the key "8080").
-    fn key(&self, key: Spanned<Node>) -> Result<Spanned<String>, Failure> {
+    fn key(&self, key: Spanned<Node<'t>>) -> Result<Spanned<Cow<'t, str>>, Failure> {
         let text = match key.value {
             Node::Str(s) => s,
-            Node::Null if key.span.start == key.span.end => String::new(),
+            Node::Null if key.span.start == key.span.end => Cow::Borrowed(""),
             Node::Null | Node::Bool | Node::Int(_) | Node::Float => {
-                self.src.slice(key.span).to_owned()
+                Cow::Borrowed(&self.src.text()[key.span.range()])
             }
             Node::Seq(_) | Node::Map(_) => {
-                return fail(Diagnostic::new(
-                    Code::InvalidType,
-                    key.span,
-                    format!("a key must be a name, found {}", key.value.kind()),
-                )
-                .with_label("expected a name")
-                .with_help("keys in ports.yaml are names such as `web` or `api`"));
+                return fail(
+                    Diagnostic::new(
+                        Code::InvalidType,
+                        key.span,
+                        format!("a key must be a name, found {}", key.value.kind()),
+                    )
+                    .with_label("expected a name")
+                    .with_help("keys in ports.yaml are names such as `web` or `api`"),
+                );
             }
         };
         Ok(Spanned {
@@ -316,7 +322,7 @@ impl<'t> Builder<'t> {
         }
     }
 
-    fn anchored(&mut self, anchor: usize, built: Built) -> Result<Built, Failure> {
+    fn anchored(&mut self, anchor: usize, built: Built<'t>) -> Result<Built<'t>, Failure> {
         if anchor != 0 {
             if self.anchors.len() <= anchor {
                 self.anchors.resize_with(anchor + 1, || None);
@@ -331,15 +337,17 @@ impl<'t> Builder<'t> {
         Ok(built)
     }
 
-    fn alias(&mut self, id: usize, span: Span, depth: usize) -> Result<Built, Failure> {
+    fn alias(&mut self, id: usize, span: Span, depth: usize) -> Result<Built<'t>, Failure> {
         let Some(Some(anchor)) = self.anchors.get(id) else {
-            return fail(Diagnostic::new(
-                Code::YamlSyntax,
-                span,
-                "this alias refers to the value that contains it",
-            )
-            .with_label("recursive alias")
-            .with_help("an alias can only repeat a value that is complete before it"));
+            return fail(
+                Diagnostic::new(
+                    Code::YamlSyntax,
+                    span,
+                    "this alias refers to the value that contains it",
+                )
+                .with_label("recursive alias")
+                .with_help("an alias can only repeat a value that is complete before it"),
+            );
         };
         let (height, size) = (anchor.height, anchor.size);
         if depth + height > MAX_DEPTH {
@@ -371,22 +379,24 @@ impl<'t> Builder<'t> {
 }
 
 fn too_complex(span: Span, why: String) -> Failure {
-    Box::new(Diagnostic::new(
-        Code::YamlSyntax,
-        span,
-        format!("the document is too large or too complex: {why}"),
+    Box::new(
+        Diagnostic::new(
+            Code::YamlSyntax,
+            span,
+            format!("the document is too large or too complex: {why}"),
+        )
+        .with_label("expansion stops here")
+        .with_help("write the values out instead of repeating them through aliases"),
     )
-    .with_label("expansion stops here")
-    .with_help("write the values out instead of repeating them through aliases"))
 }
 
 /// Applies merge keys: `<<: *base` (or a list of mappings) adds the keys the
 /// mapping does not set itself; the first merged mapping wins over later ones.
-fn merge(
-    entries: &mut Vec<(Spanned<String>, Spanned<Node>)>,
-    merges: Vec<Spanned<Node>>,
+fn merge<'t>(
+    entries: &mut Vec<(Spanned<Cow<'t, str>>, Spanned<Node<'t>>)>,
+    merges: Vec<Spanned<Node<'t>>>,
 ) -> Result<(), Failure> {
-    let mut present: HashSet<String> = entries.iter().map(|(k, _)| k.value.clone()).collect();
+    let mut present: HashSet<Cow<'t, str>> = entries.iter().map(|(k, _)| k.value.clone()).collect();
     for value in merges {
         let span = value.span;
         let maps = match value.value {
@@ -409,29 +419,31 @@ fn merge(
     Ok(())
 }
 
-fn not_mergeable(span: Span, found: &Node) -> Failure {
-    Box::new(Diagnostic::new(
-        Code::InvalidType,
-        span,
-        format!("`<<` merges mappings, found {}", found.kind()),
+fn not_mergeable(span: Span, found: &Node<'_>) -> Failure {
+    Box::new(
+        Diagnostic::new(
+            Code::InvalidType,
+            span,
+            format!("`<<` merges mappings, found {}", found.kind()),
+        )
+        .with_label("expected a mapping or a list of mappings"),
     )
-    .with_label("expected a mapping or a list of mappings"))
 }
 
 /// A scalar's value by the YAML 1.2 core schema, with booleans limited to
 /// `true`/`false` spellings (a service called `y` or `no` stays a name).
-fn resolve(value: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Node {
+fn resolve<'t>(value: Cow<'t, str>, style: ScalarStyle, tag: Option<&Tag>) -> Node<'t> {
     if let Some(tag) = tag
         && tag.handle() == "tag:yaml.org,2002:"
     {
         match tag.suffix() {
-            "str" | "binary" => return Node::Str(value.into_owned()),
+            "str" | "binary" => return Node::Str(value),
             "null" => return Node::Null,
             "bool" => return Node::Bool,
             "int" => {
                 return match parse_int(value.trim()) {
                     Some(n) => Node::Int(n),
-                    None => Node::Str(value.into_owned()),
+                    None => Node::Str(value),
                 };
             }
             "float" => return Node::Float,
@@ -441,7 +453,7 @@ fn resolve(value: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Node {
     if style != ScalarStyle::Plain
         || tag.is_some_and(|t| t.handle() == "!" && t.suffix().is_empty())
     {
-        return Node::Str(value.into_owned());
+        return Node::Str(value);
     }
     let t = value.as_ref();
     match t {
@@ -458,7 +470,7 @@ fn resolve(value: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Node {
             return Node::Float;
         }
     }
-    Node::Str(value.into_owned())
+    Node::Str(value)
 }
 
 /// `[-+]?[0-9_]+`, `0x…`, `0o…`: the spellings a YAML parser reads as integers
@@ -518,10 +530,17 @@ fn is_float(t: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn value(text: &str) -> Node {
+    fn value(text: &str) -> Node<'static> {
         let src = Source::new("t.yaml", format!("k: {text}\n"));
         match parse(&src).expect("parses").value {
-            Node::Map(mut entries) => entries.remove(0).1.value,
+            Node::Map(mut entries) => match entries.remove(0).1.value {
+                Node::Str(s) => Node::Str(Cow::Owned(s.into_owned())),
+                Node::Int(n) => Node::Int(n),
+                Node::Float => Node::Float,
+                Node::Bool => Node::Bool,
+                Node::Null => Node::Null,
+                other => panic!("{other:?}"),
+            },
             other => panic!("{other:?}"),
         }
     }
@@ -567,7 +586,7 @@ mod tests {
         let got: Vec<(&str, i128)> = m
             .iter()
             .map(|(k, v)| match v.value {
-                Node::Int(n) => (k.value.as_str(), n),
+                Node::Int(n) => (k.value.as_ref(), n),
                 _ => panic!(),
             })
             .collect();
