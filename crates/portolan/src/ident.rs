@@ -50,12 +50,22 @@ pub fn push_snake(out: &mut String, name: &str) {
     }
 }
 
+/// [`words`] joined by `_`, by bytes: the separators are ASCII, so every cut
+/// is a character boundary.
 fn push_words(out: &mut String, name: &str) {
-    for (i, w) in words(name).enumerate() {
-        if i > 0 {
-            out.push('_');
+    let mut start = 0;
+    let mut first = true;
+    for (i, b) in name.bytes().chain([b'-']).enumerate() {
+        if b == b'-' || b == b'_' {
+            if i > start {
+                if !first {
+                    out.push('_');
+                }
+                first = false;
+                out.push_str(&name[start..i]);
+            }
+            start = i + 1;
         }
-        out.push_str(w);
     }
 }
 

@@ -56,6 +56,52 @@ pub fn check(source: &Source) -> Report {
     }
 }
 
+/// [`check`], with `then` run on the loaded registry beside the rules (on a
+/// second thread), for work that needs the model but is only wanted when the
+/// registry turns out valid: `portolan check` renders and compares every
+/// artifact this way, while validation runs. `then`'s result is returned only
+/// for a registry without errors.
+pub fn check_then<T: Send>(
+    source: &Source,
+    then: impl FnOnce(&Registry) -> T + Send,
+) -> (Report, Option<T>) {
+    let (registry, mut diagnostics) = load(source);
+    let registry = match registry {
+        Some(registry) if !diagnostics.has_errors() => registry,
+        // A registry that did not load cleanly is invalid: no speculation.
+        registry => {
+            if let Some(registry) = &registry {
+                for d in validate(registry) {
+                    diagnostics.push(d);
+                }
+            }
+            diagnostics.sort();
+            let report = Report {
+                registry,
+                diagnostics,
+            };
+            return (report, None);
+        }
+    };
+    let (found, result) = std::thread::scope(|scope| {
+        let result = scope.spawn(|| then(&registry));
+        let found = validate(&registry);
+        (found, result.join())
+    });
+    for d in found {
+        diagnostics.push(d);
+    }
+    diagnostics.sort();
+    let report = Report {
+        registry: Some(registry),
+        diagnostics,
+    };
+    // A panic in `then` is the caller's; it resumes here, on the caller's thread.
+    let result = result.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    let result = report.is_ok().then_some(result);
+    (report, result)
+}
+
 /// Runs every rule on a loaded registry.
 pub fn validate(registry: &Registry) -> Vec<Diagnostic> {
     let mut out = Vec::new();

@@ -945,3 +945,67 @@ fn a_sync_entry_must_own_something_and_values_are_strings_or_integers() {
         "no cascade for the entry whose values are wrong"
     );
 }
+
+/// `check_then` runs its work beside validation and hands back the result only
+/// for a valid registry; a registry that does not load never reaches it.
+#[test]
+fn check_then_keeps_its_result_only_for_a_valid_registry() {
+    use portolan::validate::check_then;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let services = |r: &portolan::Registry| r.services.len();
+
+    let valid = Source::new(
+        "ports.yaml",
+        registry("services:\n  a: { ports: { api: { production: 8001, test: 7001 } } }\n"),
+    );
+    let (report, result) = check_then(&valid, services);
+    assert!(report.is_ok());
+    assert_eq!(result, Some(1));
+
+    // Loads, but breaks a rule: the work ran and is dropped with the verdict.
+    let conflict = Source::new(
+        "ports.yaml",
+        registry(
+            "services:\n  a: { ports: { api: { production: 8001, test: 7001 } } }\n  b: { ports: { api: { production: 8001, test: 7002 } } }\n",
+        ),
+    );
+    let (report, result) = check_then(&conflict, services);
+    assert_eq!(
+        report
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == Code::PortConflict)
+            .count(),
+        1
+    );
+    assert_eq!(result, None);
+    assert_eq!(
+        report
+            .diagnostics
+            .iter()
+            .map(|d| d.code)
+            .collect::<Vec<_>>(),
+        check(&conflict)
+            .diagnostics
+            .iter()
+            .map(|d| d.code)
+            .collect::<Vec<_>>(),
+        "the same findings as check"
+    );
+
+    let calls = AtomicUsize::new(0);
+    for broken in [
+        "project: [",
+        "project: demo\nenvironments: {}\nservices:\n  a: { ports: { api: 0x1F90 } }\n",
+    ] {
+        let source = Source::new("ports.yaml", broken);
+        let (report, result) = check_then(&source, |_| calls.fetch_add(1, Ordering::SeqCst));
+        assert!(!report.is_ok());
+        assert_eq!(result, None);
+    }
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        0,
+        "no work on a registry that did not load"
+    );
+}

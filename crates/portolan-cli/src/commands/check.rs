@@ -14,11 +14,10 @@ const SNIPPETS: usize = 100;
 pub fn run(args: CheckArgs, out: &mut dyn Write) -> Result<Outcome> {
     let fix = fix_command(args.file.as_deref());
     let source = registry_source(args.file)?;
-    let report = portolan::check(&source);
-    // Drift is only meaningful for a registry that loads and validates.
-    let drift = report
-        .valid_registry()
-        .map(|registry| portolan::sync::plan(&source, registry));
+    // Drift is only meaningful for a registry that loads and validates; it is
+    // computed while the rules run and kept only then.
+    let (report, drift) =
+        portolan::validate::check_then(&source, |registry| portolan::sync::plan(&source, registry));
     let stale =
         matches!(&drift, Some(Ok(plan)) if !plan.is_clean()) || matches!(drift, Some(Err(_)));
     match args.format {

@@ -71,7 +71,7 @@ pub(crate) fn parse(src: &Source) -> Result<Spanned<Node<'_>>, Box<Diagnostic>> 
     };
     let mut builder = Builder {
         src,
-        events: Parser::new_from_str_with_options(src.text(), options).peekable(),
+        events: Parser::new_from_str_with_options(src.text(), options),
         anchors: Vec::new(),
         alias_nodes: 0,
     };
@@ -89,7 +89,7 @@ struct Anchor<'t> {
 
 struct Builder<'t> {
     src: &'t Source,
-    events: std::iter::Peekable<Parser<'t, granit_parser::StrInput<'t>>>,
+    events: Parser<'t, granit_parser::StrInput<'t>>,
     /// By anchor id (ids count from 1); `None` while the anchored value is
     /// still being read, so an alias inside it is recognised as recursive.
     anchors: Vec<Option<Anchor<'t>>>,
@@ -192,6 +192,19 @@ impl<'t> Builder<'t> {
 
     /// The next node; `depth` is how deep it sits.
     fn node(&mut self, depth: usize) -> Result<Built<'t>, Failure> {
+        match self.item(depth)? {
+            Some(built) => Ok(built),
+            None => fail(Diagnostic::new(
+                Code::YamlSyntax,
+                self.src.span(self.src.text().len(), 0),
+                "a collection ends where a value was expected",
+            )),
+        }
+    }
+
+    /// The next node, or `None` at the end of the enclosing collection (read
+    /// from the stream rather than peeked: a peek copies every event once more).
+    fn item(&mut self, depth: usize) -> Result<Option<Built<'t>>, Failure> {
         loop {
             let Some((event, span)) = self.next()? else {
                 return fail(Diagnostic::new(
@@ -206,15 +219,14 @@ impl<'t> Builder<'t> {
                         value: resolve(value, style, tag.as_deref()),
                         span,
                     };
-                    self.anchored(anchor, (node, 1, 1))
+                    self.anchored(anchor, (node, 1, 1)).map(Some)
                 }
-                Event::Alias(id) => self.alias(id, span, depth),
+                Event::Alias(id) => self.alias(id, span, depth).map(Some),
                 Event::SequenceStart(_, anchor, _) => {
                     self.open(anchor);
                     let mut items = Vec::new();
                     let (mut height, mut size) = (0, 1);
-                    while !self.at_end()? {
-                        let (item, h, s) = self.node(depth + 1)?;
+                    while let Some((item, h, s)) = self.item(depth + 1)? {
                         height = height.max(h);
                         size += s;
                         items.push(item);
@@ -223,37 +235,17 @@ impl<'t> Builder<'t> {
                         value: Node::Seq(items),
                         span,
                     };
-                    self.anchored(anchor, (node, height + 1, size))
+                    self.anchored(anchor, (node, height + 1, size)).map(Some)
                 }
                 Event::MappingStart(_, anchor, _) => {
                     self.open(anchor);
                     let built = self.mapping(span, depth)?;
-                    self.anchored(anchor, built)
+                    self.anchored(anchor, built).map(Some)
                 }
-                Event::SequenceEnd | Event::MappingEnd => fail(Diagnostic::new(
-                    Code::YamlSyntax,
-                    span,
-                    "a collection ends where a value was expected",
-                )),
+                Event::SequenceEnd | Event::MappingEnd => Ok(None),
                 // Comments and anchor names carry no data.
                 _ => continue,
             };
-        }
-    }
-
-    /// Consumes the end of the current collection if it is next.
-    fn at_end(&mut self) -> Result<bool, Failure> {
-        match self.events.peek() {
-            Some(Ok((Event::SequenceEnd | Event::MappingEnd, _))) => {
-                self.events.next();
-                Ok(true)
-            }
-            Some(Err(e)) => {
-                let e = e.clone();
-                Err(self.syntax_error(&e))
-            }
-            None => Ok(true),
-            Some(Ok(_)) => Ok(false),
         }
     }
 
@@ -261,8 +253,7 @@ impl<'t> Builder<'t> {
         let mut entries: Vec<(Spanned<Cow<'t, str>>, Spanned<Node<'t>>)> = Vec::new();
         let mut merges = Vec::new();
         let (mut height, mut size) = (0, 1);
-        while !self.at_end()? {
-            let (key, _, _) = self.node(depth + 1)?;
+        while let Some((key, _, _)) = self.item(depth + 1)? {
             // `<<` is a merge key only when plain; `"<<"` is an ordinary key.
             let merge =
                 matches!(&key.value, Node::Str(k) if k == "<<") && self.src.slice(key.span) == "<<";
