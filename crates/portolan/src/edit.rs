@@ -9,6 +9,7 @@
 
 use crate::model::{KeyPath, Segment};
 use granit_parser::{Event, Parser, ScalarStyle, StructureStyle};
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 
@@ -94,8 +95,8 @@ pub enum Current {
 
 /// A parsed YAML node with its byte range.
 #[derive(Debug)]
-struct Node {
-    kind: Kind,
+struct Node<'t> {
+    kind: Kind<'t>,
     start: usize,
     end: usize,
     line: usize,
@@ -103,40 +104,40 @@ struct Node {
 }
 
 #[derive(Debug)]
-enum Kind {
+enum Kind<'t> {
     /// `anchored`: the value carries an anchor (`&a 8080`) that aliases may share.
     Scalar {
-        value: String,
+        value: Cow<'t, str>,
         style: ScalarStyle,
         anchored: bool,
     },
     Map {
-        entries: Vec<Entry>,
+        entries: Vec<Entry<'t>>,
         flow: bool,
     },
     Seq {
-        items: Vec<Node>,
+        items: Vec<Node<'t>>,
         flow: bool,
     },
     Alias,
 }
 
 #[derive(Debug)]
-struct Entry {
+struct Entry<'t> {
     /// `None` for a key that is not a scalar (never owned).
-    key: Option<String>,
+    key: Option<Cow<'t, str>>,
     key_start: usize,
     key_end: usize,
     key_col: usize,
     key_line: usize,
-    value: Node,
+    value: Node<'t>,
 }
 
 /// A YAML document, read for editing.
 #[derive(Debug)]
 pub struct Document<'t> {
     text: &'t str,
-    root: Option<Node>,
+    root: Option<Node<'t>>,
 }
 
 /// One splice: replace `range` of the original text with `text`.
@@ -208,7 +209,7 @@ impl<'t> Document<'t> {
         Ok(Document { text, root })
     }
 
-    fn root_map(&self) -> Option<&Node> {
+    fn root_map(&self) -> Option<&Node<'t>> {
         self.root
             .as_ref()
             .filter(|r| matches!(r.kind, Kind::Map { .. }))
@@ -220,7 +221,7 @@ impl<'t> Document<'t> {
             Found::Node(node, _) => match &node.kind {
                 // `key:` with nothing after it.
                 Kind::Scalar { .. } if node.start == node.end => Current::Missing,
-                Kind::Scalar { value, .. } => Current::Scalar(value.clone()),
+                Kind::Scalar { value, .. } => Current::Scalar(value.to_string()),
                 _ => Current::Other,
             },
             Found::Missing { .. } => Current::Missing,
@@ -834,10 +835,10 @@ impl<'t> Document<'t> {
 
 enum Found<'d> {
     /// The node, with the mapping entry that holds it (if it is a mapping value).
-    Node(&'d Node, Option<&'d Entry>),
+    Node(&'d Node<'d>, Option<&'d Entry<'d>>),
     /// `path.segments[rest..]` are missing below `parent` (`None`: no root mapping).
     Missing {
-        parent: Option<(&'d Node, Option<&'d Entry>)>,
+        parent: Option<(&'d Node<'d>, Option<&'d Entry<'d>>)>,
         rest: usize,
     },
 }
@@ -1095,7 +1096,7 @@ struct Builder<'t, I: Iterator<Item = Located<'t>>> {
 }
 
 impl<'t, I: Iterator<Item = Located<'t>>> Builder<'t, I> {
-    fn document(&mut self) -> Option<Node> {
+    fn document(&mut self) -> Option<Node<'t>> {
         loop {
             match self.events.peek()? {
                 (Event::StreamStart | Event::DocumentStart(..), ..) => {
@@ -1107,7 +1108,7 @@ impl<'t, I: Iterator<Item = Located<'t>>> Builder<'t, I> {
         }
     }
 
-    fn node(&mut self) -> Option<Node> {
+    fn node(&mut self) -> Option<Node<'t>> {
         loop {
             let (event, start, end, line, col) = self.events.next()?;
             let node = |kind, end| Node {
@@ -1120,7 +1121,7 @@ impl<'t, I: Iterator<Item = Located<'t>>> Builder<'t, I> {
             return Some(match event {
                 Event::Scalar(value, style, anchor, _) => node(
                     Kind::Scalar {
-                        value: value.into_owned(),
+                        value,
                         style,
                         anchored: anchor != 0,
                     },
