@@ -4,7 +4,7 @@
 #   benches/run.sh [all|cli|sync|stages|build] [RUNS]
 #
 #   cli     whole-process timings with hyperfine (check, assign, list, query,
-#           sync) against a bare serde-saphyr parse of the same file, and
+#           sync) against a bare serde-saphyr parse of the same file (parse-only), and
 #           peak memory with /usr/bin/time
 #   sync    sync of 1,000 per-service files: nothing to write, one service
 #           moved (and which files that writes), everything written

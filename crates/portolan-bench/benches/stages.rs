@@ -1,8 +1,9 @@
 //! One benchmark per pipeline stage, at 100, 1,000 and 10,000 single-port
 //! services and at the full port space (15,000 services × 4 named ports).
 //!
-//! `parse` is the baseline: serde-saphyr alone, with the options `load` uses,
-//! into the same tree of spanned nodes. Every other stage is measured against it.
+//! `parse` is the baseline: serde-saphyr alone, into a tree of spanned nodes of
+//! the shape `load` builds (`load` itself reads the parser's events directly).
+//! Every other stage is measured against it.
 //!
 //! ```text
 //! cargo bench -p portolan-bench                 # everything
@@ -44,7 +45,7 @@ fn fixture(size: &str) -> &'static (Source, Registry) {
     })
 }
 
-/// serde-saphyr's parse alone: the floor for `load`.
+/// serde-saphyr's parse alone: the baseline the targets are ratios to.
 #[divan::bench(args = SIZES, sample_count = 10)]
 fn parse(bencher: Bencher, size: &str) {
     let (source, _) = fixture(size);

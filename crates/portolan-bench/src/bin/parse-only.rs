@@ -1,5 +1,6 @@
-//! `parse-only FILE`: reads a registry and parses it with serde-saphyr, with
-//! the options and into the node tree `portolan` uses, and does nothing else.
+//! `parse-only FILE`: reads a registry and parses it with serde-saphyr into a
+//! tree of spanned nodes of the shape `portolan::load` builds, and does nothing
+//! else (see [`portolan_bench::baseline`]).
 //! The whole-process baseline the commands are compared with.
 
 use std::process::ExitCode;
