@@ -585,6 +585,57 @@ mod tests {
     }
 
     #[test]
+    fn explicit_core_tags_decide_the_type() {
+        assert!(matches!(value("!!int \"8080\""), Node::Int(8080)));
+        assert!(matches!(value("!!str true"), Node::Str(s) if s == "true"));
+        assert!(matches!(value("!!null ''"), Node::Null));
+        assert!(matches!(value("!!float 8080"), Node::Float));
+        // A local tag means nothing to Portolan: the value reads as written.
+        assert!(matches!(value("!port 8080"), Node::Int(8080)));
+    }
+
+    #[test]
+    fn a_merge_takes_a_list_of_mappings_and_nothing_else() {
+        let src = Source::new(
+            "t.yaml",
+            "a: &a { x: 1 }\nb: &b { x: 2, y: 3 }\nm: { <<: [*a, *b] }\n".to_owned(),
+        );
+        let Node::Map(root) = parse(&src).unwrap().value else {
+            panic!()
+        };
+        let Node::Map(m) = &root[2].1.value else {
+            panic!()
+        };
+        let got: Vec<(&str, i128)> = m
+            .iter()
+            .map(|(k, v)| match v.value {
+                Node::Int(n) => (k.value.as_ref(), n),
+                _ => panic!(),
+            })
+            .collect();
+        assert_eq!(got, [("x", 1), ("y", 3)], "the first mapping wins");
+        let src = Source::new("t.yaml", "m: { <<: 8080 }\n".to_owned());
+        let d = parse(&src).unwrap_err();
+        assert_eq!(d.code, Code::InvalidType);
+        assert_eq!((d.primary.span.line, d.primary.span.column), (1, 10));
+        // Quoted, `<<` is an ordinary key.
+        let src = Source::new("t.yaml", "m: { '<<': 8080 }\n".to_owned());
+        assert!(parse(&src).is_ok());
+    }
+
+    #[test]
+    fn aliases_cannot_deepen_the_tree_without_bound() {
+        // Each alias nests the previous value one level deeper than it was written.
+        let mut text = format!("a0: &a0 {}1{}\n", "[".repeat(60), "]".repeat(60));
+        for i in 1..=80 {
+            text.push_str(&format!("a{i}: &a{i} [*a{}]\n", i - 1));
+        }
+        let d = parse(&Source::new("t.yaml", text)).unwrap_err();
+        assert!(d.message.contains("levels deep"), "{}", d.message);
+        assert_eq!(d.code, Code::YamlSyntax);
+    }
+
+    #[test]
     fn a_recursive_alias_is_an_error() {
         let src = Source::new("t.yaml", "a: &a [1, *a]\n".to_owned());
         let d = parse(&src).unwrap_err();
