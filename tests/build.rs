@@ -296,7 +296,7 @@ fn hostile_registries_fail_the_build_cleanly() {
     let mut deep = b"project: demo\nservices: ".to_vec();
     deep.extend(std::iter::repeat_n(b'[', 100_000));
     let cases: Vec<(&str, Vec<u8>, Option<&str>)> = [
-        ("alias-bomb", "ports.yaml:8:26: error[yaml-syntax]"),
+        ("alias-bomb", "ports.yaml:8:29: error[yaml-syntax]"),
         ("non-utf8", "ports.yaml:5:4: error[invalid-utf8]"),
         ("port-2-pow-64", "ports.yaml:5:24: error[invalid-port]"),
         (

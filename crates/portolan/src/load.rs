@@ -1,7 +1,7 @@
 //! Reads ports.yaml into the model. The only module that knows YAML.
 //!
 //! Two steps, so that one run reports every problem instead of the first:
-//! [`yaml`] builds a tree of spanned nodes from the parser's events (syntax
+//! the private `yaml` module builds a tree of spanned nodes from the parser's events (syntax
 //! errors, and inputs past its safety budget, stop here: nothing can be read
 //! after them), then `Decoder` walks the tree into [`crate::model`] types, pushing
 //! a located diagnostic for every wrong type, unknown or duplicate key and
@@ -42,7 +42,12 @@ pub fn load(source: &Source) -> (Option<Registry>, Diagnostics) {
         return (None, decoder.diags);
     }
     let root = match yaml::parse(source) {
-        Ok(root) => root,
+        Ok((root, findings)) => {
+            for d in findings {
+                decoder.diags.push(d);
+            }
+            root
+        }
         Err(d) => {
             decoder.diags.push(*d);
             return (None, decoder.diags);
@@ -167,7 +172,7 @@ impl<'s> Decoder<'s> {
         let what = what.into();
         let all: &'n [(Spanned<Cow<'n, str>>, Spanned<Node<'n>>)] = match &node.value {
             Node::Map(entries) => entries,
-            Node::Null => &[],
+            Node::Null(_) => &[],
             _ => {
                 self.type_error(node, "a mapping", &what);
                 return None;
@@ -287,8 +292,8 @@ impl<'s> Decoder<'s> {
     fn string(&mut self, node: &Spanned<Node<'_>>, what: &str) -> Option<String> {
         match &node.value {
             Node::Str(s) => Some(s.clone().into_owned()),
-            Node::Int(_) | Node::Float | Node::Bool => {
-                Some(self.src.slice(self.at(node)).to_owned())
+            Node::Int(_, written) | Node::Float(written) | Node::Bool(written) => {
+                Some(written.to_string())
             }
             _ => {
                 self.type_error(node, "a string", what);
@@ -306,14 +311,13 @@ impl<'s> Decoder<'s> {
     fn port(&mut self, node: &Spanned<Node<'_>>, what: &str) -> Option<Port> {
         let span = self.at(node);
         match &node.value {
-            Node::Int(n) => {
+            Node::Int(n, written) => {
                 let port = Port::from_i128(*n);
                 if port.is_none() {
-                    let written = self.src.slice(span).to_owned();
                     let shown = if written.is_empty() {
                         n.to_string()
                     } else {
-                        written
+                        written.to_string()
                     };
                     self.push(
                         Diagnostic::new(
@@ -328,7 +332,6 @@ impl<'s> Decoder<'s> {
                 // YAML also reads `0x1F90`, `0o17620`, `+8080`, `8_080` and
                 // `08080` as integers; a port is written the way every other file
                 // writes it, so a search for `8080` finds it.
-                let written = self.src.slice(span);
                 if written.starts_with(['+', '-'])
                     || written.contains('_')
                     || written.len() > 1 && written.starts_with('0')
@@ -346,8 +349,7 @@ impl<'s> Decoder<'s> {
                 }
                 port
             }
-            Node::Float => {
-                let written = self.src.slice(span).to_owned();
+            Node::Float(written) => {
                 self.push(
                     Diagnostic::new(
                         Code::InvalidPort,
@@ -403,7 +405,7 @@ impl<'s> Decoder<'s> {
 
     fn range_item(&mut self, node: &Spanned<Node<'_>>, what: &str) -> Option<PortRange> {
         match &node.value {
-            Node::Int(_) => self
+            Node::Int(..) => self
                 .port(node, what)
                 .map(|p| PortRange { start: p, end: p }),
             Node::Str(s) => {
@@ -545,7 +547,7 @@ impl<'s> Decoder<'s> {
         let offset_node = offset?;
         let offset_span = self.at(offset_node);
         let offset = match &offset_node.value {
-            Node::Int(n) if (-65535..=65535).contains(n) => *n as i32,
+            Node::Int(n, _) if (-65535..=65535).contains(n) => *n as i32,
             _ => {
                 self.type_error(
                     offset_node,
@@ -702,7 +704,7 @@ impl<'s> Decoder<'s> {
                         }));
                     }
                 }
-                Node::Map(_) | Node::Null => {
+                Node::Map(_) | Node::Null(_) => {
                     let Some(per_env) = self.table(value, label.clone(), name.span, None) else {
                         continue;
                     };
@@ -984,7 +986,7 @@ impl<'s> Decoder<'s> {
     ) -> Option<&'n [Spanned<Node<'n>>]> {
         match &node.value {
             Node::Seq(items) => Some(items),
-            Node::Null => Some(&[]),
+            Node::Null(_) => Some(&[]),
             _ => {
                 self.type_error(node, "a list", what);
                 None
@@ -1124,7 +1126,7 @@ impl<'s> Decoder<'s> {
             let key = self.key_text(key);
             let key = self.key_path(key, "owned key");
             let value = match &value.value {
-                Node::Str(_) | Node::Int(_) => self.text(value, "owned value"),
+                Node::Str(_) | Node::Int(..) => self.text(value, "owned value"),
                 _ => {
                     self.type_error(value, "a template string or an integer", "an owned value");
                     None

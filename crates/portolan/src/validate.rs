@@ -96,9 +96,14 @@ pub fn check_then<T: Send>(
         registry: Some(registry),
         diagnostics,
     };
-    // A panic in `then` is the caller's; it resumes here, on the caller's thread.
-    let result = result.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-    let result = report.is_ok().then_some(result);
+    let result = match result {
+        // Work on an invalid registry is thrown away, however it ended: it
+        // may rely on what the rules just refused.
+        _ if !report.is_ok() => None,
+        Ok(result) => Some(result),
+        // A panic on a valid registry is the caller's; it resumes on its thread.
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
     (report, result)
 }
 

@@ -993,6 +993,13 @@ fn check_then_keeps_its_result_only_for_a_valid_registry() {
         "the same findings as check"
     );
 
+    // Work that fails on an invalid registry is dropped with it, not raised.
+    let (report, result) = check_then(&conflict, |_| -> usize {
+        panic!("relied on a valid registry")
+    });
+    assert!(!report.is_ok());
+    assert_eq!(result, None);
+
     let calls = AtomicUsize::new(0);
     for broken in [
         "project: [",

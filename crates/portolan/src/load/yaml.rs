@@ -28,10 +28,13 @@ pub(crate) struct Spanned<T> {
 /// quoted scalars), so building the tree allocates little beyond the vectors.
 #[derive(Clone, Debug)]
 pub(crate) enum Node<'t> {
-    Null,
-    Bool,
-    Int(i128),
-    Float,
+    /// Each scalar keeps its text, for messages and for keys: a copy made
+    /// for an alias is reported where the alias is, so its span no longer
+    /// covers the text.
+    Null(Cow<'t, str>),
+    Bool(Cow<'t, str>),
+    Int(i128, Cow<'t, str>),
+    Float(Cow<'t, str>),
     Str(Cow<'t, str>),
     Seq(Vec<Spanned<Node<'t>>>),
     Map(Vec<(Spanned<Cow<'t, str>>, Spanned<Node<'t>>)>),
@@ -40,10 +43,10 @@ pub(crate) enum Node<'t> {
 impl Node<'_> {
     pub(crate) fn kind(&self) -> &'static str {
         match self {
-            Node::Null => "nothing",
-            Node::Bool => "a boolean",
-            Node::Int(_) => "an integer",
-            Node::Float => "a number with a fraction",
+            Node::Null(_) => "nothing",
+            Node::Bool(_) => "a boolean",
+            Node::Int(..) => "an integer",
+            Node::Float(_) => "a number with a fraction",
             Node::Str(_) => "a string",
             Node::Seq(_) => "a list",
             Node::Map(_) => "a mapping",
@@ -56,15 +59,19 @@ impl Node<'_> {
 const MAX_NESTING: usize = 64;
 /// How deep a value may become once aliases are expanded into it.
 const MAX_DEPTH: usize = 2 * MAX_NESTING;
-/// How many nodes aliases may add in all: generous for any real registry,
-/// far below what an alias bomb asks for.
-const MAX_ALIAS_NODES: usize = 1_000_000;
+/// How much aliases may add in all, in nodes (a string the parser could not
+/// borrow from the text counts one node per [`BYTES_PER_NODE`] bytes, since
+/// each copy copies it): generous for any real registry, far below what an
+/// alias bomb asks for.
+const MAX_ALIAS_COST: usize = 1_000_000;
+const BYTES_PER_NODE: usize = 64;
 
-/// Parses `src` into its root node (null for an empty document). A syntax
-/// error, a second document, a key that is not a scalar, a recursive alias or
-/// an alias expansion past the budget is the one diagnostic returned: nothing
-/// after it can be read reliably.
-pub(crate) fn parse(src: &Source) -> Result<Spanned<Node<'_>>, Box<Diagnostic>> {
+/// Parses `src` into its root node (null for an empty document) and the
+/// problems that did not stop the read (a key that is not a name, a merge of
+/// something that is not a mapping: the entry is left out). A syntax error, a
+/// second document, a recursive alias or an alias expansion past the budget
+/// is the one diagnostic returned: nothing after it can be read reliably.
+pub(crate) fn parse(src: &Source) -> Result<(Spanned<Node<'_>>, Vec<Diagnostic>), Box<Diagnostic>> {
     let options = granit_parser::options! {
         flow_nesting_limit: MAX_NESTING,
         block_nesting_limit: MAX_NESTING,
@@ -73,9 +80,11 @@ pub(crate) fn parse(src: &Source) -> Result<Spanned<Node<'_>>, Box<Diagnostic>> 
         src,
         events: Parser::new_from_str_with_options(src.text(), options),
         anchors: Vec::new(),
-        alias_nodes: 0,
+        alias_cost: 0,
+        findings: Vec::new(),
     };
-    builder.document()
+    let root = builder.document()?;
+    Ok((root, builder.findings))
 }
 
 /// An anchored value, kept for its aliases.
@@ -83,8 +92,8 @@ struct Anchor<'t> {
     node: Spanned<Node<'t>>,
     /// Nesting depth of `node`, so an alias cannot deepen the tree unboundedly.
     height: usize,
-    /// Node count of `node`, charged to the alias budget at every use.
-    size: usize,
+    /// What a copy of `node` costs, charged to the alias budget at every use.
+    cost: usize,
 }
 
 struct Builder<'t> {
@@ -93,11 +102,21 @@ struct Builder<'t> {
     /// By anchor id (ids count from 1); `None` while the anchored value is
     /// still being read, so an alias inside it is recognised as recursive.
     anchors: Vec<Option<Anchor<'t>>>,
-    alias_nodes: usize,
+    alias_cost: usize,
+    findings: Vec<Diagnostic>,
 }
 
-/// A node with its height and node count.
+/// A node with its height and what a copy of it costs.
 type Built<'t> = (Spanned<Node<'t>>, usize, usize);
+
+/// What copying a scalar's text costs: nothing when it borrows from the source.
+#[allow(clippy::ptr_arg)] // whether the Cow borrows is the question
+fn text_cost(text: &Cow<'_, str>) -> usize {
+    match text {
+        Cow::Borrowed(_) => 0,
+        Cow::Owned(s) => s.len() / BYTES_PER_NODE,
+    }
+}
 
 /// Boxed, so that the `Result` every node passes through stays small.
 type Failure = Box<Diagnostic>;
@@ -185,7 +204,7 @@ impl<'t> Builder<'t> {
             }
         }
         Ok(root.unwrap_or(Spanned {
-            value: Node::Null,
+            value: Node::Null(Cow::Borrowed("")),
             span: self.src.span(0, 0),
         }))
     }
@@ -215,11 +234,12 @@ impl<'t> Builder<'t> {
             };
             return match event {
                 Event::Scalar(value, style, anchor, tag) => {
+                    let cost = 1 + text_cost(&value);
                     let node = Spanned {
                         value: resolve(value, style, tag.as_deref()),
                         span,
                     };
-                    self.anchored(anchor, (node, 1, 1)).map(Some)
+                    Ok(Some(self.anchored(anchor, (node, 1, cost))))
                 }
                 Event::Alias(id) => self.alias(id, span, depth).map(Some),
                 Event::SequenceStart(_, anchor, _) => {
@@ -235,12 +255,12 @@ impl<'t> Builder<'t> {
                         value: Node::Seq(items),
                         span,
                     };
-                    self.anchored(anchor, (node, height + 1, size)).map(Some)
+                    Ok(Some(self.anchored(anchor, (node, height + 1, size))))
                 }
                 Event::MappingStart(_, anchor, _) => {
                     self.open(anchor);
                     let built = self.mapping(span, depth)?;
-                    self.anchored(anchor, built).map(Some)
+                    Ok(Some(self.anchored(anchor, built)))
                 }
                 Event::SequenceEnd | Event::MappingEnd => Ok(None),
                 // Comments and anchor names carry no data.
@@ -253,22 +273,22 @@ impl<'t> Builder<'t> {
         let mut entries: Vec<(Spanned<Cow<'t, str>>, Spanned<Node<'t>>)> = Vec::new();
         let mut merges = Vec::new();
         let (mut height, mut size) = (0, 1);
-        while let Some((key, _, _)) = self.item(depth + 1)? {
+        while let Some((key, _, key_cost)) = self.item(depth + 1)? {
             // `<<` is a merge key only when plain; `"<<"` is an ordinary key.
             let merge =
                 matches!(&key.value, Node::Str(k) if k == "<<") && self.src.slice(key.span) == "<<";
-            let key = self.key(key)?;
+            let key = self.key(key);
             let (value, h, s) = self.node(depth + 1)?;
             height = height.max(h);
-            size += s + 1;
-            if merge {
-                merges.push(value);
-            } else {
-                entries.push((key, value));
+            size += s + key_cost;
+            match key {
+                _ if merge => merges.push(value),
+                Some(key) => entries.push((key, value)),
+                None => {}
             }
         }
         if !merges.is_empty() {
-            merge(&mut entries, merges)?;
+            merge(&mut entries, merges, &mut self.findings);
         }
         let node = Spanned {
             value: Node::Map(entries),
@@ -277,16 +297,13 @@ impl<'t> Builder<'t> {
         Ok((node, height + 1, size))
     }
 
-    /// A mapping key: a scalar, kept as written (`8080:` is the key "8080").
-    fn key(&self, key: Spanned<Node<'t>>) -> Result<Spanned<Cow<'t, str>>, Failure> {
+    /// A mapping key: a scalar's text (`8080:` is the key "8080"). A list or
+    /// mapping as a key is reported and its entry left out.
+    fn key(&mut self, key: Spanned<Node<'t>>) -> Option<Spanned<Cow<'t, str>>> {
         let text = match key.value {
-            Node::Str(s) => s,
-            Node::Null if key.span.start == key.span.end => Cow::Borrowed(""),
-            Node::Null | Node::Bool | Node::Int(_) | Node::Float => {
-                Cow::Borrowed(&self.src.text()[key.span.range()])
-            }
+            Node::Str(t) | Node::Null(t) | Node::Bool(t) | Node::Int(_, t) | Node::Float(t) => t,
             Node::Seq(_) | Node::Map(_) => {
-                return fail(
+                self.findings.push(
                     Diagnostic::new(
                         Code::InvalidType,
                         key.span,
@@ -295,9 +312,10 @@ impl<'t> Builder<'t> {
                     .with_label("expected a name")
                     .with_help("keys in ports.yaml are names such as `web` or `api`"),
                 );
+                return None;
             }
         };
-        Ok(Spanned {
+        Some(Spanned {
             value: text,
             span: key.span,
         })
@@ -313,19 +331,21 @@ impl<'t> Builder<'t> {
         }
     }
 
-    fn anchored(&mut self, anchor: usize, built: Built<'t>) -> Result<Built<'t>, Failure> {
+    /// Keeps a copy of an anchored value for its aliases. Not charged to the
+    /// alias budget: each anchor is copied once, so the copies are bounded
+    /// by the text and the nesting limit.
+    fn anchored(&mut self, anchor: usize, built: Built<'t>) -> Built<'t> {
         if anchor != 0 {
             if self.anchors.len() <= anchor {
                 self.anchors.resize_with(anchor + 1, || None);
             }
-            self.charge(built.2, built.0.span)?;
             self.anchors[anchor] = Some(Anchor {
                 node: built.0.clone(),
                 height: built.1,
-                size: built.2,
+                cost: built.2,
             });
         }
-        Ok(built)
+        built
     }
 
     fn alias(&mut self, id: usize, span: Span, depth: usize) -> Result<Built<'t>, Failure> {
@@ -340,32 +360,27 @@ impl<'t> Builder<'t> {
                 .with_help("an alias can only repeat a value that is complete before it"),
             );
         };
-        let (height, size) = (anchor.height, anchor.size);
+        let (height, cost) = (anchor.height, anchor.cost);
         if depth + height > MAX_DEPTH {
             return Err(too_complex(
                 span,
                 format!("aliases nest values more than {MAX_DEPTH} levels deep"),
             ));
         }
-        self.charge(size, span)?;
+        self.alias_cost += cost;
+        if self.alias_cost > MAX_ALIAS_COST {
+            return Err(too_complex(
+                span,
+                format!("aliases expand to more than {MAX_ALIAS_COST} values"),
+            ));
+        }
         let mut node = self.anchors[id]
             .as_ref()
             .map(|a| a.node.clone())
             .ok_or_else(|| too_complex(span, "this alias refers to no value".to_owned()))?;
-        // Findings about the value point where it is used.
-        node.span = span;
-        Ok((node, height, size))
-    }
-
-    fn charge(&mut self, nodes: usize, span: Span) -> Result<(), Failure> {
-        self.alias_nodes += nodes;
-        if self.alias_nodes > MAX_ALIAS_NODES {
-            return Err(too_complex(
-                span,
-                format!("aliases expand to more than {MAX_ALIAS_NODES} values"),
-            ));
-        }
-        Ok(())
+        // Findings about the value, and everything in it, point where it is used.
+        relocate(&mut node, span);
+        Ok((node, height, cost))
     }
 }
 
@@ -381,44 +396,59 @@ fn too_complex(span: Span, why: String) -> Failure {
     )
 }
 
+/// Gives `node` and everything in it the span `at`.
+fn relocate(node: &mut Spanned<Node<'_>>, at: Span) {
+    node.span = at;
+    match &mut node.value {
+        Node::Seq(items) => items.iter_mut().for_each(|item| relocate(item, at)),
+        Node::Map(entries) => {
+            for (key, value) in entries {
+                key.span = at;
+                relocate(value, at);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Applies merge keys: `<<: *base` (or a list of mappings) adds the keys the
 /// mapping does not set itself; the first merged mapping wins over later ones.
+/// Anything else after `<<` is reported and left out.
 fn merge<'t>(
     entries: &mut Vec<(Spanned<Cow<'t, str>>, Spanned<Node<'t>>)>,
     merges: Vec<Spanned<Node<'t>>>,
-) -> Result<(), Failure> {
+    findings: &mut Vec<Diagnostic>,
+) {
     let mut present: HashSet<Cow<'t, str>> = entries.iter().map(|(k, _)| k.value.clone()).collect();
+    let mut maps = Vec::new();
     for value in merges {
-        let span = value.span;
-        let maps = match value.value {
-            Node::Map(m) => vec![m],
-            Node::Seq(items) => items
-                .into_iter()
-                .map(|item| match item.value {
-                    Node::Map(m) => Ok(m),
-                    other => Err(not_mergeable(item.span, &other)),
-                })
-                .collect::<Result<_, _>>()?,
-            other => return Err(not_mergeable(span, &other)),
-        };
-        for (key, value) in maps.into_iter().flatten() {
-            if present.insert(key.value.clone()) {
-                entries.push((key, value));
+        match value.value {
+            Node::Map(m) => maps.push(m),
+            Node::Seq(items) => {
+                for item in items {
+                    match item.value {
+                        Node::Map(m) => maps.push(m),
+                        other => findings.push(not_mergeable(item.span, &other)),
+                    }
+                }
             }
+            other => findings.push(not_mergeable(value.span, &other)),
         }
     }
-    Ok(())
+    for (key, value) in maps.into_iter().flatten() {
+        if present.insert(key.value.clone()) {
+            entries.push((key, value));
+        }
+    }
 }
 
-fn not_mergeable(span: Span, found: &Node<'_>) -> Failure {
-    Box::new(
-        Diagnostic::new(
-            Code::InvalidType,
-            span,
-            format!("`<<` merges mappings, found {}", found.kind()),
-        )
-        .with_label("expected a mapping or a list of mappings"),
+fn not_mergeable(span: Span, found: &Node<'_>) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidType,
+        span,
+        format!("`<<` merges mappings, found {}", found.kind()),
     )
+    .with_label("expected a mapping or a list of mappings")
 }
 
 /// A scalar's value by the YAML 1.2 core schema, with booleans limited to
@@ -429,15 +459,15 @@ fn resolve<'t>(value: Cow<'t, str>, style: ScalarStyle, tag: Option<&Tag>) -> No
     {
         match tag.suffix() {
             "str" | "binary" => return Node::Str(value),
-            "null" => return Node::Null,
-            "bool" => return Node::Bool,
+            "null" => return Node::Null(value),
+            "bool" => return Node::Bool(value),
             "int" => {
                 return match parse_int(value.trim()) {
-                    Some(n) => Node::Int(n),
+                    Some(n) => Node::Int(n, value),
                     None => Node::Str(value),
                 };
             }
-            "float" => return Node::Float,
+            "float" => return Node::Float(value),
             _ => {}
         }
     }
@@ -448,17 +478,17 @@ fn resolve<'t>(value: Cow<'t, str>, style: ScalarStyle, tag: Option<&Tag>) -> No
     }
     let t = value.as_ref();
     match t {
-        "" | "~" | "null" | "Null" | "NULL" => return Node::Null,
-        "true" | "True" | "TRUE" | "false" | "False" | "FALSE" => return Node::Bool,
+        "" | "~" | "null" | "Null" | "NULL" => return Node::Null(value),
+        "true" | "True" | "TRUE" | "false" | "False" | "FALSE" => return Node::Bool(value),
         _ => {}
     }
     let first = t.as_bytes()[0];
     if first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.') {
         if let Some(n) = parse_int(t) {
-            return Node::Int(n);
+            return Node::Int(n, value);
         }
         if is_float(t) {
-            return Node::Float;
+            return Node::Float(value);
         }
     }
     Node::Str(value)
@@ -508,7 +538,10 @@ fn is_float(t: &str) -> bool {
     };
     let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit() || b == b'_');
-    (!whole.is_empty() || !fraction.is_empty())
+    whole
+        .bytes()
+        .chain(fraction.bytes())
+        .any(|b| b.is_ascii_digit())
         && digits(whole)
         && digits(fraction)
         && exponent.is_none_or(|e| {
@@ -521,45 +554,52 @@ fn is_float(t: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn own(node: Node<'_>) -> Node<'static> {
+        let own = |t: Cow<'_, str>| Cow::Owned(t.into_owned());
+        match node {
+            Node::Str(t) => Node::Str(own(t)),
+            Node::Int(n, t) => Node::Int(n, own(t)),
+            Node::Float(t) => Node::Float(own(t)),
+            Node::Bool(t) => Node::Bool(own(t)),
+            Node::Null(t) => Node::Null(own(t)),
+            other => panic!("{other:?}"),
+        }
+    }
+
     fn value(text: &str) -> Node<'static> {
         let src = Source::new("t.yaml", format!("k: {text}\n"));
-        match parse(&src).expect("parses").value {
-            Node::Map(mut entries) => match entries.remove(0).1.value {
-                Node::Str(s) => Node::Str(Cow::Owned(s.into_owned())),
-                Node::Int(n) => Node::Int(n),
-                Node::Float => Node::Float,
-                Node::Bool => Node::Bool,
-                Node::Null => Node::Null,
-                other => panic!("{other:?}"),
-            },
+        match parse(&src).expect("parses").0.value {
+            Node::Map(mut entries) => own(entries.remove(0).1.value),
             other => panic!("{other:?}"),
         }
     }
 
     #[test]
     fn scalars_resolve_by_the_core_schema() {
-        assert!(matches!(value("8080"), Node::Int(8080)));
-        assert!(matches!(value("-3"), Node::Int(-3)));
-        assert!(matches!(value("0x1F90"), Node::Int(8080)));
-        assert!(matches!(value("0o17620"), Node::Int(8080)));
-        assert!(matches!(value("8_080"), Node::Int(8080)));
+        assert!(matches!(value("8080"), Node::Int(8080, _)));
+        assert!(matches!(value("-3"), Node::Int(-3, _)));
+        assert!(matches!(value("0x1F90"), Node::Int(8080, _)));
+        assert!(matches!(value("0o17620"), Node::Int(8080, _)));
+        assert!(matches!(value("8_080"), Node::Int(8080, _)));
         assert!(matches!(value("'8080'"), Node::Str(s) if s == "8080"));
         assert!(matches!(value("!!str 8080"), Node::Str(s) if s == "8080"));
-        assert!(matches!(value("8080.5"), Node::Float));
-        assert!(matches!(value("1e3"), Node::Float));
-        assert!(matches!(value(".inf"), Node::Float));
+        assert!(matches!(value("8080.5"), Node::Float(_)));
+        assert!(matches!(value("1e3"), Node::Float(_)));
+        assert!(matches!(value(".inf"), Node::Float(_)));
         assert!(matches!(
             value("99999999999999999999999999999999999999999"),
-            Node::Float
+            Node::Float(_)
         ));
-        assert!(matches!(value("true"), Node::Bool));
+        assert!(matches!(value("true"), Node::Bool(_)));
         assert!(matches!(value("yes"), Node::Str(s) if s == "yes"));
-        assert!(matches!(value("~"), Node::Null));
-        assert!(matches!(value(""), Node::Null));
+        assert!(matches!(value("~"), Node::Null(_)));
+        assert!(matches!(value(""), Node::Null(_)));
         assert!(matches!(value("8080-8090"), Node::Str(_)));
         assert!(matches!(value("1.2.3"), Node::Str(_)));
         assert!(matches!(value("-x"), Node::Str(_)));
         assert!(matches!(value("0x"), Node::Str(_)));
+        assert!(matches!(value("._"), Node::Str(_)));
+        assert!(matches!(value("."), Node::Str(_)));
     }
 
     #[test]
@@ -568,7 +608,7 @@ mod tests {
             "t.yaml",
             "base: &b { a: 1, b: 2 }\nm: { <<: *b, b: 3, c: 4 }\n".to_owned(),
         );
-        let Node::Map(root) = parse(&src).unwrap().value else {
+        let Node::Map(root) = parse(&src).unwrap().0.value else {
             panic!()
         };
         let Node::Map(m) = &root[1].1.value else {
@@ -577,7 +617,7 @@ mod tests {
         let got: Vec<(&str, i128)> = m
             .iter()
             .map(|(k, v)| match v.value {
-                Node::Int(n) => (k.value.as_ref(), n),
+                Node::Int(n, _) => (k.value.as_ref(), n),
                 _ => panic!(),
             })
             .collect();
@@ -586,12 +626,12 @@ mod tests {
 
     #[test]
     fn explicit_core_tags_decide_the_type() {
-        assert!(matches!(value("!!int \"8080\""), Node::Int(8080)));
+        assert!(matches!(value("!!int \"8080\""), Node::Int(8080, _)));
         assert!(matches!(value("!!str true"), Node::Str(s) if s == "true"));
-        assert!(matches!(value("!!null ''"), Node::Null));
-        assert!(matches!(value("!!float 8080"), Node::Float));
+        assert!(matches!(value("!!null ''"), Node::Null(_)));
+        assert!(matches!(value("!!float 8080"), Node::Float(_)));
         // A local tag means nothing to Portolan: the value reads as written.
-        assert!(matches!(value("!port 8080"), Node::Int(8080)));
+        assert!(matches!(value("!port 8080"), Node::Int(8080, _)));
     }
 
     #[test]
@@ -600,7 +640,7 @@ mod tests {
             "t.yaml",
             "a: &a { x: 1 }\nb: &b { x: 2, y: 3 }\nm: { <<: [*a, *b] }\n".to_owned(),
         );
-        let Node::Map(root) = parse(&src).unwrap().value else {
+        let Node::Map(root) = parse(&src).unwrap().0.value else {
             panic!()
         };
         let Node::Map(m) = &root[2].1.value else {
@@ -609,15 +649,22 @@ mod tests {
         let got: Vec<(&str, i128)> = m
             .iter()
             .map(|(k, v)| match v.value {
-                Node::Int(n) => (k.value.as_ref(), n),
+                Node::Int(n, _) => (k.value.as_ref(), n),
                 _ => panic!(),
             })
             .collect();
         assert_eq!(got, [("x", 1), ("y", 3)], "the first mapping wins");
-        let src = Source::new("t.yaml", "m: { <<: 8080 }\n".to_owned());
-        let d = parse(&src).unwrap_err();
-        assert_eq!(d.code, Code::InvalidType);
-        assert_eq!((d.primary.span.line, d.primary.span.column), (1, 10));
+        // Reported, left out, and the read goes on.
+        let src = Source::new("t.yaml", "m: { <<: 8080, x: 1 }\n".to_owned());
+        let (root, findings) = parse(&src).unwrap();
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].code, Code::InvalidType);
+        let at = findings[0].primary.span;
+        assert_eq!((at.line, at.column), (1, 10));
+        let Node::Map(root) = root.value else {
+            panic!()
+        };
+        assert!(matches!(&root[0].1.value, Node::Map(m) if m.len() == 1));
         // Quoted, `<<` is an ordinary key.
         let src = Source::new("t.yaml", "m: { '<<': 8080 }\n".to_owned());
         assert!(parse(&src).is_ok());
@@ -633,6 +680,73 @@ mod tests {
         let d = parse(&Source::new("t.yaml", text)).unwrap_err();
         assert!(d.message.contains("levels deep"), "{}", d.message);
         assert_eq!(d.code, Code::YamlSyntax);
+    }
+
+    #[test]
+    fn a_copied_string_costs_its_length() {
+        // 64 KB strings the parser cannot borrow (an escape), repeated 10^4
+        // times: few values, 640 MB of copies.
+        let mut text = format!("a: &a \"\\t{}\"\n", "x".repeat(65_536));
+        for (name, prev) in [("b", "a"), ("c", "b"), ("d", "c"), ("e", "d")] {
+            text.push_str(&format!(
+                "{name}: &{name} [{}]\n",
+                vec![format!("*{prev}"); 10].join(",")
+            ));
+        }
+        let d = parse(&Source::new("t.yaml", text)).unwrap_err();
+        assert!(
+            d.message.contains("too large or too complex"),
+            "{}",
+            d.message
+        );
+    }
+
+    #[test]
+    fn anchors_without_aliases_cost_nothing() {
+        let mut text = String::from("root: &root\n");
+        for i in 0..20_000 {
+            text.push_str(&format!("  s{i}: &s{i} {{ ports: {{ api: {i} }} }}\n"));
+        }
+        assert!(parse(&Source::new("t.yaml", text)).is_ok());
+    }
+
+    #[test]
+    fn an_alias_copy_is_reported_where_it_is_used() {
+        let src = Source::new(
+            "t.yaml",
+            "x: &svc { ports: { api: 8001 } }\nweb: *svc\n".to_owned(),
+        );
+        let Node::Map(root) = parse(&src).unwrap().0.value else {
+            panic!()
+        };
+        let Node::Map(web) = &root[1].1.value else {
+            panic!()
+        };
+        let Node::Map(ports) = &web[0].1.value else {
+            panic!()
+        };
+        let (key, port) = &ports[0];
+        for span in [web[0].0.span, key.span, port.span] {
+            assert_eq!((span.line, span.column), (2, 6));
+        }
+        // The text stays the written one.
+        assert!(matches!(&port.value, Node::Int(8001, t) if t == "8001"));
+    }
+
+    #[test]
+    fn keys_are_the_text_of_their_scalar() {
+        let src = Source::new(
+            "t.yaml",
+            "n: &n 12\n*n : a\n!!int \"8\": b\n? [x]\n: c\nd: 1\n".to_owned(),
+        );
+        let (root, findings) = parse(&src).unwrap();
+        let Node::Map(root) = root.value else {
+            panic!()
+        };
+        let keys: Vec<&str> = root.iter().map(|(k, _)| k.value.as_ref()).collect();
+        assert_eq!(keys, ["n", "12", "8", "d"]);
+        assert_eq!(findings.len(), 1, "the list key is reported and left out");
+        assert_eq!(findings[0].code, Code::InvalidType);
     }
 
     #[test]
