@@ -487,7 +487,9 @@ pub fn release_in(
 /// Runs `edit` on ports.yaml under an advisory lock: waits for other
 /// assign/release runs, re-reads the file under the lock (so no run works from
 /// a stale copy), and writes the new text atomically (temp file + rename).
-/// `write: false` (a dry run) computes without writing.
+/// `edit` gets the file, its valid registry, and the file parsed for editing
+/// (pass it to [`assign_in`] or [`release_in`]). `write: false` (a dry run)
+/// computes without writing.
 ///
 /// Returns the lock with the result, so the caller can sync before releasing it.
 pub fn locked<T>(
