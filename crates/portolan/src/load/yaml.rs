@@ -81,6 +81,8 @@ pub(crate) fn parse(src: &Source) -> Result<(Spanned<Node<'_>>, Vec<Diagnostic>)
         events: Parser::new_from_str_with_options(src.text(), options),
         anchors: Vec::new(),
         alias_cost: 0,
+        read_cost: 0,
+        anchor_cost: 0,
         findings: Vec::new(),
     };
     let root = builder.document()?;
@@ -102,7 +104,13 @@ struct Builder<'t> {
     /// By anchor id (ids count from 1); `None` while the anchored value is
     /// still being read, so an alias inside it is recognised as recursive.
     anchors: Vec<Option<Anchor<'t>>>,
+    /// What aliases have copied, against [`MAX_ALIAS_COST`].
     alias_cost: usize,
+    /// What the text itself holds, and what keeping anchored values has
+    /// copied: nested anchors copy their content once per level, so those
+    /// copies may not exceed twice the text's own values plus the alias budget.
+    read_cost: usize,
+    anchor_cost: usize,
     findings: Vec<Diagnostic>,
 }
 
@@ -235,14 +243,16 @@ impl<'t> Builder<'t> {
             return match event {
                 Event::Scalar(value, style, anchor, tag) => {
                     let cost = 1 + text_cost(&value);
+                    self.read_cost += cost;
                     let node = Spanned {
                         value: resolve(value, style, tag.as_deref()),
                         span,
                     };
-                    Ok(Some(self.anchored(anchor, (node, 1, cost))))
+                    self.anchored(anchor, (node, 1, cost)).map(Some)
                 }
                 Event::Alias(id) => self.alias(id, span, depth).map(Some),
                 Event::SequenceStart(_, anchor, _) => {
+                    self.read_cost += 1;
                     self.open(anchor);
                     let mut items = Vec::new();
                     let (mut height, mut size) = (0, 1);
@@ -255,12 +265,13 @@ impl<'t> Builder<'t> {
                         value: Node::Seq(items),
                         span,
                     };
-                    Ok(Some(self.anchored(anchor, (node, height + 1, size))))
+                    self.anchored(anchor, (node, height + 1, size)).map(Some)
                 }
                 Event::MappingStart(_, anchor, _) => {
+                    self.read_cost += 1;
                     self.open(anchor);
                     let built = self.mapping(span, depth)?;
-                    Ok(Some(self.anchored(anchor, built)))
+                    self.anchored(anchor, built).map(Some)
                 }
                 Event::SequenceEnd | Event::MappingEnd => Ok(None),
                 // Comments and anchor names carry no data.
@@ -331,11 +342,18 @@ impl<'t> Builder<'t> {
         }
     }
 
-    /// Keeps a copy of an anchored value for its aliases. Not charged to the
-    /// alias budget: each anchor is copied once, so the copies are bounded
-    /// by the text and the nesting limit.
-    fn anchored(&mut self, anchor: usize, built: Built<'t>) -> Built<'t> {
+    /// Keeps a copy of an anchored value for its aliases. Anchoring every
+    /// service, or the whole document, is fine; anchors nested many levels
+    /// around a large value are not (each level copies it).
+    fn anchored(&mut self, anchor: usize, built: Built<'t>) -> Result<Built<'t>, Failure> {
         if anchor != 0 {
+            self.anchor_cost += built.2;
+            if self.anchor_cost > 2 * self.read_cost + MAX_ALIAS_COST {
+                return Err(too_complex(
+                    built.0.span,
+                    "anchors nested around this value copy it too many times".to_owned(),
+                ));
+            }
             if self.anchors.len() <= anchor {
                 self.anchors.resize_with(anchor + 1, || None);
             }
@@ -345,7 +363,7 @@ impl<'t> Builder<'t> {
                 cost: built.2,
             });
         }
-        built
+        Ok(built)
     }
 
     fn alias(&mut self, id: usize, span: Span, depth: usize) -> Result<Built<'t>, Failure> {
@@ -708,6 +726,23 @@ mod tests {
             text.push_str(&format!("  s{i}: &s{i} {{ ports: {{ api: {i} }} }}\n"));
         }
         assert!(parse(&Source::new("t.yaml", text)).is_ok());
+    }
+
+    #[test]
+    fn nested_anchors_cannot_multiply_a_large_value() {
+        // Each anchor keeps its own copy of the 2 MB string inside it.
+        let text = format!(
+            "a: {}\"\\t{}\"{}\n",
+            (0..60).map(|i| format!("&a{i} [")).collect::<String>(),
+            "x".repeat(2 << 20),
+            "]".repeat(60)
+        );
+        let d = parse(&Source::new("t.yaml", text)).unwrap_err();
+        assert!(
+            d.message.contains("too large or too complex"),
+            "{}",
+            d.message
+        );
     }
 
     #[test]
