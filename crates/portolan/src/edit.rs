@@ -590,6 +590,22 @@ impl<'t> Document<'t> {
                             Some(node.line),
                         );
                     }
+                    // A plain value cannot hold ` #`: one inside its span is a
+                    // comment the parser let it run past, and replacing the
+                    // span would delete it.
+                    let span = &self.text.as_bytes()[node.start..node.end];
+                    if *style == ScalarStyle::Plain
+                        && span
+                            .windows(2)
+                            .any(|w| w[1] == b'#' && w[0].is_ascii_whitespace())
+                    {
+                        return fail(
+                            format!(
+                                "`{path}` runs over several lines around a comment; write it on one line so Portolan can keep the comment"
+                            ),
+                            Some(node.line),
+                        );
+                    }
                     let text = match style {
                         ScalarStyle::Plain => plain_or_quoted(value, self.parent_is_flow(path)),
                         ScalarStyle::SingleQuoted => single_quoted(&value.as_text()),

@@ -919,6 +919,24 @@ fn owned_values_that_are_not_single_line_scalars_are_refused() {
     let e = set_err("banner: >-\n  hello\n", "banner", str("hi"));
     assert!(e.message.contains("block scalar"), "{e}");
 
+    // The parser lets a plain value run on past a tab-indented comment line;
+    // replacing the value would delete the comment (found by fuzzing).
+    let text = "port: 8080\n\t\t # the old port:\n\n more\nnext: 1\n";
+    let e = set_err(text, "port", Value::Int(9090));
+    assert_eq!(
+        e.message,
+        "`port` runs over several lines around a comment; write it on one line so Portolan can keep the comment"
+    );
+    assert_eq!(e.line, Some(1));
+    // A multi-line value without a comment is still one value, replaced whole.
+    let doc = Document::parse("port: 80\n  80\nnext: 1\n").unwrap();
+    assert_eq!(
+        doc.set(&path("port"), &Value::Int(9090))
+            .unwrap()
+            .as_deref(),
+        Some("port: 9090\nnext: 1\n")
+    );
+
     // A list item is not a key an owned list can hang from.
     let doc = Document::parse(KIND).unwrap();
     let e = doc.set_list(&path("nodes[0]"), &mappings()).unwrap_err();
