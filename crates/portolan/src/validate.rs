@@ -43,16 +43,26 @@ impl Report {
 
 /// Loads and validates a registry.
 pub fn check(source: &Source) -> Report {
-    let (registry, mut diagnostics) = load(source);
-    if let Some(registry) = &registry {
-        for d in validate(registry) {
+    let (registry, diagnostics) = load(source);
+    let found = registry.as_ref().map(validate).unwrap_or_default();
+    Report::new(registry, diagnostics, found)
+}
+
+impl Report {
+    /// The loader's findings and the rules', sorted.
+    fn new(
+        registry: Option<Registry>,
+        mut diagnostics: Diagnostics,
+        found: Vec<Diagnostic>,
+    ) -> Self {
+        for d in found {
             diagnostics.push(d);
         }
-    }
-    diagnostics.sort();
-    Report {
-        registry,
-        diagnostics,
+        diagnostics.sort();
+        Report {
+            registry,
+            diagnostics,
+        }
     }
 }
 
@@ -65,22 +75,13 @@ pub fn check_then<T: Send>(
     source: &Source,
     then: impl FnOnce(&Registry) -> T + Send,
 ) -> (Report, Option<T>) {
-    let (registry, mut diagnostics) = load(source);
+    let (registry, diagnostics) = load(source);
     let registry = match registry {
         Some(registry) if !diagnostics.has_errors() => registry,
         // A registry that did not load cleanly is invalid: no speculation.
         registry => {
-            if let Some(registry) = &registry {
-                for d in validate(registry) {
-                    diagnostics.push(d);
-                }
-            }
-            diagnostics.sort();
-            let report = Report {
-                registry,
-                diagnostics,
-            };
-            return (report, None);
+            let found = registry.as_ref().map(validate).unwrap_or_default();
+            return (Report::new(registry, diagnostics, found), None);
         }
     };
     let (found, result) = std::thread::scope(|scope| {
@@ -88,14 +89,7 @@ pub fn check_then<T: Send>(
         let found = validate(&registry);
         (found, result.join())
     });
-    for d in found {
-        diagnostics.push(d);
-    }
-    diagnostics.sort();
-    let report = Report {
-        registry: Some(registry),
-        diagnostics,
-    };
+    let report = Report::new(Some(registry), diagnostics, found);
     let result = match result {
         // Work on an invalid registry is thrown away, however it ended: it
         // may rely on what the rules just refused.
