@@ -104,14 +104,17 @@ pub fn check_then<T: Send>(
 /// Runs every rule on a loaded registry.
 pub fn validate(registry: &Registry) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    // Every port in file order: of two holders, the later one is reported.
+    let mut bindings: Vec<Binding> = registry.bindings().collect();
+    bindings.sort_by_key(|b| b.span.start);
     identifiers(registry, &mut out);
     // Names that collide in Rust collide in .env too: say it once.
     if !out.iter().any(|d| d.code == Code::IdentifierCollision) {
-        env_variables(registry, &mut out);
+        env_variables(registry, &bindings, &mut out);
     }
     range_overlaps(registry, &mut out);
     shared_across_environments(registry, &mut out);
-    Occupancy::new(registry).check(&mut out);
+    Occupancy::new(registry, bindings).check(&mut out);
     out
 }
 
@@ -227,18 +230,15 @@ fn collisions<'r>(decls: impl Fn(Emit<'_, 'r>), out: &mut Vec<Diagnostic>) {
 /// Names that collide as variables of a rendered `<environment>.env` file
 /// (`postgres` port `test` and infrastructure `postgres-test` both give
 /// `POSTGRES_TEST_PORT`), where one would silently overwrite the other.
-fn env_variables(registry: &Registry, out: &mut Vec<Diagnostic>) {
+fn env_variables(registry: &Registry, bindings: &[Binding<'_>], out: &mut Vec<Diagnostic>) {
     if !registry.render.artifacts.contains(&Artifact::Env) {
         return;
     }
-    // In file order, so the later of two names is the one reported.
-    let mut bindings: Vec<Binding> = registry.bindings().collect();
-    bindings.sort_by_key(|b| b.span.start);
     collisions(
         |emit| {
             let mut name = String::new();
             for (e, env) in registry.environments.iter().enumerate() {
-                for b in &bindings {
+                for b in bindings {
                     name.clear();
                     let (holder, url) = match b.owner {
                         Owner::Service {
@@ -508,10 +508,8 @@ struct Occupancy<'r> {
 }
 
 impl<'r> Occupancy<'r> {
-    fn new(registry: &'r Registry) -> Self {
-        let mut bindings: Vec<Binding<'r>> = registry.bindings().collect();
-        // The holder that comes first in the file keeps the port; later ones are reported.
-        bindings.sort_by_key(|b| b.span.start);
+    /// `bindings` in file order: the holder that comes first keeps the port.
+    fn new(registry: &'r Registry, bindings: Vec<Binding<'r>>) -> Self {
         let mut reserved = vec![0u32; 65536];
         for (i, r) in registry.reserved.iter().enumerate() {
             for p in r.ports.start.get()..=r.ports.end.get() {
