@@ -62,11 +62,21 @@ fn socket_addresses_for_binding() {
         p.addr(IpAddr::V6(Ipv6Addr::LOCALHOST)),
         "[::1]:7791".parse::<SocketAddr>().unwrap()
     );
-    // The constants really bind: a test-environment port on loopback.
-    let listener = std::net::TcpListener::bind(ports::test::PASSEUR_METRICS.localhost_addr());
-    if let Ok(listener) = listener {
-        assert_eq!(listener.local_addr().unwrap().port(), 7792);
-    }
+    assert_eq!(
+        ports::test::PASSEUR_METRICS.localhost_addr(),
+        "127.0.0.1:7792".parse::<SocketAddr>().unwrap()
+    );
+
+    // An address from the helpers binds. The registry's ports may be taken on
+    // this machine, so the port is one the system just handed out.
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind a free loopback port")
+        .port();
+    let port = Port::new(free).unwrap();
+    let listener = std::net::TcpListener::bind(port.localhost_addr())
+        .unwrap_or_else(|e| panic!("{} does not bind: {e}", port.localhost_addr()));
+    assert_eq!(listener.local_addr().unwrap(), port.localhost_addr());
 }
 
 #[test]

@@ -26,7 +26,11 @@ fn assert_in_sync(registry: &str) {
             "{drift}\nout of date: run `cargo ports sync -f {registry}` (or `cargo test`) and commit"
         );
     }
-    plan.apply().unwrap();
+    plan.apply(
+        &sync::Lock::acquire(source.path()).unwrap(),
+        sync::Permit::default(),
+    )
+    .unwrap();
     panic!("{drift}\nupdated these files from {registry}: review and commit them");
 }
 

@@ -137,6 +137,31 @@ pub struct SyncArgs {
     /// Print a unified diff of what would change and write nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    #[command(flatten)]
+    pub replace: ReplaceArgs,
+}
+
+/// Files a write refuses to replace unless told to.
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct ReplaceArgs {
+    /// Replace read-only files too, keeping their mode.
+    #[arg(long)]
+    pub replace_read_only: bool,
+
+    /// Replace files that have other hard links (the other names keep the old contents).
+    #[arg(long)]
+    pub break_hard_links: bool,
+}
+
+impl ReplaceArgs {
+    /// What the transaction may replace.
+    pub fn permit(self) -> portolan::transaction::Permit {
+        portolan::transaction::Permit {
+            read_only: self.replace_read_only,
+            hard_links: self.break_hard_links,
+        }
+    }
 }
 
 /// Arguments of `portolan assign`.
@@ -165,9 +190,12 @@ pub struct AssignArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Then run `portolan sync`.
+    /// Then run `portolan sync`, in the same transaction.
     #[arg(long, conflicts_with = "dry_run")]
     pub sync: bool,
+
+    #[command(flatten)]
+    pub replace: ReplaceArgs,
 
     /// The registry (default: ports.yaml in the current directory or the nearest parent).
     #[arg(short = 'f', long = "file", value_name = "PATH")]
@@ -188,9 +216,12 @@ pub struct ReleaseArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Then run `portolan sync`, removing its artifacts and kind mappings.
+    /// Then run `portolan sync`, in the same transaction, removing its artifacts and kind mappings.
     #[arg(long, conflicts_with = "dry_run")]
     pub sync: bool,
+
+    #[command(flatten)]
+    pub replace: ReplaceArgs,
 
     /// The registry (default: ports.yaml in the current directory or the nearest parent).
     #[arg(short = 'f', long = "file", value_name = "PATH")]

@@ -28,14 +28,43 @@ struct Run {
 
 /// Runs `portolan args` in `dir` under the memory bound; kills it at the deadline.
 fn portolan(dir: &Path, args: &[&str]) -> Run {
+    portolan_under(&[], dir, args)
+}
+
+/// Whether the tests run on CI (`CI=true`), where a missing tool must fail
+/// them rather than weaken them.
+fn on_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// [`portolan`] started by `wrapper` (a command that execs the rest of its
+/// arguments, such as `setpriv`), or directly when `wrapper` is empty.
+fn portolan_under(wrapper: &[String], dir: &Path, args: &[&str]) -> Run {
     let bin = assert_cmd::cargo::cargo_bin("portolan");
-    let mut cmd = if Path::new("/usr/bin/prlimit").exists() {
-        let mut c = Command::new("/usr/bin/prlimit");
-        c.arg(format!("--as={MEMORY}")).arg("--").arg(bin);
-        c
+    let prlimit = Path::new("/usr/bin/prlimit");
+    let mut argv: Vec<std::ffi::OsString> = wrapper.iter().map(Into::into).collect();
+    if prlimit.exists() {
+        argv.extend([prlimit.into(), format!("--as={MEMORY}").into(), "--".into()]);
     } else {
-        Command::new(bin)
-    };
+        // Without it a runaway allocation is not caught as one.
+        assert!(
+            !on_ci(),
+            "/usr/bin/prlimit is missing, so the hostile tests cannot bound the binary's memory \
+             ({MEMORY} bytes); install util-linux on the CI image"
+        );
+        // Straight to stderr: the test harness swallows `eprintln!` of passing tests.
+        static NOTE: std::sync::Once = std::sync::Once::new();
+        NOTE.call_once(|| {
+            let note = format!(
+                "\n*** WARNING: /usr/bin/prlimit (util-linux) is missing: the hostile tests run \
+                 WITHOUT their {MEMORY}-byte memory bound (CI fails instead) ***\n\n"
+            );
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), note.as_bytes());
+        });
+    }
+    argv.push(bin.into());
+    let mut cmd = Command::new(&argv[0]);
+    cmd.args(&argv[1..]);
     let start = Instant::now();
     let mut child = cmd
         .args(args)
@@ -552,7 +581,7 @@ fn a_fifo_as_a_team_file_does_not_hang_sync() {
     insta::assert_snapshot!("target-is-a-fifo", text);
 }
 
-/// A team file nobody may read (skipped as root, who reads anything).
+/// A team file the user may not read is refused, and nothing is written.
 #[cfg(unix)]
 #[test]
 fn an_unreadable_team_file_is_refused() {
@@ -561,14 +590,54 @@ fn an_unreadable_team_file_is_refused() {
     let file = dir.path().join("app.yaml");
     std::fs::write(&file, "port: 1\n").unwrap();
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let mut wrapper = Vec::new();
     if std::fs::read(&file).is_ok() {
-        eprintln!("skipped: this user reads files whatever their mode (root)");
-        return;
+        // Root reads any file (CI runs as root): run the binary as nobody. It
+        // owns the directory and ports.yaml, so a sync that wrote anything
+        // despite the refusal shows in the snapshot.
+        let setpriv = "/usr/bin/setpriv";
+        if !Path::new(setpriv).exists() {
+            assert!(
+                !on_ci(),
+                "{setpriv} is missing: as root this test cannot run sync as a user who may not \
+                 read app.yaml; install util-linux on the CI image"
+            );
+            // Straight to stderr: the test harness swallows `eprintln!` of passing tests.
+            let note = format!(
+                "\n*** WARNING: an_unreadable_team_file_is_refused did NOT run: this user reads \
+                 any file and {setpriv} (util-linux) is missing (CI fails instead) ***\n\n"
+            );
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), note.as_bytes());
+            return;
+        }
+        let nobody = 65534;
+        for path in [dir.path().to_owned(), dir.path().join("ports.yaml")] {
+            std::os::unix::fs::chown(&path, Some(nobody), Some(nobody)).unwrap();
+        }
+        wrapper = vec![
+            setpriv.to_owned(),
+            format!("--reuid={nobody}"),
+            format!("--regid={nobody}"),
+            "--clear-groups".to_owned(),
+            "--".to_owned(),
+        ];
     }
-    let text = transcript("unreadable", dir.path(), &["sync"]);
-    assert!(
-        text.contains("exit: 2") || text.contains("exit: 1"),
-        "{text}"
+    let before = snapshot(dir.path());
+    let run = portolan_under(&wrapper, dir.path(), &["sync"]);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.code,
+        Some(1),
+        "sync must refuse app.yaml (run by root, it runs as uid 65534, who must reach the \
+         binary and the temporary directory):\n{all}"
     );
-    assert!(text.contains("app.yaml"), "{text}");
+    assert!(
+        all.contains("app.yaml: cannot read: Permission denied"),
+        "the refusal must name app.yaml and why:\n{all}"
+    );
+    assert_eq!(
+        snapshot(dir.path()),
+        before,
+        "a refused sync changed files:\n{all}"
+    );
 }

@@ -211,24 +211,44 @@ fn a_node_port_out_of_range_is_explained_and_nothing_is_written() {
     assert_eq!(output.status.code(), Some(1));
     assert!(stdout(&output).contains("error[invalid-node-port]"));
 
-    // Another offset fixes it.
-    let output = portolan(dir.path())
-        .args([
-            "import",
-            "port-registry.json",
-            "-o",
-            "fixed.yaml",
-            "--node-port-offset",
+    // No offset fixes it: the NodePorts are the thousand holding the lowest
+    // port (8000-8999) plus the offset, so 9800's is outside them whatever the
+    // offset; the service itself has to move.
+    for (offset, reason) in [
+        (
             "22000",
-        ])
-        .output()
-        .unwrap();
-    let text = stdout(&output);
-    assert_eq!(output.status.code(), Some(1), "{text}");
-    assert!(
-        text.contains("outside the NodePort range 30000-30999"),
-        "{text}"
-    );
+            "port 9800 of `reporting` gets NodePort 31800 (9800 + 22000), outside the NodePort \
+             range 30000-30999; move the service into 8000-8999",
+        ),
+        (
+            "22700",
+            "port 9800 of `reporting` gets NodePort 32500 (9800 + 22700), outside the NodePort \
+             range 30700-31699; move the service into 8000-8999",
+        ),
+    ] {
+        let output = portolan(dir.path())
+            .args([
+                "import",
+                "port-registry.json",
+                "-o",
+                "other.yaml",
+                "--node-port-offset",
+                offset,
+            ])
+            .output()
+            .unwrap();
+        let text = stdout(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "--node-port-offset {offset}: {text}"
+        );
+        assert!(text.contains(reason), "--node-port-offset {offset}: {text}");
+        assert!(
+            !dir.path().join("other.yaml").exists(),
+            "--node-port-offset {offset}"
+        );
+    }
 }
 
 #[test]

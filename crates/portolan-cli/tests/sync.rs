@@ -276,7 +276,7 @@ fn one_file_has_one_spelling_and_one_owner() {
     let out = portolan(root).args(["sync"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(
-        stdout(&out).contains("`generated/.portolan-manifest` is also produced by"),
+        stdout(&out).contains("ports.yaml:7:11: `generated/.portolan-manifest` is Portolan's manifest; Portolan never writes it as an output or team file\n"),
         "{}",
         stdout(&out)
     );
@@ -435,7 +435,6 @@ fn values_before_image(text: &str) -> serde_json::Value {
     before["image"]["name"].clone()
 }
 
-#[cfg(target_os = "linux")]
 #[test]
 fn temporary_files_of_a_killed_sync_are_swept_by_the_next() {
     let dir = tempfile::tempdir().unwrap();
@@ -443,18 +442,29 @@ fn temporary_files_of_a_killed_sync_are_swept_by_the_next() {
     let registry = "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\nrender: { artifacts: [] }\nsync:\n  - file: app.yaml\n    values: { port: \"{{ port('web') }}\" }\n";
     std::fs::write(root.join("ports.yaml"), registry).unwrap();
     std::fs::write(root.join("app.yaml"), "port: 1\n").unwrap();
-    // A process id above Linux's pid_max runs nowhere; pid 1 always runs.
-    let dead = root.join(".app.yaml.portolan-99999999.tmp");
-    let live = root.join(".app.yaml.portolan-1.tmp");
-    let unrelated = root.join(".notes.tmp");
-    for f in [&dead, &live, &unrelated] {
-        std::fs::write(f, "half").unwrap();
+    // Every writer holds the lock, so a temporary file found under it is a
+    // killed run's; files that only look alike are left.
+    let dead = root.join(".app.yaml.AbCd1234.portolan-tmp");
+    let unrelated = [
+        ".notes.tmp",
+        ".app.yaml.portolan-tmp",
+        "app.yaml.AbCd1234.portolan-tmp",
+    ];
+    std::fs::write(&dead, "half").unwrap();
+    for f in unrelated {
+        std::fs::write(root.join(f), "mine").unwrap();
     }
+    // A symlink of the temporary name is not followed, nor removed.
+    let outside = tempfile::NamedTempFile::new().unwrap();
+    let link = root.join(".ports.yaml.ZZZZ9999.portolan-tmp");
+    std::os::unix::fs::symlink(outside.path(), &link).unwrap();
     let out = portolan(root).arg("sync").output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(!dead.exists(), "a dead sync's temporary file is removed");
-    assert!(live.exists(), "a running process's temporary file is kept");
-    assert!(unrelated.exists());
+    for f in unrelated {
+        assert!(root.join(f).exists(), "{f} is kept");
+    }
+    assert!(link.symlink_metadata().is_ok() && outside.path().exists());
     assert_eq!(
         std::fs::read_to_string(root.join("app.yaml")).unwrap(),
         "port: 8000\n"

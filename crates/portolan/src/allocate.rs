@@ -7,15 +7,17 @@
 //! conflict `cargo build` reports after the merge) instead of silently.
 //!
 //! [`assign`] and [`release`] return the new text of ports.yaml, edited with
-//! [`crate::edit`] so every other byte stays; [`locked`] wraps them in an
+//! [`crate::edit`] so every other byte stays; [`locked`] wraps them in the
 //! advisory lock, a re-read and an atomic write.
 
 use crate::edit::{Document, Fragment, Value};
 use crate::model::{Binding, HostRef, KeyPath, Owner, Port, Registry, Segment};
 use crate::source::Source;
+use crate::sync::{Plan, Problem};
+use crate::transaction::{Lock, Permit};
 use std::collections::HashMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// What to assign.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -484,33 +486,40 @@ pub fn release_in(
     })
 }
 
-/// Runs `edit` on ports.yaml under an advisory lock: waits for other
-/// assign/release runs, re-reads the file under the lock (so no run works from
-/// a stale copy), and writes the new text atomically (temp file + rename).
-/// `edit` gets the file, its valid registry, and the file parsed for editing
-/// (pass it to [`assign_in`] or [`release_in`]). `write: false` (a dry run)
-/// computes without writing.
-///
-/// Returns the lock with the result, so the caller can sync before releasing it.
+/// What [`locked`] writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Nothing: compute the edit only (a dry run).
+    DryRun,
+    /// ports.yaml.
+    Registry,
+    /// ports.yaml and every file `sync` would change for the edited registry,
+    /// in one transaction.
+    Sync,
+}
+
+/// What [`locked`] did.
+#[derive(Debug)]
+pub struct Locked<T> {
+    /// What `edit` returned.
+    pub value: T,
+    /// The files written, ports.yaml among them (`None` for a dry run).
+    pub plan: Option<Plan>,
+}
+
+/// Runs `edit` on ports.yaml under the registry's lock: waits for other runs
+/// that write, re-reads the file under the lock (so no run works from a stale
+/// copy), and writes the new text, with `mode` [`Mode::Sync`] together with
+/// every file the edited registry changes, all or nothing (see
+/// [`crate::transaction`]). `edit` gets the file, its valid registry, and the
+/// file parsed for editing (pass it to [`assign_in`] or [`release_in`]).
 pub fn locked<T>(
     path: &Path,
-    write: bool,
+    mode: Mode,
+    permit: Permit,
     edit: impl FnOnce(&Source, &Registry, &Document<'_>) -> Result<(String, T), Refusal>,
-) -> Result<(T, Lock), LockedError> {
-    let lock_path = lock_path(path);
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| {
-            LockedError::Io(format!(
-                "cannot open the lock file {}: {e}",
-                lock_path.display()
-            ))
-        })?;
-    lock.lock()
-        .map_err(|e| LockedError::Io(format!("cannot lock {}: {e}", lock_path.display())))?;
+) -> Result<Locked<T>, LockedError> {
+    let lock = Lock::acquire(path).map_err(LockedError::Io)?;
     let source = Source::read(path).map_err(|e| LockedError::Io(e.to_string()))?;
     // Every edit needs the file parsed twice over, for the model and for the
     // editor; on a large registry the second parse is a third of the run,
@@ -531,34 +540,45 @@ pub fn locked<T>(
     };
     let doc = doc.map_err(LockedError::Refused)?;
     let (text, value) = edit(&source, registry, &doc).map_err(LockedError::Refused)?;
-    if write && text != source.text() {
-        crate::sync::write_atomic(path, text.as_bytes())
-            .map_err(|e| LockedError::Io(format!("cannot write {}: {e}", path.display())))?;
+    let mut plan = match mode {
+        Mode::DryRun => return Ok(Locked { value, plan: None }),
+        Mode::Registry => Plan::registry_only(&source),
+        Mode::Sync => {
+            let edited = Source::new(source.name(), text.as_str());
+            let report = crate::validate::check(&edited);
+            let Some(registry) = report.valid_registry() else {
+                return Err(LockedError::Refused(Refusal(format!(
+                    "the edit would make {} invalid; nothing was written",
+                    source.name()
+                ))));
+            };
+            crate::sync::plan(&edited, registry).map_err(LockedError::Sync)?
+        }
+    };
+    if text != source.text() {
+        plan.edit_registry(&source, text);
     }
-    Ok((value, Lock(lock)))
+    plan.apply(&lock, permit).map_err(LockedError::Write)?;
+    crate::transaction::sweep_root(&lock);
+    Ok(Locked {
+        value,
+        plan: Some(plan),
+    })
 }
 
-/// A held advisory lock on a registry; dropping it releases the lock.
-#[derive(Debug)]
-pub struct Lock(#[allow(dead_code)] std::fs::File);
-
-/// `.ports.yaml.lock` beside the registry: a file that is never replaced, so
-/// every run locks the same inode.
-pub fn lock_path(registry: &Path) -> PathBuf {
-    let name = registry
-        .file_name()
-        .map_or_else(|| "ports.yaml".into(), |n| n.to_string_lossy().into_owned());
-    registry.with_file_name(format!(".{name}.lock"))
-}
-
-/// Why [`locked`] did not edit.
+/// Why [`locked`] did not edit; in every case nothing was written, except
+/// where [`LockedError::Write`] says it could not restore a file.
 #[derive(Debug)]
 pub enum LockedError {
     /// The registry has errors; these are its findings.
     Invalid(Box<(crate::diag::Diagnostics, Source)>),
     /// The edit was refused.
     Refused(Refusal),
-    /// Reading, locking or writing failed.
+    /// The edited registry's files could not be synced.
+    Sync(Vec<Problem>),
+    /// Writing failed.
+    Write(Problem),
+    /// Reading or locking failed.
     Io(String),
 }
 

@@ -72,6 +72,8 @@ pub mod schema;
 pub mod source;
 #[cfg(feature = "sync")]
 pub mod sync;
+#[cfg(feature = "sync")]
+pub mod transaction;
 pub mod validate;
 
 #[cfg(feature = "codegen")]

@@ -161,6 +161,55 @@ pub fn artifact_jobs<'a>(registry: &'a Registry, rows: &'a [Row]) -> Vec<(String
     jobs
 }
 
+/// Whether some registry with this one's artifact directory and templates
+/// could produce `path`: a built-in artifact's name in the artifact
+/// directory, for any environment, or a template's output for any service
+/// and environment. The manifest is a file in the repository; `sync` deletes
+/// a file it lists only when this holds.
+pub fn could_produce(registry: &Registry, path: &str) -> bool {
+    let dir = registry.render.dir.value.trim_end_matches('/');
+    let builtin = path
+        .strip_prefix(dir)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .is_some_and(|name| {
+            ["ports.json", "PORTS.md", crate::schema::FILE_NAME].contains(&name)
+                || name
+                    .strip_suffix(".env")
+                    .is_some_and(crate::load::is_valid_name)
+                || name
+                    .strip_prefix("docker-compose.")
+                    .and_then(|n| n.strip_suffix(".yaml"))
+                    .is_some_and(crate::load::is_valid_name)
+        });
+    builtin
+        || registry
+            .render
+            .templates
+            .iter()
+            .any(|t| matches_pattern(&t.output.value, path))
+}
+
+/// Whether `path` is `pattern` with each `{environment}` and `{service}`
+/// standing for a valid name (one path component, no `/`).
+fn matches_pattern(pattern: &str, path: &str) -> bool {
+    let Some(open) = pattern.find('{') else {
+        return pattern == path;
+    };
+    let Some(len) = pattern[open..].find('}') else {
+        return pattern == path;
+    };
+    let (head, rest) = (&pattern[..open], &pattern[open + len + 1..]);
+    let Some(tail) = path.strip_prefix(head) else {
+        return false;
+    };
+    // Every split of the remaining text: names are short, paths few.
+    tail.char_indices()
+        .map(|(i, _)| i)
+        .chain([tail.len()])
+        .filter(|&i| i > 0)
+        .any(|i| crate::load::is_valid_name(&tail[..i]) && matches_pattern(rest, &tail[i..]))
+}
+
 /// ports.json, written straight from the rows: byte for byte what
 /// `serde_json::to_string_pretty` prints for the document built from
 /// [`Row::to_json`] (keys in sorted order), without building a `Value` per
@@ -538,6 +587,7 @@ impl Engine {
         let mut jinja = Jinja::new();
         jinja.set_undefined_behavior(UndefinedBehavior::Strict);
         jinja.set_keep_trailing_newline(true);
+        jinja.set_fuel(Some(FUEL));
         let only =
             (registry.environments.len() == 1).then(|| registry.environments[0].name.value.clone());
         for field in ["port", "container_port", "node_port", "url"] {
@@ -641,25 +691,33 @@ impl Engine {
         ])
     }
 
-    /// Renders a template string (a value or comment from ports.yaml).
+    /// Renders a template string (a value or comment from ports.yaml), within
+    /// [`FUEL`] and [`MAX_VALUE_OUTPUT`].
     pub fn render_str(
         &self,
         template: &str,
         scope: &Scope,
         extra: &[(&str, Json)],
     ) -> Result<String, String> {
-        self.jinja
-            .render_str(template, self.context(scope, extra))
-            .map_err(describe)
+        let tmpl = self.jinja.template_from_str(template).map_err(describe)?;
+        bounded(&tmpl, self.context(scope, extra), MAX_VALUE_OUTPUT)
     }
 
-    /// Renders a template file; `name` appears in errors.
+    /// Renders a template file, within [`FUEL`] and [`MAX_FILE_OUTPUT`];
+    /// `name` appears in errors.
     pub fn render_file(&self, name: &str, source: &str, scope: &Scope) -> Result<String, String> {
+        if source.len() > MAX_TEMPLATE_SOURCE {
+            return Err(format!(
+                "the template is {} bytes; templates may hold at most {} bytes",
+                source.len(),
+                MAX_TEMPLATE_SOURCE
+            ));
+        }
         let tmpl = self
             .jinja
             .template_from_named_str(name, source)
             .map_err(describe)?;
-        tmpl.render(self.context(scope, &[])).map_err(describe)
+        bounded(&tmpl, self.context(scope, &[]), MAX_FILE_OUTPUT)
     }
 
     /// The service ports of `environment`, for owned lists: one item each.
@@ -670,6 +728,63 @@ impl Engine {
             .filter(|r| environment.is_none() || r.environment.as_deref() == environment)
             .cloned()
             .collect()
+    }
+}
+
+/// Template instructions one file, value or comment may run (minijinja's
+/// fuel): a template is code from the repository, and `check` runs it in CI.
+/// A loop over every port of a full port space runs well under a tenth of it.
+pub const FUEL: u64 = 50_000_000;
+/// The most bytes one rendered template file may hold.
+pub const MAX_FILE_OUTPUT: usize = 64 << 20;
+/// The most bytes one rendered value or list-item comment may hold.
+pub const MAX_VALUE_OUTPUT: usize = 64 << 10;
+/// The most bytes a template file may hold.
+pub const MAX_TEMPLATE_SOURCE: usize = 1 << 20;
+
+/// Renders `tmpl` into a string of at most `cap` bytes.
+fn bounded(
+    tmpl: &minijinja::Template<'_, '_>,
+    context: JinjaValue,
+    cap: usize,
+) -> Result<String, String> {
+    struct Capped {
+        out: Vec<u8>,
+        cap: usize,
+        over: bool,
+    }
+    impl std::io::Write for Capped {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.out.len() + buf.len() > self.cap {
+                self.over = true;
+                return Err(std::io::Error::other("output bound"));
+            }
+            self.out.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Capped {
+        out: Vec::new(),
+        cap,
+        over: false,
+    };
+    match tmpl.render_captured_to(context, &mut out) {
+        Ok(_) => String::from_utf8(out.out).map_err(|_| "rendered text is not UTF-8".to_owned()),
+        Err(_) if out.over => Err(format!(
+            "renders more than {cap} bytes, the most Portolan writes for one {}",
+            if cap == MAX_FILE_OUTPUT {
+                "template file"
+            } else {
+                "value"
+            }
+        )),
+        Err(e) if e.kind() == ErrorKind::OutOfFuel => Err(format!(
+            "runs more than {FUEL} template instructions, the most Portolan runs for one file or value (a loop too large, or one that never ends?)"
+        )),
+        Err(e) => Err(describe(e)),
     }
 }
 

@@ -10,10 +10,12 @@ use crate::manifest::{self, Manifest};
 use crate::model::{KeyPath, Registry, Text, check_relative_path};
 use crate::render::{self, Engine, File, Scope};
 use crate::source::Source;
+use crate::transaction;
+pub use crate::transaction::{Lock, Permit};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::fs;
-use std::io::{self, Write as _};
+use std::io;
 use std::path::{Path, PathBuf};
 
 /// A problem that stops a sync, located where possible.
@@ -81,21 +83,47 @@ pub struct Plan {
 /// `source` must be the text `registry` was loaded from (its hash goes into
 /// the manifest). Nothing is written.
 pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> {
-    let root = match source.path().parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let shown_root = match source.path().parent() {
-        Some(p) if !p.as_os_str().is_empty() => format!("{}/", p.display()),
-        _ => String::new(),
-    };
+    let (root, shown_root) = roots(source);
+    let manifest_path = format!(
+        "{}/{}",
+        registry.render.dir.value.trim_end_matches('/'),
+        manifest::FILE_NAME
+    );
+    let registry_name = registry_rel(source);
+    let lock_name = transaction::lock_path(Path::new(&registry_name))
+        .to_string_lossy()
+        .into_owned();
+    // Files no output or team file may be: what Portolan reads its
+    // instructions from, and its own records.
+    let mut protected: Vec<(String, String)> = vec![
+        (registry_name.clone(), "is the registry itself".to_owned()),
+        (manifest_path.clone(), "is Portolan's manifest".to_owned()),
+        (lock_name, "is the registry's lock file".to_owned()),
+    ];
+    for t in &registry.render.templates {
+        protected.push((
+            t.template.value.clone(),
+            format!("is the template `{}`", t.template.value),
+        ));
+    }
+    let real_root = canonical(&root);
+    let protected_real = protected
+        .iter()
+        .filter_map(|(path, why)| {
+            let real_root = real_root.as_ref().ok()?;
+            let real = real_path(&resolve_under(&root, real_root, path).ok()?);
+            Some((real, why.clone()))
+        })
+        .collect();
     let mut cx = Planner {
         source,
         root: &root,
-        real_root: canonical(&root),
+        real_root,
         shown_root: &shown_root,
         problems: Vec::new(),
         claimed: BTreeMap::new(),
+        protected,
+        protected_real,
     };
     // The template engine converts the whole registry: build it only for a
     // registry with templates or team-owned files.
@@ -106,9 +134,7 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
     // at a time as they are compared, so only one is in memory at once.
     let rows = render::rows(registry);
     let mut files = render::artifact_jobs(registry, &rows);
-    for (path, _) in &files {
-        cx.claim(path, &registry.render.dir);
-    }
+    files.retain(|(path, _)| cx.claim(path, &registry.render.dir));
     let mut inputs = vec![(
         source.path().file_name().map_or_else(
             || "ports.yaml".to_owned(),
@@ -117,6 +143,16 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
         manifest::digest(source.text().as_bytes()),
     )];
     for t in &registry.render.templates {
+        if let Some(why) = cx.in_git(&t.template.value) {
+            cx.located(
+                &t.template,
+                format!(
+                    "template `{}` {why}; Portolan never reads there",
+                    t.template.value
+                ),
+            );
+            continue;
+        }
         let text = match cx.read(&t.template.value) {
             Ok(Some(text)) => text,
             Ok(None) => {
@@ -133,11 +169,11 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
         };
         inputs.push((t.template.value.clone(), manifest::digest(text.as_bytes())));
         for (path, scope) in render::expand(registry, &t.output.value) {
+            if !cx.claim(&path, &t.output) {
+                continue;
+            }
             match engine().render_file(&t.template.value, &text, &scope) {
-                Ok(contents) => {
-                    cx.claim(&path, &t.output);
-                    files.push((path, Box::new(move || contents)));
-                }
+                Ok(contents) => files.push((path, Box::new(move || contents))),
                 Err(message) => cx.problems.push(Problem {
                     file: cx.shown(&t.template.value),
                     at: None,
@@ -148,63 +184,12 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
     }
     inputs.sort();
     files.sort_by(|a, b| a.0.cmp(&b.0));
-    let manifest_path = format!(
-        "{}/{}",
-        registry.render.dir.value.trim_end_matches('/'),
-        manifest::FILE_NAME
-    );
-    cx.claim(&manifest_path, &registry.render.dir);
+    cx.claim_own(&manifest_path, &registry.render.dir);
     let manifest = Manifest {
         inputs,
         files: files.iter().map(|(path, _)| path.clone()).collect(),
     };
 
-    let mut changes = Vec::new();
-    let mut unchanged = 0;
-    let manifest_path_ = manifest_path.clone();
-    let mut compare =
-        |cx: &mut Planner, file: File| match cx.read_unless_same(&file.path, &file.contents) {
-            Ok(Same::Yes) => unchanged += 1,
-            Ok(Same::No(Some(old))) if old == file.contents => unchanged += 1,
-            Ok(Same::No(old)) => {
-                let reasons = vec![match &old {
-                    // Hashes say nothing to a reader: name the inputs that changed.
-                    Some(old) if file.path == manifest_path_ => {
-                        let before = Manifest::parse(old);
-                        let after = Manifest::parse(&file.contents);
-                        let changed: Vec<&str> = after
-                            .inputs
-                            .iter()
-                            .filter(|i| !before.inputs.contains(i))
-                            .map(|(path, _)| path.as_str())
-                            .collect();
-                        match changed.is_empty() {
-                            true => "stale: lists other files".to_owned(),
-                            false => format!("stale: records an earlier {}", changed.join(", ")),
-                        }
-                    }
-                    Some(old) => first_difference(old, &file.contents),
-                    None => "missing".to_owned(),
-                }];
-                changes.push(Change {
-                    kind: if old.is_some() {
-                        ChangeKind::Update
-                    } else {
-                        ChangeKind::Create
-                    },
-                    path: file.path,
-                    artifact: true,
-                    old,
-                    new: Some(file.contents),
-                    reasons,
-                });
-            }
-            Err(message) => cx.problems.push(Problem {
-                file: cx.shown(&file.path),
-                at: None,
-                message,
-            }),
-        };
     let previous = match cx.read(&manifest_path) {
         Ok(Some(text)) => Some(Manifest::parse(&text)),
         Ok(None) => None,
@@ -216,6 +201,65 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
             });
             None
         }
+    };
+    // Files the last sync wrote: only those may be replaced.
+    let recorded: BTreeSet<String> = previous
+        .iter()
+        .flat_map(|m| m.files.iter().cloned())
+        .collect();
+    let mut changes = Vec::new();
+    let mut unchanged = 0;
+    let manifest_path_ = manifest_path.clone();
+    let mut compare = |cx: &mut Planner, file: File| match cx
+        .read_unless_same(&file.path, &file.contents)
+    {
+        Ok(Same::Yes) => unchanged += 1,
+        Ok(Same::No(Some(old))) if old == file.contents => unchanged += 1,
+        Ok(Same::No(Some(_))) if file.path != manifest_path_ && !recorded.contains(&file.path) => {
+            let message = format!(
+                "`{}` exists and was not written by Portolan (`{manifest_path_}` does not list it); Portolan does not replace it: move it away, or delete it so that ports.yaml owns it",
+                file.path
+            );
+            cx.at_claim(&file.path, message);
+        }
+        Ok(Same::No(old)) => {
+            let reasons = vec![match &old {
+                // Hashes say nothing to a reader: name the inputs that changed.
+                Some(old) if file.path == manifest_path_ => {
+                    let before = Manifest::parse(old);
+                    let after = Manifest::parse(&file.contents);
+                    let changed: Vec<&str> = after
+                        .inputs
+                        .iter()
+                        .filter(|i| !before.inputs.contains(i))
+                        .map(|(path, _)| path.as_str())
+                        .collect();
+                    match changed.is_empty() {
+                        true => "stale: lists other files".to_owned(),
+                        false => format!("stale: records an earlier {}", changed.join(", ")),
+                    }
+                }
+                Some(old) => first_difference(old, &file.contents),
+                None => "missing".to_owned(),
+            }];
+            changes.push(Change {
+                kind: if old.is_some() {
+                    ChangeKind::Update
+                } else {
+                    ChangeKind::Create
+                },
+                path: file.path,
+                artifact: true,
+                old,
+                new: Some(file.contents),
+                reasons,
+            });
+        }
+        Err(message) => cx.problems.push(Problem {
+            file: cx.shown(&file.path),
+            at: None,
+            message,
+        }),
     };
     for (path, render) in files {
         let contents = render();
@@ -277,6 +321,33 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
                     message: format!(
                         "lists `{path}`, which is not a path inside the registry's directory"
                     ),
+                });
+                continue;
+            }
+            if let Some(why) = cx.forbidden(path).or_else(|| {
+                (!render::could_produce(registry, path))
+                    .then(|| "is not a file ports.yaml could produce".to_owned())
+            }) {
+                cx.problems.push(Problem {
+                    file: cx.shown(&manifest_path),
+                    at: None,
+                    message: format!(
+                        "lists `{path}`, which {}: the manifest was edited, or names the output of a template that is gone; Portolan deletes only files it can have written, so it leaves `{path}`: remove the line (and the file, if it is stale)",
+                        why.strip_prefix("is ").map_or(why.clone(), |w| format!("is {w}"))
+                    ),
+                });
+                continue;
+            }
+            if cx.resolve(path).is_ok_and(|_| {
+                cx.root
+                    .join(path)
+                    .symlink_metadata()
+                    .is_ok_and(|m| m.is_symlink())
+            }) {
+                cx.problems.push(Problem {
+                    file: cx.shown(path),
+                    at: None,
+                    message: "is a symlink; Portolan removes only the regular files it wrote: remove it by hand".to_owned(),
                 });
                 continue;
             }
@@ -343,6 +414,10 @@ struct Planner<'a> {
     problems: Vec<Problem>,
     /// Every output and target path, with the ports.yaml entry that produced it.
     claimed: BTreeMap<String, (usize, usize)>,
+    /// Paths no output or team file may be, and why.
+    protected: Vec<(String, String)>,
+    /// The same, with symlinks followed.
+    protected_real: Vec<(PathBuf, String)>,
 }
 
 impl Planner<'_> {
@@ -358,8 +433,62 @@ impl Planner<'_> {
         });
     }
 
-    /// Records that `path` is produced by `by`; a second claim is a problem.
+    /// Why Portolan may not write `path`, whatever ports.yaml says: inside
+    /// `.git/` or one of the protected files, by name or through a symlink.
+    fn forbidden(&self, path: &str) -> Option<String> {
+        if let Some(why) = self.in_git(path) {
+            return Some(why);
+        }
+        if let Some((_, why)) = self.protected.iter().find(|(p, _)| p == path) {
+            return Some(why.clone());
+        }
+        let real = real_path(&self.resolve(path).ok()?);
+        self.protected_real
+            .iter()
+            .find(|(p, _)| *p == real)
+            .map(|(_, why)| format!("{why} (through a symlink)"))
+    }
+
+    /// Why `path` is in git's own directory, by name or through a symlink.
+    fn in_git(&self, path: &str) -> Option<String> {
+        if path.split('/').any(|c| c.eq_ignore_ascii_case(".git")) {
+            return Some("is inside .git/".to_owned());
+        }
+        let real = real_path(&self.resolve(path).ok()?);
+        match &self.real_root {
+            Ok(real_root) if real.starts_with(real_root.join(".git")) => {
+                Some("leads into .git/ through a symlink".to_owned())
+            }
+            _ => None,
+        }
+    }
+
+    /// A problem located at the entry that claimed `path`.
+    fn at_claim(&mut self, path: &str, message: String) {
+        let at = self.claimed.get(path).copied();
+        self.problems.push(Problem {
+            file: self.source.name().to_owned(),
+            at,
+            message,
+        });
+    }
+
+    /// Claims the manifest's own path, which no entry may claim.
+    fn claim_own(&mut self, path: &str, by: &Text) {
+        let at = (by.span.line as usize, by.span.column as usize);
+        self.claimed.insert(path.to_owned(), at);
+    }
+
+    /// Records that `path` is produced by `by`; a second claim, or a path
+    /// Portolan may not write, is a problem.
     fn claim(&mut self, path: &str, by: &Text) -> bool {
+        if let Some(why) = self.forbidden(path) {
+            self.located(
+                by,
+                format!("`{path}` {why}; Portolan never writes it as an output or team file"),
+            );
+            return false;
+        }
         let at = (by.span.line as usize, by.span.column as usize);
         if let Some(first) = self.claimed.get(path) {
             let first = *first;
@@ -579,7 +708,11 @@ fn canonical(root: &Path) -> Result<PathBuf, String> {
 }
 
 /// [`resolve`] with `root` already canonical.
-fn resolve_under(root: &Path, canonical_root: &Path, rel: &str) -> Result<PathBuf, String> {
+pub(crate) fn resolve_under(
+    root: &Path,
+    canonical_root: &Path,
+    rel: &str,
+) -> Result<PathBuf, String> {
     check_relative_path(rel, false)?;
     let path = root.join(rel);
     // The deepest part of the path that exists decides where it really leads.
@@ -704,159 +837,74 @@ impl Plan {
         out
     }
 
-    /// Writes every change, all-or-nothing: each new text goes to a temporary
-    /// file beside its target first; only when all are written are they renamed
-    /// into place, and a failed rename puts back the files already replaced.
-    pub fn apply(&self) -> Result<(), Problem> {
-        let fail = |c: &Change, message: String| Problem {
-            file: self.shown(c),
+    /// Writes every change, all-or-nothing, under `lock` (taken before the
+    /// files were read, so nothing changes between the plan and the write):
+    /// each file is checked to be still what the plan read, staged beside
+    /// itself, and only then are all renamed into place; a failure puts back
+    /// what was already replaced. See [`crate::transaction`].
+    pub fn apply(&self, lock: &Lock, permit: Permit) -> Result<(), Problem> {
+        let writes: Vec<transaction::Write<'_>> = self
+            .changes
+            .iter()
+            .map(|c| transaction::Write {
+                rel: &c.path,
+                shown: self.shown(c),
+                old: c.old.as_deref().map(str::as_bytes),
+                new: c.new.as_deref().map(str::as_bytes),
+            })
+            .collect();
+        transaction::commit(lock, &writes, permit).map_err(|f| Problem {
+            file: f.shown,
             at: None,
-            message,
+            message: f.message,
+        })
+    }
+
+    /// A plan that changes only the registry itself, from `source`'s text to
+    /// `new` (assign and release without sync).
+    pub fn registry_only(source: &Source) -> Plan {
+        let (root, shown_root) = roots(source);
+        Plan {
+            root,
+            shown_root,
+            changes: Vec::new(),
+            unchanged: 0,
+        }
+    }
+
+    /// Adds the edit of the registry (`source`, the text it was read as,
+    /// becomes `new`) to the plan, so both are written in one transaction.
+    pub fn edit_registry(&mut self, source: &Source, new: String) {
+        let path = registry_rel(source);
+        let change = Change {
+            path,
+            kind: ChangeKind::Update,
+            artifact: false,
+            old: Some(source.text().to_owned()),
+            new: Some(new),
+            reasons: vec!["edited".to_owned()],
         };
-        // 1. Stage: temporary files (and trash names for removals).
-        let mut staged: Vec<(usize, PathBuf, PathBuf)> = Vec::new();
-        let cleanup = |staged: &[(usize, PathBuf, PathBuf)]| {
-            for (_, temp, _) in staged {
-                let _ = fs::remove_file(temp);
-            }
-        };
-        let mut targets: BTreeMap<PathBuf, &str> = BTreeMap::new();
-        let real_root = canonical(&self.root);
-        for (i, c) in self.changes.iter().enumerate() {
-            let target = match real_root
-                .as_deref()
-                .map_err(Clone::clone)
-                .and_then(|real_root| resolve_under(&self.root, real_root, &c.path))
-            {
-                Ok(t) => t,
-                Err(m) => {
-                    cleanup(&staged);
-                    return Err(fail(c, m));
-                }
-            };
-            // Two names for one file (a symlink and its target) would race.
-            if let Some(first) = targets.insert(target.clone(), &c.path) {
-                cleanup(&staged);
-                return Err(fail(
-                    c,
-                    format!(
-                        "is the same file as `{first}`; each file has one owner; no file was changed"
-                    ),
-                ));
-            }
-            let temp = temp_path(&target);
-            if let Some(new) = &c.new
-                && let Err(e) = stage(&target, &temp, new.as_bytes())
-            {
-                let _ = fs::remove_file(&temp);
-                cleanup(&staged);
-                return Err(fail(c, format!("cannot write: {e}; no file was changed")));
-            }
-            staged.push((i, temp, target));
-        }
-        // 2. Commit: rename into place; on failure, undo what was done.
-        for (done, (i, temp, target)) in staged.iter().enumerate() {
-            let c = &self.changes[*i];
-            let result = match c.new {
-                Some(_) => fs::rename(temp, target),
-                // A removal moves the file aside first, so it can be put back.
-                None => fs::rename(target, temp),
-            };
-            if let Err(e) = result {
-                let mut unrestored = Vec::new();
-                for (j, temp, target) in staged[..done].iter().rev() {
-                    let c = &self.changes[*j];
-                    let restored = match (&c.old, &c.new) {
-                        (_, None) => fs::rename(temp, target),
-                        (Some(old), Some(_)) => {
-                            let t = temp_path(target);
-                            stage(target, &t, old.as_bytes())
-                                .and_then(|()| fs::rename(&t, target))
-                                .inspect_err(|_| {
-                                    let _ = fs::remove_file(&t);
-                                })
-                        }
-                        (None, Some(_)) => fs::remove_file(target),
-                    };
-                    if restored.is_err() {
-                        unrestored.push(self.shown(c));
-                    }
-                }
-                for (j, temp, _) in &staged[done..] {
-                    if self.changes[*j].new.is_some() {
-                        let _ = fs::remove_file(temp);
-                    }
-                }
-                let after = match unrestored.is_empty() {
-                    true => "the files already written were restored".to_owned(),
-                    false => format!(
-                        "could not restore {}; check them by hand",
-                        unrestored.join(", ")
-                    ),
-                };
-                return Err(fail(c, format!("cannot replace: {e}; {after}")));
-            }
-        }
-        // 3. Removals are final once everything else is in place.
-        for (i, temp, _) in &staged {
-            if self.changes[*i].new.is_none() {
-                let _ = fs::remove_file(temp);
-            }
-        }
-        // 4. Make the renames durable, and sweep temporary files that a
-        // killed sync left behind in the same directories.
-        let dirs: BTreeSet<&Path> = staged.iter().filter_map(|(_, _, t)| t.parent()).collect();
-        for dir in dirs {
-            sync_dir(dir);
-            remove_stale_temps(dir);
-        }
-        Ok(())
+        let at = self
+            .changes
+            .partition_point(|c| c.path.as_str() < change.path.as_str());
+        self.changes.insert(at, change);
     }
 }
 
-/// Flushes a directory's entries, so a rename survives a power loss.
-fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Ok(d) = fs::File::open(if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    }) {
-        let _ = d.sync_all();
+/// The registry's directory, and how it is shown (`dir/`, or nothing).
+fn roots(source: &Source) -> (PathBuf, String) {
+    match source.path().parent() {
+        Some(p) if !p.as_os_str().is_empty() => (p.to_path_buf(), format!("{}/", p.display())),
+        _ => (PathBuf::from("."), String::new()),
     }
-    #[cfg(not(unix))]
-    let _ = dir;
 }
 
-/// Removes `.NAME.portolan-PID.tmp` files of processes that no longer run
-/// (a sync killed mid-way). Only where liveness can be read (/proc).
-fn remove_stale_temps(dir: &Path) {
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
-    if !Path::new("/proc/self").exists() {
-        return;
-    }
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .filter(|n| n.starts_with('.'))
-            .and_then(|n| n.strip_suffix(".tmp"))
-            .and_then(|n| n.rsplit_once(".portolan-"))
-            .and_then(|(_, pid)| pid.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
-            let _ = fs::remove_file(entry.path());
-        }
-    }
+/// The registry's file name: its path relative to its own directory.
+fn registry_rel(source: &Source) -> String {
+    source.path().file_name().map_or_else(
+        || "ports.yaml".to_owned(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// What differs in a stale artifact, in one line: its first changed line and
@@ -912,39 +960,6 @@ fn first_difference(old: &str, new: &str) -> String {
         0 | 1 => format!("stale: {first}"),
         n => format!("stale: {first} ({n} lines differ)"),
     }
-}
-
-/// Replaces `target` with `bytes` through a temporary file and a rename.
-#[cfg_attr(not(feature = "allocate"), allow(dead_code))]
-pub(crate) fn write_atomic(target: &Path, bytes: &[u8]) -> io::Result<()> {
-    let temp = temp_path(target);
-    stage(target, &temp, bytes)
-        .and_then(|()| fs::rename(&temp, target))
-        .inspect_err(|_| {
-            let _ = fs::remove_file(&temp);
-        })
-}
-
-fn temp_path(target: &Path) -> PathBuf {
-    let name = target
-        .file_name()
-        .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
-    target.with_file_name(format!(".{name}.portolan-{}.tmp", std::process::id()))
-}
-
-/// Writes `bytes` to `temp` (creating `target`'s directory) with `target`'s
-/// permissions, and flushes it to disk.
-fn stage(target: &Path, temp: &Path, bytes: &[u8]) -> io::Result<()> {
-    if let Some(dir) = target.parent() {
-        fs::create_dir_all(dir)?;
-    }
-    let mut file = fs::File::create(temp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    if let Ok(meta) = fs::metadata(target) {
-        fs::set_permissions(temp, meta.permissions())?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

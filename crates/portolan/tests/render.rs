@@ -259,7 +259,7 @@ fn two_entries_writing_one_file_are_refused() {
 }
 
 #[test]
-fn a_failed_write_restores_every_file_already_replaced() {
+fn a_file_that_appears_after_the_plan_is_refused_and_nothing_changes() {
     let registry = format!(
         "{TWO_ENVS}render: {{ artifacts: [env] }}\nsync:\n  - file: app/{{environment}}.yaml\n    values: {{ port: \"{{{{ port('web') }}}}\" }}\n"
     );
@@ -283,12 +283,21 @@ fn a_failed_write_restores_every_file_already_replaced() {
             "generated/prod.env"
         ]
     );
-    // After planning, the last target becomes a directory: its rename fails
-    // after the others have been renamed into place.
+    // After planning, the last target appears (as a directory): the
+    // transaction notices before it replaces anything.
     std::fs::create_dir_all(dir.path().join("generated/prod.env/blocker")).unwrap();
-    let err = plan.apply().unwrap_err();
-    assert!(err.to_string().contains("generated/prod.env"), "{err}");
-    assert!(err.to_string().contains("restored"), "{err}");
+    let err = plan
+        .apply(
+            &sync::Lock::acquire(source.path()).unwrap(),
+            sync::Permit::default(),
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string().ends_with(
+            "generated/prod.env: was created after Portolan looked for it; no file was changed"
+        ),
+        "{err}"
+    );
     assert_eq!(
         std::fs::read_to_string(dir.path().join("app/dev.yaml")).unwrap(),
         "# dev\nport: 1\n"
@@ -299,16 +308,20 @@ fn a_failed_write_restores_every_file_already_replaced() {
     );
     assert!(!dir.path().join("generated/dev.env").exists());
     assert!(!dir.path().join("generated/.portolan-manifest").exists());
-    // No temporary file is left behind.
+    // No temporary file or directory is left behind.
     let leftovers: Vec<_> = walk(dir.path())
         .into_iter()
-        .filter(|p| p.rsplit('/').next().unwrap().ends_with(".tmp"))
+        .filter(|p| p.contains("portolan-tmp"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 
     std::fs::remove_dir_all(dir.path().join("generated/prod.env")).unwrap();
     let plan = sync::plan(&source, &reg).unwrap();
-    plan.apply().unwrap();
+    plan.apply(
+        &sync::Lock::acquire(source.path()).unwrap(),
+        sync::Permit::default(),
+    )
+    .unwrap();
     assert_eq!(
         std::fs::read_to_string(dir.path().join("app/prod.yaml")).unwrap(),
         "# prod\nport: 9000\n"
@@ -341,7 +354,11 @@ fn a_missing_team_file_is_created_with_one_mapping_per_parent() {
         plan.changes[0].new.as_deref(),
         Some("service:\n  port: 8000\n  nodePort: 31000\nimage:\n  name: web\n")
     );
-    plan.apply().unwrap();
+    plan.apply(
+        &sync::Lock::acquire(source.path()).unwrap(),
+        sync::Permit::default(),
+    )
+    .unwrap();
     assert!(sync::plan(&source, &reg).unwrap().is_clean());
 }
 

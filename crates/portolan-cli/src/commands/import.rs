@@ -5,7 +5,7 @@ use crate::cli::{ImportArgs, ImportFormat};
 use portolan::import::{self, Format, Imported, Options};
 use portolan::{Source, diag};
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Runs the import: prints the problems of the source and the findings of the
 /// new registry, and writes it only when it validates (or with `--force`).
@@ -72,7 +72,7 @@ pub fn run(args: ImportArgs, out: &mut dyn Write) -> Result<Outcome> {
         );
         return Ok(Outcome::Findings);
     }
-    write_atomic(&output, imported.yaml.as_bytes())
+    portolan::transaction::write_new(&output, imported.yaml.as_bytes())
         .map_err(|e| format!("cannot write {shown}: {e}"))?;
     write(out, &format!("wrote {shown} ({})\n", counts(&imported)))?;
     let check = if output == Path::new("ports.yaml") {
@@ -135,31 +135,4 @@ fn same_file(a: &Path, b: &Path) -> bool {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
     }
-}
-
-/// Writes `bytes` to `target` through a temporary file in the same directory
-/// and a rename, so a reader never sees half a file.
-fn write_atomic(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match target.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir)?;
-    let file_name = target
-        .file_name()
-        .map_or_else(|| "ports.yaml".into(), |n| n.to_string_lossy().into_owned());
-    let temp = dir.join(format!(
-        ".{file_name}.portolan-import-{}.tmp",
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, target)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
 }

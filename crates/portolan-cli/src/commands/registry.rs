@@ -1,8 +1,8 @@
 //! `portolan assign` and `portolan release`: edit ports.yaml under a lock.
 
 use super::{Outcome, Result, registry_path, write};
-use crate::cli::{AssignArgs, ReleaseArgs, SyncArgs};
-use portolan::allocate::{self, Edited, LockedError, Placed, Request};
+use crate::cli::{AssignArgs, ReleaseArgs};
+use portolan::allocate::{self, Edited, Locked, LockedError, Mode, Placed, Request};
 use portolan::{Source, diag, render};
 use std::io::Write;
 use std::path::Path;
@@ -39,7 +39,23 @@ fn failed(e: LockedError, out: &mut dyn Write) -> Result<Outcome> {
             eprintln!("error: {refusal}");
             Ok(Outcome::Findings)
         }
+        LockedError::Sync(problems) => {
+            for p in problems {
+                write(out, &format!("{p}\n"))?;
+            }
+            write(out, "nothing was written\n")?;
+            Ok(Outcome::Findings)
+        }
+        LockedError::Write(problem) => Err(problem.to_string().into()),
         LockedError::Io(message) => Err(message.into()),
+    }
+}
+
+fn mode(dry_run: bool, sync: bool) -> Mode {
+    match (dry_run, sync) {
+        (true, _) => Mode::DryRun,
+        (false, true) => Mode::Sync,
+        (false, false) => Mode::Registry,
     }
 }
 
@@ -51,14 +67,26 @@ fn diff(path: &Path, old: &str, new: &str) -> String {
         .to_string()
 }
 
-fn sync_after(file: &Path, out: &mut dyn Write) -> Result<Outcome> {
-    super::sync::run(
-        SyncArgs {
-            file: Some(file.to_path_buf()),
-            dry_run: false,
-        },
-        out,
-    )
+/// After `--sync`: the files written beside ports.yaml.
+fn synced(
+    plan: Option<&portolan::sync::Plan>,
+    path: &Path,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
+    let Some(plan) = plan else {
+        return Ok(Outcome::Ok);
+    };
+    let mut others = portolan::sync::Plan {
+        changes: plan
+            .changes
+            .iter()
+            .filter(|c| Path::new(&plan.shown(c)) != path)
+            .cloned()
+            .collect(),
+        ..portolan::sync::Plan::registry_only(&Source::new(path.display().to_string(), ""))
+    };
+    others.unchanged = plan.unchanged;
+    super::sync::print_changes(&others, out)
 }
 
 /// Runs `portolan assign`.
@@ -71,12 +99,21 @@ pub fn assign(args: AssignArgs, out: &mut dyn Write) -> Result<Outcome> {
         description: args.description.clone(),
         force: args.force,
     };
-    let result = allocate::locked(&path, !args.dry_run, |source, registry, doc| {
-        let edited = allocate::assign_in(doc, source, registry, &request)?;
-        let before = source.text().to_owned();
-        Ok((edited.text.clone(), (edited, before)))
-    });
-    let ((edited, before), _lock) = match result {
+    let mode = mode(args.dry_run, args.sync);
+    let result = allocate::locked(
+        &path,
+        mode,
+        args.replace.permit(),
+        |source, registry, doc| {
+            let edited = allocate::assign_in(doc, source, registry, &request)?;
+            let before = source.text().to_owned();
+            Ok((edited.text.clone(), (edited, before)))
+        },
+    );
+    let Locked {
+        value: (edited, before),
+        plan,
+    } = match result {
         Ok(v) => v,
         Err(e) => return failed(e, out),
     };
@@ -110,7 +147,7 @@ pub fn assign(args: AssignArgs, out: &mut dyn Write) -> Result<Outcome> {
         return Ok(Outcome::Ok);
     }
     if args.sync {
-        return sync_after(&path, out);
+        return synced(plan.as_ref(), &path, out);
     }
     write(
         out,
@@ -133,22 +170,31 @@ fn file_flag(path: &Path) -> String {
 /// Runs `portolan release`.
 pub fn release(args: ReleaseArgs, out: &mut dyn Write) -> Result<Outcome> {
     let path = registry_path(args.file)?;
-    let result = allocate::locked(&path, !args.dry_run, |source, registry, doc| {
-        let edited =
-            allocate::release_in(doc, source, registry, &args.service, args.name.as_deref())?;
-        let before = source.text().to_owned();
-        let whole = args.name.is_none()
-            || registry
-                .service(&args.service)
-                .is_some_and(|s| s.ports.len() == 1);
-        let leftovers = if whole {
-            team_files_of(source, registry, &args.service)
-        } else {
-            Vec::new()
-        };
-        Ok((edited.text.clone(), (edited, before, leftovers)))
-    });
-    let ((edited, before, leftovers), _lock) = match result {
+    let mode = mode(args.dry_run, args.sync);
+    let result = allocate::locked(
+        &path,
+        mode,
+        args.replace.permit(),
+        |source, registry, doc| {
+            let edited =
+                allocate::release_in(doc, source, registry, &args.service, args.name.as_deref())?;
+            let before = source.text().to_owned();
+            let whole = args.name.is_none()
+                || registry
+                    .service(&args.service)
+                    .is_some_and(|s| s.ports.len() == 1);
+            let leftovers = if whole {
+                team_files_of(source, registry, &args.service)
+            } else {
+                Vec::new()
+            };
+            Ok((edited.text.clone(), (edited, before, leftovers)))
+        },
+    );
+    let Locked {
+        value: (edited, before, leftovers),
+        plan,
+    } = match result {
         Ok(v) => v,
         Err(e) => return failed(e, out),
     };
@@ -173,7 +219,7 @@ pub fn release(args: ReleaseArgs, out: &mut dyn Write) -> Result<Outcome> {
         return Ok(Outcome::Ok);
     }
     let outcome = if args.sync {
-        sync_after(&path, out)?
+        synced(plan.as_ref(), &path, out)?
     } else {
         write(
             out,

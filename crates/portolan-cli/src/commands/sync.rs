@@ -1,6 +1,6 @@
 //! `portolan sync`: render artifacts and patch owned values, all-or-nothing.
 
-use super::{Outcome, Result, registry_source, write};
+use super::{Outcome, Result, registry_path, write};
 use crate::cli::SyncArgs;
 use portolan::diag;
 use portolan::sync::{self, ChangeKind};
@@ -8,7 +8,14 @@ use std::io::Write;
 
 /// Runs the sync (or, with `--dry-run`, prints its diff) to `out`.
 pub fn run(args: SyncArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let source = registry_source(args.file)?;
+    let path = registry_path(args.file)?;
+    // Writers hold the registry's lock from before they read anything, so
+    // no file changes between the plan and the write but by someone else.
+    let lock = match args.dry_run {
+        true => None,
+        false => Some(sync::Lock::acquire(&path)?),
+    };
+    let source = portolan::Source::read(&path).map_err(|e| e.to_string())?;
     let report = portolan::check(&source);
     for d in &report.diagnostics {
         write(out, &format!("{}\n", diag::plain(&source, d)))?;
@@ -33,7 +40,7 @@ pub fn run(args: SyncArgs, out: &mut dyn Write) -> Result<Outcome> {
             return Ok(Outcome::Findings);
         }
     };
-    if args.dry_run {
+    let Some(lock) = lock else {
         write(out, &plan.diff())?;
         let n = plan.changes.len();
         write(
@@ -47,8 +54,14 @@ pub fn run(args: SyncArgs, out: &mut dyn Write) -> Result<Outcome> {
             },
         )?;
         return Ok(Outcome::Ok);
-    }
-    plan.apply().map_err(|p| p.to_string())?;
+    };
+    plan.apply(&lock, args.replace.permit())
+        .map_err(|p| p.to_string())?;
+    print_changes(&plan, out)
+}
+
+/// `created x`, `updated y`, `removed z`, or that nothing changed.
+pub fn print_changes(plan: &sync::Plan, out: &mut dyn Write) -> Result<Outcome> {
     for c in &plan.changes {
         let verb = match c.kind {
             ChangeKind::Create => "created",

@@ -3,9 +3,10 @@
 
 use ports::Environment;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError, mpsc};
 use std::time::{Duration, Instant};
 
 /// How long the service may take to start listening or to exit.
@@ -13,7 +14,9 @@ const STARTUP: Duration = Duration::from_secs(10);
 
 /// The service binds fixed ports: tests that start it take turns, within
 /// this process (the mutex) and across processes, as test runners that start
-/// one process per test do (a lock on a file beside the test binary).
+/// one process per test do (a lock on a file beside the test binary). On
+/// Linux each also has its own address ([`loopback`]), which keeps it clear
+/// of other checkouts' test runs and of services on 127.0.0.1.
 static PORTS: Mutex<()> = Mutex::new(());
 
 struct PortsLock {
@@ -64,31 +67,40 @@ impl Service {
         Service { child }
     }
 
-    /// Spawns courier-rs in the test environment and waits until it listens on
-    /// its health port; returns it with its startup line.
-    fn start_test() -> (Service, String) {
-        let mut service = Service::spawn(&mut courier("test"));
-        let health = ports::courier::health(Environment::Test).localhost_addr();
-        let deadline = Instant::now() + STARTUP;
-        while TcpStream::connect_timeout(&health, Duration::from_millis(200)).is_err() {
-            if let Some(status) = service.child.try_wait().unwrap() {
-                panic!(
-                    "courier-rs exited ({status}) before listening on {health}: {}",
-                    service.stderr()
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "courier-rs did not listen on {health} within {STARTUP:?}"
+    /// Spawns courier-rs in the test environment, binding `ip` and reaching
+    /// Pourtier at `ip`, and waits until both its ports are bound; returns it
+    /// with its startup line. Fails, naming the ports, if it cannot bind them.
+    fn start_test(ip: IpAddr) -> (Service, String) {
+        let mut service = Service::spawn(
+            courier("test")
+                .env("COURIER_BIND", ip.to_string())
+                .env("POURTIER_HOST", ip.to_string()),
+        );
+        // The first line is the startup line once both ports are bound, or
+        // why they could not be; waiting for it rather than for a connection
+        // keeps a listener of another process from passing for this one.
+        let mut stderr = BufReader::new(service.child.stderr.take().unwrap());
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = stderr.read_line(&mut line);
+            let _ = sender.send((line, stderr));
+        });
+        let Ok((line, mut stderr)) = receiver.recv_timeout(STARTUP) else {
+            panic!("courier-rs did not bind its ports on {ip} within {STARTUP:?}");
+        };
+        if !line.starts_with("courier: environment ") {
+            let mut rest = String::new();
+            let _ = stderr.read_to_string(&mut rest);
+            panic!(
+                "courier-rs could not start on {ip}; it needs the registry's test ports {} \
+                 (courier.api) and {} (courier.health) free there, and another process may \
+                 hold one:\n{line}{rest}",
+                ports::test::COURIER_API,
+                ports::test::COURIER_HEALTH
             );
-            std::thread::sleep(Duration::from_millis(50));
         }
-        // Printed once both ports are bound: proves the listener is this
-        // process and not a leftover one.
-        let mut line = String::new();
-        BufReader::new(service.child.stderr.as_mut().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        service.child.stderr = Some(stderr.into_inner());
         (service, line)
     }
 
@@ -125,6 +137,20 @@ fn courier(lumiere_env: &str) -> Command {
     command
 }
 
+/// The loopback address a test's service binds. All of 127.0.0.0/8 is
+/// loopback on Linux, so there each call gets an address of its own (from the
+/// process id and a counter, never 127.0.0.1); elsewhere only 127.0.0.1 is.
+fn loopback() -> IpAddr {
+    if cfg!(target_os = "linux") {
+        static NEXT: AtomicU8 = AtomicU8::new(1);
+        let pid = std::process::id();
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        IpAddr::V4(Ipv4Addr::new(127, 0x80 | (pid >> 8) as u8, pid as u8, n))
+    } else {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    }
+}
+
 /// `GET path` on `addr`: the status code and the body.
 fn get(addr: SocketAddr, path: &str) -> (u16, String) {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).unwrap();
@@ -149,23 +175,24 @@ fn get(addr: SocketAddr, path: &str) -> (u16, String) {
 #[test]
 fn health_answers_on_the_registry_port() {
     let _ports = lock_ports();
-    let (_service, startup) = Service::start_test();
+    let ip = loopback();
+    let (_service, startup) = Service::start_test(ip);
     let health = ports::courier::health(Environment::Test);
     let api = ports::courier::api(Environment::Test);
 
     // The port it listens on is the one ports.yaml gives courier.health in test.
     assert_eq!(health, ports::test::COURIER_HEALTH);
     assert!(
-        startup.contains(&format!("health on {}", health.localhost_addr())),
+        startup.contains(&format!("health on {}", health.addr(ip))),
         "{startup}"
     );
     assert!(startup.contains("environment test"), "{startup}");
     assert!(
-        startup.contains(&format!("api on {}", api.localhost_addr())),
+        startup.contains(&format!("api on {}", api.addr(ip))),
         "{startup}"
     );
 
-    let (status, body) = get(health.localhost_addr(), "/health");
+    let (status, body) = get(health.addr(ip), "/health");
     assert_eq!(status, 200, "{body}");
     assert!(body.contains(r#""service":"courier""#), "{body}");
     assert!(body.contains(r#""environment":"test""#), "{body}");
@@ -179,40 +206,50 @@ fn health_answers_on_the_registry_port() {
     );
     assert!(
         body.contains(&format!(
-            r#""pourtier_url":"http://127.0.0.1:{}""#,
+            r#""pourtier_url":"http://{ip}:{}""#,
             ports::test::POURTIER_API
         )),
         "{body}"
     );
 
-    assert_eq!(get(health.localhost_addr(), "/nope").0, 404);
-    let (status, body) = get(api.localhost_addr(), "/");
+    assert_eq!(get(health.addr(ip), "/nope").0, 404);
+    let (status, body) = get(api.addr(ip), "/");
     assert_eq!(status, 200, "{body}");
 }
 
 #[test]
 fn pourtier_is_probed_at_the_registry_port() {
     let _ports = lock_ports();
-    let (_service, _) = Service::start_test();
+    let ip = loopback();
     // Stand in for Pourtier where ports.yaml puts it in the test environment.
-    let pourtier = TcpListener::bind(ports::test::POURTIER_API.localhost_addr());
-    let (status, body) = get(
-        ports::courier::api(Environment::Test).localhost_addr(),
-        "/pourtier",
-    );
-    if pourtier.is_ok() {
-        assert_eq!((status, body.trim()), (200, "reachable"));
-    } else {
-        // The port is taken by another process (perhaps a real Pourtier): the
-        // answer depends on it, so only its shape is checked.
+    let addr = ports::test::POURTIER_API.addr(ip);
+    let pourtier = TcpListener::bind(addr).unwrap_or_else(|e| {
+        panic!(
+            "cannot stand in for Pourtier on {addr}, its registry port in test; another process \
+             may hold it: {e}"
+        )
+    });
+    let (_service, _) = Service::start_test(ip);
+    let api = ports::courier::api(Environment::Test).addr(ip);
+
+    let (status, body) = get(api, "/pourtier");
+    assert_eq!((status, body.trim()), (200, "reachable"));
+    // The probe reached this listener, not some other one.
+    pourtier.set_nonblocking(true).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while let Err(e) = pourtier.accept() {
+        assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock, "{e}");
         assert!(
-            matches!(
-                (status, body.trim()),
-                (200, "reachable") | (503, "unreachable")
-            ),
-            "{status} {body}"
+            Instant::now() < deadline,
+            "courier-rs answered reachable without connecting to {addr}"
         );
+        std::thread::sleep(Duration::from_millis(10));
     }
+
+    // Nothing listens there once the stand-in is gone.
+    drop(pourtier);
+    let (status, body) = get(api, "/pourtier");
+    assert_eq!((status, body.trim()), (503, "unreachable"));
 }
 
 #[test]
