@@ -4,6 +4,8 @@
 //! every file is in sync, 1 when it has errors or files are stale (or a sync is
 //! refused), 2 when the command could not run (usage, I/O).
 
+#[cfg(target_os = "linux")]
+mod bounded;
 mod cli;
 mod commands;
 
@@ -14,6 +16,14 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    #[cfg(target_os = "linux")]
+    if matches!(
+        cli.command,
+        Command::Check(_) | Command::Sync(_) | Command::Assign(_) | Command::Release(_)
+    ) && let Some(code) = bounded::supervise()
+    {
+        return code;
+    }
     let mut stdout = std::io::stdout().lock();
     let result = match cli.command {
         Command::Check(args) => commands::check::run(args, &mut stdout),

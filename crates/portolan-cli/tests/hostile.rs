@@ -522,6 +522,110 @@ fn hostile_team_files_are_refused_and_nothing_changes() {
             ),
             Box::new(|d: &Path| std::fs::write(d.join("app.yaml"), "port: 1\n").unwrap()),
         ),
+        // Bounded work: steps (fuel), output size and memory.
+        (
+            "template-nested-loops",
+            template_registry("t.j2", "out.txt"),
+            Box::new(|d: &Path| {
+                std::fs::write(
+                    d.join("t.j2"),
+                    "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+                )
+                .unwrap()
+            }),
+        ),
+        (
+            "template-doubles-a-string",
+            template_registry("t.j2", "out.txt"),
+            Box::new(|d: &Path| {
+                let doubling = "{% set s = s ~ s %}".repeat(40);
+                std::fs::write(
+                    d.join("t.j2"),
+                    format!("{{% set s = 'xxxxxxxx' %}}{doubling}{{{{ s|length }}}}"),
+                )
+                .unwrap()
+            }),
+        ),
+        (
+            "template-output-too-large",
+            template_registry("t.j2", "out.txt"),
+            Box::new(|d: &Path| {
+                std::fs::write(
+                    d.join("t.j2"),
+                    "{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}",
+                )
+                .unwrap()
+            }),
+        ),
+        (
+            "value-output-too-large",
+            format!(
+                "{HEAD}services:\n  web: {{ ports: {{ api: 8000 }} }}\nrender: {{ artifacts: [] }}\nsync:\n  - file: app.yaml\n    values: {{ port: \"{{{{ 'x' * 100000 }}}}\" }}\n"
+            ),
+            Box::new(|d: &Path| std::fs::write(d.join("app.yaml"), "port: 1\n").unwrap()),
+        ),
+        // Files no output or team file may be.
+        (
+            "template-output-in-git",
+            template_registry("t.j2", ".git/config"),
+            Box::new(|d: &Path| {
+                std::fs::create_dir(d.join(".git")).unwrap();
+                std::fs::write(d.join(".git/config"), "[core]\n").unwrap();
+                std::fs::write(d.join("t.j2"), "[core]\n\tfsmonitor = touch /tmp/pwned\n").unwrap()
+            }),
+        ),
+        (
+            "template-output-is-the-registry",
+            template_registry("t.j2", "ports.yaml"),
+            Box::new(|d: &Path| std::fs::write(d.join("t.j2"), "project: x\n").unwrap()),
+        ),
+        (
+            "template-output-is-the-template",
+            template_registry("t.j2", "t.j2"),
+            Box::new(|d: &Path| std::fs::write(d.join("t.j2"), "x").unwrap()),
+        ),
+        (
+            "template-output-is-the-manifest",
+            template_registry("t.j2", "generated/.portolan-manifest"),
+            Box::new(|d: &Path| std::fs::write(d.join("t.j2"), "file ports.yaml\n").unwrap()),
+        ),
+        (
+            "template-output-through-a-symlink-to-the-registry",
+            template_registry("t.j2", "out.txt"),
+            Box::new(|d: &Path| {
+                std::fs::write(d.join("t.j2"), "x").unwrap();
+                std::os::unix::fs::symlink("ports.yaml", d.join("out.txt")).unwrap();
+            }),
+        ),
+        (
+            "template-read-from-git",
+            template_registry(".git/config", "out.txt"),
+            Box::new(|d: &Path| {
+                std::fs::create_dir(d.join(".git")).unwrap();
+                std::fs::write(
+                    d.join(".git/config"),
+                    "[remote]\n\turl = https://token@host/\n",
+                )
+                .unwrap();
+            }),
+        ),
+        (
+            "team-file-is-the-registry",
+            sync_registry("ports.yaml"),
+            Box::new(|_: &Path| {}),
+        ),
+        (
+            "team-file-in-git",
+            sync_registry(".git/config.yaml"),
+            Box::new(|d: &Path| std::fs::create_dir(d.join(".git")).unwrap()),
+        ),
+        (
+            "artifacts-in-git",
+            format!(
+                "{HEAD}services:\n  web: {{ ports: {{ api: 8000 }} }}\nrender: {{ dir: .git/hooks, artifacts: [env] }}\n"
+            ),
+            Box::new(|d: &Path| std::fs::create_dir(d.join(".git")).unwrap()),
+        ),
     ];
     for (name, registry, setup) in cases {
         let text = refused_sync(name, &registry, setup);

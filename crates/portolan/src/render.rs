@@ -734,7 +734,7 @@ impl Engine {
 /// Template instructions one file, value or comment may run (minijinja's
 /// fuel): a template is code from the repository, and `check` runs it in CI.
 /// A loop over every port of a full port space runs well under a tenth of it.
-pub const FUEL: u64 = 50_000_000;
+pub const FUEL: u64 = 10_000_000;
 /// The most bytes one rendered template file may hold.
 pub const MAX_FILE_OUTPUT: usize = 64 << 20;
 /// The most bytes one rendered value or list-item comment may hold.

@@ -174,11 +174,10 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
             }
             match engine().render_file(&t.template.value, &text, &scope) {
                 Ok(contents) => files.push((path, Box::new(move || contents))),
-                Err(message) => cx.problems.push(Problem {
-                    file: cx.shown(&t.template.value),
-                    at: None,
-                    message: format!("rendering {path}: {message}"),
-                }),
+                Err(message) => cx.located(
+                    &t.template,
+                    format!("{}: rendering {path}: {message}", t.template.value),
+                ),
             }
         }
     }
