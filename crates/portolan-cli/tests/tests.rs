@@ -6,6 +6,7 @@ mod hostile;
 mod import;
 mod registry;
 mod sync;
+mod trust;
 
 // Helpers the modules share.
 

@@ -329,6 +329,55 @@ fn a_file_that_appears_after_the_plan_is_refused_and_nothing_changes() {
     assert!(sync::plan(&source, &reg).unwrap().is_clean());
 }
 
+/// A team file edited, or deleted, between the plan and the write is not
+/// overwritten (or recreated): the transaction refuses and changes nothing.
+#[test]
+fn a_file_edited_or_deleted_after_the_plan_is_not_overwritten() {
+    let registry = format!(
+        "{TWO_ENVS}render: {{ artifacts: [env] }}\nsync:\n  - file: app/{{environment}}.yaml\n    values: {{ port: \"{{{{ port('web') }}}}\" }}\n"
+    );
+    let dir = scratch(
+        &registry,
+        &[
+            ("app/dev.yaml", "# dev\nport: 1\n"),
+            ("app/prod.yaml", "# prod\nport: 1\n"),
+        ],
+    );
+    let (source, reg) = registry_at(dir.path());
+    let plan = sync::plan(&source, &reg).unwrap();
+    std::fs::write(
+        dir.path().join("app/prod.yaml"),
+        "# prod, edited\nport: 1\n",
+    )
+    .unwrap();
+    let lock = sync::Lock::acquire(source.path()).unwrap();
+    let err = plan.apply(&lock, sync::Permit::default()).unwrap_err();
+    assert!(
+        err.to_string()
+            .ends_with("app/prod.yaml: changed after Portolan read it; no file was changed"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("app/prod.yaml")).unwrap(),
+        "# prod, edited\nport: 1\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("app/dev.yaml")).unwrap(),
+        "# dev\nport: 1\n"
+    );
+    assert!(!dir.path().join("generated").exists());
+
+    let plan = sync::plan(&source, &reg).unwrap();
+    std::fs::remove_file(dir.path().join("app/prod.yaml")).unwrap();
+    let err = plan.apply(&lock, sync::Permit::default()).unwrap_err();
+    assert!(
+        err.to_string()
+            .ends_with("app/prod.yaml: was deleted after Portolan read it; no file was changed"),
+        "{err}"
+    );
+    assert!(!dir.path().join("app/prod.yaml").exists());
+}
+
 fn walk(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {

@@ -1,0 +1,469 @@
+//! What a repository cannot make Portolan do (RELIABILITY.md, "Threat
+//! model"): write outside it or through its temporary files, delete what
+//! Portolan did not write, widen who may read a file, change a file's owner,
+//! group or mode, or write part of a change.
+
+use super::{portolan, stderr, stdout};
+use std::collections::BTreeMap;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+const REGISTRY: &str = "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\nrender: { artifacts: [env] }\nsync:\n  - file: app.yaml\n    values: { port: \"{{ port('web') }}\" }\n";
+
+/// A repository holding [`REGISTRY`] and a team file with a secret.
+fn repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ports.yaml"), REGISTRY).unwrap();
+    let app = dir.path().join("app.yaml");
+    std::fs::write(&app, "db_password: hunter2\nport: 1\n").unwrap();
+    std::fs::set_permissions(&app, std::fs::Permissions::from_mode(0o600)).unwrap();
+    dir
+}
+
+/// Every entry under `dir` (links not followed): bytes, or what it is.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let entry = entry.unwrap();
+            let kind = entry.file_type().unwrap();
+            let rel = entry.path().strip_prefix(dir).unwrap().to_path_buf();
+            if kind.is_dir() {
+                stack.push(entry.path());
+                out.insert(rel, b"<dir>".to_vec());
+            } else if kind.is_symlink() {
+                let to = std::fs::read_link(entry.path()).unwrap();
+                out.insert(rel, format!("-> {}", to.display()).into_bytes());
+            } else {
+                out.insert(rel, std::fs::read(entry.path()).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn temps(dir: &Path) -> Vec<PathBuf> {
+    snapshot(dir)
+        .into_keys()
+        .filter(|p| p.to_string_lossy().ends_with(".portolan-tmp"))
+        .collect()
+}
+
+fn is_root() -> bool {
+    rustix_uid() == 0
+}
+
+fn rustix_uid() -> u32 {
+    std::fs::metadata("/proc/self").map_or(u32::MAX, |m| m.uid())
+}
+
+/// Case 1: symlinks committed at the names of temporary files (the old
+/// `.NAME.portolan-PID.tmp` scheme) or of the lock are never followed.
+#[test]
+fn symlinks_at_temporary_and_lock_names_are_never_followed() {
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("victim");
+    std::fs::write(&victim, "untouched\n").unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let dir = repo();
+    let me = std::process::id();
+    for pid in me.saturating_sub(50)..me + 500 {
+        for name in ["app.yaml", "ports.yaml"] {
+            let link = dir.path().join(format!(".{name}.portolan-{pid}.tmp"));
+            std::os::unix::fs::symlink(&victim, link).unwrap();
+        }
+    }
+    std::os::unix::fs::symlink(
+        outside.path().join("created-by-lock"),
+        dir.path().join(".ports.yaml.lock"),
+    )
+    .unwrap();
+    let out = portolan(dir.path()).arg("sync").output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let out = portolan(dir.path())
+        .args(["assign", "api2", "--sync"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched\n");
+    assert_eq!(std::fs::metadata(&victim).unwrap().mode() & 0o7777, 0o600);
+    assert!(!outside.path().join("created-by-lock").exists());
+    let app = std::fs::symlink_metadata(dir.path().join("app.yaml")).unwrap();
+    assert!(app.is_file(), "the team file stays a regular file");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("app.yaml")).unwrap(),
+        "db_password: hunter2\nport: 8000\n"
+    );
+}
+
+/// Case 2: a temporary copy is never readable by more users than the file it
+/// replaces, even when the run is killed before it is renamed; the next
+/// writer sweeps it (sync's and assign's alike).
+#[test]
+fn temporary_copies_are_no_wider_than_their_file_and_are_swept() {
+    let dir = repo();
+    let out = portolan(dir.path())
+        .arg("sync")
+        .env("PORTOLAN_FAULT_ABORT_AFTER_RENAMES", "0")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "killed: {}", stderr(&out));
+    let left = temps(dir.path());
+    let app_temp: Vec<&PathBuf> = left
+        .iter()
+        .filter(|p| p.to_string_lossy().starts_with(".app.yaml."))
+        .collect();
+    assert_eq!(app_temp.len(), 1, "{left:?}");
+    let mode = std::fs::metadata(dir.path().join(app_temp[0]))
+        .unwrap()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600, "the copy of a 0600 file is 0600");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("app.yaml")).unwrap(),
+        "db_password: hunter2\nport: 1\n",
+        "nothing was replaced"
+    );
+    let out = portolan(dir.path()).arg("sync").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(temps(dir.path()), Vec::<PathBuf>::new());
+
+    let out = portolan(dir.path())
+        .args(["assign", "other"])
+        .env("PORTOLAN_FAULT_ABORT_AFTER_RENAMES", "0")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "killed: {}", stderr(&out));
+    assert_eq!(temps(dir.path()).len(), 1, "{:?}", temps(dir.path()));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("ports.yaml")).unwrap(),
+        REGISTRY
+    );
+    let out = portolan(dir.path())
+        .args(["assign", "other"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        temps(dir.path()),
+        Vec::<PathBuf>::new(),
+        "assign sweeps too"
+    );
+}
+
+/// Case 3: the manifest is a record, not an authority.
+#[test]
+fn a_tampered_manifest_is_reported_and_nothing_is_deleted() {
+    let dir = repo();
+    assert_eq!(
+        portolan(dir.path())
+            .arg("sync")
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(0)
+    );
+    std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+    std::fs::write(dir.path().join(".git/config"), "[core]\n").unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/lib.rs"), "//! lib\n").unwrap();
+    std::fs::write(dir.path().join("Cargo.toml"), "[package]\n").unwrap();
+    let manifest = dir.path().join("generated/.portolan-manifest");
+    let mut text = std::fs::read_to_string(&manifest).unwrap();
+    for line in [
+        "ports.yaml",
+        "Cargo.toml",
+        "src/lib.rs",
+        ".git/config",
+        "app.yaml",
+    ] {
+        text.push_str(&format!("file {line}\n"));
+    }
+    std::fs::write(&manifest, &text).unwrap();
+    let before = snapshot(dir.path());
+
+    let check = portolan(dir.path())
+        .args(["check", "--format", "short"])
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(1), "{}", stdout(&check));
+    let sync = portolan(dir.path()).arg("sync").output().unwrap();
+    assert_eq!(sync.status.code(), Some(1), "{}", stdout(&sync));
+    for out in [stdout(&check), stdout(&sync)] {
+        for (path, why) in [
+            ("ports.yaml", "which is the registry itself"),
+            ("Cargo.toml", "which is not a file ports.yaml could produce"),
+            ("src/lib.rs", "which is not a file ports.yaml could produce"),
+            (".git/config", "which is inside .git/"),
+        ] {
+            let line = format!(
+                "generated/.portolan-manifest: lists `{path}`, {why}: the manifest was edited"
+            );
+            assert!(out.contains(&line), "{line}\n{out}");
+        }
+    }
+    assert!(stdout(&sync).ends_with("nothing was written\n"));
+    assert_eq!(snapshot(dir.path()), before, "nothing deleted or written");
+}
+
+/// Case 4: an output never replaces a file Portolan did not write.
+#[test]
+fn an_output_never_replaces_a_file_the_manifest_does_not_list() {
+    let dir = repo();
+    std::fs::create_dir(dir.path().join("generated")).unwrap();
+    std::fs::write(dir.path().join("generated/dev.env"), "# ours\nTOKEN=x\n").unwrap();
+    let before = snapshot(dir.path());
+    for args in [&["check", "--format", "short"][..], &["sync"]] {
+        let out = portolan(dir.path()).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+        assert!(
+            stdout(&out).contains("ports.yaml:6:9: `generated/dev.env` exists and was not written by Portolan (`generated/.portolan-manifest` does not list it)"),
+            "{}",
+            stdout(&out)
+        );
+    }
+    assert_eq!(snapshot(dir.path()), before);
+    std::fs::remove_file(dir.path().join("generated/dev.env")).unwrap();
+    let out = portolan(dir.path()).arg("sync").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(dir.path().join("generated/dev.env").exists());
+}
+
+/// Case 6: owner, group and mode survive a sync (as root, which can give a
+/// file to anyone; elsewhere the test says so and fails on CI).
+#[test]
+fn owner_group_and_mode_are_kept() {
+    if !is_root() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs as root; this test needs it"
+        );
+        eprintln!("skipped: changing a file's owner needs root");
+        return;
+    }
+    let dir = repo();
+    let app = dir.path().join("app.yaml");
+    std::os::unix::fs::chown(&app, Some(65534), Some(4)).unwrap();
+    std::fs::set_permissions(&app, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let out = portolan(dir.path()).arg("sync").output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let meta = std::fs::metadata(&app).unwrap();
+    assert_eq!(
+        (meta.uid(), meta.gid(), meta.mode() & 0o7777),
+        (65534, 4, 0o640)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&app).unwrap(),
+        "db_password: hunter2\nport: 8000\n"
+    );
+}
+
+/// Case 6: read-only and hard-linked files are refused unless a flag says otherwise.
+#[test]
+fn read_only_and_hard_linked_files_need_a_flag() {
+    let dir = repo();
+    let app = dir.path().join("app.yaml");
+    std::fs::set_permissions(&app, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let before = snapshot(dir.path());
+    let out = portolan(dir.path()).arg("sync").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error: app.yaml: is read-only (mode 0444); make it writable, or pass --replace-read-only to replace it keeping its mode; no file was changed\n"
+    );
+    assert_eq!(snapshot(dir.path()), before);
+    let out = portolan(dir.path())
+        .args(["sync", "--replace-read-only"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(std::fs::metadata(&app).unwrap().mode() & 0o7777, 0o444);
+    assert_eq!(
+        std::fs::read_to_string(&app).unwrap(),
+        "db_password: hunter2\nport: 8000\n"
+    );
+
+    let dir = repo();
+    let app = dir.path().join("app.yaml");
+    let other = dir.path().join("elsewhere.yaml");
+    std::fs::hard_link(&app, &other).unwrap();
+    let out = portolan(dir.path()).arg("sync").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with("error: app.yaml: has 2 hard links;"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&app).unwrap(),
+        "db_password: hunter2\nport: 1\n"
+    );
+    let out = portolan(dir.path())
+        .args(["sync", "--break-hard-links"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(&app).unwrap(),
+        "db_password: hunter2\nport: 8000\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&other).unwrap(),
+        "db_password: hunter2\nport: 1\n"
+    );
+}
+
+/// Case 6: assign writes through a symlinked ports.yaml (inside the
+/// repository), so the link stays a link and the real file changes.
+#[test]
+fn assign_writes_through_a_symlinked_registry() {
+    let dir = repo();
+    std::fs::create_dir(dir.path().join("deploy")).unwrap();
+    std::fs::rename(
+        dir.path().join("ports.yaml"),
+        dir.path().join("deploy/ports.yaml"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("deploy/ports.yaml", dir.path().join("ports.yaml")).unwrap();
+    let out = portolan(dir.path())
+        .args(["assign", "billing"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        std::fs::symlink_metadata(dir.path().join("ports.yaml"))
+            .unwrap()
+            .is_symlink()
+    );
+    let real = std::fs::read_to_string(dir.path().join("deploy/ports.yaml")).unwrap();
+    assert!(real.contains("billing"), "{real}");
+}
+
+/// Case 7: `assign --sync` writes ports.yaml and the files together or not at all.
+#[test]
+fn assign_sync_with_a_broken_target_changes_nothing() {
+    let dir = repo();
+    std::fs::write(dir.path().join("app.yaml"), "port: [1, 2\n").unwrap();
+    let before = snapshot(dir.path());
+    let out = portolan(dir.path())
+        .args(["assign", "billing", "--sync"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).ends_with("nothing was written\n"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(snapshot(dir.path()), before, "ports.yaml unchanged too");
+    let out = portolan(dir.path())
+        .args(["release", "web", "--sync"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert_eq!(snapshot(dir.path()), before);
+    std::fs::write(dir.path().join("app.yaml"), "port: 1\n").unwrap();
+    let out = portolan(dir.path())
+        .args(["assign", "billing", "--sync"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(
+        stdout(&out),
+        "assigned billing.api: dev 8001\nupdated app.yaml\ncreated generated/.portolan-manifest\ncreated generated/dev.env\n"
+    );
+}
+
+/// Case 8: concurrent syncs queue on the lock instead of failing.
+#[test]
+fn concurrent_syncs_all_succeed() {
+    let dir = repo();
+    let children: Vec<_> = (0..6)
+        .map(|_| {
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("portolan"))
+                .arg("sync")
+                .current_dir(dir.path())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let check = portolan(dir.path()).arg("check").output().unwrap();
+    assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
+}
+
+/// Case 9: a name near the file system's limit syncs, and a refused sync
+/// leaves no directory it created behind.
+#[test]
+fn long_names_sync_and_refusals_leave_no_directories() {
+    let long = format!("{}.yaml", "a".repeat(250));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ports.yaml"),
+        REGISTRY.replace("file: app.yaml", &format!("file: {long}")),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join(&long), "port: 1\n").unwrap();
+    let out = portolan(dir.path()).arg("sync").output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(&long)).unwrap(),
+        "port: 8000\n"
+    );
+
+    // generated/ is created first, then z.yaml is refused.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ports.yaml"),
+        REGISTRY.replace("file: app.yaml", "file: z.yaml"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("z.yaml"), "port: 1\n").unwrap();
+    std::fs::set_permissions(
+        dir.path().join("z.yaml"),
+        std::fs::Permissions::from_mode(0o400),
+    )
+    .unwrap();
+    let out = portolan(dir.path()).arg("sync").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        !dir.path().join("generated").exists(),
+        "no empty generated/ left"
+    );
+}
