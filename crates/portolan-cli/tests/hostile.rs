@@ -534,6 +534,18 @@ fn hostile_team_files_are_refused_and_nothing_changes() {
                 .unwrap()
             }),
         ),
+        // Recursion without macros: a recursive loop meets minijinja's depth limit.
+        (
+            "template-recursive-loop",
+            template_registry("t.j2", "out.txt"),
+            Box::new(|d: &Path| {
+                std::fs::write(
+                    d.join("t.j2"),
+                    "{% for x in [1] recursive %}{{ loop([x]) }}{% endfor %}",
+                )
+                .unwrap()
+            }),
+        ),
         (
             "template-doubles-a-string",
             template_registry("t.j2", "out.txt"),
