@@ -467,3 +467,60 @@ fn long_names_sync_and_refusals_leave_no_directories() {
         "no empty generated/ left"
     );
 }
+
+/// Case 9: a sync that fails on a full disk leaves nothing behind, not even
+/// the directories it created (a 64 KiB tmpfs, mounted as root, filled).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_changes_nothing() {
+    let mount = tempfile::tempdir().unwrap();
+    let mounted = is_root()
+        && std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+            .arg(mount.path())
+            .status()
+            .is_ok_and(|s| s.success());
+    if !mounted {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs as root and can mount a tmpfs; this test needs it"
+        );
+        eprintln!("skipped: mounting a small file system needs root");
+        return;
+    }
+    let root = mount.path().join("repo");
+    std::fs::create_dir(&root).unwrap();
+    std::fs::write(root.join("ports.yaml"), REGISTRY).unwrap();
+    std::fs::write(root.join("app.yaml"), "port: 1\n").unwrap();
+    // Fill the file system to the last byte.
+    let mut filler = std::fs::File::create(mount.path().join("filler")).unwrap();
+    while std::io::Write::write_all(&mut filler, &[0u8; 512]).is_ok() {}
+    drop(filler);
+    let before = snapshot(&root);
+    let out = portolan(&root).arg("sync").output().unwrap();
+    let after = snapshot(&root);
+    let _ = std::process::Command::new("umount")
+        .arg(mount.path())
+        .status();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("No space left on device"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).ends_with("; no file was changed\n"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        after, before,
+        "no empty generated/ and no temporary file left"
+    );
+}
