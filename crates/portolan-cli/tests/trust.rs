@@ -524,3 +524,130 @@ fn a_full_disk_changes_nothing() {
         "no empty generated/ and no temporary file left"
     );
 }
+
+/// A manifest line cannot make a file Portolan's: a file is replaced or
+/// removed only while it holds what the manifest says Portolan wrote, which
+/// a pull request cannot know for an untracked file.
+#[test]
+fn a_manifest_line_does_not_make_an_untracked_file_portolans() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\nrender:\n  artifacts: []\n  templates:\n    - template: t.j2\n      output: config/{environment}.yaml\n";
+    std::fs::write(dir.path().join("ports.yaml"), registry).unwrap();
+    std::fs::write(dir.path().join("t.j2"), "env: {{ environment }}\n").unwrap();
+    std::fs::create_dir_all(dir.path().join("config")).unwrap();
+    std::fs::create_dir_all(dir.path().join("generated")).unwrap();
+    // Local, untracked: one the template's pattern would name, one it renders.
+    std::fs::write(
+        dir.path().join("config/local.yaml"),
+        "db_password: hunter2\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("config/dev.yaml"), "db_password: hunter3\n").unwrap();
+    let forged = "0".repeat(64);
+    std::fs::write(
+        dir.path().join("generated/.portolan-manifest"),
+        format!("file {forged} config/local.yaml\nfile {forged} config/dev.yaml\n"),
+    )
+    .unwrap();
+    let before = snapshot(dir.path());
+    for args in [&["sync", "--dry-run"][..], &["sync"]] {
+        let out = portolan(dir.path()).args(args).output().unwrap();
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        assert!(
+            text.contains(
+                "ports.yaml:10:15: `config/dev.yaml` no longer holds what Portolan wrote there"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("config/local.yaml: is no longer produced by ports.yaml, but no longer holds what Portolan wrote there either"), "{text}");
+        assert!(!text.contains("hunter"), "no contents shown: {text}");
+    }
+    assert_eq!(snapshot(dir.path()), before);
+}
+
+/// The manifest is written whole, so it may not be a symlink (to `.git/config`,
+/// a hook, the registry) nor lie in `.git/`.
+#[test]
+fn the_manifest_is_never_written_through_a_symlink_or_into_git() {
+    let dir = repo();
+    std::fs::create_dir_all(dir.path().join(".git/hooks")).unwrap();
+    std::fs::write(dir.path().join(".git/config"), "[core]\n\ttoken = secret\n").unwrap();
+    std::fs::create_dir(dir.path().join("generated")).unwrap();
+    std::os::unix::fs::symlink(
+        "../.git/config",
+        dir.path().join("generated/.portolan-manifest"),
+    )
+    .unwrap();
+    let before = snapshot(dir.path());
+    for args in [&["sync", "--dry-run"][..], &["sync"], &["check"]] {
+        let out = portolan(dir.path()).args(args).output().unwrap();
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {text}");
+        assert!(
+            text.contains("ports.yaml:6:9: `generated/.portolan-manifest` leads into .git/ through a symlink; Portolan never writes its manifest there"),
+            "{text}"
+        );
+        assert!(!text.contains("secret"), "{text}");
+    }
+    assert_eq!(snapshot(dir.path()), before);
+    std::fs::remove_file(dir.path().join("generated/.portolan-manifest")).unwrap();
+    std::os::unix::fs::symlink(
+        "../ports.yaml",
+        dir.path().join("generated/.portolan-manifest"),
+    )
+    .unwrap();
+    let before = snapshot(dir.path());
+    let out = portolan(dir.path()).arg("sync").output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("`generated/.portolan-manifest` is a symlink, and Portolan writes the files it renders as regular files only"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(snapshot(dir.path()), before);
+
+    let dir = repo();
+    std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+    let registry = REGISTRY.replace(
+        "render: { artifacts: [env] }",
+        "render: { dir: .git, artifacts: [] }\n",
+    );
+    std::fs::write(dir.path().join("ports.yaml"), registry).unwrap();
+    let out = portolan(dir.path()).arg("sync").output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("`.git/.portolan-manifest` is inside .git/"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path().join(".git")).unwrap().count(),
+        0
+    );
+}
+
+/// A registry that is a symlink out of its directory is refused before it is
+/// read: findings quote its lines, and CI prints them.
+#[test]
+fn a_registry_that_leads_out_is_not_read() {
+    let outside = tempfile::tempdir().unwrap();
+    let key = outside.path().join("id_ed25519");
+    std::fs::write(
+        &key,
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk\n",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(&key, dir.path().join("ports.yaml")).unwrap();
+    for args in [&["check"][..], &["sync"], &["assign", "x"], &["list"]] {
+        let out = portolan(dir.path()).args(args).output().unwrap();
+        let all = format!("{}{}", stdout(&out), stderr(&out));
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {all}");
+        assert!(
+            all.contains("through a symlink, outside its directory or into .git/"),
+            "{all}"
+        );
+        assert!(!all.contains("b3BlbnNzaC1rZXk"), "{all}");
+    }
+}

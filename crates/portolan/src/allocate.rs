@@ -559,7 +559,6 @@ pub fn locked<T>(
         plan.edit_registry(&source, text);
     }
     plan.apply(&lock, permit).map_err(LockedError::Write)?;
-    crate::transaction::sweep_root(&lock);
     Ok(Locked {
         value,
         plan: Some(plan),

@@ -99,7 +99,12 @@ impl Builder {
         if self.cargo_directives {
             println!("cargo::rerun-if-changed={}", path.display());
         }
-        let bytes = std::fs::read(&path).map_err(|e| Error::io(&self.registry, e))?;
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let bytes = crate::source::read_contained(&path, dir, u64::MAX)
+            .map_err(|e| Error::io(&self.registry, e))?;
         let source = Source::from_bytes(self.registry.display().to_string(), bytes);
         let report = check(&source);
         if self.cargo_directives {
@@ -153,18 +158,35 @@ impl Builder {
             .join(&registry.render.dir.value)
             .join(manifest::FILE_NAME);
         // Never synced: nothing to compare against (`portolan check` reports missing files).
-        let Ok(text) = std::fs::read_to_string(&manifest_path) else {
+        let Some(text) = crate::source::read_contained(&manifest_path, root, MAX_INPUT)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+        else {
             return;
         };
         println!("cargo::rerun-if-changed={}", manifest_path.display());
         println!("cargo::rerun-if-env-changed=CI");
-        let manifest = Manifest::parse(&text);
+        let mut manifest = Manifest::parse(&text);
+        // The manifest is a file in the repository: only the inputs this
+        // registry names are read (ports.yaml and its templates), each a
+        // regular file inside the repository.
+        let registry_name = registry_path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned());
+        manifest.inputs.retain(|(input, _)| {
+            Some(input) == registry_name.as_ref()
+                || registry
+                    .render
+                    .templates
+                    .iter()
+                    .any(|t| t.template.value == *input)
+        });
         for (input, _) in &manifest.inputs {
             println!("cargo::rerun-if-changed={}", root.join(input).display());
         }
         let stale = manifest.stale_inputs(|input| {
             check_relative_path(input, false).ok()?;
-            std::fs::read(root.join(input)).ok()
+            crate::source::read_contained(&root.join(input), root, MAX_INPUT).ok()
         });
         if stale.is_empty() {
             return;
@@ -177,6 +199,10 @@ impl Builder {
         );
     }
 }
+
+/// The largest input hashed when checking the artifacts (a template or
+/// ports.yaml); a larger one counts as changed.
+const MAX_INPUT: u64 = 64 << 20;
 
 /// Whether the build runs in CI (`CI` set, and not to `false` or `0`).
 fn in_ci() -> bool {

@@ -77,6 +77,11 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// How many files were checked and found up to date.
     pub unchanged: usize,
+    /// The manifest's path, when the plan renders artifacts.
+    manifest: Option<String>,
+    /// The directories the plan's files live in (relative, `.` for the
+    /// root): temporary files a killed run left there are swept.
+    dirs: BTreeSet<String>,
 }
 
 /// Renders and reads everything the registry produces and owns, and compares.
@@ -134,7 +139,7 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
     // at a time as they are compared, so only one is in memory at once.
     let rows = render::rows(registry);
     let mut files = render::artifact_jobs(registry, &rows);
-    files.retain(|(path, _)| cx.claim(path, &registry.render.dir));
+    files.retain(|(path, _)| cx.claim_output(path, &registry.render.dir));
     let mut inputs = vec![(
         source.path().file_name().map_or_else(
             || "ports.yaml".to_owned(),
@@ -169,7 +174,7 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
         };
         inputs.push((t.template.value.clone(), manifest::digest(text.as_bytes())));
         for (path, scope) in render::expand(registry, &t.output.value) {
-            if !cx.claim(&path, &t.output) {
+            if !cx.claim_output(&path, &t.output) {
                 continue;
             }
             match engine().render_file(&t.template.value, &text, &scope) {
@@ -184,9 +189,10 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
     inputs.sort();
     files.sort_by(|a, b| a.0.cmp(&b.0));
     cx.claim_own(&manifest_path, &registry.render.dir);
-    let manifest = Manifest {
+    let mut manifest = Manifest {
         inputs,
-        files: files.iter().map(|(path, _)| path.clone()).collect(),
+        files: Vec::with_capacity(files.len()),
+        edits: Vec::new(),
     };
 
     let previous = match cx.read(&manifest_path) {
@@ -201,11 +207,18 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
             None
         }
     };
-    // Files the last sync wrote: only those may be replaced.
-    let recorded: BTreeSet<String> = previous
+    // Files the last sync wrote, with what it wrote: only a file that still
+    // holds that may be replaced.
+    let recorded: BTreeSet<(String, String)> = previous
         .iter()
         .flat_map(|m| m.files.iter().cloned())
         .collect();
+    let listed = |path: &str| {
+        recorded
+            .range((path.to_owned(), String::new())..)
+            .next()
+            .is_some_and(|(p, _)| p == path)
+    };
     let mut changes = Vec::new();
     let mut unchanged = 0;
     let manifest_path_ = manifest_path.clone();
@@ -214,11 +227,20 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
     {
         Ok(Same::Yes) => unchanged += 1,
         Ok(Same::No(Some(old))) if old == file.contents => unchanged += 1,
-        Ok(Same::No(Some(_))) if file.path != manifest_path_ && !recorded.contains(&file.path) => {
-            let message = format!(
-                "`{}` exists and was not written by Portolan (`{manifest_path_}` does not list it); Portolan does not replace it: move it away, or delete it so that ports.yaml owns it",
-                file.path
-            );
+        Ok(Same::No(Some(old)))
+            if file.path != manifest_path_
+                && !recorded.contains(&(file.path.clone(), manifest::digest(old.as_bytes()))) =>
+        {
+            let message = match listed(&file.path) {
+                false => format!(
+                    "`{}` exists and was not written by Portolan (`{manifest_path_}` does not list it); Portolan does not replace it: move it away, or delete it so that ports.yaml owns it",
+                    file.path
+                ),
+                true => format!(
+                    "`{}` no longer holds what Portolan wrote there (it was edited, or merged); Portolan does not replace changes it did not make: delete it, and sync writes it again",
+                    file.path
+                ),
+            };
             cx.at_claim(&file.path, message);
         }
         Ok(Same::No(old)) => {
@@ -260,10 +282,13 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
             message,
         }),
     };
+    let mut written = Vec::with_capacity(files.len());
     for (path, render) in files {
         let contents = render();
+        written.push((path.clone(), manifest::digest(contents.as_bytes())));
         compare(&mut cx, File { path, contents });
     }
+    manifest.files = written;
     if !manifest.files.is_empty() || previous.is_some() {
         compare(
             &mut cx,
@@ -289,13 +314,15 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
     }
 
     // Orphans: files the last sync rendered that the registry no longer produces.
+    let mut orphan_paths: Vec<String> = Vec::new();
+    let edited: Vec<String> = previous.as_ref().map_or_else(Vec::new, |p| p.edits.clone());
     if let Some(previous) = previous {
         // A path still rendered, synced, read as a template or holding the
         // manifest is not an orphan, whatever the last manifest says.
         let wanted: BTreeSet<&str> = manifest
             .files
             .iter()
-            .map(String::as_str)
+            .map(|(path, _)| path.as_str())
             .chain(cx.claimed.keys().map(String::as_str))
             .chain(
                 registry
@@ -306,12 +333,21 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
             )
             .chain([manifest_path.as_str()])
             .collect();
-        let orphans: Vec<&String> = previous
-            .files
-            .iter()
-            .filter(|p| !wanted.contains(p.as_str()))
-            .collect();
-        for path in orphans {
+        // A manifest written during a sync lists a file once for what it held
+        // and once for what it will hold (`Plan::apply`).
+        let mut orphans: BTreeMap<&String, Vec<&String>> = BTreeMap::new();
+        for (path, hash) in &previous.files {
+            if !wanted.contains(path.as_str()) {
+                orphans.entry(path).or_default().push(hash);
+            }
+        }
+        orphan_paths.extend(
+            orphans
+                .keys()
+                .filter(|p| check_relative_path(p, false).is_ok())
+                .map(|p| (*p).clone()),
+        );
+        for (path, hashes) in orphans {
             // The manifest is a file in the repository: never trust it to name a path outside.
             if check_relative_path(path, false).is_err() {
                 cx.problems.push(Problem {
@@ -351,6 +387,13 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
                 continue;
             }
             match cx.read(path) {
+                Ok(Some(old)) if !hashes.contains(&&manifest::digest(old.as_bytes())) => {
+                    cx.problems.push(Problem {
+                        file: cx.shown(path),
+                        at: None,
+                        message: "is no longer produced by ports.yaml, but no longer holds what Portolan wrote there either (it was edited, or the manifest was); Portolan does not delete it: delete it by hand if it is not wanted".to_owned(),
+                    });
+                }
                 Ok(Some(old)) => changes.push(Change {
                     path: path.clone(),
                     kind: ChangeKind::Remove,
@@ -388,11 +431,25 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
         return Err(cx.problems);
     }
     changes.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut dirs: BTreeSet<String> = cx
+        .claimed
+        .keys()
+        .chain(orphan_paths.iter())
+        .chain(
+            edited
+                .iter()
+                .filter(|p| check_relative_path(p, false).is_ok()),
+        )
+        .map(|p| p.rsplit_once('/').map_or(".", |(dir, _)| dir).to_owned())
+        .collect();
+    dirs.insert(".".to_owned());
     Ok(Plan {
         root,
         shown_root,
         changes,
         unchanged,
+        manifest: Some(manifest_path),
+        dirs,
     })
 }
 
@@ -472,10 +529,39 @@ impl Planner<'_> {
         });
     }
 
-    /// Claims the manifest's own path, which no entry may claim.
+    /// Claims the manifest's own path, which no entry may claim. It is
+    /// written whole, so it may not be a symlink or lie in `.git/`.
     fn claim_own(&mut self, path: &str, by: &Text) {
+        if let Some(why) = self.in_git(path).or_else(|| self.symlink(path)) {
+            self.located(
+                by,
+                format!("`{path}` {why}; Portolan never writes its manifest there"),
+            );
+        }
         let at = (by.span.line as usize, by.span.column as usize);
         self.claimed.insert(path.to_owned(), at);
+    }
+
+    /// Why `path`, a file Portolan writes whole, is a symlink.
+    fn symlink(&self, path: &str) -> Option<String> {
+        self.root
+            .join(path)
+            .symlink_metadata()
+            .is_ok_and(|m| m.is_symlink())
+            .then(|| {
+                "is a symlink, and Portolan writes the files it renders as regular files only"
+                    .to_owned()
+            })
+    }
+
+    /// [`Planner::claim`] for a file rendered whole: it may not be a symlink,
+    /// which would let it replace the file the link names.
+    fn claim_output(&mut self, path: &str, by: &Text) -> bool {
+        if let Some(why) = self.symlink(path) {
+            self.located(by, format!("`{path}` {why}"));
+            return false;
+        }
+        self.claim(path, by)
     }
 
     /// Records that `path` is produced by `by`; a second claim, or a path
@@ -842,21 +928,74 @@ impl Plan {
     /// itself, and only then are all renamed into place; a failure puts back
     /// what was already replaced. See [`crate::transaction`].
     pub fn apply(&self, lock: &Lock, permit: Permit) -> Result<(), Problem> {
-        let writes: Vec<transaction::Write<'_>> = self
-            .changes
-            .iter()
-            .map(|c| transaction::Write {
-                rel: &c.path,
-                shown: self.shown(c),
-                old: c.old.as_deref().map(str::as_bytes),
-                new: c.new.as_deref().map(str::as_bytes),
-            })
-            .collect();
-        transaction::commit(lock, &writes, permit).map_err(|f| Problem {
+        let problem = |f: transaction::Failure| Problem {
             file: f.shown,
             at: None,
             message: f.message,
-        })
+        };
+        let dirs: Vec<&str> = self.dirs.iter().map(String::as_str).collect();
+        // A run killed between its renames must leave a manifest that
+        // records both what it replaced and what it wrote, so the next run
+        // still recognises every file as Portolan's: the manifest first
+        // becomes the union of the old and the new, and the new at the end.
+        let manifest = self.manifest.as_deref().and_then(|path| {
+            let change = self.changes.iter().find(|c| c.path == path)?;
+            let (Some(old), Some(new)) = (&change.old, &change.new) else {
+                return None;
+            };
+            let mut both = Manifest::parse(new);
+            both.files.extend(Manifest::parse(old).files);
+            both.files.sort();
+            both.files.dedup();
+            both.edits = self
+                .changes
+                .iter()
+                .filter(|c| !c.artifact)
+                .map(|c| c.path.clone())
+                .collect();
+            Some((change, old, both.render()))
+        });
+        if let Some((change, old, both)) = &manifest {
+            let write = transaction::Write {
+                rel: &change.path,
+                shown: self.shown(change),
+                old: Some(old.as_bytes()),
+                new: Some(both.as_bytes()),
+            };
+            transaction::commit(lock, &[write], permit, &dirs).map_err(problem)?;
+        }
+        // The manifest is replaced last, so until every other file is in
+        // place it still lists what each held.
+        let is_manifest = |c: &&Change| self.manifest.as_deref() == Some(c.path.as_str());
+        let writes: Vec<transaction::Write<'_>> = self
+            .changes
+            .iter()
+            .filter(|c| !is_manifest(c))
+            .chain(self.changes.iter().filter(is_manifest))
+            .map(|c| transaction::Write {
+                rel: &c.path,
+                shown: self.shown(c),
+                old: match &manifest {
+                    Some((m, _, both)) if std::ptr::eq(*m, c) => Some(both.as_bytes()),
+                    _ => c.old.as_deref().map(str::as_bytes),
+                },
+                new: c.new.as_deref().map(str::as_bytes),
+            })
+            .collect();
+        let result = transaction::commit(lock, &writes, permit, &dirs).map_err(problem);
+        if result.is_err()
+            && let Some((change, old, both)) = &manifest
+        {
+            // Nothing else changed: the manifest goes back to what it was.
+            let write = transaction::Write {
+                rel: &change.path,
+                shown: self.shown(change),
+                old: Some(both.as_bytes()),
+                new: Some(old.as_bytes()),
+            };
+            let _ = transaction::commit(lock, &[write], permit, &[]);
+        }
+        result
     }
 
     /// A plan that changes only the registry itself, from `source`'s text to
@@ -868,6 +1007,8 @@ impl Plan {
             shown_root,
             changes: Vec::new(),
             unchanged: 0,
+            manifest: None,
+            dirs: BTreeSet::from([".".to_owned()]),
         }
     }
 

@@ -133,8 +133,15 @@ struct Staged {
     meta: Option<fs::Metadata>,
 }
 
-/// Applies `writes` under `lock`, all or nothing.
-pub(crate) fn commit(lock: &Lock, writes: &[Write<'_>], permit: Permit) -> Result<(), Failure> {
+/// Applies `writes` under `lock`, all or nothing, after sweeping the
+/// temporary files killed runs left in `sweep` (directories relative to the
+/// root) and in the directories written to.
+pub(crate) fn commit(
+    lock: &Lock,
+    writes: &[Write<'_>],
+    permit: Permit,
+    sweep_dirs: &[&str],
+) -> Result<(), Failure> {
     let root = &lock.root;
     let real_root = root.canonicalize().map_err(|e| Failure {
         shown: root.display().to_string(),
@@ -147,7 +154,28 @@ pub(crate) fn commit(lock: &Lock, writes: &[Write<'_>], permit: Permit) -> Resul
     let mut created_dirs: Vec<PathBuf> = Vec::new();
     let mut staged: Vec<Staged> = Vec::new();
     let mut seen: std::collections::BTreeMap<PathBuf, usize> = Default::default();
+    // Swept before anything is staged, each directory once by its real path
+    // (a directory spelled two ways would otherwise lose this run's own
+    // temporary files to the second sweep).
     let mut swept: std::collections::BTreeSet<PathBuf> = Default::default();
+    let dirs = sweep_dirs
+        .iter()
+        .filter_map(|d| match *d {
+            "." => Some(real_root.clone()),
+            d => crate::sync::resolve_under(root, &real_root, d).ok(),
+        })
+        .chain(writes.iter().filter_map(|w| {
+            let target = crate::sync::resolve_under(root, &real_root, w.rel).ok()?;
+            Some(target.parent()?.to_path_buf())
+        }));
+    for dir in dirs {
+        if let Ok(real) = dir.canonicalize()
+            && real.starts_with(&real_root)
+            && swept.insert(real.clone())
+        {
+            sweep(&real);
+        }
+    }
     let undo_dirs = |dirs: &[PathBuf]| {
         for d in dirs.iter().rev() {
             let _ = fs::remove_dir(d);
@@ -165,9 +193,6 @@ pub(crate) fn commit(lock: &Lock, writes: &[Write<'_>], permit: Permit) -> Resul
                 ));
             }
             let dir = target.parent().unwrap_or(Path::new(".")).to_path_buf();
-            if swept.insert(dir.clone()) {
-                sweep(&dir);
-            }
             let meta = match target.symlink_metadata() {
                 Ok(meta) => Some(meta),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => None,
@@ -551,12 +576,6 @@ fn fault_point() -> Option<usize> {
         .ok()?
         .parse()
         .ok()
-}
-
-/// Sweeps the registry's directory of temporary files left by killed runs
-/// (the registry itself is staged there). Call under the lock.
-pub(crate) fn sweep_root(lock: &Lock) {
-    sweep(&lock.root);
 }
 
 #[cfg(test)]

@@ -73,20 +73,10 @@ fn synced(
     path: &Path,
     out: &mut dyn Write,
 ) -> Result<Outcome> {
-    let Some(plan) = plan else {
-        return Ok(Outcome::Ok);
-    };
-    let mut others = portolan::sync::Plan {
-        changes: plan
-            .changes
-            .iter()
-            .filter(|c| Path::new(&plan.shown(c)) != path)
-            .cloned()
-            .collect(),
-        ..portolan::sync::Plan::registry_only(&Source::new(path.display().to_string(), ""))
-    };
-    others.unchanged = plan.unchanged;
-    super::sync::print_changes(&others, out)
+    match plan {
+        Some(plan) => super::sync::print_changes(plan, Some(path), out),
+        None => Ok(Outcome::Ok),
+    }
 }
 
 /// Runs `portolan assign`.

@@ -57,12 +57,23 @@ pub fn run(args: SyncArgs, out: &mut dyn Write) -> Result<Outcome> {
     };
     plan.apply(&lock, args.replace.permit())
         .map_err(|p| p.to_string())?;
-    print_changes(&plan, out)
+    print_changes(&plan, None, out)
 }
 
-/// `created x`, `updated y`, `removed z`, or that nothing changed.
-pub fn print_changes(plan: &sync::Plan, out: &mut dyn Write) -> Result<Outcome> {
-    for c in &plan.changes {
+/// `created x`, `updated y`, `removed z`, or that nothing changed; `skip`
+/// (the registry, which its command reports itself) is left out.
+pub fn print_changes(
+    plan: &sync::Plan,
+    skip: Option<&std::path::Path>,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
+    let changes = plan
+        .changes
+        .iter()
+        .filter(|c| skip != Some(std::path::Path::new(&plan.shown(c))));
+    let mut printed = 0;
+    for c in changes {
+        printed += 1;
         let verb = match c.kind {
             ChangeKind::Create => "created",
             ChangeKind::Update => "updated",
@@ -70,7 +81,7 @@ pub fn print_changes(plan: &sync::Plan, out: &mut dyn Write) -> Result<Outcome> 
         };
         write(out, &format!("{verb} {}\n", plan.shown(c)))?;
     }
-    if plan.is_clean() {
+    if printed == 0 {
         write(
             out,
             &format!("{} files up to date; nothing to do\n", plan.unchanged),
