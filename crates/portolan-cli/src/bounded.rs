@@ -3,9 +3,10 @@
 //! Templates are code from the repository, and minijinja bounds their steps
 //! (fuel) but not the size of the strings they build: `s ~ s` doubles a
 //! string in one step. So `check`, `sync`, `assign` and `release` run in a
-//! child process limited to [`MEMORY`] bytes of address space; when a
-//! template exceeds it, the child dies on its failed allocation and this
-//! process reports that instead of an abort. The child dies with its parent.
+//! child process limited to [`MEMORY`] bytes of address space and
+//! [`CPU_SECONDS`] of processor time; when a template exceeds either, the
+//! child dies and this process reports why instead of an abort. The child
+//! dies with its parent.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, ExitCode, Stdio};
@@ -13,6 +14,12 @@ use std::process::{Command, ExitCode, Stdio};
 /// The address space a command may use: far above what the largest registry
 /// needs (a full port space checks in under 100 MB).
 pub const MEMORY: u64 = 2 << 30;
+
+/// The processor time a command may use, in seconds: fuel bounds a
+/// template's steps, not what each step costs (a step on a string of a
+/// gigabyte takes a second), nor how many files a registry renders. The
+/// largest registry checks in under half a second.
+pub const CPU_SECONDS: u64 = 120;
 
 /// Set in the child to the parent's process id.
 const WORKER: &str = "PORTOLAN_BOUNDED_BY";
@@ -32,33 +39,71 @@ pub fn supervise() -> Option<ExitCode> {
         .stderr(Stdio::piped())
         .spawn()
         .ok()?;
-    let mut out_of_memory = false;
+    let mut died: Option<&str> = None;
+    let mut blank = 0;
     if let Some(stderr) = child.stderr.take() {
         let mut ours = std::io::stderr().lock();
         for line in BufReader::new(stderr).split(b'\n').map_while(Result::ok) {
-            // The runtime's last words before it aborts on a failed allocation.
-            // What follows it (a backtrace) says nothing about the registry.
-            if out_of_memory || line.starts_with(b"memory allocation of ") {
-                out_of_memory = true;
+            // The runtime's last words before it aborts; what follows (a
+            // backtrace) says nothing about the registry.
+            if died.is_some() {
                 continue;
             }
+            if line.starts_with(b"memory allocation of ") {
+                died = Some("memory");
+                continue;
+            }
+            if line.windows(22).any(|w| w == b"has overflowed its sta") {
+                died = Some("stack");
+                continue;
+            }
+            // The runtime's message opens with a blank line: one is held
+            // back until a line that is not its follows.
+            if line.is_empty() {
+                blank += 1;
+                continue;
+            }
+            for _ in 0..std::mem::take(&mut blank) {
+                let _ = ours.write_all(b"\n");
+            }
             let _ = ours.write_all(&line);
+            let _ = ours.write_all(b"\n");
+        }
+    }
+    if died.is_none() {
+        let mut ours = std::io::stderr().lock();
+        for _ in 0..blank {
             let _ = ours.write_all(b"\n");
         }
     }
     let status = child.wait().ok()?;
     Some(match status.code() {
         Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(2)),
-        None if out_of_memory => {
+        None if died == Some("memory") => {
             eprintln!(
                 "error: a template or a sync value in the registry needs more than {} MiB of memory, the most Portolan gives one command; nothing was written",
                 bound() >> 20
             );
             ExitCode::from(2)
         }
+        None if died == Some("stack") => {
+            eprintln!(
+                "error: a template or a sync value in the registry nests too deeply (its expression ran out of stack); nothing was written"
+            );
+            ExitCode::from(2)
+        }
+        None if std::os::unix::process::ExitStatusExt::signal(&status)
+            == Some(rustix::process::Signal::XCPU.as_raw()) =>
+        {
+            eprintln!(
+                "error: the command ran for more than {} s of processor time, the most Portolan gives one (a template or a sync value in the registry does too much work); nothing was written",
+                cpu_bound()
+            );
+            ExitCode::from(2)
+        }
         None => {
             eprintln!(
-                "error: portolan was stopped ({status}); nothing was written after that point"
+                "error: portolan was stopped ({status}); every file it was writing holds its old or its new contents: run it again to finish"
             );
             ExitCode::from(2)
         }
@@ -69,6 +114,16 @@ pub fn supervise() -> Option<ExitCode> {
 fn bound() -> u64 {
     let now = rustix::process::getrlimit(rustix::process::Resource::As);
     now.current.map_or(MEMORY, |c| c.min(MEMORY))
+}
+
+/// [`CPU_SECONDS`], or less where this process is already limited to less;
+/// a second below a hard limit, so the signal that ends the child is the one
+/// that says why (the hard limit's is a plain kill).
+fn cpu_bound() -> u64 {
+    let now = rustix::process::getrlimit(rustix::process::Resource::Cpu);
+    let soft = now.current.map_or(CPU_SECONDS, |c| c.min(CPU_SECONDS));
+    now.maximum
+        .map_or(soft, |hard| soft.min(hard.saturating_sub(1)).max(1))
 }
 
 /// Limits this process's address space, and has it killed with its parent.
@@ -84,6 +139,13 @@ fn bound_self(parent: Option<i32>) {
         Rlimit {
             current: Some(bound()),
             maximum: getrlimit(Resource::As).maximum,
+        },
+    );
+    let _ = setrlimit(
+        Resource::Cpu,
+        Rlimit {
+            current: Some(cpu_bound()),
+            maximum: getrlimit(Resource::Cpu).maximum,
         },
     );
 }

@@ -651,3 +651,89 @@ fn a_registry_that_leads_out_is_not_read() {
         assert!(!all.contains("b3BlbnNzaC1rZXk"), "{all}");
     }
 }
+
+/// Fuel bounds a template's steps but not what each costs, nor how deep an
+/// expression nests: the command's processor time (here lowered to 3 s with
+/// `prlimit`) and its stack bound both end in an `error:` line, not a hang
+/// or an abort.
+#[cfg(target_os = "linux")]
+#[test]
+fn costly_steps_and_deep_expressions_end_in_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\nrender:\n  artifacts: []\n  templates:\n    - template: t.j2\n      output: out.txt\n";
+    std::fs::write(dir.path().join("ports.yaml"), registry).unwrap();
+    let costly = format!(
+        "{{% set s = 'xxxxxxxxxxxxxxxx' %}}{}{{% for i in range(100000) %}}{{% if s|length > 5 %}}{{% endif %}}{{% endfor %}}",
+        "{% set s = s ~ s %}".repeat(24)
+    );
+    let deep = format!("{{{{ 1{} }}}}", "|abs".repeat(10_000));
+    let bin = assert_cmd::cargo::cargo_bin("portolan");
+    for (template, message) in [
+        (costly, "s of processor time, the most Portolan gives one"),
+        (deep, "nests too deeply (its expression ran out of stack)"),
+    ] {
+        std::fs::write(dir.path().join("t.j2"), template).unwrap();
+        let out = std::process::Command::new("prlimit")
+            .arg("--cpu=3:30")
+            .arg(&bin)
+            .arg("check")
+            .current_dir(dir.path())
+            .output()
+            .expect("prlimit (util-linux) runs the command");
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        assert!(stderr(&out).starts_with("error: "), "{}", stderr(&out));
+        assert!(stderr(&out).contains(message), "{}", stderr(&out));
+        assert!(
+            !stderr(&out).contains("fatal runtime error"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    assert!(!dir.path().join("out.txt").exists());
+}
+
+/// `check` runs in CI, where a pull request may point a template or a sync
+/// entry at a file the CI job wrote (a secret): drift messages quote neither
+/// a template's rendered lines nor a value unlike the one Portolan writes.
+#[test]
+fn drift_messages_do_not_quote_what_a_pull_request_points_at() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\nrender:\n  artifacts: []\n  templates:\n    - template: ci-secrets.env\n      output: generated/x.txt\nsync:\n  - file: ci-secrets.yaml\n    values: { AWS_SECRET: \"{{ port('web') }}\" }\n";
+    std::fs::write(dir.path().join("ports.yaml"), registry).unwrap();
+    std::fs::write(dir.path().join("ci-secrets.env"), "placeholder\n").unwrap();
+    std::fs::write(dir.path().join("ci-secrets.yaml"), "AWS_SECRET: 1\n").unwrap();
+    let out = portolan(dir.path()).arg("sync").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    // What the CI job writes before `check` runs.
+    std::fs::write(
+        dir.path().join("ci-secrets.env"),
+        "AWS_SECRET=wJalrXUtnFEMI\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("ci-secrets.yaml"),
+        "AWS_SECRET: wJalrXUtnFEMI\n",
+    )
+    .unwrap();
+    let out = portolan(dir.path())
+        .args(["check", "--format", "short"])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("generated/x.txt: stale: line 1 differs\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ci-secrets.yaml: AWS_SECRET holds another kind of value (not shown), ports.yaml says 8000\n"),
+        "{text}"
+    );
+    assert!(!text.contains("wJalr"), "{text}");
+}

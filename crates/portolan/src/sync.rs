@@ -147,6 +147,7 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
         ),
         manifest::digest(source.text().as_bytes()),
     )];
+    let mut from_templates = BTreeSet::new();
     for t in &registry.render.templates {
         if let Some(why) = cx.in_git(&t.template.value) {
             cx.located(
@@ -178,7 +179,10 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
                 continue;
             }
             match engine().render_file(&t.template.value, &text, &scope) {
-                Ok(contents) => files.push((path, Box::new(move || contents))),
+                Ok(contents) => {
+                    from_templates.insert(path.clone());
+                    files.push((path, Box::new(move || contents)));
+                }
                 Err(message) => cx.located(
                     &t.template,
                     format!("{}: rendering {path}: {message}", t.template.value),
@@ -259,6 +263,11 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
                         true => "stale: lists other files".to_owned(),
                         false => format!("stale: records an earlier {}", changed.join(", ")),
                     }
+                }
+                // A template may be any file of the repository, so a
+                // rendered line is not quoted: `check` prints it in CI.
+                Some(old) if from_templates.contains(&file.path) => {
+                    unquoted(&first_difference(old, &file.contents))
                 }
                 Some(old) => first_difference(old, &file.contents),
                 None => "missing".to_owned(),
@@ -689,8 +698,16 @@ impl Planner<'_> {
                 .map_err(|e| problem(e.line.map(|l| (l, 1)), e.message))?
             {
                 Current::Scalar(now) if now == value.as_text() => {}
-                Current::Scalar(now) => {
+                // A value is quoted only when it has the shape of the one
+                // Portolan writes there: `check` prints it in CI, and a
+                // sync entry may name a file that holds a secret.
+                Current::Scalar(now) if same_shape(&now, &value.as_text()) => {
                     reasons.push(format!("{kp} is {now}, ports.yaml says {value}"));
+                }
+                Current::Scalar(_) => {
+                    reasons.push(format!(
+                        "{kp} holds another kind of value (not shown), ports.yaml says {value}"
+                    ));
                 }
                 Current::Missing => {
                     reasons.push(format!("{kp} is missing, ports.yaml says {value}"))
@@ -1047,6 +1064,36 @@ fn registry_rel(source: &Source) -> String {
     )
 }
 
+/// Whether two values differ only in their digits (`http://web:8001` and
+/// `http://web:8002`).
+fn same_shape(a: &str, b: &str) -> bool {
+    fn shape(s: &str) -> impl Iterator<Item = char> + '_ {
+        let mut digits = false;
+        s.chars().filter_map(move |c| {
+            let was = std::mem::replace(&mut digits, c.is_ascii_digit());
+            match (digits, was) {
+                (true, true) => None,
+                (true, false) => Some('#'),
+                (false, _) => Some(c),
+            }
+        })
+    }
+    shape(a).eq(shape(b))
+}
+
+/// [`first_difference`] without the lines' text: `stale: line 3 differs`.
+fn unquoted(reason: &str) -> String {
+    let Some(rest) = reason.strip_prefix("stale: line ") else {
+        return reason.to_owned();
+    };
+    let line: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let count = reason
+        .rfind(" (")
+        .filter(|_| reason.ends_with(" lines differ)"))
+        .map_or("", |i| &reason[i..]);
+    format!("stale: line {line} differs{count}")
+}
+
 /// What differs in a stale artifact, in one line: its first changed line and
 /// how many lines differ in all (a changed line counts once).
 fn first_difference(old: &str, new: &str) -> String {
@@ -1120,6 +1167,23 @@ mod tests {
             first_difference("a\n", "a\nb\n"),
             "stale: line 2 `b` is missing"
         );
+    }
+
+    #[test]
+    fn template_lines_are_not_quoted_and_values_only_in_their_shape() {
+        use super::{same_shape, unquoted};
+        assert_eq!(
+            unquoted(&first_difference("a\nb\nc\n", "A\nb\nC\nd\n")),
+            "stale: line 1 differs (3 lines differ)"
+        );
+        assert_eq!(
+            unquoted(&first_difference("a\n", "a\nb\n")),
+            "stale: line 2 differs"
+        );
+        assert!(same_shape("http://web:8001", "http://web:18002"));
+        assert!(same_shape("9765", "8000"));
+        assert!(!same_shape("hunter2", "8000"));
+        assert!(!same_shape("wJalrXUtnFEMI/K7MDENG", "http://web:8001"));
     }
 
     #[test]
