@@ -240,7 +240,11 @@ fn stale_artifacts_warn_and_fail_in_ci() {
             "ports.yaml".into(),
             portolan::manifest::digest(text.as_bytes()),
         )],
-        files: vec!["generated/ports.json".into()],
+        files: vec![(
+            "generated/ports.json".into(),
+            portolan::manifest::digest(b"{}"),
+        )],
+        edits: Vec::new(),
     };
     let manifest_path = dir.join("generated").join(portolan::manifest::FILE_NAME);
     let build = |ci: Option<&str>| {

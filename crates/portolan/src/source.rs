@@ -232,6 +232,47 @@ fn memchr_newlines(text: &str) -> impl Iterator<Item = usize> + '_ {
         .filter_map(|(i, b)| (b == b'\n').then_some(i))
 }
 
+/// Reads `path` if it is a regular file of at most `max` bytes that lies,
+/// with every symlink followed, inside the directory `within` and outside
+/// `.git/` there. A repository's own files name what is read, so anything
+/// else (a link to a key elsewhere, a FIFO, `/dev/zero`) is an error.
+pub fn read_contained(path: &Path, within: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::{Error, ErrorKind, Read};
+    let real_dir = within.canonicalize()?;
+    let real = path.canonicalize()?;
+    let inside = real.strip_prefix(&real_dir).is_ok_and(|rest| {
+        !rest
+            .components()
+            .any(|c| c.as_os_str().eq_ignore_ascii_case(".git"))
+    });
+    if !inside {
+        return Err(Error::new(
+            ErrorKind::PermissionDenied,
+            format!(
+                "leads to {} through a symlink, outside its directory or into .git/; Portolan does not read it",
+                real.display()
+            ),
+        ));
+    }
+    let file = std::fs::File::open(&real)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            "is not a regular file (a FIFO, socket or device)",
+        ));
+    }
+    if meta.len() > max {
+        return Err(Error::new(
+            ErrorKind::InvalidData,
+            format!("is larger than {max} bytes"),
+        ));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(max).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,45 +339,4 @@ mod tests {
         let src = Source::from_bytes("x.yaml", b"a: \xff\n".to_vec());
         assert_eq!(src.invalid_utf8_at(), Some(3));
     }
-}
-
-/// Reads `path` if it is a regular file of at most `max` bytes that lies,
-/// with every symlink followed, inside the directory `within` and outside
-/// `.git/` there. A repository's own files name what is read, so anything
-/// else (a link to a key elsewhere, a FIFO, `/dev/zero`) is an error.
-pub fn read_contained(path: &Path, within: &Path, max: u64) -> std::io::Result<Vec<u8>> {
-    use std::io::{Error, ErrorKind, Read};
-    let real_dir = within.canonicalize()?;
-    let real = path.canonicalize()?;
-    let inside = real.strip_prefix(&real_dir).is_ok_and(|rest| {
-        !rest
-            .components()
-            .any(|c| c.as_os_str().eq_ignore_ascii_case(".git"))
-    });
-    if !inside {
-        return Err(Error::new(
-            ErrorKind::PermissionDenied,
-            format!(
-                "leads to {} through a symlink, outside its directory or into .git/; Portolan does not read it",
-                real.display()
-            ),
-        ));
-    }
-    let file = std::fs::File::open(&real)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(Error::new(
-            ErrorKind::InvalidInput,
-            "is not a regular file (a FIFO, socket or device)",
-        ));
-    }
-    if meta.len() > max {
-        return Err(Error::new(
-            ErrorKind::InvalidData,
-            format!("is larger than {max} bytes"),
-        ));
-    }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(max).read_to_end(&mut bytes)?;
-    Ok(bytes)
 }
