@@ -90,6 +90,8 @@ fn environment_names_parse_and_errors_list_the_valid_ones() {
         err.to_string(),
         "unknown environment `prod`; expected one of: production, development, test"
     );
+    // `main` returning the error prints it with Debug: the same words.
+    assert_eq!(format!("{err:?}"), err.to_string());
     assert_eq!(Environment::VAR, "LUMIERE_ENV");
 }
 

@@ -97,7 +97,7 @@ fn a_conflict_fails_the_build_with_located_errors() {
         "missing {invalid:?} in:\n{stderr}"
     );
     assert!(
-        stderr.contains("run `cargo ports check`"),
+        stderr.contains("run `portolan check`"),
         "no hint in:\n{stderr}"
     );
     assert!(
@@ -265,7 +265,7 @@ fn stale_artifacts_warn_and_fail_in_ci() {
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         (out.status.success(), stderr)
     };
-    let hint = "generated/ was rendered from a different ports.yaml; run `cargo ports sync` and commit the result";
+    let hint = "generated/ was rendered from a different ports.yaml; run `portolan sync` and commit the result";
 
     // Rendered from this very registry: silent.
     std::fs::write(&manifest_path, manifest(&registry).render()).unwrap();

@@ -10,7 +10,7 @@ use std::path::PathBuf;
     version,
     about,
     propagate_version = true,
-    after_help = "Examples:\n  portolan check                  check ./ports.yaml (or the nearest parent's)\n  cargo ports check --format json  the same through the cargo alias, as JSON"
+    after_help = "Examples:\n  portolan check                  check ./ports.yaml (or the nearest parent's)\n  portolan check --format json     the same, as JSON"
 )]
 pub struct Cli {
     /// The command to run.
@@ -21,6 +21,16 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Start using Portolan here: a ports.yaml that checks green, generated/,
+    /// and with --crate the `ports` crate services import their ports from.
+    ///
+    /// Writes only files that do not exist yet. When the directory already
+    /// holds another tool's registry, says how to import it instead.
+    #[command(
+        after_help = "Examples:\n  portolan init\n  portolan init --crate ports\n  portolan init --project acme --crate crates/ports"
+    )]
+    Init(InitArgs),
+
     /// Check ports.yaml and every file it keeps in sync; never writes.
     ///
     /// Validates syntax, ranges, conflicts, reserved ports, NodePorts and names,
@@ -125,6 +135,26 @@ pub struct CheckArgs {
     /// When to use colour in human output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+}
+
+/// Arguments of `portolan init`.
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// The project's name (default: the directory's name).
+    #[arg(long, value_name = "NAME")]
+    pub project: Option<String>,
+
+    /// Also write the `ports` crate (Cargo.toml, build.rs, src/lib.rs) in this directory.
+    #[arg(long = "crate", value_name = "DIR", num_args = 0..=1, default_missing_value = "ports")]
+    pub crate_dir: Option<String>,
+
+    /// The crate's Portolan: a local checkout of Portolan's repository instead of git.
+    #[arg(long, value_name = "PATH", requires = "crate_dir")]
+    pub portolan_path: Option<PathBuf>,
+
+    /// Write ports.yaml even where another tool's registry was found.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Arguments of `portolan sync`.

@@ -26,6 +26,7 @@ fn main() -> ExitCode {
     }
     let mut stdout = std::io::stdout().lock();
     let result = match cli.command {
+        Command::Init(args) => commands::init::run(args, &mut stdout),
         Command::Check(args) => commands::check::run(args, &mut stdout),
         Command::Sync(args) => commands::sync::run(args, &mut stdout),
         Command::Assign(args) => commands::registry::assign(args, &mut stdout),

@@ -1,5 +1,6 @@
 //! The `portolan` binary as users run it, built as one test binary.
 
+mod adopt;
 mod check;
 mod faults;
 mod hostile;

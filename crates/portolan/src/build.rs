@@ -119,7 +119,7 @@ impl Builder {
             }
             for (code, count) in hidden {
                 println!(
-                    "cargo::warning={}; `cargo ports check --format json` lists them",
+                    "cargo::warning={}; `portolan check --format json` lists them",
                     diag::hidden_line(code, count)
                 );
             }
@@ -127,7 +127,7 @@ impl Builder {
         let Some(registry) = report.valid_registry() else {
             if self.cargo_directives {
                 println!(
-                    "cargo::warning=run `cargo ports check` to see these findings with the lines of {} they point at",
+                    "cargo::warning=run `portolan check` to see these findings with the lines of {} they point at",
                     source.name()
                 );
             }
@@ -193,7 +193,7 @@ impl Builder {
         }
         let kind = if in_ci() { "error" } else { "warning" };
         println!(
-            "cargo::{kind}={}/ was rendered from a different {}; run `cargo ports sync` and commit the result",
+            "cargo::{kind}={}/ was rendered from a different {}; run `portolan sync` and commit the result",
             registry.render.dir.value.trim_end_matches('/'),
             stale.join(", ")
         );

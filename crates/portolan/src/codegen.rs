@@ -221,7 +221,10 @@ fn environment_type(registry: &Registry) -> TokenStream {
         }
 
         /// A name that is not an environment of the registry (or an unset variable).
-        #[derive(Clone, Debug, PartialEq, Eq)]
+        ///
+        /// Its `Debug` is its message, so `fn main() -> Result<(), Box<dyn Error>>`
+        /// with `Environment::from_env()?` prints a readable error.
+        #[derive(Clone, PartialEq, Eq)]
         pub struct ParseEnvironmentError {
             input: String,
             var: Option<&'static str>,
@@ -239,6 +242,12 @@ fn environment_type(registry: &Registry) -> TokenStream {
                     None => write!(f, "unknown environment `{}`", self.input)?,
                 }
                 f.write_str(#expected)
+            }
+        }
+
+        impl ::core::fmt::Debug for ParseEnvironmentError {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                ::core::fmt::Display::fmt(self, f)
             }
         }
 

@@ -62,6 +62,8 @@ pub mod edit;
 pub mod ident;
 #[cfg(feature = "sync")]
 pub mod import;
+#[cfg(feature = "sync")]
+pub mod init;
 pub mod load;
 pub mod manifest;
 pub mod model;

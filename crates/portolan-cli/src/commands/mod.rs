@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod import;
+pub mod init;
 pub mod list;
 pub mod registry;
 pub mod sync;
