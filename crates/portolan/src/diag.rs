@@ -109,6 +109,8 @@ codes! {
     InvalidPath = "invalid-path", Error, "an output or target path is absolute, leaves the registry's directory, or uses an unknown placeholder";
     /// An owned key path in `sync` that cannot be read.
     InvalidKeyPath = "invalid-key-path", Error, "an owned key path is malformed";
+    /// A service with no named port, which no output shows.
+    NoPorts = "no-ports", Warning, "a service has no named port, so no output or constant shows it";
     /// A port in the Linux ephemeral range.
     EphemeralPort = "ephemeral-port", Warning, "a port lies in the Linux ephemeral range 32768-60999, where outgoing connections take ports";
     /// A port below 1024.

@@ -98,6 +98,20 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
+/// A service without a port vanishes from every output: a warning (the
+/// registry stays valid, so the fix, `portolan assign`, can run).
+fn no_ports(service: &Name, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::NoPorts,
+        span,
+        format!("service `{service}` has no ports"),
+    )
+    .with_label("a service needs at least one named port")
+    .with_help(format!(
+        "run `portolan assign {service}` to give it a free port in every environment"
+    ))
+}
+
 pub(crate) fn is_valid_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     bytes.next().is_some_and(|b| b.is_ascii_lowercase())
@@ -621,8 +635,29 @@ impl<'s> Decoder<'s> {
                 environments: runs_in,
                 ports: Vec::new(),
             };
-            if let Some(ports) = self.required(&svc, "ports", "{ api: 8000 }") {
-                service.ports = self.named_ports(ports, &service, environments);
+            match svc.get("ports") {
+                // `ports:` written at the level of the services.
+                None if key.value == "ports" => self.push(
+                    Diagnostic::new(
+                        Code::MissingKey,
+                        service.name.span,
+                        "`ports` is not a service: a service's `ports:` goes inside it, indented under its name".to_owned(),
+                    )
+                    .with_label("read as a service named `ports`")
+                    .with_help("indent `ports:` and its entries under the service they belong to"),
+                ),
+                None => self.push(no_ports(&service.name, service.name.span)),
+                Some(ports) => {
+                    service.ports = self.named_ports(ports, &service, environments);
+                    let empty = match &ports.value {
+                        Node::Null(_) => true,
+                        Node::Map(entries) => entries.is_empty(),
+                        _ => false,
+                    };
+                    if empty {
+                        self.push(no_ports(&service.name, self.at(ports)));
+                    }
+                }
             }
             service
                 .ports

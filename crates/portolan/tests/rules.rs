@@ -287,8 +287,8 @@ fn missing_required_keys() {
     );
     expect(
         yaml,
-        Code::MissingKey,
-        "service `web` has no `ports`",
+        Code::NoPorts,
+        "service `web` has no ports",
         "  web: { description: Web }",
         "  ~~~",
     );
@@ -1014,5 +1014,48 @@ fn check_then_keeps_its_result_only_for_a_valid_registry() {
         calls.load(Ordering::SeqCst),
         0,
         "no work on a registry that did not load"
+    );
+}
+
+#[test]
+fn a_service_without_ports_is_a_warning_whose_fix_is_assign() {
+    for (rest, line, marker) in [
+        (
+            "services:\n  web:\n    ports: {}\n",
+            "    ports: {}",
+            "           ~",
+        ),
+        ("services:\n  web:\n    description: x\n", "  web:", "  ~~~"),
+    ] {
+        let yaml = registry(rest);
+        let d = expect(
+            &yaml,
+            Code::NoPorts,
+            "service `web` has no ports",
+            line,
+            marker,
+        );
+        assert_eq!(d.severity, Severity::Warning);
+        assert_eq!(
+            d.help.as_deref(),
+            Some("run `portolan assign web` to give it a free port in every environment")
+        );
+        assert!(check(&Source::new("ports.yaml", yaml)).is_ok());
+    }
+}
+
+#[test]
+fn a_misplaced_ports_key_is_named_as_such() {
+    let yaml = registry("services:\n  web:\n    description: x\n  ports:\n    api: 8000\n");
+    let d = expect(
+        &yaml,
+        Code::MissingKey,
+        "`ports` is not a service: a service's `ports:` goes inside it",
+        "  ports:",
+        "  ~~~~~",
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some("indent `ports:` and its entries under the service they belong to")
     );
 }
