@@ -205,7 +205,7 @@ pub struct AssignArgs {
     pub name: String,
 
     /// Use this port instead of the lowest free one (registries with one environment).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub port: Option<u16>,
 
     /// The new service's description.

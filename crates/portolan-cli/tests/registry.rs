@@ -140,13 +140,21 @@ fn rerp_fills_its_range_skipping_the_reserved_port_then_refuses() {
             .unwrap();
         if out.status.code() != Some(0) {
             assert_eq!(out.status.code(), Some(1));
-            assert!(
-                stderr(&out).starts_with(&format!(
-                    "error: no free port for `{name}.api`: no offset is free in every range (cluster 8001-8099)"
-                )),
-                "{}",
-                stderr(&out)
+            assert_eq!(
+                stderr(&out),
+                format!(
+                    "error: no free port for `{name}.api`: its range is full (cluster 8001-8099); widen a range (`environments.<name>.range`) or release a service\n"
+                )
             );
+            // A port outside 1-65535 is a usage error, 0 included.
+            for bad in ["0", "70000"] {
+                let out = portolan(dir.path())
+                    .args(["assign", &name, "--port", bad])
+                    .output()
+                    .unwrap();
+                assert_eq!(out.status.code(), Some(2), "--port {bad}");
+                assert!(stderr(&out).contains("--port <N>"), "{}", stderr(&out));
+            }
             break;
         }
         let line = stdout(&out).lines().next().unwrap().to_owned();

@@ -332,10 +332,17 @@ pub fn assign_in(
                         format!("{} {}", e.name, e.range)
                     })
                     .collect();
+                let what = if envs.len() == 1 {
+                    format!("its range is full ({})", ranges.join(", "))
+                } else {
+                    format!(
+                        "a service gets the same last digits in every environment, and no such port is free in all of {}",
+                        ranges.join(", ")
+                    )
+                };
                 return refuse(format!(
-                    "no free port for `{}.{name}`: no offset is free in every range ({}); widen a range or release a service",
+                    "no free port for `{}.{name}`: {what}; widen a range (`environments.<name>.range`) or release a service",
                     request.service,
-                    ranges.join(", ")
                 ));
             }
         },

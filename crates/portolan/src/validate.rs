@@ -737,10 +737,16 @@ impl<'r> Occupancy<'r> {
             let unused = taken.is_none_or(|t| t[usize::from(port.get())] == 0);
             (in_range && unused && self.reserved[usize::from(port.get())] == 0).then_some(port)
         };
-        // Search outward from the port itself, or from the range start when the port is outside it.
+        // Search outward from the port itself, or, when it is outside its
+        // range, from the range's nearest end (12000 against 8000-8499: 8499).
+        let port = i64::from(b.port.get());
         let origin = match range {
-            Some(r) if !r.contains(b.port) => i64::from(r.first()?.get()),
-            _ => i64::from(b.port.get()),
+            Some(r) if !r.contains(b.port) => r
+                .ranges
+                .iter()
+                .map(|x| port.clamp(i64::from(x.start.get()), i64::from(x.end.get())))
+                .min_by_key(|&p| (p - port).abs())?,
+            _ => port,
         };
         // Within a range, no farther than its ends: a full range answers in
         // its own size. The answer depends only on the host, the origin and

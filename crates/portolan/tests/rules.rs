@@ -372,9 +372,10 @@ fn environment_port_outside_its_range() {
         "  web: { ports: { api: { production: 9000, test: 7001 } } }",
         "                                     ~~~~",
     );
+    // The nearest, not the lowest: 9000 is closest to the range's end.
     assert_eq!(
         d.help.as_deref(),
-        Some("the nearest free port in the range of production (8000-8799) is 8000")
+        Some("the nearest free port in the range of production (8000-8799) is 8799")
     );
 }
 
