@@ -29,7 +29,10 @@ const WORKER: &str = "PORTOLAN_BOUNDED_BY";
 /// can be started, so the caller runs the command here.
 pub fn supervise() -> Option<ExitCode> {
     if let Some(parent) = std::env::var_os(WORKER) {
-        bound_self(parent.to_str().and_then(|p| p.parse().ok()));
+        if !bound_self(parent.to_str().and_then(|p| p.parse().ok())) {
+            eprintln!("error: {WORKER} is set, but not by a running portolan; unset it");
+            return Some(ExitCode::from(2));
+        }
         return None;
     }
     let exe = std::env::current_exe().ok()?;
@@ -39,44 +42,44 @@ pub fn supervise() -> Option<ExitCode> {
         .stderr(Stdio::piped())
         .spawn()
         .ok()?;
+    // The runtime's last words before it aborts, and what follows them (a
+    // backtrace), are held back: if the child then exits normally they were
+    // just text and are printed after all.
     let mut died: Option<&str> = None;
-    let mut blank = 0;
+    let mut held: Vec<Vec<u8>> = Vec::new();
     if let Some(stderr) = child.stderr.take() {
         let mut ours = std::io::stderr().lock();
         for line in BufReader::new(stderr).split(b'\n').map_while(Result::ok) {
-            // The runtime's last words before it aborts; what follows (a
-            // backtrace) says nothing about the registry.
-            if died.is_some() {
+            if died.is_none() {
+                if line.starts_with(b"memory allocation of ") && line.ends_with(b" bytes failed") {
+                    died = Some("memory");
+                } else if line.starts_with(b"thread '")
+                    && line.ends_with(b" has overflowed its stack")
+                {
+                    died = Some("stack");
+                }
+            }
+            // The runtime's message opens with a blank line.
+            if died.is_some() || line.is_empty() {
+                held.push(line);
                 continue;
             }
-            if line.starts_with(b"memory allocation of ") {
-                died = Some("memory");
-                continue;
-            }
-            if line.windows(22).any(|w| w == b"has overflowed its sta") {
-                died = Some("stack");
-                continue;
-            }
-            // The runtime's message opens with a blank line: one is held
-            // back until a line that is not its follows.
-            if line.is_empty() {
-                blank += 1;
-                continue;
-            }
-            for _ in 0..std::mem::take(&mut blank) {
+            for l in held.drain(..) {
+                let _ = ours.write_all(&l);
                 let _ = ours.write_all(b"\n");
             }
             let _ = ours.write_all(&line);
             let _ = ours.write_all(b"\n");
         }
     }
-    if died.is_none() {
+    let status = child.wait().ok()?;
+    if status.code().is_some() || died.is_none() {
         let mut ours = std::io::stderr().lock();
-        for _ in 0..blank {
+        for l in held {
+            let _ = ours.write_all(&l);
             let _ = ours.write_all(b"\n");
         }
     }
-    let status = child.wait().ok()?;
     Some(match status.code() {
         Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(2)),
         None if died == Some("memory") => {
@@ -126,13 +129,14 @@ fn cpu_bound() -> u64 {
         .map_or(soft, |hard| soft.min(hard.saturating_sub(1)).max(1))
 }
 
-/// Limits this process's address space, and has it killed with its parent.
-fn bound_self(parent: Option<i32>) {
+/// Limits this process's address space and processor time, and has it
+/// killed with its parent; false when `parent` is not this process's parent.
+fn bound_self(parent: Option<i32>) -> bool {
     use rustix::process::{Resource, Rlimit, Signal, getppid, getrlimit, setrlimit};
     let _ = rustix::process::set_parent_process_death_signal(Some(Signal::KILL));
     // The parent may have gone before the signal was armed.
     if getppid().map(|p| p.as_raw_nonzero().get()) != parent {
-        std::process::exit(2);
+        return false;
     }
     let _ = setrlimit(
         Resource::As,
@@ -148,4 +152,5 @@ fn bound_self(parent: Option<i32>) {
             maximum: getrlimit(Resource::Cpu).maximum,
         },
     );
+    true
 }

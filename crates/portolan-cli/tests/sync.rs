@@ -67,9 +67,9 @@ fn changing_one_port_is_listed_diffed_synced_and_then_clean() {
     assert_eq!(
         stdout(&check),
         "ports.yaml: ok\n\
-         examples/lumiere/courier/config/development.yaml: port is 9765, ports.yaml says 9767\n\
-         examples/lumiere/passeur/config/development.yaml: courier_url is http://courier:9765, ports.yaml says http://courier:9767\n\
-         examples/lumiere/pourtier/config/development.yaml: COURIER_URL is http://courier:9765, ports.yaml says http://courier:9767\n\
+         examples/lumiere/courier/config/development.yaml: port differs, ports.yaml says 9767\n\
+         examples/lumiere/passeur/config/development.yaml: courier_url differs, ports.yaml says http://courier:9767\n\
+         examples/lumiere/pourtier/config/development.yaml: COURIER_URL differs, ports.yaml says http://courier:9767\n\
          generated/.portolan-manifest: stale: records an earlier ports.yaml\n\
          generated/PORTS.md: stale: line 27 is `| 9765 | courier | api | 9765 | Event Bus (WebSocket) |`, ports.yaml says `| 9767 | courier | api | 9767 | Event Bus (WebSocket) |` (2 lines differ)\n\
          generated/development.env: stale: line 3 is `COURIER_API_PORT=9765`, ports.yaml says `COURIER_API_PORT=9767` (2 lines differ)\n\

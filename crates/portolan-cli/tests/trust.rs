@@ -732,8 +732,183 @@ fn drift_messages_do_not_quote_what_a_pull_request_points_at() {
         "{text}"
     );
     assert!(
-        text.contains("ci-secrets.yaml: AWS_SECRET holds another kind of value (not shown), ports.yaml says 8000\n"),
+        text.contains("ci-secrets.yaml: AWS_SECRET differs, ports.yaml says 8000\n"),
         "{text}"
     );
     assert!(!text.contains("wJalr"), "{text}");
+}
+
+/// A manifest cannot turn `check` into an oracle or a sweeper: a path listed
+/// more than twice (a killed run lists old and new) is tampered, an orphan
+/// reached through a symlinked directory is not removed, and `edit` lines
+/// outside the registry's team files sweep nothing.
+#[test]
+fn manifest_lines_cannot_probe_alias_or_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    // `{service}/ports.json` also matches `alias/ports.json`.
+    let registry = "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\nrender:\n  artifacts: [ports.json]\n  templates:\n    - template: t.j2\n      output: \"{service}/ports.json\"\n";
+    std::fs::write(dir.path().join("ports.yaml"), registry).unwrap();
+    std::fs::write(dir.path().join("t.j2"), "{{ port(service) }}\n").unwrap();
+    let out = portolan(dir.path()).arg("sync").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    std::fs::create_dir_all(dir.path().join("ci")).unwrap();
+    std::fs::write(dir.path().join("ci/pin.txt"), "4821\n").unwrap();
+    std::os::unix::fs::symlink("generated", dir.path().join("alias")).unwrap();
+    std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+    let planted = dir.path().join(".git/.HEAD.abcdefgh.portolan-tmp");
+    std::fs::write(&planted, "git's").unwrap();
+    let digest = |text: &str| portolan::manifest::digest(text.as_bytes());
+    let manifest = dir.path().join("generated/.portolan-manifest");
+    let mut text = std::fs::read_to_string(&manifest).unwrap();
+    for guess in ["1234\n", "4821\n", "9999\n"] {
+        text.push_str(&format!("file {} out/pin.txt\n", digest(guess)));
+    }
+    let ports_json = std::fs::read_to_string(dir.path().join("generated/ports.json")).unwrap();
+    text.push_str(&format!("file {} alias/ports.json\n", digest(&ports_json)));
+    text.push_str("edit .git/HEAD\n");
+    std::fs::write(&manifest, text).unwrap();
+    std::fs::create_dir_all(dir.path().join("out")).unwrap();
+    std::os::unix::fs::symlink("../ci/pin.txt", dir.path().join("out/pin.txt")).unwrap();
+    let before = snapshot(dir.path());
+    let out = portolan(dir.path()).arg("sync").output().unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(
+            "generated/.portolan-manifest: lists `out/pin.txt` 3 times: the manifest was edited"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("alias/ports.json: is reached through a symlink"),
+        "{text}"
+    );
+    assert_eq!(snapshot(dir.path()), before);
+    assert!(planted.exists());
+
+    // Without the forged lines the sync runs, and still sweeps nothing in .git/.
+    let kept: String = std::fs::read_to_string(&manifest)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains("pin.txt") && !l.contains("alias/"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&manifest, kept).unwrap();
+    let registry = std::fs::read_to_string(dir.path().join("ports.yaml")).unwrap();
+    std::fs::write(
+        dir.path().join("ports.yaml"),
+        registry.replace("api: 8000", "api: 8001"),
+    )
+    .unwrap();
+    let out = portolan(dir.path()).arg("sync").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(planted.exists(), "an edit line in .git/ sweeps nothing");
+}
+
+/// Names and values from the repository cannot rewrite a terminal's or a CI
+/// log's lines, nor hide an error behind the runtime's words.
+#[test]
+fn messages_escape_control_characters_and_cannot_be_hidden() {
+    let dir = repo();
+    let manifest = dir.path().join("generated/.portolan-manifest");
+    assert_eq!(
+        portolan(dir.path())
+            .arg("sync")
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(0)
+    );
+    let mut text = std::fs::read_to_string(&manifest).unwrap();
+    text.push_str(&format!(
+        "file {} generated/x\u{1b}]0;PWNED\u{7}.env\n",
+        "0".repeat(64)
+    ));
+    std::fs::write(&manifest, text).unwrap();
+    let out = portolan(dir.path()).arg("check").output().unwrap();
+    assert!(!stdout(&out).contains('\u{1b}'), "{:?}", stdout(&out));
+    assert!(stdout(&out).contains("\\u{1b}"), "{}", stdout(&out));
+
+    let dir = repo();
+    let name = "thread 'main' (1) has overflowed its stack.yaml";
+    std::fs::write(
+        dir.path().join("ports.yaml"),
+        REGISTRY.replace("file: app.yaml", &format!("file: \"{name}\"")),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join(name), "port: 1\n").unwrap();
+    std::fs::hard_link(dir.path().join(name), dir.path().join("other.yaml")).unwrap();
+    let out = portolan(dir.path()).arg("sync").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("has 2 hard links"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A FIFO given as the registry is refused, not waited on.
+#[test]
+fn a_fifo_registry_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(dir.path().join("ports.yaml"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = portolan(dir.path())
+        .args(["check", "--file", "ports.yaml"])
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a regular file"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// One registry reached by two spellings (a symlinked ports.yaml and its
+/// target) takes one lock: concurrent writers queue, none fails.
+#[test]
+fn two_spellings_of_a_registry_share_its_lock() {
+    let dir = repo();
+    std::fs::create_dir(dir.path().join("deploy")).unwrap();
+    std::fs::write(
+        dir.path().join("deploy/ports.yaml"),
+        "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\n",
+    )
+    .unwrap();
+    std::fs::remove_file(dir.path().join("ports.yaml")).unwrap();
+    std::os::unix::fs::symlink("deploy/ports.yaml", dir.path().join("ports.yaml")).unwrap();
+    let children: Vec<_> = (0..6)
+        .map(|i| {
+            let (cwd, name) = match i % 2 {
+                0 => (dir.path().to_path_buf(), format!("a{i}")),
+                _ => (dir.path().join("deploy"), format!("b{i}")),
+            };
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("portolan"))
+                .args(["assign", &name])
+                .current_dir(cwd)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let text = std::fs::read_to_string(dir.path().join("deploy/ports.yaml")).unwrap();
+    for name in ["a0", "b1", "a2", "b3", "a4", "b5"] {
+        assert!(text.contains(&format!("  {name}:")), "{text}");
+    }
 }

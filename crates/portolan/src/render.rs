@@ -191,7 +191,7 @@ pub fn could_produce(registry: &Registry, path: &str) -> bool {
 
 /// Whether `path` is `pattern` with each `{environment}` and `{service}`
 /// standing for a valid name (one path component, no `/`).
-fn matches_pattern(pattern: &str, path: &str) -> bool {
+pub(crate) fn matches_pattern(pattern: &str, path: &str) -> bool {
     let Some(open) = pattern.find('{') else {
         return pattern == path;
     };

@@ -254,6 +254,13 @@ pub fn read_contained(path: &Path, within: &Path, max: u64) -> std::io::Result<V
             ),
         ));
     }
+    // Checked before opening: opening a FIFO would wait for a writer.
+    if !std::fs::metadata(&real)?.is_file() {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            "is not a regular file (a FIFO, socket or device)",
+        ));
+    }
     let file = std::fs::File::open(&real)?;
     let meta = file.metadata()?;
     if !meta.is_file() {

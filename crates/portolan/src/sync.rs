@@ -31,10 +31,28 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (file, message) = (printable(&self.file), printable(&self.message));
         match self.at {
-            Some((line, col)) => write!(f, "{}:{line}:{col}: {}", self.file, self.message),
-            None => write!(f, "{}: {}", self.file, self.message),
+            Some((line, col)) => write!(f, "{file}:{line}:{col}: {message}"),
+            None => write!(f, "{file}: {message}"),
         }
+    }
+}
+
+/// `text` with control characters escaped: names and values come from the
+/// repository, and an escape sequence could rewrite a terminal's or CI log's
+/// earlier lines.
+pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().any(char::is_control) {
+        text.chars()
+            .map(|c| match c.is_control() {
+                true => c.escape_default().to_string(),
+                false => c.to_string(),
+            })
+            .collect::<String>()
+            .into()
+    } else {
+        text.into()
     }
 }
 
@@ -324,7 +342,22 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
 
     // Orphans: files the last sync rendered that the registry no longer produces.
     let mut orphan_paths: Vec<String> = Vec::new();
-    let edited: Vec<String> = previous.as_ref().map_or_else(Vec::new, |p| p.edits.clone());
+    // A killed sync's record of the team files it was editing: only paths
+    // the registry's `sync` entries (or the registry itself) could name.
+    let edited: Vec<String> = previous.as_ref().map_or_else(Vec::new, |p| {
+        p.edits
+            .iter()
+            .filter(|path| {
+                cx.in_git(path).is_none()
+                    && (**path == registry_name
+                        || registry
+                            .sync
+                            .iter()
+                            .any(|t| render::matches_pattern(&t.file.value, path)))
+            })
+            .cloned()
+            .collect()
+    });
     if let Some(previous) = previous {
         // A path still rendered, synced, read as a template or holding the
         // manifest is not an orphan, whatever the last manifest says.
@@ -357,6 +390,20 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
                 .map(|p| (*p).clone()),
         );
         for (path, hashes) in orphans {
+            // At most what a killed run records: what the file held and what
+            // it was to hold. More would let a manifest test guesses.
+            if hashes.len() > 2 {
+                cx.problems.push(Problem {
+                    file: cx.shown(&manifest_path),
+                    at: None,
+                    message: format!(
+                        "lists `{}` {} times: the manifest was edited; Portolan leaves the file: remove the extra lines",
+                        printable(path),
+                        hashes.len()
+                    ),
+                });
+                continue;
+            }
             // The manifest is a file in the repository: never trust it to name a path outside.
             if check_relative_path(path, false).is_err() {
                 cx.problems.push(Problem {
@@ -382,16 +429,19 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
                 });
                 continue;
             }
-            if cx.resolve(path).is_ok_and(|_| {
+            // Removed only by its own name: through a symlink (the file's or a
+            // directory's) it could be another path's file.
+            let direct = cx.real_root.as_ref().is_ok_and(|real_root| {
                 cx.root
                     .join(path)
-                    .symlink_metadata()
-                    .is_ok_and(|m| m.is_symlink())
-            }) {
+                    .canonicalize()
+                    .map_or(true, |real| real == real_root.join(path))
+            });
+            if !direct {
                 cx.problems.push(Problem {
                     file: cx.shown(path),
                     at: None,
-                    message: "is a symlink; Portolan removes only the regular files it wrote: remove it by hand".to_owned(),
+                    message: "is reached through a symlink; Portolan removes only the regular files it wrote, by their own path: remove it by hand".to_owned(),
                 });
                 continue;
             }
@@ -698,16 +748,10 @@ impl Planner<'_> {
                 .map_err(|e| problem(e.line.map(|l| (l, 1)), e.message))?
             {
                 Current::Scalar(now) if now == value.as_text() => {}
-                // A value is quoted only when it has the shape of the one
-                // Portolan writes there: `check` prints it in CI, and a
-                // sync entry may name a file that holds a secret.
-                Current::Scalar(now) if same_shape(&now, &value.as_text()) => {
-                    reasons.push(format!("{kp} is {now}, ports.yaml says {value}"));
-                }
+                // The current value is not quoted: `check` prints this in
+                // CI, and a sync entry may name a file that holds a secret.
                 Current::Scalar(_) => {
-                    reasons.push(format!(
-                        "{kp} holds another kind of value (not shown), ports.yaml says {value}"
-                    ));
+                    reasons.push(format!("{kp} differs, ports.yaml says {value}"));
                 }
                 Current::Missing => {
                     reasons.push(format!("{kp} is missing, ports.yaml says {value}"))
@@ -871,7 +915,9 @@ impl Plan {
             .iter()
             .flat_map(|c| {
                 let shown = self.shown(c);
-                c.reasons.iter().map(move |r| format!("{shown}: {r}"))
+                c.reasons
+                    .iter()
+                    .map(move |r| format!("{}: {}", printable(&shown), printable(r)))
             })
             .collect()
     }
@@ -970,7 +1016,7 @@ impl Plan {
                 .filter(|c| !c.artifact)
                 .map(|c| c.path.clone())
                 .collect();
-            Some((change, old, both.render()))
+            Some((change, old.as_str(), both.render()))
         });
         if let Some((change, old, both)) = &manifest {
             let write = transaction::Write {
@@ -982,21 +1028,33 @@ impl Plan {
             transaction::commit(lock, &[write], permit, &dirs).map_err(problem)?;
         }
         // The manifest is replaced last, so until every other file is in
-        // place it still lists what each held.
+        // place it still lists what each held; a first one is created first,
+        // so every file a killed first sync wrote is already recorded.
         let is_manifest = |c: &&Change| self.manifest.as_deref() == Some(c.path.as_str());
+        let first = |c: &&Change| is_manifest(c) && c.old.is_none();
+        let last = |c: &&Change| is_manifest(c) && c.old.is_some();
         let writes: Vec<transaction::Write<'_>> = self
             .changes
             .iter()
-            .filter(|c| !is_manifest(c))
-            .chain(self.changes.iter().filter(is_manifest))
-            .map(|c| transaction::Write {
-                rel: &c.path,
-                shown: self.shown(c),
-                old: match &manifest {
-                    Some((m, _, both)) if std::ptr::eq(*m, c) => Some(both.as_bytes()),
-                    _ => c.old.as_deref().map(str::as_bytes),
-                },
-                new: c.new.as_deref().map(str::as_bytes),
+            .filter(first)
+            .chain(self.changes.iter().filter(|c| !is_manifest(c)))
+            .chain(self.changes.iter().filter(last))
+            .filter_map(|c| match &manifest {
+                Some((m, _, both)) if std::ptr::eq(*m, c) => {
+                    // Already final when the first step wrote exactly it.
+                    (Some(both.as_str()) != c.new.as_deref()).then(|| transaction::Write {
+                        rel: &c.path,
+                        shown: self.shown(c),
+                        old: Some(both.as_bytes()),
+                        new: c.new.as_deref().map(str::as_bytes),
+                    })
+                }
+                _ => Some(transaction::Write {
+                    rel: &c.path,
+                    shown: self.shown(c),
+                    old: c.old.as_deref().map(str::as_bytes),
+                    new: c.new.as_deref().map(str::as_bytes),
+                }),
             })
             .collect();
         let result = transaction::commit(lock, &writes, permit, &dirs).map_err(problem);
@@ -1062,23 +1120,6 @@ fn registry_rel(source: &Source) -> String {
         || "ports.yaml".to_owned(),
         |n| n.to_string_lossy().into_owned(),
     )
-}
-
-/// Whether two values differ only in their digits (`http://web:8001` and
-/// `http://web:8002`).
-fn same_shape(a: &str, b: &str) -> bool {
-    fn shape(s: &str) -> impl Iterator<Item = char> + '_ {
-        let mut digits = false;
-        s.chars().filter_map(move |c| {
-            let was = std::mem::replace(&mut digits, c.is_ascii_digit());
-            match (digits, was) {
-                (true, true) => None,
-                (true, false) => Some('#'),
-                (false, _) => Some(c),
-            }
-        })
-    }
-    shape(a).eq(shape(b))
 }
 
 /// [`first_difference`] without the lines' text: `stale: line 3 differs`.
@@ -1170,8 +1211,8 @@ mod tests {
     }
 
     #[test]
-    fn template_lines_are_not_quoted_and_values_only_in_their_shape() {
-        use super::{same_shape, unquoted};
+    fn template_lines_are_not_quoted() {
+        use super::unquoted;
         assert_eq!(
             unquoted(&first_difference("a\nb\nc\n", "A\nb\nC\nd\n")),
             "stale: line 1 differs (3 lines differ)"
@@ -1180,10 +1221,6 @@ mod tests {
             unquoted(&first_difference("a\n", "a\nb\n")),
             "stale: line 2 differs"
         );
-        assert!(same_shape("http://web:8001", "http://web:18002"));
-        assert!(same_shape("9765", "8000"));
-        assert!(!same_shape("hunter2", "8000"));
-        assert!(!same_shape("wJalrXUtnFEMI/K7MDENG", "http://web:8001"));
     }
 
     #[test]

@@ -40,10 +40,18 @@ impl Lock {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
+        // The registry's real directory: a symlinked ports.yaml and its
+        // target take one lock, however they are spelled.
+        #[cfg(unix)]
+        let locked = registry
+            .canonicalize()
+            .ok()
+            .and_then(|real| real.parent().map(Path::to_path_buf))
+            .unwrap_or_else(|| root.clone());
         #[cfg(unix)]
         let (file, shown) = (
-            File::open(&root).map_err(|e| format!("cannot open {}: {e}", root.display()))?,
-            root.display().to_string(),
+            File::open(&locked).map_err(|e| format!("cannot open {}: {e}", locked.display()))?,
+            locked.display().to_string(),
         );
         #[cfg(not(unix))]
         let (file, shown) = {
