@@ -30,6 +30,7 @@ pub fn load(source: &Source) -> (Option<Registry>, Diagnostics) {
         src: source,
         diags: Diagnostics::default(),
         values: 0,
+        env_keys: Default::default(),
     };
     if let Some(at) = source.invalid_utf8_at() {
         // The lossy copy holds U+FFFD where the bad byte was.
@@ -63,6 +64,9 @@ struct Decoder<'s> {
     diags: Diagnostics,
     /// Counter for [`crate::model::Assignment::value`].
     values: u32,
+    /// How many named ports write each environment key, to tell which of
+    /// two spellings of an environment is the typo.
+    env_keys: std::collections::HashMap<String, usize>,
 }
 
 /// A mapping whose keys have been checked for duplicates (and, for fixed
@@ -616,6 +620,22 @@ impl<'s> Decoder<'s> {
         let Some(table) = self.table(node, "`services`", owner, None) else {
             return Vec::new();
         };
+        self.env_keys.clear();
+        for (_, svc) in &table.entries {
+            let Node::Map(svc) = &svc.value else { continue };
+            for (k, ports) in svc {
+                let (true, Node::Map(ports)) = (k.value == "ports", &ports.value) else {
+                    continue;
+                };
+                for (_, port) in ports {
+                    if let Node::Map(per_env) = &port.value {
+                        for (env, _) in per_env {
+                            *self.env_keys.entry(env.value.to_string()).or_default() += 1;
+                        }
+                    }
+                }
+            }
+        }
         let mut out = Vec::new();
         for (key, value) in table.entries.iter().copied() {
             let name = self.key_name(key, "service");
@@ -743,8 +763,62 @@ impl<'s> Decoder<'s> {
                     let Some(per_env) = self.table(value, label.clone(), name.span, None) else {
                         continue;
                     };
+                    // Declared environments this port gives no port for, and
+                    // the one an undeclared key is likely meant to be: one
+                    // finding for the pair, naming both ways to fix it.
+                    let given = |e: &Environment| {
+                        per_env.entries.iter().any(|(k, _)| k.value == e.name.value)
+                    };
+                    let mut paired: Vec<usize> = Vec::new();
                     for (env_key, port_node) in per_env.entries.iter().copied() {
                         let env_span = self.at(env_key);
+                        let declared = environments.iter().any(|e| e.name.value == env_key.value);
+                        let lacking = runs_in
+                            .iter()
+                            .copied()
+                            .filter(|&e| !given(&environments[e]) && !paired.contains(&e));
+                        let meant = lacking.into_iter().find(|&e| {
+                            let d = environments[e].name.as_str();
+                            d.eq_ignore_ascii_case(&env_key.value)
+                                || did_you_mean(&env_key.value, [d]).is_some()
+                        });
+                        if let (false, Some(e)) = (declared, meant) {
+                            paired.push(e);
+                            let d = &environments[e].name;
+                            let uses = |n: &str| self.env_keys.get(n).copied().unwrap_or(0);
+                            let help = if is_valid_name(d.as_str()) && uses(d.as_str()) > 0 {
+                                // Other ports write the declared name.
+                                format!("rename this key to `{d}`")
+                            } else if is_valid_name(d.as_str()) && uses(&env_key.value) < 2 {
+                                format!(
+                                    "if the declaration is the typo, rename environment `{d}` (line {}) to `{}`; otherwise rename this key to `{d}`",
+                                    d.span.line, env_key.value
+                                )
+                            } else if is_valid_name(d.as_str()) {
+                                // Every port writes the same other name.
+                                format!(
+                                    "rename the declared environment `{d}` (line {}) to `{}`, the name the ports use",
+                                    d.span.line, env_key.value
+                                )
+                            } else {
+                                format!(
+                                    "rename the declared environment `{d}` (line {}) to `{}`: names are lowercase",
+                                    d.span.line, env_key.value
+                                )
+                            };
+                            self.push(
+                                Diagnostic::new(
+                                    Code::UnknownEnvironment,
+                                    env_span,
+                                    format!(
+                                        "{label} names environment `{}`, but the environment is declared as `{d}`",
+                                        env_key.value.escape_debug()
+                                    ),
+                                )
+                                .with_help(help),
+                            );
+                            continue;
+                        }
                         let Some(environment) =
                             self.environment_ref(&env_key.value, env_span, environments, &label)
                         else {
@@ -779,6 +853,7 @@ impl<'s> Decoder<'s> {
                     }
                     let missing: Vec<&str> = runs_in
                         .iter()
+                        .filter(|e| !paired.contains(e))
                         .filter(|&&e| {
                             !per_env
                                 .entries

@@ -1060,3 +1060,74 @@ fn a_misplaced_ports_key_is_named_as_such() {
         Some("indent `ports:` and its entries under the service they belong to")
     );
 }
+
+#[test]
+fn an_environment_spelled_two_ways_is_one_finding_naming_both_fixes() {
+    let yaml = "project: demo\nenvironments:\n  stagging: { range: 8000-8099 }\n  prod: { range: 9000-9099 }\nservices:\n  web: { ports: { api: { staging: 8000, prod: 9000 } } }\n";
+    let line = "  web: { ports: { api: { staging: 8000, prod: 9000 } } }";
+    let marker = "                         ~~~~~~~";
+    let d = expect(
+        yaml,
+        Code::UnknownEnvironment,
+        "`web.api` names environment `staging`, but the environment is declared as `stagging`",
+        line,
+        marker,
+    );
+    // One port: either could be the typo.
+    assert_eq!(
+        d.help.as_deref(),
+        Some(
+            "if the declaration is the typo, rename environment `stagging` (line 3) to `staging`; otherwise rename this key to `stagging`"
+        )
+    );
+    assert_eq!(
+        codes(yaml),
+        vec![Code::UnknownEnvironment],
+        "no missing-environment beside it"
+    );
+
+    // Every port writes `staging`: the declaration is the typo.
+    let db = "  db: { ports: { api: { staging: 8001, prod: 9001 } } }";
+    let db_marker = "                        ~~~~~~~";
+    let two = format!("{yaml}{db}\n");
+    let d = expect(
+        &two,
+        Code::UnknownEnvironment,
+        "declared as `stagging`",
+        db,
+        db_marker,
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some(
+            "rename the declared environment `stagging` (line 3) to `staging`, the name the ports use"
+        )
+    );
+
+    // Another port writes the declared name: this key is the typo.
+    let key_typo = format!("{}{db}\n", yaml.replace("staging: 8000", "stagging: 8000"));
+    let d = expect(
+        &key_typo,
+        Code::UnknownEnvironment,
+        "declared as `stagging`",
+        db,
+        db_marker,
+    );
+    assert_eq!(d.help.as_deref(), Some("rename this key to `stagging`"));
+
+    // A declared name that is not a valid name is the one to rename.
+    let yaml = yaml.replace("stagging:", "Staging:");
+    let d = expect(
+        &yaml,
+        Code::UnknownEnvironment,
+        "declared as `Staging`",
+        line,
+        marker,
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some(
+            "rename the declared environment `Staging` (line 3) to `staging`: names are lowercase"
+        )
+    );
+}
