@@ -1,9 +1,10 @@
-//! Arbitrary bytes as ports.yaml: load and validate never panic, and every
-//! finding's span lies inside the file.
+//! Arbitrary bytes as ports.yaml: load and validate never panic, every
+//! finding's span lies inside the file, and every finding renders, as a
+//! snippet (which slices the file around its spans) and as a plain line.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use portolan::{Source, check};
+use portolan::{Source, check, diag};
 
 fuzz_target!(|data: &[u8]| {
     let source = Source::from_bytes("ports.yaml", data.to_vec());
@@ -11,6 +12,10 @@ fuzz_target!(|data: &[u8]| {
     let len = source.text().len() as u32;
     for d in report.diagnostics.iter() {
         assert!(d.primary.span.start <= d.primary.span.end && d.primary.span.end <= len);
-        let _ = portolan::diag::plain(&source, d);
+        for label in &d.secondary {
+            assert!(label.span.start <= label.span.end && label.span.end <= len);
+        }
+        let _ = diag::plain(&source, d);
+        let _ = diag::snippet(&source, d, false);
     }
 });

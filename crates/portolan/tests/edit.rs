@@ -1095,6 +1095,38 @@ mod property {
     use super::{Current, Document, KeyPath, Value, path};
     use proptest::prelude::*;
     use std::collections::BTreeMap;
+    use yaml_rust2::{Yaml, YamlLoader};
+
+    /// The value at dotted `key` in `text` as yaml-rust2 reads it. Unlike
+    /// `get`, it keeps the scalar's type: `"8080"` is a string, `8080` an
+    /// integer; and it shares no code with the editor.
+    fn independent(text: &str, key: &str) -> Yaml {
+        let docs = YamlLoader::load_from_str(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let root = docs.into_iter().next().unwrap_or(Yaml::Null);
+        key.split('.').fold(root, |node, k| node[k].clone())
+    }
+
+    /// What `value` must read as where `key` held `old` (a value as written
+    /// in the generated document): an integer is written as one, except over
+    /// a quoted value, whose quotes stay (the team's own choice of a string).
+    fn typed(value: &Value, old: Option<&str>) -> Yaml {
+        match value {
+            Value::Int(n) if old.is_some_and(|o| o.starts_with(['\'', '"'])) => {
+                Yaml::String(n.to_string())
+            }
+            Value::Int(n) => Yaml::Integer(*n),
+            Value::Str(s) => Yaml::String(s.clone()),
+        }
+    }
+
+    /// The value `key` holds in a generated document, as written (each key
+    /// appears once, on its own line).
+    fn written<'t>(text: &'t str, key: &str) -> Option<&'t str> {
+        let key = key.rsplit('.').next().unwrap();
+        text.lines()
+            .find_map(|l| l.trim_start().strip_prefix(key)?.strip_prefix(':'))
+            .map(str::trim_start)
+    }
 
     const TOP: [&str; 6] = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"];
     const NESTED: [&str; 3] = ["india", "juliet", "kilo"];
@@ -1267,6 +1299,13 @@ mod property {
                     reread.get(p),
                     Ok(Current::Scalar(v.as_text())),
                     "{} in\n{}", p, new
+                );
+            }
+            for (key, v) in &owned {
+                prop_assert_eq!(
+                    independent(&new, key),
+                    typed(v, written(&text, key)),
+                    "{} in\n{}", key, new
                 );
             }
 

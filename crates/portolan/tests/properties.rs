@@ -1,6 +1,7 @@
 //! Properties over generated registries, each against a simple oracle:
 //! validate reports a conflict exactly when two host ports collide; the
-//! allocator returns a free, unreserved, in-range port, deterministically;
+//! allocator returns the lowest offset free in every range, deterministically,
+//! and refuses exactly when there is none;
 //! rendered artifacts parse back to the registry's ports; a sync is
 //! idempotent and leaves nothing for check to report.
 
@@ -8,6 +9,14 @@ use portolan::allocate::{self, Request};
 use portolan::{Code, Source, check, render, sync};
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
+use yaml_rust2::{Yaml, YamlLoader};
+
+/// The one document in `text`, as yaml-rust2 reads it.
+fn independent(text: &str) -> Yaml {
+    let docs = YamlLoader::load_from_str(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(docs.len(), 1, "{text}");
+    docs.into_iter().next().unwrap()
+}
 
 /// Services with named ports on one environment, `dev: 8000-8099`.
 #[derive(Clone, Debug)]
@@ -40,6 +49,122 @@ impl Gen {
     fn all_ports(&self) -> Vec<u16> {
         self.services.iter().flatten().copied().collect()
     }
+}
+
+/// What one offset of an environment's range holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Slot {
+    Free,
+    Held,
+    Reserved,
+}
+
+/// `dev: 8000-8099` and, when `test` is set, `test: 9000-9099`: every offset
+/// of each range free, held by a service, or reserved.
+#[derive(Clone, Debug)]
+struct Occupancy {
+    dev: Vec<Slot>,
+    test: Option<Vec<Slot>>,
+}
+
+impl Occupancy {
+    fn yaml(&self) -> String {
+        let mut s = String::from("project: demo\nenvironments:\n  dev: { range: 8000-8099 }\n");
+        if self.test.is_some() {
+            s.push_str("  test: { range: 9000-9099 }\n");
+        }
+        let envs: Vec<(&str, u16, &[Slot])> = std::iter::once(("dev", 8000, self.dev.as_slice()))
+            .chain(self.test.as_deref().map(|t| ("test", 9000, t)))
+            .collect();
+        let mut reserved = String::new();
+        let mut held = Vec::new();
+        for (name, start, slots) in &envs {
+            let at = |want: Slot| {
+                slots
+                    .iter()
+                    .enumerate()
+                    .filter(move |(_, s)| **s == want)
+                    .map(move |(o, _)| start + o as u16)
+            };
+            for port in at(Slot::Reserved) {
+                reserved.push_str(&format!("  - {{ port: {port}, reason: taken }}\n"));
+            }
+            held.push((*name, at(Slot::Held).collect::<Vec<u16>>()));
+        }
+        if !reserved.is_empty() {
+            s.push_str("reserved:\n");
+            s.push_str(&reserved);
+        }
+        let mut services = Vec::new();
+        if let [(_, dev), (_, test)] = held.as_slice() {
+            // Held in both ranges: one port per environment.
+            let both = dev.len().min(test.len());
+            for (i, (d, t)) in dev.iter().zip(test).enumerate() {
+                services.push(format!(
+                    "  both{i}: {{ ports: {{ api: {{ dev: {d}, test: {t} }} }} }}\n"
+                ));
+            }
+            for (name, ports) in &held {
+                for (i, p) in ports[both..].iter().enumerate() {
+                    services.push(format!(
+                        "  {name}{i}: {{ environments: [{name}], ports: {{ api: {p} }} }}\n"
+                    ));
+                }
+            }
+        } else {
+            for (i, p) in held[0].1.iter().enumerate() {
+                services.push(format!("  s{i}: {{ ports: {{ api: {p} }} }}\n"));
+            }
+        }
+        if !services.is_empty() {
+            s.push_str("services:\n");
+            s.extend(services);
+        }
+        s
+    }
+
+    /// The lowest offset free in every range, straight from the slots.
+    fn lowest_common_free(&self) -> Option<u16> {
+        (0..100u16).find(|&o| {
+            let free = |slots: &[Slot]| slots[usize::from(o)] == Slot::Free;
+            free(&self.dev) && self.test.as_deref().is_none_or(free)
+        })
+    }
+}
+
+/// Ranges that are mostly free, and ranges full but for a few offsets, so the
+/// allocator refuses (no offset free everywhere) about as often as it succeeds.
+fn occupancy() -> impl Strategy<Value = Occupancy> {
+    let sparse = proptest::collection::vec(
+        prop_oneof![3 => Just(Slot::Free), 1 => Just(Slot::Held), 1 => Just(Slot::Reserved)],
+        100,
+    );
+    let taken =
+        || proptest::collection::vec(prop_oneof![Just(Slot::Held), Just(Slot::Reserved)], 100);
+    let holes = || proptest::collection::btree_set(0usize..100, 0..=2);
+    let dense = (
+        taken(),
+        taken(),
+        holes(),
+        holes(),
+        // An offset free in both ranges, sometimes the first or the last.
+        proptest::option::of(prop_oneof![Just(0usize), Just(99), 0usize..100]),
+    )
+        .prop_map(|(mut dev, mut test, dev_holes, test_holes, common)| {
+            for o in dev_holes.into_iter().chain(common) {
+                dev[o] = Slot::Free;
+            }
+            for o in test_holes.into_iter().chain(common) {
+                test[o] = Slot::Free;
+            }
+            (dev, test)
+        });
+    (prop_oneof![(sparse.clone(), sparse), dense], any::<bool>()).prop_map(|((dev, test), two)| {
+        Occupancy {
+            dev,
+            test: two.then_some(test),
+        }
+    })
 }
 
 /// Ports from a small window so collisions are common.
@@ -90,8 +215,8 @@ proptest! {
     }
 
     #[test]
-    fn the_allocator_returns_a_free_port_deterministically(g in distinct()) {
-        let yaml = g.yaml();
+    fn the_allocator_refuses_exactly_when_no_offset_is_free_everywhere(o in occupancy()) {
+        let yaml = o.yaml();
         let source = Source::new("ports.yaml", yaml.as_str());
         let report = check(&source);
         let registry = report.valid_registry();
@@ -101,18 +226,26 @@ proptest! {
         let first = allocate::assign(&source, registry, &request);
         let again = allocate::assign(&source, registry, &request);
         prop_assert_eq!(&first, &again, "deterministic");
-        let used: BTreeSet<u16> = g.all_ports().into_iter().collect();
-        let free: Vec<u16> = (8000..8100).filter(|p| !used.contains(p) && !g.reserved.contains(p)).collect();
-        match first {
-            Ok(edited) => {
-                prop_assert_eq!(edited.ports.len(), 1);
-                let port = edited.ports[0].port;
-                prop_assert_eq!(Some(&port), free.first(), "the lowest free port");
+        match (first, o.lowest_common_free()) {
+            (Ok(edited), Some(offset)) => {
+                let mut want = vec![("dev".to_owned(), 8000 + offset)];
+                if o.test.is_some() {
+                    want.push(("test".to_owned(), 9000 + offset));
+                }
+                let got: Vec<(String, u16)> =
+                    edited.ports.iter().map(|p| (p.environment.clone(), p.port)).collect();
+                prop_assert_eq!(&got, &want, "the lowest offset free in every range\n{}", yaml);
                 // The new text is a valid registry holding it.
                 let after = check(&Source::new("ports.yaml", edited.text.as_str()));
                 prop_assert!(after.is_ok(), "{:?}\n{}", after.diagnostics, edited.text);
+                let fresh = after.valid_registry().unwrap().service("fresh").map(|s| {
+                    s.ports.iter().flat_map(|p| &p.assignments).map(|a| a.port.get()).collect::<Vec<u16>>()
+                });
+                prop_assert_eq!(fresh, Some(want.iter().map(|w| w.1).collect()), "{}", edited.text);
             }
-            Err(refusal) => prop_assert!(free.is_empty(), "refused with free ports {free:?}: {refusal}"),
+            (Err(_), None) => {}
+            (Ok(edited), None) => prop_assert!(false, "no offset is free everywhere, yet assigned {:?}\n{}", edited.ports, yaml),
+            (Err(refusal), Some(offset)) => prop_assert!(false, "offset {offset} is free everywhere, yet refused: {refusal}\n{}", yaml),
         }
     }
 
@@ -170,11 +303,20 @@ proptest! {
         let report = check(&source);
         let registry = report.valid_registry().unwrap();
         let plan = sync::plan(&source, registry).unwrap();
-        plan.apply().unwrap();
+        plan.apply(&sync::Lock::acquire(source.path()).unwrap(), sync::Permit::default()).unwrap();
+        for (i, ports) in g.services.iter().enumerate() {
+            // Read by a parser Portolan does not use: the port must be an
+            // integer under server.port (a quoted "8001" is a string).
+            let text = std::fs::read_to_string(dir.path().join(format!("team/s{i}.yaml"))).unwrap();
+            let doc = independent(&text);
+            let mut want = yaml_rust2::yaml::Hash::new();
+            want.insert(Yaml::String("port".into()), Yaml::Integer(i64::from(ports[0])));
+            prop_assert_eq!(&doc["server"], &Yaml::Hash(want), "{}", text);
+        }
         let again = sync::plan(&source, registry).unwrap();
         prop_assert!(again.is_clean(), "{:?}", again.drift());
         let before: Vec<Vec<u8>> = (0..g.services.len()).map(|i| std::fs::read(dir.path().join(format!("team/s{i}.yaml"))).unwrap()).collect();
-        again.apply().unwrap();
+        again.apply(&sync::Lock::acquire(source.path()).unwrap(), sync::Permit::default()).unwrap();
         for (i, bytes) in before.iter().enumerate() {
             let now = std::fs::read(dir.path().join(format!("team/s{i}.yaml"))).unwrap();
             prop_assert_eq!(&now, bytes);
