@@ -147,6 +147,7 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
         claimed: BTreeMap::new(),
         protected,
         protected_real,
+        real_dirs: Default::default(),
     };
     // The template engine converts the whole registry: build it only for a
     // registry with templates or team-owned files.
@@ -342,6 +343,9 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
 
     // Orphans: files the last sync rendered that the registry no longer produces.
     let mut orphan_paths: Vec<String> = Vec::new();
+    let killed_midway = previous.as_ref().is_some_and(|p| {
+        !p.edits.is_empty() || p.files.windows(2).any(|w| w[0].0 == w[1].0)
+    });
     // A killed sync's record of the team files it was editing: only paths
     // the registry's `sync` entries (or the registry itself) could name.
     let edited: Vec<String> = previous.as_ref().map_or_else(Vec::new, |p| {
@@ -475,8 +479,8 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
     let mut real: BTreeMap<PathBuf, &str> = BTreeMap::new();
     let mut aliased = Vec::new();
     for path in cx.claimed.keys() {
-        if let Ok(resolved) = cx.resolve(path)
-            && let Some(first) = real.insert(real_path(&resolved), path)
+        if let Some(resolved) = cx.real(path)
+            && let Some(first) = real.insert(resolved, path)
         {
             aliased.push(Problem {
                 file: cx.shown(path),
@@ -490,9 +494,16 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
         return Err(cx.problems);
     }
     changes.sort_by(|a, b| a.path.cmp(&b.path));
+    // Where a killed run may have left temporary files: beside what changes
+    // now, and beside what it was removing or editing; beside every file
+    // only when the manifest shows a run was killed midway (it lists a team
+    // file being edited, or a file twice), as reading every directory costs.
+    let everywhere = killed_midway;
     let mut dirs: BTreeSet<String> = cx
         .claimed
         .keys()
+        .filter(|_| everywhere)
+        .chain(changes.iter().map(|c| &c.path))
         .chain(orphan_paths.iter())
         .chain(
             edited
@@ -533,6 +544,10 @@ struct Planner<'a> {
     protected: Vec<(String, String)>,
     /// The same, with symlinks followed.
     protected_real: Vec<(PathBuf, String)>,
+    /// Each directory's real path, resolved once (a plan names thousands of
+    /// files in few directories, and resolving costs a system call a
+    /// component).
+    real_dirs: std::cell::RefCell<std::collections::HashMap<String, Option<PathBuf>>>,
 }
 
 impl Planner<'_> {
@@ -557,7 +572,7 @@ impl Planner<'_> {
         if let Some((_, why)) = self.protected.iter().find(|(p, _)| p == path) {
             return Some(why.clone());
         }
-        let real = real_path(&self.resolve(path).ok()?);
+        let real = self.real(path)?;
         self.protected_real
             .iter()
             .find(|(p, _)| *p == real)
@@ -569,12 +584,36 @@ impl Planner<'_> {
         if path.split('/').any(|c| c.eq_ignore_ascii_case(".git")) {
             return Some("is inside .git/".to_owned());
         }
-        let real = real_path(&self.resolve(path).ok()?);
+        let real = self.real(path)?;
         match &self.real_root {
             Ok(real_root) if real.starts_with(real_root.join(".git")) => {
                 Some("leads into .git/ through a symlink".to_owned())
             }
             _ => None,
+        }
+    }
+
+    /// Where `path` really is (symlinks followed), `None` when it leads out
+    /// of the registry's directory: its directory's real path, resolved once
+    /// per directory, then the file itself only when it is a symlink.
+    fn real(&self, path: &str) -> Option<PathBuf> {
+        let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+        let real_dir = self
+            .real_dirs
+            .borrow_mut()
+            .entry(dir.to_owned())
+            .or_insert_with(|| match dir {
+                "" => self.real_root.as_ref().ok().cloned(),
+                dir => Some(real_path(&self.resolve(dir).ok()?)),
+            })
+            .clone()?;
+        let file = real_dir.join(name);
+        match file.symlink_metadata() {
+            Ok(meta) if meta.is_symlink() => {
+                self.resolve(path).ok()?;
+                Some(real_path(&file))
+            }
+            _ => Some(file),
         }
     }
 
