@@ -50,6 +50,26 @@ fn temps(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// Runs every `(directory, arguments)` at once; each must exit 0.
+fn all_succeed(runs: impl Iterator<Item = (PathBuf, Vec<String>)>) {
+    let children: Vec<_> = runs
+        .map(|(dir, args)| {
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("portolan"))
+                .args(args)
+                .current_dir(dir)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+    }
+}
+
 fn is_root() -> bool {
     rustix_uid() == 0
 }
@@ -398,26 +418,7 @@ fn assign_sync_with_a_broken_target_changes_nothing() {
 #[test]
 fn concurrent_syncs_all_succeed() {
     let dir = repo();
-    let children: Vec<_> = (0..6)
-        .map(|_| {
-            std::process::Command::new(assert_cmd::cargo::cargo_bin("portolan"))
-                .arg("sync")
-                .current_dir(dir.path())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    all_succeed((0..6).map(|_| (dir.path().to_path_buf(), vec!["sync".to_owned()])));
     let check = portolan(dir.path()).arg("check").output().unwrap();
     assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
 }
@@ -883,30 +884,16 @@ fn two_spellings_of_a_registry_share_its_lock() {
     .unwrap();
     std::fs::remove_file(dir.path().join("ports.yaml")).unwrap();
     std::os::unix::fs::symlink("deploy/ports.yaml", dir.path().join("ports.yaml")).unwrap();
-    let children: Vec<_> = (0..6)
-        .map(|i| {
-            let (cwd, name) = match i % 2 {
-                0 => (dir.path().to_path_buf(), format!("a{i}")),
-                _ => (dir.path().join("deploy"), format!("b{i}")),
-            };
-            std::process::Command::new(assert_cmd::cargo::cargo_bin("portolan"))
-                .args(["assign", &name])
-                .current_dir(cwd)
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    all_succeed((0..6).map(|i| match i % 2 {
+        0 => (
+            dir.path().to_path_buf(),
+            vec!["assign".to_owned(), format!("a{i}")],
+        ),
+        _ => (
+            dir.path().join("deploy"),
+            vec!["assign".to_owned(), format!("b{i}")],
+        ),
+    }));
     let text = std::fs::read_to_string(dir.path().join("deploy/ports.yaml")).unwrap();
     for name in ["a0", "b1", "a2", "b3", "a4", "b5"] {
         assert!(text.contains(&format!("  {name}:")), "{text}");
