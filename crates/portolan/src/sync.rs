@@ -343,9 +343,9 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
 
     // Orphans: files the last sync rendered that the registry no longer produces.
     let mut orphan_paths: Vec<String> = Vec::new();
-    let killed_midway = previous.as_ref().is_some_and(|p| {
-        !p.edits.is_empty() || p.files.windows(2).any(|w| w[0].0 == w[1].0)
-    });
+    let killed_midway = previous
+        .as_ref()
+        .is_some_and(|p| !p.edits.is_empty() || p.files.windows(2).any(|w| w[0].0 == w[1].0));
     // A killed sync's record of the team files it was editing: only paths
     // the registry's `sync` entries (or the registry itself) could name.
     let edited: Vec<String> = previous.as_ref().map_or_else(Vec::new, |p| {
