@@ -308,6 +308,11 @@ fn hostile_registries_fail_the_build_cleanly() {
             "ports.yaml:6:3: error[identifier-collision]",
         ),
         ("several-documents", "ports.yaml:4:1: error[yaml-syntax]"),
+        // The parser's own words reach the build too, not only the code.
+        (
+            "unclosed-flow",
+            "ports.yaml:2:15: error[yaml-syntax]: unclosed bracket '['",
+        ),
         ("empty", "ports.yaml:1:1: error[missing-key]"),
     ]
     .into_iter()

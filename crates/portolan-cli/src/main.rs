@@ -40,8 +40,11 @@ fn main() -> ExitCode {
         }
         Command::Completions(args) => {
             use clap::CommandFactory;
-            clap_complete::generate(args.shell, &mut Cli::command(), "portolan", &mut stdout);
-            Ok(Outcome::Ok)
+            // Into memory first: clap_complete panics on a failed write (a
+            // closed pipe), which `write` reports instead.
+            let mut script = Vec::new();
+            clap_complete::generate(args.shell, &mut Cli::command(), "portolan", &mut script);
+            commands::write(&mut stdout, &String::from_utf8_lossy(&script)).map(|()| Outcome::Ok)
         }
     };
     match result {

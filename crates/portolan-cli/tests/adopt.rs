@@ -151,6 +151,28 @@ fn the_readme_walkthrough_works_in_a_fresh_repository() {
     assert!(out.status.success(), "{}", shown(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "8001\n");
 
+    // `cargo build` names the registry by a path that works from anywhere.
+    let registry = std::fs::read_to_string(repo.join("ports.yaml")).unwrap();
+    std::fs::write(
+        repo.join("ports.yaml"),
+        registry.replace("development: 8001", "development: 8000"),
+    )
+    .unwrap();
+    let out = run(&web, None);
+    let real = repo.canonicalize().unwrap().join("ports.yaml");
+    let line = 1 + registry
+        .lines()
+        .position(|l| l.contains("development: 8001"))
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("error: ports@0.1.0: {}:{line}:", real.display()))
+            && stderr.contains("error[port-conflict]"),
+        "{}",
+        shown(&out)
+    );
+    std::fs::write(repo.join("ports.yaml"), registry).unwrap();
+
     // 6. CI: the same check, which fails on drift.
     std::fs::write(repo.join("generated/development.env"), "stale\n").unwrap();
     let out = Command::new(&portolan)

@@ -351,7 +351,7 @@ pub fn assign_in(
     // How the file writes a port of several environments: one walk, not a
     // lookup per port (which made assign quadratic in the number of services).
     let block = doc.first_mapping_style(&[Some("services"), None, Some("ports"), None]);
-    let value = port_fragment(registry, &envs, &ports, block.unwrap_or(false));
+    let value = port_fragment(registry, &envs, &ports, block);
     let edited = match registry.service(&request.service) {
         Some(_) => doc.set_fragment(&key(&["services", &request.service, "ports", name]), &value),
         None => {
@@ -383,11 +383,20 @@ pub fn assign_in(
 }
 
 /// `8004` for one environment; for several `{ production: 8004, test: 7004 }`,
-/// or one environment per line when the file writes its ports that way.
-fn port_fragment(registry: &Registry, envs: &[usize], ports: &[Port], block: bool) -> Fragment {
-    if registry.environments.len() == 1 {
+/// or one environment per line when the file writes its ports that way
+/// (`block`: `Some` when the file has a port written per environment, and
+/// whether that one is a block). One environment is written per environment
+/// too when the file does so, so adding an environment later stays one step.
+fn port_fragment(
+    registry: &Registry,
+    envs: &[usize],
+    ports: &[Port],
+    block: Option<bool>,
+) -> Fragment {
+    if registry.environments.len() == 1 && block.is_none() {
         return Fragment::Value(Value::Int(i64::from(ports[0].get())));
     }
+    let block = block.unwrap_or(false);
     let entries = envs.iter().zip(ports).map(|(&i, p)| {
         (
             registry.environments[i].name.value.clone(),

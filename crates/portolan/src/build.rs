@@ -105,7 +105,13 @@ impl Builder {
         };
         let bytes = crate::source::read_contained(&path, dir, u64::MAX)
             .map_err(|e| Error::io(&self.registry, e))?;
-        let source = Source::from_bytes(self.registry.display().to_string(), bytes);
+        // Cargo prints these lines from wherever it was run: a path that
+        // climbs out of the crate (`../ports.yaml`) is shown absolute.
+        let shown = match self.registry.starts_with("..") {
+            true => path.canonicalize().unwrap_or_else(|_| path.clone()),
+            false => self.registry.clone(),
+        };
+        let source = Source::from_bytes(shown.display().to_string(), bytes);
         let report = check(&source);
         if self.cargo_directives {
             // Every error, the first few warnings of each kind and a count of the rest.

@@ -67,17 +67,20 @@ pub fn starter(project: &str) -> String {
 project: {project}
 
 # Each environment gets its own range of host ports, so environments can run
-# side by side on one host. Add one per line, e.g.
+# side by side on one host. To add one, declare it here, e.g.
 #   staging: {{ range: 9000-9999 }}
+# then give every port a value for it (`portolan check` lists each one).
 environments:
   development: {{ range: 8000-8999 }}
 
-# One entry per service. `portolan assign NAME` adds a service with the lowest
-# port free in every environment; `portolan release NAME` removes one.
+# One entry per service, a port per environment. `portolan assign NAME` adds
+# a service with the lowest port free in every environment; `portolan release
+# NAME` removes one.
 services:
   web:
     description: An example service; rename it, or `portolan release web`
-    ports: {{ api: 8000 }}
+    ports:
+      api: {{ development: 8000 }}
 "
     )
 }

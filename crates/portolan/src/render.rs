@@ -152,7 +152,7 @@ pub fn artifact_jobs<'a>(registry: &'a Registry, rows: &'a [Row]) -> Vec<(String
                 for e in &registry.environments {
                     jobs.push((
                         format!("{dir}/docker-compose.{}.yaml", e.name),
-                        Box::new(move || compose(rows, &e.name.value)),
+                        Box::new(move || compose(rows, &e.name.value, dir)),
                     ));
                 }
             }
@@ -462,7 +462,7 @@ fn yaml_string(value: &str) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
-fn compose(rows: &[Row], environment: &str) -> String {
+fn compose(rows: &[Row], environment: &str, dir: &str) -> String {
     let mut services: BTreeMap<&str, Vec<(u16, u16)>> = BTreeMap::new();
     for r in rows {
         if r.environment.as_deref().is_some_and(|e| e != environment) {
@@ -474,7 +474,7 @@ fn compose(rows: &[Row], environment: &str) -> String {
             .push((r.port, r.container_port));
     }
     let mut out = format!(
-        "# {NOTICE}\n# docker compose -f docker-compose.yaml -f docker-compose.{environment}.yaml up\n"
+        "# {NOTICE}\n# docker compose -f docker-compose.yaml -f {dir}/docker-compose.{environment}.yaml up\n"
     );
     if services.is_empty() {
         out.push_str("services: {}\n");

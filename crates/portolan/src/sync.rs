@@ -256,15 +256,11 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
         {
             let message = match listed(&file.path) {
                 false => format!(
-                    "`{}` exists and was not written by Portolan (`{manifest_path_}` does not list it); Portolan does not replace it: move it away, or delete it so that ports.yaml owns it",
-                    file.path
+                    "exists and was not written by Portolan (`{manifest_path_}` does not list it); Portolan does not replace it: move it away, or delete it so that ports.yaml owns it"
                 ),
-                true => format!(
-                    "`{}` no longer holds what Portolan wrote there (it was edited, or merged); Portolan does not replace changes it did not make: delete it, and sync writes it again",
-                    file.path
-                ),
+                true => "no longer holds what Portolan wrote there (it was edited, or merged); Portolan does not replace changes it did not make: delete it, and sync writes it again".to_owned(),
             };
-            cx.at_claim(&file.path, message);
+            cx.about(&file.path, message);
         }
         Ok(Same::No(old)) => {
             let reasons = vec![match &old {
@@ -617,12 +613,11 @@ impl Planner<'_> {
         }
     }
 
-    /// A problem located at the entry that claimed `path`.
-    fn at_claim(&mut self, path: &str, message: String) {
-        let at = self.claimed.get(path).copied();
+    /// A problem with the file at `path` itself.
+    fn about(&mut self, path: &str, message: String) {
         self.problems.push(Problem {
-            file: self.source.name().to_owned(),
-            at,
+            file: self.shown(path),
+            at: None,
             message,
         });
     }
@@ -1211,16 +1206,19 @@ fn first_difference(old: &str, new: &str) -> String {
             }
         }
     }
-    let line = |text: &str| text.trim_end_matches(['\n', '\r']).to_owned();
+    let line = |text: &str| match text.trim_end_matches(['\n', '\r']) {
+        "" => "an empty line".to_owned(),
+        text => format!("`{text}`"),
+    };
     let first = match (removed, added) {
         (Some((i, old)), Some((_, new))) => format!(
-            "line {} is `{}`, ports.yaml says `{}`",
+            "line {} is {}, ports.yaml says {}",
             i + 1,
             line(old),
             line(new)
         ),
-        (None, Some((i, new))) => format!("line {} `{}` is missing", i + 1, line(new)),
-        (Some((i, old)), None) => format!("line {} `{}` should not be there", i + 1, line(old)),
+        (None, Some((i, new))) => format!("line {} {} is missing", i + 1, line(new)),
+        (Some((i, old)), None) => format!("line {} {} should not be there", i + 1, line(old)),
         (None, None) => "the last line's ending differs".to_owned(),
     };
     match count {

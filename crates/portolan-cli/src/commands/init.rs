@@ -65,7 +65,7 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<Outcome> {
     );
     if let Some(dir) = &options.crate_dir {
         next.push_str(&format!(
-            "  in each Rust service's Cargo.toml: ports = {{ path = \"{}\" }}   # then ports::development::WEB_API\n",
+            "  in each Rust service's Cargo.toml: ports = {{ path = \"<path from the service to {}>\" }}   # then ports::development::WEB_API\n",
             dir.trim_end_matches('/')
         ));
     }
