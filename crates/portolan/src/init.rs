@@ -176,6 +176,7 @@ pub fn create(root: &Path, files: &[(String, String)]) -> Result<(), String> {
             shown: path.clone(),
             old: None,
             new: Some(text.as_bytes()),
+            journal: false,
         })
         .collect();
     crate::transaction::commit(&lock, &writes, crate::transaction::Permit::default(), &[])

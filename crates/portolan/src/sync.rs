@@ -1058,53 +1058,67 @@ impl Plan {
                 shown: self.shown(change),
                 old: Some(old.as_bytes()),
                 new: Some(both.as_bytes()),
+                journal: true,
             };
             transaction::commit(lock, &[write], permit, &dirs).map_err(problem)?;
         }
-        // The manifest is replaced last, so until every other file is in
-        // place it still lists what each held; a first one is created first,
-        // so every file a killed first sync wrote is already recorded.
+        // The manifest is replaced last, in a step of its own, so until every
+        // other file is in place (and every removed file gone) it still lists
+        // what each held; a first one is created first, so every file a
+        // killed first sync wrote is already recorded.
         let is_manifest = |c: &&Change| self.manifest.as_deref() == Some(c.path.as_str());
-        let first = |c: &&Change| is_manifest(c) && c.old.is_none();
-        let last = |c: &&Change| is_manifest(c) && c.old.is_some();
-        let writes: Vec<transaction::Write<'_>> = self
-            .changes
+        fn write<'c>(plan: &Plan, c: &'c Change) -> transaction::Write<'c> {
+            transaction::Write {
+                rel: &c.path,
+                shown: plan.shown(c),
+                old: c.old.as_deref().map(str::as_bytes),
+                new: c.new.as_deref().map(str::as_bytes),
+                journal: false,
+            }
+        }
+        let (last, writes): (Vec<&Change>, Vec<&Change>) = match &manifest {
+            Some(_) => self.changes.iter().partition(is_manifest),
+            None => (Vec::new(), self.changes.iter().collect()),
+        };
+        let created = |c: &&&Change| is_manifest(c) && c.old.is_none();
+        let writes: Vec<transaction::Write<'_>> = writes
             .iter()
-            .filter(first)
-            .chain(self.changes.iter().filter(|c| !is_manifest(c)))
-            .chain(self.changes.iter().filter(last))
-            .filter_map(|c| match &manifest {
-                Some((m, _, both)) if std::ptr::eq(*m, c) => {
-                    // Already final when the first step wrote exactly it.
-                    (Some(both.as_str()) != c.new.as_deref()).then(|| transaction::Write {
-                        rel: &c.path,
-                        shown: self.shown(c),
-                        old: Some(both.as_bytes()),
-                        new: c.new.as_deref().map(str::as_bytes),
-                    })
-                }
-                _ => Some(transaction::Write {
-                    rel: &c.path,
-                    shown: self.shown(c),
-                    old: c.old.as_deref().map(str::as_bytes),
-                    new: c.new.as_deref().map(str::as_bytes),
-                }),
-            })
+            .filter(created)
+            .chain(writes.iter().filter(|c| !is_manifest(c)))
+            .chain(writes.iter().filter(|c| is_manifest(c) && !created(c)))
+            .map(|c| write(self, c))
             .collect();
         let result = transaction::commit(lock, &writes, permit, &dirs).map_err(problem);
-        if result.is_err()
-            && let Some((change, old, both)) = &manifest
-        {
+        let Some((change, old, both)) = &manifest else {
+            return result;
+        };
+        if result.is_err() {
             // Nothing else changed: the manifest goes back to what it was.
             let write = transaction::Write {
                 rel: &change.path,
                 shown: self.shown(change),
                 old: Some(both.as_bytes()),
                 new: Some(old.as_bytes()),
+                journal: true,
             };
             let _ = transaction::commit(lock, &[write], permit, &[]);
+            return result;
         }
-        result
+        let Some(change) = last.first() else {
+            return Ok(());
+        };
+        let write = transaction::Write {
+            old: Some(both.as_bytes()),
+            ..write(self, change)
+        };
+        transaction::commit(lock, &[write], permit, &[]).map_err(|f| Problem {
+            file: f.shown,
+            at: None,
+            message: format!(
+                "{}; every other file was written, and this one lists them all: run sync again",
+                f.message.trim_end_matches("; no file was changed")
+            ),
+        })
     }
 
     /// A plan that changes only the registry itself, from `source`'s text to

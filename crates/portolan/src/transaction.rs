@@ -98,6 +98,9 @@ pub(crate) struct Write<'a> {
     pub shown: String,
     pub old: Option<&'a [u8]>,
     pub new: Option<&'a [u8]>,
+    /// A record written ahead of the files (the manifest's first step); the
+    /// fault injection point does not count it.
+    pub journal: bool,
 }
 
 /// Why a transaction changed nothing (or, rarely, could not undo its changes).
@@ -262,7 +265,7 @@ pub(crate) fn commit(
     let mut staged = staged.into_iter();
     while let Some(s) = staged.next() {
         let w = &writes[s.index];
-        if abort_after == Some(done.len()) {
+        if !w.journal && abort_after == Some(REPLACED.load(std::sync::atomic::Ordering::Relaxed)) {
             std::process::abort();
         }
         let result = (|| -> Result<(), String> {
@@ -285,7 +288,12 @@ pub(crate) fn commit(
             }
         })();
         match result {
-            Ok(()) => done.push(s),
+            Ok(()) => {
+                if !w.journal {
+                    REPLACED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                done.push(s);
+            }
             Err(message) => {
                 let unrestored = undo(writes, done);
                 drop(s);
@@ -576,9 +584,13 @@ pub fn write_new(target: &Path, bytes: &[u8]) -> Result<(), String> {
         .map_err(|e| e.error.to_string())
 }
 
+/// Files replaced by this process so far, for [`fault_point`].
+static REPLACED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// Fault injection for the reliability tests: with
-/// `PORTOLAN_FAULT_ABORT_AFTER_RENAMES=N`, a transaction aborts the process
-/// after its Nth replacement, a deterministic stand-in for a kill.
+/// `PORTOLAN_FAULT_ABORT_AFTER_RENAMES=N`, the process aborts after its Nth
+/// replacement of a file (journal writes aside), a deterministic stand-in for
+/// a kill.
 fn fault_point() -> Option<usize> {
     std::env::var("PORTOLAN_FAULT_ABORT_AFTER_RENAMES")
         .ok()?
