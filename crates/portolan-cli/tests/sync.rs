@@ -470,3 +470,25 @@ fn temporary_files_of_a_killed_sync_are_swept_by_the_next() {
         "port: 8000\n"
     );
 }
+
+/// A team file that does not exist yet is reported as missing, not as a
+/// missing key, and sync creates it.
+#[test]
+fn a_missing_team_file_is_named_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ports.yaml"),
+        "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\nrender: { artifacts: [] }\nsync:\n  - file: config/app.yaml\n    values: { server.port: \"{{ port('web') }}\" }\n",
+    )
+    .unwrap();
+    let out = portolan(dir.path())
+        .args(["check", "--format", "short"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout(&out),
+        "ports.yaml: ok\nconfig/app.yaml: missing; sync creates it with the values ports.yaml owns\n1 file out of date; run `portolan sync` to update it\n"
+    );
+    let out = portolan(dir.path()).arg("sync").output().unwrap();
+    assert_eq!(stdout(&out), "created config/app.yaml\n");
+}

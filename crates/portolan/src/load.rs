@@ -666,6 +666,8 @@ impl<'s> Decoder<'s> {
                     .with_label("read as a service named `ports`")
                     .with_help("indent `ports:` and its entries under the service they belong to"),
                 ),
+                // A misspelt `ports:` is an unknown key, whose finding says so.
+                None if svc.entries.iter().any(|(k, _)| !SERVICE_KEYS.contains(&k.value.as_ref())) => {}
                 None => self.push(no_ports(&service.name, service.name.span)),
                 Some(ports) => {
                     service.ports = self.named_ports(ports, &service, environments);

@@ -857,7 +857,10 @@ impl Planner<'_> {
                 reasons.push(format!("{kp} differs from ports.yaml"));
             }
         }
-        if reasons.is_empty() {
+        if old.is_none() {
+            // The file, not a key, is what is missing.
+            reasons = vec!["missing; sync creates it with the values ports.yaml owns".to_owned()];
+        } else if reasons.is_empty() {
             reasons.push("owned values differ from ports.yaml".to_owned());
         }
         Ok(Some(Change {

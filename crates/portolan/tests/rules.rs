@@ -1131,3 +1131,9 @@ fn an_environment_spelled_two_ways_is_one_finding_naming_both_fixes() {
         )
     );
 }
+
+#[test]
+fn a_misspelt_ports_key_is_one_finding_not_also_a_service_without_ports() {
+    let yaml = registry("services:\n  web:\n    port: { api: 8000 }\n");
+    assert_eq!(codes(&yaml), vec![Code::UnknownKey]);
+}
