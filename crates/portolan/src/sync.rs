@@ -281,10 +281,9 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
                 }
                 // A template may be any file of the repository, so a
                 // rendered line is not quoted: `check` prints it in CI.
-                Some(old) if from_templates.contains(&file.path) => {
-                    unquoted(&first_difference(old, &file.contents))
+                Some(old) => {
+                    first_difference(old, &file.contents, !from_templates.contains(&file.path))
                 }
-                Some(old) => first_difference(old, &file.contents),
                 None => "missing".to_owned(),
             }];
             changes.push(Change {
@@ -562,25 +561,35 @@ impl Planner<'_> {
     /// Why Portolan may not write `path`, whatever ports.yaml says: inside
     /// `.git/` or one of the protected files, by name or through a symlink.
     fn forbidden(&self, path: &str) -> Option<String> {
-        if let Some(why) = self.in_git(path) {
+        if let Some(why) = self.git_by_name(path) {
             return Some(why);
         }
         if let Some((_, why)) = self.protected.iter().find(|(p, _)| p == path) {
             return Some(why.clone());
         }
         let real = self.real(path)?;
-        self.protected_real
-            .iter()
-            .find(|(p, _)| *p == real)
-            .map(|(_, why)| format!("{why} (through a symlink)"))
+        self.git_by_link(&real).or_else(|| {
+            self.protected_real
+                .iter()
+                .find(|(p, _)| *p == real)
+                .map(|(_, why)| format!("{why} (through a symlink)"))
+        })
     }
 
     /// Why `path` is in git's own directory, by name or through a symlink.
     fn in_git(&self, path: &str) -> Option<String> {
-        if path.split('/').any(|c| c.eq_ignore_ascii_case(".git")) {
-            return Some("is inside .git/".to_owned());
-        }
-        let real = self.real(path)?;
+        self.git_by_name(path)
+            .or_else(|| self.git_by_link(&self.real(path)?))
+    }
+
+    fn git_by_name(&self, path: &str) -> Option<String> {
+        path.split('/')
+            .any(|c| c.eq_ignore_ascii_case(".git"))
+            .then(|| "is inside .git/".to_owned())
+    }
+
+    /// Why `real`, a path with its symlinks followed, is in `.git/`.
+    fn git_by_link(&self, real: &Path) -> Option<String> {
         match &self.real_root {
             Ok(real_root) if real.starts_with(real_root.join(".git")) => {
                 Some("leads into .git/ through a symlink".to_owned())
@@ -689,30 +698,11 @@ impl Planner<'_> {
     /// that is compared in chunks, so a file that is up to date is never held
     /// in memory whole (ports.json runs to 15 MB for a full port space).
     fn read_unless_same(&self, rel: &str, expected: &str) -> Result<Same, String> {
-        use std::io::Read;
-        let same = (|| {
-            let path = self.resolve(rel).ok()?;
-            if !fs::metadata(&path).ok()?.is_file() {
-                return None;
-            }
-            let mut file = fs::File::open(path).ok()?;
-            if file.metadata().ok()?.len() != expected.len() as u64 {
-                return Some(false);
-            }
-            let mut rest = expected.as_bytes();
-            let mut buf = vec![0u8; 64 * 1024];
-            loop {
-                let n = file.read(&mut buf).ok()?;
-                if n == 0 {
-                    return Some(rest.is_empty());
-                }
-                if n > rest.len() || buf[..n] != rest[..n] {
-                    return Some(false);
-                }
-                rest = &rest[n..];
-            }
-        })();
-        if same == Some(true) {
+        let same = self.resolve(rel).ok().is_some_and(|path| {
+            fs::metadata(&path).is_ok_and(|m| m.is_file())
+                && transaction::holds(&path, expected.as_bytes()) == Ok(true)
+        });
+        if same {
             return Ok(Same::Yes);
         }
         self.read(rel).map(Same::No)
@@ -1124,8 +1114,8 @@ impl Plan {
         })
     }
 
-    /// A plan that changes only the registry itself, from `source`'s text to
-    /// `new` (assign and release without sync).
+    /// A plan that changes nothing yet, for [`Plan::edit_registry`] to add
+    /// the registry's own edit to (assign and release without sync).
     pub fn registry_only(source: &Source) -> Plan {
         let (root, shown_root) = roots(source);
         Plan {
@@ -1173,22 +1163,10 @@ fn registry_rel(source: &Source) -> String {
     )
 }
 
-/// [`first_difference`] without the lines' text: `stale: line 3 differs`.
-fn unquoted(reason: &str) -> String {
-    let Some(rest) = reason.strip_prefix("stale: line ") else {
-        return reason.to_owned();
-    };
-    let line: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    let count = reason
-        .rfind(" (")
-        .filter(|_| reason.ends_with(" lines differ)"))
-        .map_or("", |i| &reason[i..]);
-    format!("stale: line {line} differs{count}")
-}
-
 /// What differs in a stale artifact, in one line: its first changed line and
-/// how many lines differ in all (a changed line counts once).
-fn first_difference(old: &str, new: &str) -> String {
+/// how many lines differ in all (a changed line counts once). With `quote`
+/// false the lines' text is left out (`stale: line 3 differs`).
+fn first_difference(old: &str, new: &str, quote: bool) -> String {
     use similar::{ChangeTag, DiffOp};
     if old.replace("\r\n", "\n") == new.replace("\r\n", "\n") {
         let ending = |t: &str| if t.contains("\r\n") { "CRLF" } else { "LF" };
@@ -1228,6 +1206,7 @@ fn first_difference(old: &str, new: &str) -> String {
         text => format!("`{text}`"),
     };
     let first = match (removed, added) {
+        (Some((i, _)), _) | (None, Some((i, _))) if !quote => format!("line {} differs", i + 1),
         (Some((i, old)), Some((_, new))) => format!(
             "line {} is {}, ports.yaml says {}",
             i + 1,
@@ -1251,28 +1230,27 @@ mod tests {
     #[test]
     fn a_changed_line_counts_once() {
         assert_eq!(
-            first_difference("a\nb\nc\n", "a\nB\nc\n"),
+            first_difference("a\nb\nc\n", "a\nB\nc\n", true),
             "stale: line 2 is `b`, ports.yaml says `B`"
         );
         assert_eq!(
-            first_difference("a\nb\nc\n", "A\nb\nC\nd\n"),
+            first_difference("a\nb\nc\n", "A\nb\nC\nd\n", true),
             "stale: line 1 is `a`, ports.yaml says `A` (3 lines differ)"
         );
         assert_eq!(
-            first_difference("a\n", "a\nb\n"),
+            first_difference("a\n", "a\nb\n", true),
             "stale: line 2 `b` is missing"
         );
     }
 
     #[test]
     fn template_lines_are_not_quoted() {
-        use super::unquoted;
         assert_eq!(
-            unquoted(&first_difference("a\nb\nc\n", "A\nb\nC\nd\n")),
+            first_difference("a\nb\nc\n", "A\nb\nC\nd\n", false),
             "stale: line 1 differs (3 lines differ)"
         );
         assert_eq!(
-            unquoted(&first_difference("a\n", "a\nb\n")),
+            first_difference("a\n", "a\nb\n", false),
             "stale: line 2 differs"
         );
     }
@@ -1280,7 +1258,7 @@ mod tests {
     #[test]
     fn line_endings_alone_are_named() {
         assert_eq!(
-            first_difference("a\r\nb\r\n", "a\nb\n"),
+            first_difference("a\r\nb\r\n", "a\nb\n", true),
             "stale: only line endings differ (the file has CRLF, ports.yaml renders LF)"
         );
     }

@@ -279,12 +279,12 @@ pub(crate) fn commit(
             }
             match w.new {
                 Some(_) if s.stamp.is_some() => {
-                    rename(&s.temp, &s.target).map_err(|e| format!("cannot replace: {e}"))
+                    fs::rename(&s.temp, &s.target).map_err(|e| format!("cannot replace: {e}"))
                 }
                 Some(_) => {
                     no_clobber(&s.temp, &s.target).map_err(|e| format!("cannot create: {e}"))
                 }
-                None => rename(&s.target, &s.temp).map_err(|e| format!("cannot remove: {e}")),
+                None => fs::rename(&s.target, &s.temp).map_err(|e| format!("cannot remove: {e}")),
             }
         })();
         match result {
@@ -338,14 +338,14 @@ fn undo(writes: &[Write<'_>], done: Vec<Staged>) -> Vec<String> {
     for s in done.into_iter().rev() {
         let w = &writes[s.index];
         let restored = match (w.old, w.new) {
-            (_, None) => rename(&s.temp, &s.target).map(|()| {
+            (_, None) => fs::rename(&s.temp, &s.target).map(|()| {
                 let _ = s.temp.keep();
             }),
             (Some(old), Some(_)) => {
                 let _ = s.temp.keep();
                 stage(&s.target, s.meta.as_ref(), old)
                     .map_err(io::Error::other)
-                    .and_then(|t| rename(&t, &s.target).map(|()| drop(t.keep())))
+                    .and_then(|t| fs::rename(&t, &s.target).map(|()| drop(t.keep())))
             }
             (None, Some(_)) => {
                 let _ = s.temp.keep();
@@ -386,9 +386,18 @@ fn refused(meta: &fs::Metadata, permit: Permit) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether the file at `path` holds exactly `expected`, compared in chunks.
-fn holds(path: &Path, expected: &[u8]) -> Result<bool, String> {
+/// Whether the file at `path` holds exactly `expected`, compared in chunks,
+/// so a file that is up to date is never held in memory whole.
+pub(crate) fn holds(path: &Path, expected: &[u8]) -> Result<bool, String> {
     let mut file = File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    if file
+        .metadata()
+        .map_err(|e| format!("cannot read: {e}"))?
+        .len()
+        != expected.len() as u64
+    {
+        return Ok(false);
+    }
     let mut rest = expected;
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -486,10 +495,6 @@ fn stage(
         .and_then(|()| file.as_file().sync_all())
         .map_err(|e| format!("cannot write: {e}"))?;
     Ok(file.into_temp_path())
-}
-
-fn rename(from: &Path, to: &Path) -> io::Result<()> {
-    fs::rename(from, to)
 }
 
 /// Moves `temp` to `target` only if nothing exists there (a hard link, which
