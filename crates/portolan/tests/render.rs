@@ -260,17 +260,7 @@ fn two_entries_writing_one_file_are_refused() {
 
 #[test]
 fn a_file_that_appears_after_the_plan_is_refused_and_nothing_changes() {
-    let registry = format!(
-        "{TWO_ENVS}render: {{ artifacts: [env] }}\nsync:\n  - file: app/{{environment}}.yaml\n    values: {{ port: \"{{{{ port('web') }}}}\" }}\n"
-    );
-    let dir = scratch(
-        &registry,
-        &[
-            ("app/dev.yaml", "# dev\nport: 1\n"),
-            ("app/prod.yaml", "# prod\nport: 1\n"),
-        ],
-    );
-    let (source, reg) = registry_at(dir.path());
+    let (dir, source, reg) = team_files_per_environment();
     let plan = sync::plan(&source, &reg).unwrap();
     let paths: Vec<&str> = plan.changes.iter().map(|c| c.path.as_str()).collect();
     assert_eq!(
@@ -333,17 +323,7 @@ fn a_file_that_appears_after_the_plan_is_refused_and_nothing_changes() {
 /// overwritten (or recreated): the transaction refuses and changes nothing.
 #[test]
 fn a_file_edited_or_deleted_after_the_plan_is_not_overwritten() {
-    let registry = format!(
-        "{TWO_ENVS}render: {{ artifacts: [env] }}\nsync:\n  - file: app/{{environment}}.yaml\n    values: {{ port: \"{{{{ port('web') }}}}\" }}\n"
-    );
-    let dir = scratch(
-        &registry,
-        &[
-            ("app/dev.yaml", "# dev\nport: 1\n"),
-            ("app/prod.yaml", "# prod\nport: 1\n"),
-        ],
-    );
-    let (source, reg) = registry_at(dir.path());
+    let (dir, source, reg) = team_files_per_environment();
     let plan = sync::plan(&source, &reg).unwrap();
     std::fs::write(
         dir.path().join("app/prod.yaml"),
@@ -376,6 +356,23 @@ fn a_file_edited_or_deleted_after_the_plan_is_not_overwritten() {
         "{err}"
     );
     assert!(!dir.path().join("app/prod.yaml").exists());
+}
+
+/// Two environments, their artifacts, and a team file per environment that
+/// holds a stale port.
+fn team_files_per_environment() -> (tempfile::TempDir, Source, portolan::Registry) {
+    let registry = format!(
+        "{TWO_ENVS}render: {{ artifacts: [env] }}\nsync:\n  - file: app/{{environment}}.yaml\n    values: {{ port: \"{{{{ port('web') }}}}\" }}\n"
+    );
+    let dir = scratch(
+        &registry,
+        &[
+            ("app/dev.yaml", "# dev\nport: 1\n"),
+            ("app/prod.yaml", "# prod\nport: 1\n"),
+        ],
+    );
+    let (source, reg) = registry_at(dir.path());
+    (dir, source, reg)
 }
 
 fn walk(dir: &Path) -> Vec<String> {
