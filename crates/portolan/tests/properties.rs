@@ -288,8 +288,10 @@ proptest! {
     // Each case writes a directory: fewer cases.
     #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
 
+    // The team's line may end in a comment, which YAML starts only after a
+    // space (`a: 0# :` is not valid YAML, so no editor could keep it).
     #[test]
-    fn sync_is_idempotent_and_check_after_it_is_clean(g in distinct(), team in "[a-rt-z][a-z]{0,5}: [a-z0-9]{0,6}( *# [ -~]{0,10})?") {
+    fn sync_is_idempotent_and_check_after_it_is_clean(g in distinct(), team in "[a-rt-z][a-z]{0,5}: [a-z0-9]{0,6}( +# [ -~]{0,10})?") {
         let dir = tempfile::tempdir().unwrap();
         let mut yaml = g.yaml();
         yaml.push_str("sync:\n  - file: team/{service}.yaml\n    values: { server.port: \"{{ port(service, 'p0') }}\" }\n");
