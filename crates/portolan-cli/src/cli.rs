@@ -87,7 +87,7 @@ pub enum Command {
     /// /proc allows, the process holding each; marks a port held by a process
     /// whose name is not its service's. Exits 0 unless --strict and something conflicts.
     #[command(
-        after_help = "Examples:\n  portolan doctor\n  portolan doctor --env development --strict"
+        after_help = "Examples:\n  portolan doctor\n  portolan doctor --env development --strict\n  portolan doctor --host kind"
     )]
     Doctor(DoctorArgs),
 
@@ -303,6 +303,11 @@ pub struct DoctorArgs {
     /// Exit 1 when a port is held by a process that is not its service.
     #[arg(long)]
     pub strict: bool,
+
+    /// The host this is, as `host:` names it (default: the shared host, which
+    /// entries without `host:` use). Ports of other hosts are not checked.
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
 
     /// The registry (default: ports.yaml in the current directory or the nearest parent).
     #[arg(short = 'f', long = "file", value_name = "PATH")]

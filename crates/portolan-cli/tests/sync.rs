@@ -59,8 +59,8 @@ fn changing_one_port_is_listed_diffed_synced_and_then_clean() {
 
     edit(
         &root.join("ports.yaml"),
-        "api:     { production: 8765, development: 9765, test: 7765 }",
-        "api:     { production: 8765, development: 9767, test: 7765 }",
+        "api:     { production: 8765, development: 9765, test: 7765, scheme: ws }",
+        "api:     { production: 8765, development: 9767, test: 7765, scheme: ws }",
     );
     let check = portolan(root).arg("check").output().unwrap();
     assert_eq!(check.status.code(), Some(1));
@@ -68,8 +68,8 @@ fn changing_one_port_is_listed_diffed_synced_and_then_clean() {
         stdout(&check),
         "ports.yaml: ok\n\
          examples/lumiere/courier/config/development.yaml: port differs, ports.yaml says 9767\n\
-         examples/lumiere/passeur/config/development.yaml: courier_url differs, ports.yaml says http://courier:9767\n\
-         examples/lumiere/pourtier/config/development.yaml: COURIER_URL differs, ports.yaml says http://courier:9767\n\
+         examples/lumiere/passeur/config/development.yaml: courier_url differs, ports.yaml says ws://courier:9767\n\
+         examples/lumiere/pourtier/config/development.yaml: COURIER_URL differs, ports.yaml says ws://courier:9767\n\
          generated/.portolan-manifest: stale: records an earlier ports.yaml\n\
          generated/PORTS.md: stale: line 27 is `| 9765 | courier | api | 9765 | Event Bus (WebSocket) |`, ports.yaml says `| 9767 | courier | api | 9767 | Event Bus (WebSocket) |` (2 lines differ)\n\
          generated/development.env: stale: line 3 is `COURIER_API_PORT=9765`, ports.yaml says `COURIER_API_PORT=9767` (2 lines differ)\n\

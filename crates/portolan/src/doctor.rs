@@ -6,6 +6,7 @@
 //! the registry's ports against a list of listeners, so it is tested without
 //! touching the host.
 
+use crate::model::{HostRef, Registry};
 use crate::render::Row;
 use std::collections::BTreeMap;
 
@@ -54,6 +55,57 @@ pub struct Finding {
     pub conflict: bool,
 }
 
+/// The rows of ports published on `host` (`None`: the shared host, which
+/// entries without `host:` use): a host sees only its own environments.
+pub fn on_host(registry: &Registry, rows: Vec<Row>, host: Option<&str>) -> Vec<Row> {
+    let wanted = host.map_or(HostRef::Shared, HostRef::Named);
+    let infra = registry.infrastructure.host();
+    rows.into_iter()
+        .filter(|r| match &r.name {
+            // Service rows name their environment; infrastructure rows may too.
+            Some(_) => r
+                .environment
+                .as_deref()
+                .and_then(|e| registry.environment(e))
+                .is_some_and(|(_, e)| e.host() == wanted),
+            None => infra == wanted,
+        })
+        .collect()
+}
+
+/// The hosts the registry names, in file order, without the shared one.
+pub fn hosts(registry: &Registry) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    let named = registry
+        .environments
+        .iter()
+        .filter_map(|e| e.host.as_ref())
+        .chain(registry.infrastructure.host.as_ref());
+    for h in named {
+        if !out.contains(&h.as_str()) {
+            out.push(h.as_str());
+        }
+    }
+    out
+}
+
+/// Whether a process called `process` may hold a port of `service`: one of
+/// the names its `processes:` declares, or, with none declared, a name like
+/// the service's.
+fn runs_as(registry: &Registry, process: &str, service: &str) -> bool {
+    let declared = registry
+        .service(service)
+        .map(|s| s.processes.as_slice())
+        .unwrap_or_default();
+    if declared.is_empty() {
+        return looks_like(process, service);
+    }
+    // comm is cut to 15 bytes.
+    declared
+        .iter()
+        .any(|d| d == process || (process.len() == 15 && d.starts_with(process)))
+}
+
 /// Whether process `name` looks like `service` (`-` and `_` alike, case
 /// ignored, either containing the other: `courier` runs as `courier-server`).
 fn looks_like(process: &str, service: &str) -> bool {
@@ -63,8 +115,8 @@ fn looks_like(process: &str, service: &str) -> bool {
     p.contains(&s) || s.contains(&p) || (p.len() == 15 && s.starts_with(&p))
 }
 
-/// Matches `rows` against `listeners`: one finding per configured port.
-pub fn diagnose(rows: &[Row], listeners: &[Listener]) -> Vec<Finding> {
+/// Matches `rows` (of `registry`) against `listeners`: one finding per configured port.
+pub fn diagnose(registry: &Registry, rows: &[Row], listeners: &[Listener]) -> Vec<Finding> {
     let mut by_port: BTreeMap<u16, Vec<&Listener>> = BTreeMap::new();
     for l in listeners {
         by_port.entry(l.port).or_default().push(l);
@@ -80,7 +132,7 @@ pub fn diagnose(rows: &[Row], listeners: &[Listener]) -> Vec<Finding> {
             let conflict = found.iter().any(|l| {
                 l.process
                     .as_deref()
-                    .is_some_and(|p| !looks_like(p, &row.service))
+                    .is_some_and(|p| !runs_as(registry, p, &row.service))
             });
             Finding {
                 row: row.clone(),
@@ -158,6 +210,67 @@ pub fn listeners() -> Result<Vec<Listener>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn registry(text: &str) -> Registry {
+        let report = crate::check(&crate::Source::new("ports.yaml", text));
+        report.valid_registry().expect("valid").clone()
+    }
+
+    fn listener(port: u16, process: &str) -> Listener {
+        Listener {
+            port,
+            protocol: Protocol::Tcp,
+            address: std::net::Ipv4Addr::UNSPECIFIED.into(),
+            pid: Some(42),
+            process: Some(process.to_owned()),
+        }
+    }
+
+    #[test]
+    fn a_declared_process_holds_its_ports_and_no_other_does() {
+        let reg = registry(
+            "project: p\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  billing: { processes: [python3, gunicorn], ports: { api: 8000 } }\n  courier: { ports: { api: 8001 } }\n",
+        );
+        let rows = crate::render::rows(&reg);
+        let verdict = |listeners: &[Listener]| -> Vec<bool> {
+            diagnose(&reg, &rows, listeners)
+                .iter()
+                .map(|f| f.conflict)
+                .collect()
+        };
+        assert_eq!(verdict(&[listener(8000, "python3")]), [false, false]);
+        assert_eq!(verdict(&[listener(8000, "gunicorn")]), [false, false]);
+        // Declared names replace the name-likeness guess.
+        assert_eq!(verdict(&[listener(8000, "billing")]), [true, false]);
+        assert_eq!(verdict(&[listener(8001, "python3")]), [false, true]);
+        assert_eq!(verdict(&[listener(8001, "courier-server")]), [false, false]);
+    }
+
+    #[test]
+    fn only_the_ports_of_the_host_asked_for_are_checked() {
+        let reg = registry(
+            "project: p\nenvironments:\n  local: { range: 8000-8099 }\n  kind: { range: 8000-8099, host: cluster }\nservices:\n  web: { ports: { api: { local: 8000, kind: 8000 } } }\ninfrastructure:\n  services:\n    db: { port: 5432 }\n",
+        );
+        let rows = crate::render::rows(&reg);
+        let on = |host| {
+            on_host(&reg, rows.clone(), host)
+                .into_iter()
+                .map(|r| (r.service, r.environment))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            on(None),
+            [
+                ("web".to_owned(), Some("local".to_owned())),
+                ("db".to_owned(), None)
+            ]
+        );
+        assert_eq!(
+            on(Some("cluster")),
+            [("web".to_owned(), Some("kind".to_owned()))]
+        );
+        assert_eq!(hosts(&reg), ["cluster"]);
+    }
 
     #[test]
     fn process_names_match_services_loosely() {

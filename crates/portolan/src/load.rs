@@ -138,12 +138,12 @@ const RENDER_KEYS: &[&str] = &["dir", "artifacts", "templates"];
 const TEMPLATE_KEYS: &[&str] = &["template", "output"];
 const SYNC_KEYS: &[&str] = &["file", "values", "lists"];
 const LIST_KEYS: &[&str] = &["comment", "item"];
-const ENVIRONMENT_KEYS: &[&str] = &["range", "node_ports", "host"];
+const ENVIRONMENT_KEYS: &[&str] = &["range", "node_ports", "host", "artifacts"];
 const NODE_PORT_KEYS: &[&str] = &["range", "offset"];
-const SERVICE_KEYS: &[&str] = &["description", "environments", "ports"];
+const SERVICE_KEYS: &[&str] = &["description", "environments", "ports", "processes"];
 const PORT_KEYS: &[&str] = &["port", "container_port"];
 const INFRASTRUCTURE_KEYS: &[&str] = &["range", "host", "services"];
-const INFRA_SERVICE_KEYS: &[&str] = &["port", "container_port", "description"];
+const INFRA_SERVICE_KEYS: &[&str] = &["port", "container_port", "description", "environments"];
 const RESERVED_KEYS: &[&str] = &["port", "range", "reason"];
 
 impl<'s> Decoder<'s> {
@@ -477,7 +477,7 @@ impl<'s> Decoder<'s> {
         };
         services.sort_by(|a, b| a.name.value.cmp(&b.name.value));
         let infrastructure = match root.get("infrastructure") {
-            Some(node) => self.infrastructure(node),
+            Some(node) => self.infrastructure(node, &environments),
             None => Infrastructure::default(),
         };
         let reserved = match root.get("reserved") {
@@ -541,14 +541,63 @@ impl<'s> Decoder<'s> {
                 .get("node_ports")
                 .and_then(|n| self.node_ports(n, name.span, &what));
             let host = env.get("host").and_then(|n| self.name_value(n, "host"));
+            let artifacts = env
+                .get("artifacts")
+                .and_then(|n| self.environment_artifacts(n, &what));
             out.push(Environment {
                 name,
                 range,
                 node_ports,
                 host,
+                artifacts,
             });
         }
         out
+    }
+
+    /// `environments.<name>.artifacts`: which per-environment artifacts it gets.
+    fn environment_artifacts(
+        &mut self,
+        node: &Spanned<Node<'_>>,
+        what: &str,
+    ) -> Option<Vec<Artifact>> {
+        let items = self.list(node, &format!("`artifacts` of {what}"))?;
+        let per_environment = [Artifact::Env, Artifact::Compose].map(Artifact::as_str);
+        let mut out = Vec::new();
+        for item in items {
+            let Some(name) = self.text(item, "artifact") else {
+                continue;
+            };
+            match Artifact::from_name(&name.value) {
+                Some(a @ (Artifact::Env | Artifact::Compose)) => {
+                    if !out.contains(&a) {
+                        out.push(a);
+                    }
+                }
+                found => {
+                    let message = match found {
+                        Some(_) => format!(
+                            "`{}` is one file for every environment, not rendered per environment",
+                            name.value
+                        ),
+                        None => format!("unknown artifact `{}`", name.value.escape_debug()),
+                    };
+                    let mut d = Diagnostic::new(Code::UnknownKey, name.span, message);
+                    d = match did_you_mean(&name.value, per_environment) {
+                        Some(best) if found.is_none() => {
+                            d.with_help(format!("did you mean `{best}`?"))
+                        }
+                        _ => d.with_help(format!(
+                            "an environment chooses among {}; `render.artifacts` chooses the rest",
+                            per_environment.join(" and ")
+                        )),
+                    };
+                    self.push(d);
+                }
+            }
+        }
+        out.sort();
+        Some(out)
     }
 
     fn node_ports(
@@ -649,11 +698,16 @@ impl<'s> Decoder<'s> {
             let runs_in = svc
                 .get("environments")
                 .map(|n| self.service_environments(n, environments, &what));
+            let processes = svc
+                .get("processes")
+                .map(|n| self.processes(n, &what))
+                .unwrap_or_default();
             let mut service = Service {
                 name,
                 description,
                 environments: runs_in,
                 ports: Vec::new(),
+                processes,
             };
             match svc.get("ports") {
                 // `ports:` written at the level of the services.
@@ -685,6 +739,36 @@ impl<'s> Decoder<'s> {
                 .ports
                 .sort_by(|a, b| a.name.value.cmp(&b.name.value));
             out.push(service);
+        }
+        out
+    }
+
+    /// `processes:` of a service: one name or a list, as `/proc/<pid>/comm` shows them.
+    fn processes(&mut self, node: &Spanned<Node<'_>>, what: &str) -> Vec<String> {
+        let items: Vec<&Spanned<Node<'_>>> = match &node.value {
+            Node::Seq(items) => items.iter().collect(),
+            _ => vec![node],
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let Some(name) = self.string(item, "process name") else {
+                continue;
+            };
+            if name.is_empty() || name.chars().any(|c| c.is_control() || c == '/') {
+                self.push(
+                    Diagnostic::new(
+                        Code::InvalidType,
+                        self.at(item),
+                        format!(
+                            "process name `{}` of {what} is empty or holds `/` or a control character",
+                            name.escape_debug()
+                        ),
+                    )
+                    .with_help("write the name `ps -o comm` shows, such as `python3` or `courier`"),
+                );
+                continue;
+            }
+            out.push(name);
         }
         out
     }
@@ -736,6 +820,31 @@ impl<'s> Decoder<'s> {
             let runs_in: Vec<usize> = (0..environments.len())
                 .filter(|&e| service.runs_in(e))
                 .collect();
+            // `scheme:` sits beside the environments or the port (unless an
+            // environment is called `scheme`); the rest is read without it.
+            let mut scheme = None;
+            let without_scheme;
+            let value = match &value.value {
+                Node::Map(entries)
+                    if !environments.iter().any(|e| e.name.as_str() == "scheme")
+                        && entries.iter().any(|(k, _)| k.value == "scheme") =>
+                {
+                    let mut rest = Vec::with_capacity(entries.len());
+                    for (k, v) in entries {
+                        if k.value != "scheme" {
+                            rest.push((k.clone(), v.clone()));
+                        } else if scheme.is_none() {
+                            scheme = self.scheme(v, &label);
+                        }
+                    }
+                    without_scheme = Spanned {
+                        value: Node::Map(rest),
+                        span: value.span,
+                    };
+                    &without_scheme
+                }
+                _ => value,
+            };
             let mut assignments = Vec::new();
             match &value.value {
                 Node::Map(entries)
@@ -898,9 +1007,47 @@ impl<'s> Decoder<'s> {
                 }
             }
             assignments.sort_by_key(|a| a.environment);
-            out.push(NamedPort { name, assignments });
+            out.push(NamedPort {
+                name,
+                assignments,
+                scheme,
+            });
         }
         out
+    }
+
+    /// A URL scheme: `http`, `https`, `grpc`, `ws`… (RFC 3986, lowercase).
+    fn scheme(&mut self, node: &Spanned<Node<'_>>, label: &str) -> Option<Text> {
+        let text = self.text(node, &format!("scheme of {label}"))?;
+        let valid = text.value.len() <= 32
+            && text.value.starts_with(|c: char| c.is_ascii_lowercase())
+            && text
+                .value
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c));
+        if !valid {
+            let written = text.value.escape_debug().to_string();
+            let lower = text.value.to_ascii_lowercase();
+            let bare = lower.trim_end_matches("://").trim_end_matches(':');
+            let help = if bare != written && !bare.is_empty() && !bare.contains(['/', ':']) {
+                format!("write `scheme: {bare}`")
+            } else {
+                "write a scheme such as `http`, `https`, `grpc` or `ws`".to_owned()
+            };
+            self.push(
+                Diagnostic::new(
+                    Code::InvalidType,
+                    text.span,
+                    format!("scheme `{written}` of {label} is not a URL scheme"),
+                )
+                .with_label(
+                    "a URL scheme is lowercase letters, digits, `+`, `-` and `.`, without `://`",
+                )
+                .with_help(help),
+            );
+            return None;
+        }
+        Some(text)
     }
 
     /// A port written as `8000` or `{ port: 8000, container_port: 80 }`.
@@ -925,7 +1072,11 @@ impl<'s> Decoder<'s> {
         }
     }
 
-    fn infrastructure(&mut self, node: &Spanned<Node<'_>>) -> Infrastructure {
+    fn infrastructure(
+        &mut self,
+        node: &Spanned<Node<'_>>,
+        environments: &[Environment],
+    ) -> Infrastructure {
         let owner = self.at(node);
         let mut infra = Infrastructure::default();
         let Some(table) = self.table(node, "`infrastructure`", owner, Some(INFRASTRUCTURE_KEYS))
@@ -965,6 +1116,9 @@ impl<'s> Decoder<'s> {
                 },
                 None => port,
             };
+            let environments = entry
+                .get("environments")
+                .map(|n| self.service_environments(n, environments, &what));
             let span = self.at(port_node);
             let value = self.next_value();
             infra.services.push(InfraService {
@@ -974,6 +1128,7 @@ impl<'s> Decoder<'s> {
                 container_port,
                 span,
                 value,
+                environments,
             });
         }
         infra

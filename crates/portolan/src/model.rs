@@ -202,12 +202,23 @@ pub struct Environment {
     pub node_ports: Option<NodePorts>,
     /// The host it runs on, when it does not share the default one.
     pub host: Option<Name>,
+    /// The per-environment artifacts (`env`, `compose`) rendered for it, in
+    /// place of those `render.artifacts` lists; `None` means those.
+    pub artifacts: Option<Vec<Artifact>>,
 }
 
 impl Environment {
     /// The host whose ports this environment uses.
     pub fn host(&self) -> HostRef<'_> {
         host_ref(&self.host)
+    }
+
+    /// Whether `artifact` (one rendered per environment) is rendered for this one.
+    pub fn renders(&self, artifact: Artifact, render: &Render) -> bool {
+        self.artifacts
+            .as_ref()
+            .unwrap_or(&render.artifacts)
+            .contains(&artifact)
     }
 }
 
@@ -241,6 +252,9 @@ pub struct Service {
     pub environments: Option<Vec<usize>>,
     /// Its ports, sorted by name.
     pub ports: Vec<NamedPort>,
+    /// The process names it runs as (`comm`), for `portolan doctor`; empty
+    /// means a name like the service's.
+    pub processes: Vec<String>,
 }
 
 impl Service {
@@ -259,9 +273,16 @@ pub struct NamedPort {
     pub name: Name,
     /// Its port in each environment it has one, sorted by environment index.
     pub assignments: Vec<Assignment>,
+    /// The URL scheme other services reach it with (`grpc`, `https`); `None` is `http`.
+    pub scheme: Option<Text>,
 }
 
 impl NamedPort {
+    /// The URL scheme `url()` and the `_URL` variables use.
+    pub fn scheme(&self) -> &str {
+        self.scheme.as_ref().map_or("http", |s| s.value.as_str())
+    }
+
     /// The assignment for environment index `env`.
     pub fn in_environment(&self, env: usize) -> Option<&Assignment> {
         self.assignments.iter().find(|a| a.environment == env)
@@ -318,6 +339,18 @@ pub struct InfraService {
     pub span: Span,
     /// Identifies the written value, as [`Assignment::value`] does.
     pub value: u32,
+    /// The environments whose stacks publish it (indices into
+    /// [`Registry::environments`]); `None` means every environment.
+    pub environments: Option<Vec<usize>>,
+}
+
+impl InfraService {
+    /// Whether the entry belongs to the environment with index `env`.
+    pub fn serves(&self, env: usize) -> bool {
+        self.environments
+            .as_ref()
+            .is_none_or(|envs| envs.contains(&env))
+    }
 }
 
 /// A port or range nobody may use, and why.

@@ -7,7 +7,7 @@
 //! [`env_value`]); nothing from ports.yaml is pasted into syntax unescaped.
 
 use crate::ident::{push_screaming as screaming_into, screaming};
-use crate::model::{Artifact, Owner, Registry};
+use crate::model::{Artifact, InfraService, Owner, Registry};
 use minijinja::value::{Kwargs, Value as JinjaValue};
 use minijinja::{Environment as Jinja, ErrorKind, State, UndefinedBehavior};
 use serde_json::{Value as Json, json};
@@ -25,7 +25,7 @@ pub struct Row {
     pub service: String,
     /// The port's name; `None` for infrastructure, which has one port.
     pub name: Option<String>,
-    /// The environment; `None` for infrastructure, shared by all.
+    /// The environment; `None` for infrastructure shared by every environment.
     pub environment: Option<String>,
     /// The host port.
     pub port: u16,
@@ -60,7 +60,21 @@ impl Row {
 pub fn rows(registry: &Registry) -> Vec<Row> {
     registry
         .bindings()
-        .map(|b| match b.owner {
+        .flat_map(|b| {
+            // An infrastructure entry of some environments is a row in each.
+            let environments: Vec<Option<String>> = match b.owner {
+                Owner::Infrastructure(InfraService {
+                    environments: Some(envs),
+                    ..
+                }) => envs
+                    .iter()
+                    .map(|&e| Some(registry.environments[e].name.value.clone()))
+                    .collect(),
+                _ => vec![None],
+            };
+            environments.into_iter().map(move |env| (b, env))
+        })
+        .map(|(b, infra_environment)| match b.owner {
             Owner::Service {
                 service,
                 port,
@@ -73,7 +87,8 @@ pub fn rows(registry: &Registry) -> Vec<Row> {
                 container_port: b.container_port.get(),
                 node_port: b.node_port.map(|p| p.get()),
                 url: Some(format!(
-                    "http://{}:{}",
+                    "{}://{}:{}",
+                    port.scheme(),
                     service.name.value,
                     b.container_port.get()
                 )),
@@ -82,7 +97,7 @@ pub fn rows(registry: &Registry) -> Vec<Row> {
             Owner::Infrastructure(infra) => Row {
                 service: infra.name.value.clone(),
                 name: None,
-                environment: None,
+                environment: infra_environment,
                 port: b.port.get(),
                 container_port: b.container_port.get(),
                 node_port: None,
@@ -136,26 +151,26 @@ pub fn artifact_jobs<'a>(registry: &'a Registry, rows: &'a [Row]) -> Vec<(String
                 format!("{dir}/PORTS.md"),
                 Box::new(move || ports_md(registry, rows)),
             )),
-            Artifact::Env => {
-                for e in &registry.environments {
-                    jobs.push((
-                        format!("{dir}/{}.env", e.name),
-                        Box::new(move || env_file(registry, rows, &e.name.value)),
-                    ));
-                }
-            }
+            // Per environment, below.
+            Artifact::Env | Artifact::Compose => {}
             Artifact::Schema => jobs.push((
                 format!("{dir}/{}", crate::schema::FILE_NAME),
                 Box::new(crate::schema::json),
             )),
-            Artifact::Compose => {
-                for e in &registry.environments {
-                    jobs.push((
-                        format!("{dir}/docker-compose.{}.yaml", e.name),
-                        Box::new(move || compose(rows, &e.name.value, dir)),
-                    ));
-                }
-            }
+        }
+    }
+    for e in &registry.environments {
+        if e.renders(Artifact::Env, &registry.render) {
+            jobs.push((
+                format!("{dir}/{}.env", e.name),
+                Box::new(move || env_file(registry, rows, &e.name.value)),
+            ));
+        }
+        if e.renders(Artifact::Compose, &registry.render) {
+            jobs.push((
+                format!("{dir}/docker-compose.{}.yaml", e.name),
+                Box::new(move || compose(rows, &e.name.value, dir)),
+            ));
         }
     }
     jobs
@@ -302,7 +317,7 @@ fn ports_md(registry: &Registry, rows: &[Row]) -> String {
         });
         let mut env_rows: Vec<&Row> = rows
             .iter()
-            .filter(|r| r.environment.as_deref() == Some(name))
+            .filter(|r| r.name.is_some() && r.environment.as_deref() == Some(name))
             .collect();
         env_rows.sort_by_key(|r| r.port);
         for r in env_rows {
@@ -320,7 +335,18 @@ fn ports_md(registry: &Registry, rows: &[Row]) -> String {
             let _ = writeln!(out, " {} |", cell(r.description.as_deref().unwrap_or("")));
         }
     }
-    let infra: Vec<&Row> = rows.iter().filter(|r| r.environment.is_none()).collect();
+    // Infrastructure rows: one per entry, or one per environment of an
+    // entry that belongs to some environments.
+    let mut infra: Vec<(&Row, Vec<&str>)> = Vec::new();
+    for r in rows.iter().filter(|r| r.name.is_none()) {
+        match infra.last_mut() {
+            Some((last, envs)) if last.service == r.service => {
+                envs.extend(r.environment.as_deref());
+            }
+            _ => infra.push((r, r.environment.as_deref().into_iter().collect())),
+        }
+    }
+    let by_environment = infra.iter().any(|(_, envs)| !envs.is_empty());
     if !infra.is_empty() {
         match &registry.infrastructure.range {
             Some(range) => {
@@ -328,20 +354,29 @@ fn ports_md(registry: &Registry, rows: &[Row]) -> String {
             }
             None => out.push_str("\n## Infrastructure\n\n"),
         }
-        out.push_str(
-            "| Port | Service | Container port | Description |\n|-----:|---------|---------------:|-------------|\n",
-        );
-        let mut infra = infra;
-        infra.sort_by_key(|r| r.port);
-        for r in infra {
-            let _ = writeln!(
+        out.push_str(if by_environment {
+            "| Port | Service | Container port | Environments | Description |\n|-----:|---------|---------------:|--------------|-------------|\n"
+        } else {
+            "| Port | Service | Container port | Description |\n|-----:|---------|---------------:|-------------|\n"
+        });
+        infra.sort_by(|a, b| (a.0.port, &a.0.service).cmp(&(b.0.port, &b.0.service)));
+        for (r, envs) in infra {
+            let _ = write!(
                 out,
-                "| {} | {} | {} | {} |",
+                "| {} | {} | {} |",
                 r.port,
                 cell(&r.service),
-                r.container_port,
-                cell(r.description.as_deref().unwrap_or(""))
+                r.container_port
             );
+            if by_environment {
+                let envs = if envs.is_empty() {
+                    "all".to_owned()
+                } else {
+                    envs.join(", ")
+                };
+                let _ = write!(out, " {} |", cell(&envs));
+            }
+            let _ = writeln!(out, " {} |", cell(r.description.as_deref().unwrap_or("")));
         }
     }
     if !registry.reserved.is_empty() {

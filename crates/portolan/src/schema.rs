@@ -84,6 +84,33 @@ struct Environment {
     node_ports: Option<NodePorts>,
     /// The host it runs on; ports must be unique per host (default: the shared host).
     host: Option<Name>,
+    /// The per-environment artifacts rendered for it (default: those `render.artifacts` lists).
+    artifacts: Option<Vec<EnvironmentArtifact>>,
+}
+
+/// An artifact rendered once per environment.
+#[derive(JsonSchema)]
+enum EnvironmentArtifact {
+    /// `<environment>.env`.
+    #[serde(rename = "env")]
+    Env,
+    /// `docker-compose.<environment>.yaml`.
+    #[serde(rename = "compose")]
+    Compose,
+}
+
+/// A URL scheme (`http`, `https`, `grpc`, `ws`), for `url()` and the `_URL` variables.
+#[derive(JsonSchema)]
+struct Scheme(#[schemars(regex(pattern = r"^[a-z][a-z0-9+.-]{0,31}$"))] String);
+
+/// One process name or several, as `ps -o comm` shows them.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+enum Processes {
+    /// One name.
+    One(String),
+    /// Several names.
+    Many(Vec<String>),
 }
 
 /// How an environment derives NodePorts.
@@ -107,6 +134,8 @@ struct Service {
     environments: Option<Vec<Name>>,
     /// Its ports by name (`api`, `metrics`, …).
     ports: BTreeMap<String, NamedPort>,
+    /// The process names it runs as, for `portolan doctor` (default: a name like the service's).
+    processes: Option<Processes>,
 }
 
 /// A named port: the same port everywhere, one per environment, or a host/container pair.
@@ -115,10 +144,32 @@ struct Service {
 enum NamedPort {
     /// The same port in every environment of the service.
     Port(PortNumber),
-    /// The same host/container pair in every environment.
-    Pair(Pair),
-    /// One port (or pair) per environment, by environment name.
-    PerEnvironment(BTreeMap<String, PortOrPair>),
+    /// The same host/container pair in every environment, with its scheme.
+    Pair(SchemePair),
+    /// One port (or pair) per environment, by environment name, and its scheme.
+    PerEnvironment(PerEnvironment),
+}
+
+/// A host/container pair with the URL scheme of the port.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct SchemePair {
+    /// The port published on the host.
+    port: PortNumber,
+    /// The port the process listens on inside its container (default: `port`).
+    container_port: Option<PortNumber>,
+    /// How other services reach it (default: `http`).
+    scheme: Option<Scheme>,
+}
+
+/// One port (or pair) per environment, by environment name.
+#[derive(JsonSchema)]
+struct PerEnvironment {
+    /// How other services reach it (default: `http`).
+    scheme: Option<Scheme>,
+    /// The port in each environment.
+    #[serde(flatten)]
+    environments: BTreeMap<String, PortOrPair>,
 }
 
 /// A port, or a host/container pair.
@@ -163,6 +214,8 @@ struct InfraService {
     container_port: Option<PortNumber>,
     /// What it is.
     description: Option<String>,
+    /// The environments whose stacks publish it (default: all).
+    environments: Option<Vec<Name>>,
 }
 
 /// A port or range nobody may use.

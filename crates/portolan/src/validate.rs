@@ -231,13 +231,13 @@ fn collisions<'r>(decls: impl Fn(Emit<'_, 'r>), out: &mut Vec<Diagnostic>) {
 /// (`postgres` port `test` and infrastructure `postgres-test` both give
 /// `POSTGRES_TEST_PORT`), where one would silently overwrite the other.
 fn env_variables(registry: &Registry, bindings: &[Binding<'_>], out: &mut Vec<Diagnostic>) {
-    if !registry.render.artifacts.contains(&Artifact::Env) {
-        return;
-    }
     collisions(
         |emit| {
             let mut name = String::new();
             for (e, env) in registry.environments.iter().enumerate() {
+                if !env.renders(Artifact::Env, &registry.render) {
+                    continue;
+                }
                 for b in bindings {
                     name.clear();
                     let (holder, url) = match b.owner {
@@ -258,6 +258,9 @@ fn env_variables(registry: &Registry, bindings: &[Binding<'_>], out: &mut Vec<Di
                             (holder, true)
                         }
                         Owner::Infrastructure(entry) => {
+                            if !entry.serves(e) {
+                                continue;
+                            }
                             ident::push_screaming(&mut name, entry.name.as_str());
                             (Holder::Infrastructure(entry.name.as_str()), false)
                         }

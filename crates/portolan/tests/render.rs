@@ -42,7 +42,7 @@ fn ports_json_lists_every_port_resolved() {
     assert_eq!(
         courier_dev,
         &serde_json::json!({"service": "courier", "name": "api", "environment": "development", "port": 9765,
-            "container_port": 9765, "node_port": null, "url": "http://courier:9765", "description": "Event Bus (WebSocket)"})
+            "container_port": 9765, "node_port": null, "url": "ws://courier:9765", "description": "Event Bus (WebSocket)"})
     );
     let pg = ports
         .iter()
@@ -64,7 +64,7 @@ fn env_files_parse_as_dotenv() {
         .collect();
     assert_eq!(vars["LUMIERE_ENV"], "development");
     assert_eq!(vars["POURTIER_API_PORT"], "9000");
-    assert_eq!(vars["COURIER_API_URL"], "http://courier:9765");
+    assert_eq!(vars["COURIER_API_URL"], "ws://courier:9765");
     assert_eq!(vars["POSTGRES_TEST_PORT"], "5433");
     assert_eq!(vars["POSTGRES_TEST_CONTAINER_PORT"], "5432");
     assert!(
@@ -430,4 +430,103 @@ fn template_functions_take_the_port_name_by_position_or_keyword() {
     assert!(twice.contains("the port name is given twice"), "{twice}");
     let unknown = render("{{ port('courier', nme='metrics') }}").unwrap_err();
     assert!(unknown.contains("nme"), "{unknown}");
+}
+
+fn from_text(text: &str) -> portolan::Registry {
+    let source = Source::new("ports.yaml", text);
+    let report = portolan::check(&source);
+    assert!(!report.diagnostics.has_errors(), "{:?}", report.diagnostics);
+    report.registry.expect("loads")
+}
+
+const STACKS: &str = "\
+project: shop
+environments:
+  production: { range: 8000-8099, artifacts: [env] }
+  development: { range: 9000-9099 }
+services:
+  orders:
+    ports:
+      api: { production: 8000, scheme: grpc }
+      web: { port: 8001, container_port: 80, scheme: https }
+    environments: [production]
+  events:
+    ports:
+      api: { production: 8010, development: 9010, scheme: ws }
+infrastructure:
+  services:
+    postgres: { port: 5432, environments: [production] }
+    postgres-dev: { port: 5433, container_port: 5432, environments: [development] }
+    redis: { port: 6379 }
+";
+
+#[test]
+fn a_port_s_scheme_reaches_urls() {
+    let reg = from_text(STACKS);
+    let files = render::artifacts(&reg);
+    let prod = dotenvy::from_read_iter(artifact(&files, "generated/production.env").as_bytes())
+        .collect::<Result<std::collections::BTreeMap<_, _>, _>>()
+        .unwrap();
+    assert_eq!(prod["ORDERS_API_URL"], "grpc://orders:8000");
+    assert_eq!(prod["ORDERS_WEB_URL"], "https://orders:80");
+    assert_eq!(prod["EVENTS_API_URL"], "ws://events:8010");
+    let json: serde_json::Value =
+        serde_json::from_str(artifact(&files, "generated/ports.json")).unwrap();
+    let urls: Vec<&str> = json["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["url"].as_str())
+        .collect();
+    assert_eq!(
+        urls,
+        [
+            "ws://events:8010",
+            "ws://events:9010",
+            "grpc://orders:8000",
+            "https://orders:80"
+        ]
+    );
+}
+
+#[test]
+fn an_environment_chooses_its_artifacts_and_infrastructure_belongs_to_environments() {
+    let reg = from_text(STACKS);
+    let files = render::artifacts(&reg);
+    let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    // production asks for .env only; development takes render.artifacts' defaults.
+    assert_eq!(
+        paths,
+        [
+            "generated/PORTS.md",
+            "generated/development.env",
+            "generated/docker-compose.development.yaml",
+            "generated/ports.json",
+            "generated/ports.schema.json",
+            "generated/production.env",
+        ]
+    );
+    let dev = compose(artifact(
+        &files,
+        "generated/docker-compose.development.yaml",
+    ));
+    assert_eq!(
+        dev.services.keys().collect::<Vec<_>>(),
+        ["events", "postgres-dev", "redis"]
+    );
+    assert_eq!(dev.services["postgres-dev"], ["5433:5432"]);
+    let prod = artifact(&files, "generated/production.env");
+    assert!(prod.contains("\nPOSTGRES_PORT=5432\n") && prod.contains("\nREDIS_PORT=6379\n"));
+    assert!(!prod.contains("POSTGRES_DEV"), "{prod}");
+    let md = artifact(&files, "generated/PORTS.md");
+    assert!(
+        md.contains(
+            "| Port | Service | Container port | Environments | Description |\n\
+             |-----:|---------|---------------:|--------------|-------------|\n\
+             | 5432 | postgres | 5432 | production |  |\n\
+             | 5433 | postgres-dev | 5432 | development |  |\n\
+             | 6379 | redis | 6379 | all |  |\n"
+        ),
+        "{md}"
+    );
 }

@@ -214,8 +214,27 @@ pub fn doctor(args: DoctorArgs, out: &mut dyn Write) -> Result<Outcome> {
             return Ok(Outcome::Findings);
         }
     };
+    let hosts = doctor::hosts(registry);
+    if let Some(host) = args.host.as_deref()
+        && !hosts.contains(&host)
+    {
+        eprintln!(
+            "error: no environment or infrastructure names host `{host}`; {}",
+            if hosts.is_empty() {
+                "every entry uses the shared host, so leave out --host".to_owned()
+            } else {
+                format!(
+                    "the hosts are {} (and the shared host, without --host)",
+                    hosts.join(", ")
+                )
+            }
+        );
+        return Ok(Outcome::Findings);
+    }
+    let all = rows.len();
+    let rows = doctor::on_host(registry, rows, args.host.as_deref());
     let listeners = doctor::listeners()?;
-    let findings = doctor::diagnose(&rows, &listeners);
+    let findings = doctor::diagnose(registry, &rows, &listeners);
     let cells: Vec<Vec<String>> = findings
         .iter()
         .map(|f| {
@@ -255,6 +274,32 @@ pub fn doctor(args: DoctorArgs, out: &mut dyn Write) -> Result<Outcome> {
     )?;
     for d in &report.diagnostics {
         write(out, &format!("{}\n", diag::plain(&source, d)))?;
+    }
+    if rows.len() < all {
+        let this = args
+            .host
+            .as_deref()
+            .map_or("the shared host".to_owned(), |h| format!("host `{h}`"));
+        let others: Vec<&str> = hosts
+            .iter()
+            .copied()
+            .filter(|h| Some(*h) != args.host.as_deref())
+            .collect();
+        let mut hint = others
+            .iter()
+            .map(|h| format!("--host {h}"))
+            .collect::<Vec<_>>();
+        if args.host.is_some() {
+            hint.push("no --host for the shared host".to_owned());
+        }
+        write(
+            out,
+            &format!(
+                "checked {this} only: {} ports of other hosts are not checked here (run doctor there: {})\n",
+                all - rows.len(),
+                hint.join(", ")
+            ),
+        )?;
     }
     let conflicts = findings.iter().filter(|f| f.conflict).count();
     let busy = findings.iter().filter(|f| !f.listeners.is_empty()).count();
