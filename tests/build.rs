@@ -69,20 +69,25 @@ fn root_registry() -> String {
 #[test]
 fn a_conflict_fails_the_build_with_located_errors() {
     // Courier's test API takes Pourtier's test port; Passeur's test bridge is port 0.
-    let registry = root_registry()
-        .replace(
-            "api:     { production: 8765, development: 9765, test: 7765 }",
-            "api:     { production: 8765, development: 9765, test: 7000 }",
-        )
-        .replace(
-            "bridge:  { production: 8768, development: 9768, test: 7768 }",
-            "bridge:  { production: 8768, development: 9768, test: 0 }",
-        );
+    let replace = |text: String, from: &str, to: &str| {
+        assert!(text.contains(from), "{from:?} is not in ports.yaml");
+        text.replace(from, to)
+    };
+    let registry = replace(
+        root_registry(),
+        "development: 9765, test: 7765,",
+        "development: 9765, test: 7000,",
+    );
+    let registry = replace(
+        registry,
+        "bridge:  { production: 8768, development: 9768, test: 7768 }",
+        "bridge:  { production: 8768, development: 9768, test: 0 }",
+    );
     let dir = scratch_package("conflict", &registry);
     let output = cargo_build(&dir);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "the build must fail:\n{stderr}");
-    let (line, column) = locate(&registry, "development: 9765, test: 7000 }", "7000");
+    let (line, column) = locate(&registry, "development: 9765, test: 7000,", "7000");
     let conflict = format!(
         "ports.yaml:{line}:{column}: error[port-conflict]: port 7000 of `courier.api` in test is already used by `pourtier.api` in test"
     );
