@@ -97,7 +97,7 @@ fn assign(bencher: Bencher, size: &str) {
     let request = Request {
         service: "newcomer".into(),
         name: String::new(),
-        port: None,
+        ports: Vec::new(),
         description: Some("A new service".into()),
         force: false,
     };

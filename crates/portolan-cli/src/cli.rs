@@ -61,7 +61,7 @@ pub enum Command {
     /// use, reserved ports and NodePorts that would be invalid or taken. Edits
     /// ports.yaml in place, keeping every comment and its style.
     #[command(
-        after_help = "Examples:\n  portolan assign billing --description \"Billing API\"\n  portolan assign billing --name metrics\n  portolan assign billing --force --dry-run"
+        after_help = "Examples:\n  portolan assign billing --description \"Billing API\"\n  portolan assign billing --name metrics\n  portolan assign billing --port production=8040 --port test=7040\n  portolan assign billing --force --dry-run"
     )]
     Assign(AssignArgs),
 
@@ -204,9 +204,11 @@ pub struct AssignArgs {
     #[arg(long, default_value = "api", value_name = "PORT_NAME")]
     pub name: String,
 
-    /// Use this port instead of the lowest free one (registries with one environment).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-    pub port: Option<u16>,
+    /// Use this port instead of the lowest free one: `N` when the service gets
+    /// a port in one environment, else `ENVIRONMENT=N`, once per environment
+    /// (environments not given one share the lowest free offset).
+    #[arg(long, value_name = "[ENV=]N")]
+    pub port: Vec<portolan::allocate::GivenPort>,
 
     /// The new service's description.
     #[arg(long, value_name = "TEXT")]

@@ -153,7 +153,13 @@ fn rerp_fills_its_range_skipping_the_reserved_port_then_refuses() {
                     .output()
                     .unwrap();
                 assert_eq!(out.status.code(), Some(2), "--port {bad}");
-                assert!(stderr(&out).contains("--port <N>"), "{}", stderr(&out));
+                assert!(
+                    stderr(&out).contains(&format!(
+                        "invalid value '{bad}' for '--port <[ENV=]N>': `{bad}` is not a port number (1-65535)"
+                    )),
+                    "{}",
+                    stderr(&out)
+                );
             }
             break;
         }
@@ -230,14 +236,65 @@ fn a_given_port_is_used_or_its_holder_named() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(read(dir.path()).contains("  billing:\n    ports:\n      api: 8050\n"));
+}
 
+#[test]
+fn a_given_port_is_per_environment_when_there_are_several() {
     let multi = copy_of("ports.yaml");
+    let before = read(multi.path());
+    let refused = |args: &[&str]| {
+        let out = portolan(multi.path())
+            .args(["assign", "billing"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(
+            read(multi.path()),
+            before,
+            "a refused assign writes nothing"
+        );
+        stderr(&out)
+    };
+    assert_eq!(
+        refused(&["--port", "8050"]),
+        "error: --port 8050: `billing` gets a port in 3 environments; say which, e.g. --port production=8050 --port development=8050 --port test=8050\n"
+    );
+    assert_eq!(
+        refused(&["--port", "prod=8050"]),
+        "error: --port prod=8050: `billing` does not run in an environment called `prod`; did you mean `production`? it runs in production, development, test\n"
+    );
+    // Environments share one host here, so one port cannot serve two of them.
+    assert_eq!(
+        refused(&["--port", "production=8050", "--port", "test=8050"]),
+        "error: port 8050 cannot be assigned in test: outside test's range 7000-7799\n"
+    );
+    assert_eq!(
+        refused(&["--port", "production=8000"]),
+        "error: port 8000 cannot be assigned in production: held by `pourtier.api` in production\n"
+    );
+    // Given ports are used; the environments given none share the lowest free offset.
     let out = portolan(multi.path())
-        .args(["assign", "billing", "--port", "8050"])
+        .args([
+            "assign",
+            "billing",
+            "--port",
+            "production=8050",
+            "--port",
+            "test=7060",
+        ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("--port needs a registry with one environment"));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).lines().next().unwrap(),
+        "assigned billing.api: production 8050, development 9002, test 7060"
+    );
+    assert!(
+        read(multi.path()).contains("  billing:\n    ports:\n      api: { production: 8050, development: 9002, test: 7060 }\n"),
+        "{}",
+        read(multi.path())
+    );
 }
 
 #[test]

@@ -26,12 +26,41 @@ pub struct Request {
     pub service: String,
     /// The port's name (`api` by default).
     pub name: String,
-    /// A given port instead of the lowest free one (single-environment registries).
-    pub port: Option<u16>,
+    /// Given ports instead of the lowest free ones: per environment, or
+    /// (environment `None`) for the one environment the entry gets a port in.
+    /// Environments not given one get the lowest offset free in all of them.
+    pub ports: Vec<GivenPort>,
     /// The service's description, for a new service.
     pub description: Option<String>,
     /// Move an existing port instead of refusing.
     pub force: bool,
+}
+
+/// A port the user chose (`--port 8005`, `--port production=8005`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GivenPort {
+    /// The environment; `None` when the entry gets a port in one environment only.
+    pub environment: Option<String>,
+    /// The port.
+    pub port: u16,
+}
+
+impl std::str::FromStr for GivenPort {
+    type Err = String;
+
+    /// `8005` or `production=8005`.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let (environment, number) = match text.split_once('=') {
+            Some((env, n)) => (Some(env.trim().to_owned()), n.trim()),
+            None => (None, text.trim()),
+        };
+        match number.parse::<u16>() {
+            Ok(port) if port > 0 => Ok(GivenPort { environment, port }),
+            _ => Err(format!(
+                "`{number}` is not a port number (1-65535); write N or ENVIRONMENT=N"
+            )),
+        }
+    }
 }
 
 /// One environment's share of an assignment.
@@ -80,6 +109,10 @@ struct Taken<'r> {
     node_ports: HashMap<HostRef<'r>, HashMap<u16, Owner<'r>>>,
     /// Index into `registry.reserved` of the first entry reserving each port.
     reserved: HashMap<u16, usize>,
+    /// Ports (and NodePorts) this assignment already gave an environment:
+    /// (host, port, environment index).
+    given: Vec<(HostRef<'r>, u16, usize)>,
+    given_node_ports: Vec<(HostRef<'r>, u16, usize)>,
 }
 
 impl<'r> Taken<'r> {
@@ -89,6 +122,8 @@ impl<'r> Taken<'r> {
             ports: HashMap::new(),
             node_ports: HashMap::new(),
             reserved: HashMap::new(),
+            given: Vec::new(),
+            given_node_ports: Vec::new(),
         };
         for b in registry.bindings() {
             if let (Owner::Service { service, port, .. }, Some((s, n))) = (b.owner, skip)
@@ -136,6 +171,16 @@ impl<'r> Taken<'r> {
         if let Some(holder) = self.ports.get(&host).and_then(|t| t.get(&port.get())) {
             return Some(format!("held by {holder}"));
         }
+        if let Some((_, _, other)) = self
+            .given
+            .iter()
+            .find(|(h, p, _)| *h == host && *p == port.get())
+        {
+            return Some(format!(
+                "given to {} by this assignment, on the same host",
+                registry.environments[*other].name
+            ));
+        }
         if let Some(reason) = self.reserved_reason(registry, port.get()) {
             return Some(reason);
         }
@@ -156,11 +201,30 @@ impl<'r> Taken<'r> {
             {
                 return Some(format!("its NodePort {node_port} is held by {holder}"));
             }
+            if let Some((_, _, other)) = self
+                .given_node_ports
+                .iter()
+                .find(|(h, p, _)| *h == host && *p == node_port.get())
+            {
+                return Some(format!(
+                    "its NodePort {node_port} is given to {} by this assignment",
+                    registry.environments[*other].name
+                ));
+            }
             if let Some(reason) = self.reserved_reason(registry, node_port.get()) {
                 return Some(format!("its NodePort {node_port} is {reason}"));
             }
         }
         None
+    }
+
+    /// Records that this assignment gives `port` to environment `env`.
+    fn give(&mut self, registry: &'r Registry, env: usize, port: Port) {
+        let e = &registry.environments[env];
+        self.given.push((e.host(), port.get(), env));
+        if let Some(np) = e.node_ports.as_ref().and_then(|np| np.node_port(port)) {
+            self.given_node_ports.push((e.host(), np.get(), env));
+        }
     }
 }
 
@@ -299,40 +363,88 @@ pub fn assign_in(
             .collect();
         previous = placed(registry, &envs, &ports);
     }
-    let taken = Taken::new(registry, None);
-    let ports = match request.port {
-        Some(n) => {
-            if registry.environments.len() != 1 {
-                return refuse(format!(
-                    "--port needs a registry with one environment; this one has {} ({}), so Portolan picks one offset free in all of them",
-                    registry.environments.len(),
-                    registry
-                        .environments
+    let mut taken = Taken::new(registry, None);
+    let mut fixed: Vec<Option<Port>> = vec![None; envs.len()];
+    for given in &request.ports {
+        let slot = match &given.environment {
+            Some(env) => match envs
+                .iter()
+                .position(|&i| registry.environments[i].name.as_str() == env)
+            {
+                Some(slot) => slot,
+                None => {
+                    let runs: Vec<&str> = envs
                         .iter()
-                        .map(|e| e.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                        .map(|&i| registry.environments[i].name.as_str())
+                        .collect();
+                    let hint = crate::load::did_you_mean(env, runs.iter().copied())
+                        .map(|b| format!("did you mean `{b}`? "))
+                        .unwrap_or_default();
+                    return refuse(format!(
+                        "--port {env}={}: `{}` does not run in an environment called `{env}`; {hint}it runs in {}",
+                        given.port,
+                        request.service,
+                        runs.join(", ")
+                    ));
+                }
+            },
+            None if envs.len() == 1 => 0,
+            None => {
+                let example: Vec<String> = envs
+                    .iter()
+                    .map(|&i| format!("--port {}={}", registry.environments[i].name, given.port))
+                    .collect();
+                return refuse(format!(
+                    "--port {}: `{}` gets a port in {} environments; say which, e.g. {}",
+                    given.port,
+                    request.service,
+                    envs.len(),
+                    example.join(" ")
                 ));
             }
-            let Some(port) = Port::from_i128(i128::from(n)) else {
-                return refuse("port 0 is not a port");
-            };
-            if let Some(why) = taken.why_not(registry, envs[0], port) {
-                return refuse(format!("port {n} cannot be assigned: {why}"));
-            }
-            vec![port]
+        };
+        let env = &registry.environments[envs[slot]];
+        if fixed[slot].is_some() {
+            return refuse(format!("--port gives {} two ports", env.name));
         }
-        None => match lowest_common(registry, &taken, &envs) {
+        let Some(port) = Port::new(given.port) else {
+            return refuse("port 0 is not a port");
+        };
+        if let Some(why) = taken.why_not(registry, envs[slot], port) {
+            let target = if envs.len() == 1 {
+                String::new()
+            } else {
+                format!(" in {}", env.name)
+            };
+            return refuse(format!(
+                "port {} cannot be assigned{target}: {why}",
+                given.port
+            ));
+        }
+        taken.give(registry, envs[slot], port);
+        fixed[slot] = Some(port);
+    }
+    // The environments given no port share the lowest offset free in all of them.
+    let open: Vec<usize> = envs
+        .iter()
+        .zip(&fixed)
+        .filter(|(_, f)| f.is_none())
+        .map(|(&e, _)| e)
+        .collect();
+    let chosen = if open.is_empty() {
+        Vec::new()
+    } else {
+        match lowest_common(registry, &taken, &open) {
             Some(ports) => ports,
             None => {
-                let ranges: Vec<String> = envs
+                let ranges: Vec<String> = open
                     .iter()
                     .map(|&i| {
                         let e = &registry.environments[i];
                         format!("{} {}", e.name, e.range)
                     })
                     .collect();
-                let what = if envs.len() == 1 {
+                let what = if open.len() == 1 {
                     format!("its range is full ({})", ranges.join(", "))
                 } else {
                     format!(
@@ -340,13 +452,26 @@ pub fn assign_in(
                         ranges.join(", ")
                     )
                 };
+                let per_env = if envs.len() > 1 {
+                    ", give each environment its port (--port ENVIRONMENT=N),"
+                } else {
+                    ""
+                };
                 return refuse(format!(
-                    "no free port for `{}.{name}`: {what}; widen a range (`environments.<name>.range`) or release a service",
+                    "no free port for `{}.{name}`: {what}; widen a range (`environments.<name>.range`){per_env} or release a service",
                     request.service,
                 ));
             }
-        },
+        }
     };
+    let mut chosen = chosen.into_iter();
+    let mut ports: Vec<Port> = Vec::with_capacity(envs.len());
+    for f in fixed {
+        match f.or_else(|| chosen.next()) {
+            Some(p) => ports.push(p),
+            None => return refuse("no port was chosen for every environment"),
+        }
+    }
 
     // How the file writes a port of several environments: one walk, not a
     // lookup per port (which made assign quadratic in the number of services).

@@ -85,7 +85,7 @@ pub fn assign(args: AssignArgs, out: &mut dyn Write) -> Result<Outcome> {
     let request = Request {
         service: args.service.clone(),
         name: args.name.clone(),
-        port: args.port,
+        ports: args.port.clone(),
         description: args.description.clone(),
         force: args.force,
     };
