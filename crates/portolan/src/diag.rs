@@ -201,6 +201,21 @@ impl Diagnostics {
         self.0.push(d);
     }
 
+    /// The findings pushed since there were `start`, for a caller that knows more to add.
+    pub(crate) fn since_mut(&mut self, start: usize) -> &mut [Diagnostic] {
+        let start = start.min(self.0.len());
+        &mut self.0[start..]
+    }
+
+    /// Keeps the findings pushed since there were `start` that `keep` accepts.
+    pub(crate) fn retain_since(&mut self, start: usize, mut keep: impl FnMut(&Diagnostic) -> bool) {
+        let mut i = 0;
+        self.0.retain(|d| {
+            i += 1;
+            i <= start || keep(d)
+        });
+    }
+
     /// Sorts by location, then code, so output is stable whatever order rules ran in.
     pub(crate) fn sort(&mut self) {
         self.0.sort_by(|a, b| {

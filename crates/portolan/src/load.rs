@@ -341,7 +341,7 @@ impl<'s> Decoder<'s> {
                         Diagnostic::new(
                             Code::InvalidPort,
                             span,
-                            format!("{what} `{shown}` is not a port number"),
+                            format!("{what} is `{shown}`, not a port number"),
                         )
                         .with_label("ports are 1 to 65535"),
                     );
@@ -372,7 +372,7 @@ impl<'s> Decoder<'s> {
                     Diagnostic::new(
                         Code::InvalidPort,
                         span,
-                        format!("{what} `{written}` is not a port number"),
+                        format!("{what} is `{written}`, not a port number"),
                     )
                     .with_label("ports are whole numbers from 1 to 65535"),
                 );
@@ -685,13 +685,107 @@ impl<'s> Decoder<'s> {
                 }
             }
         }
+        // `ports:` written at the level of the services, right after a
+        // service without ports: that service's ports, under-indented.
+        let orphan_ports = table.entries.windows(2).find_map(|pair| {
+            let [(prev, prev_value), (key, _)] = pair else {
+                return None;
+            };
+            let portless = match &prev_value.value {
+                Node::Null(_) => true,
+                Node::Map(entries) => !entries.iter().any(|(k, _)| k.value == "ports"),
+                _ => false,
+            };
+            (key.value == "ports" && prev.value != "ports" && portless)
+                .then(|| prev.value.to_string())
+        });
         let mut out = Vec::new();
         for (key, value) in table.entries.iter().copied() {
+            if let Some(owner) = &orphan_ports {
+                if key.value == "ports" {
+                    self.push(
+                        Diagnostic::new(
+                            Code::MissingKey,
+                            self.at(key),
+                            format!("`ports:` of service `{owner}` is not indented under it"),
+                        )
+                        .with_label("read as a service named `ports`")
+                        .with_help(format!(
+                            "indent `ports:` and the lines under it two more spaces, under `{owner}:`"
+                        )),
+                    );
+                    continue;
+                }
+                if *owner == key.value {
+                    // Its ports are the finding above.
+                    continue;
+                }
+            }
             let name = self.key_name(key, "service");
             let what = format!("service `{}`", key.value);
+            let mark = self.diags.len();
             let Some(svc) = self.table(value, what.clone(), name.span, Some(SERVICE_KEYS)) else {
                 continue;
             };
+            // Named ports written beside an empty `ports:` instead of under it.
+            if key.value != "ports"
+                && svc
+                    .get("ports")
+                    .is_none_or(|p| matches!(p.value, Node::Null(_)))
+            {
+                let misplaced: Vec<Span> = svc
+                    .entries
+                    .iter()
+                    .filter(|(k, v)| {
+                        !SERVICE_KEYS.contains(&k.value.as_ref())
+                            && matches!(v.value, Node::Int(..) | Node::Map(_))
+                    })
+                    .map(|(k, _)| k.span)
+                    .collect();
+                if !misplaced.is_empty() {
+                    self.diags.retain_since(mark, |d| {
+                        !(d.code == Code::UnknownKey && misplaced.contains(&d.primary.span))
+                    });
+                    let ports_key = svc.entries.iter().find(|(k, _)| k.value == "ports");
+                    for (k, _) in svc
+                        .entries
+                        .iter()
+                        .filter(|(k, _)| misplaced.contains(&k.span))
+                    {
+                        let help = match ports_key {
+                            Some(_) => {
+                                format!("indent `{}:` two more spaces, under `ports:`", k.value)
+                            }
+                            None => format!(
+                                "put it under a `ports:` key of the service: `ports: {{ {}: … }}`",
+                                k.value
+                            ),
+                        };
+                        self.push(
+                            Diagnostic::new(
+                                Code::UnknownKey,
+                                self.at(k),
+                                format!(
+                                    "`{}` looks like a named port of service `{}`, but it is not under `ports:`",
+                                    k.value, key.value
+                                ),
+                            )
+                            .with_label("read as a key of the service")
+                            .with_help(help),
+                        );
+                    }
+                    // No ports finding beside these: the fix above gives it ports.
+                    let service = Service {
+                        name,
+                        description: None,
+                        environments: None,
+                        ports: Vec::new(),
+                        processes: Vec::new(),
+                    };
+                    out.push(service);
+                    continue;
+                }
+            }
             let description = svc
                 .get("description")
                 .and_then(|n| self.string(n, "description"));
@@ -949,9 +1043,26 @@ impl<'s> Decoder<'s> {
                             );
                             continue;
                         }
-                        if let Some((port, container_port, span)) =
-                            self.port_pair(port_node, env_span, &label)
+                        let before = self.diags.len();
+                        let pair = self.port_pair(
+                            port_node,
+                            env_span,
+                            &format!("{label} in {}", env_key.value),
+                        );
+                        // A port that is no number: say which numbers would do.
+                        if pair.is_none()
+                            && let [.., last] = self.diags.since_mut(before)
+                            && last.code == Code::InvalidPort
+                            && last.help.is_none()
+                            && !environments[environment].range.ranges.is_empty()
                         {
+                            let env = &environments[environment];
+                            last.help = Some(format!(
+                                "use a port in the range of {} ({})",
+                                env.name, env.range
+                            ));
+                        }
+                        if let Some((port, container_port, span)) = pair {
                             let value = self.next_value();
                             assignments.push(Assignment {
                                 environment,

@@ -197,37 +197,48 @@ fn port_zero_and_too_large_are_errors() {
     expect(
         &yaml,
         Code::InvalidPort,
-        "`0` is not a port number",
+        "is `0`, not a port number",
         "      a: { production: 0, test: 7001 }",
         "                       ~",
     );
     expect(
         &yaml,
         Code::InvalidPort,
-        "`65536` is not a port number",
+        "is `65536`, not a port number",
         "      b: { production: 65536, test: 7002 }",
         "                       ~~~~~",
     );
     expect(
         &yaml,
         Code::InvalidPort,
-        "`18446744073709551616` is not a port number",
+        "is `18446744073709551616`, not a port number",
         "      c: { production: 18446744073709551616, test: 7003 }",
         "                       ~~~~~~~~~~~~~~~~~~~~",
     );
     expect(
         &yaml,
         Code::InvalidPort,
-        "`-1` is not a port number",
+        "is `-1`, not a port number",
         "      d: { production: -1, test: 7004 }",
         "                       ~~",
     );
     expect(
         &yaml,
         Code::InvalidPort,
-        "`8000.5` is not a port number",
+        "is `8000.5`, not a port number",
         "      e: { production: 8000.5, test: 7005 }",
         "                       ~~~~~~",
+    );
+    let d = expect(
+        &yaml,
+        Code::InvalidPort,
+        "port `web.b` in production is `65536`, not a port number",
+        "      b: { production: 65536, test: 7002 }",
+        "                       ~~~~~",
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some("use a port in the range of production (8000-8799)")
     );
 }
 
@@ -1051,14 +1062,48 @@ fn a_misplaced_ports_key_is_named_as_such() {
     let d = expect(
         &yaml,
         Code::MissingKey,
-        "`ports` is not a service: a service's `ports:` goes inside it",
+        "`ports:` of service `web` is not indented under it",
         "  ports:",
         "  ~~~~~",
     );
     assert_eq!(
         d.help.as_deref(),
-        Some("indent `ports:` and its entries under the service they belong to")
+        Some("indent `ports:` and the lines under it two more spaces, under `web:`")
     );
+    // The one finding: no "no ports" for `web`, no unknown key `api` in a service `ports`.
+    assert_eq!(
+        check(&Source::new("ports.yaml", yaml.clone()))
+            .diagnostics
+            .len(),
+        1
+    );
+    // A `ports:` after a service that has ports belongs to no one: it is named as such.
+    let yaml = registry("services:\n  web:\n    ports: { api: 8000 }\n  ports:\n    api: 8001\n");
+    expect(
+        &yaml,
+        Code::MissingKey,
+        "`ports` is not a service: a service's `ports:` goes inside it",
+        "  ports:",
+        "  ~~~~~",
+    );
+}
+
+#[test]
+fn named_ports_beside_an_empty_ports_key_are_named_as_such() {
+    let yaml =
+        registry("services:\n  web:\n    ports:\n    api: { production: 8000, test: 7000 }\n");
+    let d = expect(
+        &yaml,
+        Code::UnknownKey,
+        "`api` looks like a named port of service `web`, but it is not under `ports:`",
+        "    api: { production: 8000, test: 7000 }",
+        "    ~~~",
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some("indent `api:` two more spaces, under `ports:`")
+    );
+    assert_eq!(check(&Source::new("ports.yaml", yaml)).diagnostics.len(), 1);
 }
 
 #[test]
