@@ -228,6 +228,28 @@ impl<'t> Document<'t> {
         })
     }
 
+    /// When `path` is missing below a mapping that exists: which of its
+    /// steps is the first missing one, and the keys that mapping does hold,
+    /// each with its line (1-based).
+    pub fn missing_step(&self, path: &KeyPath) -> Option<(usize, Vec<(String, usize)>)> {
+        match self.find(path).ok()? {
+            Found::Missing {
+                parent: Some((node, _)),
+                rest,
+            } => {
+                let keys = match &node.kind {
+                    Kind::Map { entries, .. } => entries
+                        .iter()
+                        .filter_map(|e| Some((e.key.as_deref()?.to_owned(), e.key_line)))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                Some((rest, keys))
+            }
+            _ => None,
+        }
+    }
+
     fn find(&self, path: &KeyPath) -> Result<Found<'_>, EditError> {
         let Some(mut node) = self.root_map() else {
             return Ok(Found::Missing {

@@ -778,6 +778,11 @@ impl Planner<'_> {
                     reasons.push(format!("{kp} differs, ports.yaml says {value}"));
                 }
                 Current::Missing => {
+                    if old.is_some()
+                        && let Some(near) = near_miss(&doc, &kp)
+                    {
+                        return Err(in_registry(key, near));
+                    }
                     reasons.push(format!("{kp} is missing, ports.yaml says {value}"))
                 }
                 Current::Other => {
@@ -911,6 +916,21 @@ pub(crate) fn resolve_under(
         // A dangling symlink: refuse rather than guess.
         Err(e) => Err(format!("cannot resolve `{rel}`: {e}")),
     }
+}
+
+/// A missing key that is probably a typo for one the file has (`sever.port`
+/// beside `server:`): adding it would leave the real value stale while the
+/// file gains a key nobody reads. Says which key and how to go on either way.
+fn near_miss(doc: &Document<'_>, kp: &KeyPath) -> Option<String> {
+    let (step, keys) = doc.missing_step(kp)?;
+    let crate::model::Segment::Key(missing) = kp.segments.get(step)? else {
+        return None;
+    };
+    let best = crate::load::did_you_mean(missing, keys.iter().map(|(k, _)| k.as_str()))?;
+    let line = keys.iter().find(|(k, _)| k == best).map_or(0, |(_, l)| *l);
+    Some(format!(
+        "`{kp}`: the file has no `{missing}`, but has `{best}` (line {line}); fix the key path if `{best}` is meant, or add `{missing}` to the file first if it is a new key"
+    ))
 }
 
 /// Where `path` really is: symlinks in it (and in its directory, when the

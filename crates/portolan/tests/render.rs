@@ -530,3 +530,38 @@ fn an_environment_chooses_its_artifacts_and_infrastructure_belongs_to_environmen
         "{md}"
     );
 }
+
+#[test]
+fn a_key_path_one_typo_away_from_a_key_the_file_has_is_refused() {
+    let team = "name: shop\nserver:\n  port: 1\n";
+    for (key, expected) in [
+        (
+            "sever.port",
+            "ports.yaml:10:15: app.yaml: `sever.port`: the file has no `sever`, but has `server` (line 2); fix the key path if `server` is meant, or add `sever` to the file first if it is a new key",
+        ),
+        (
+            "server.prot",
+            "ports.yaml:10:15: app.yaml: `server.prot`: the file has no `prot`, but has `port` (line 3); fix the key path if `port` is meant, or add `prot` to the file first if it is a new key",
+        ),
+    ] {
+        let registry = format!(
+            "{TWO_ENVS}render: {{ artifacts: [] }}\nsync:\n  - file: app.yaml\n    values: {{ {key}: \"{{{{ port('web', environment='dev') }}}}\" }}\n"
+        );
+        let dir = scratch(&registry, &[("app.yaml", team)]);
+        let (source, reg) = registry_at(dir.path());
+        let problems = sync::plan(&source, &reg).unwrap_err();
+        let shown = problems[0].to_string();
+        assert_eq!(&shown[shown.find("ports.yaml:").unwrap()..], expected);
+    }
+    // A new key unlike any the file has is added, as before.
+    let registry = format!(
+        "{TWO_ENVS}render: {{ artifacts: [] }}\nsync:\n  - file: app.yaml\n    values: {{ server.host_port: \"{{{{ port('web', environment='dev') }}}}\" }}\n"
+    );
+    let dir = scratch(&registry, &[("app.yaml", team)]);
+    let (source, reg) = registry_at(dir.path());
+    let plan = sync::plan(&source, &reg).unwrap();
+    assert_eq!(
+        plan.changes[0].new.as_deref(),
+        Some("name: shop\nserver:\n  port: 1\n  host_port: 8000\n")
+    );
+}
