@@ -10,7 +10,6 @@
 //! only when it still holds what the manifest says Portolan wrote, which a
 //! pull request cannot forge for a file whose contents it does not know.
 
-use sha2::{Digest, Sha256};
 
 /// The manifest's file name inside the artifact directory.
 pub const FILE_NAME: &str = ".portolan-manifest";
@@ -33,7 +32,7 @@ pub struct Manifest {
 /// SHA-256 of `bytes` with CRLF read as LF, in hex: a checkout that converts
 /// line endings is not a different registry.
 pub fn digest(bytes: &[u8]) -> String {
-    let mut hasher = Sha256::new();
+    let mut hasher = hmac_sha256::Hash::new();
     let mut rest = bytes;
     while let Some(i) = rest.windows(2).position(|w| w == b"\r\n") {
         hasher.update(&rest[..i]);
