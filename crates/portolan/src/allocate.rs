@@ -11,7 +11,7 @@
 //! advisory lock, a re-read and an atomic write.
 
 use crate::edit::{Document, Fragment, Value};
-use crate::model::{Binding, HostRef, KeyPath, Owner, Port, Registry, Segment};
+use crate::model::{HostRef, KUBERNETES_NODE_PORTS, KeyPath, Owner, Port, Registry, Segment};
 use crate::source::Source;
 use crate::sync::{Plan, Problem};
 use crate::transaction::{Lock, Permit};
@@ -188,9 +188,9 @@ impl<'r> Taken<'r> {
             let Some(node_port) = np.node_port(port) else {
                 return Some("its NodePort would not be a port".to_owned());
             };
-            if !np.range.contains(node_port) || !(30000..=32767).contains(&node_port.get()) {
+            if !np.range.contains(node_port) || !KUBERNETES_NODE_PORTS.contains(node_port) {
                 return Some(format!(
-                    "its NodePort {node_port} lies outside {} or 30000-32767",
+                    "its NodePort {node_port} lies outside {} or {KUBERNETES_NODE_PORTS}",
                     np.range
                 ));
             }
@@ -720,15 +720,4 @@ pub enum LockedError {
     Write(Problem),
     /// Reading or locking failed.
     Io(String),
-}
-
-/// The bindings of one service, for messages.
-pub fn bindings_of<'r>(registry: &'r Registry, service: &str) -> Vec<Binding<'r>> {
-    registry
-        .bindings()
-        .filter(|b| match b.owner {
-            Owner::Service { service: s, .. } => s.name.as_str() == service,
-            Owner::Infrastructure(i) => i.name.as_str() == service,
-        })
-        .collect()
 }

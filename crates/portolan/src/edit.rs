@@ -448,20 +448,9 @@ impl<'t> Document<'t> {
         )
     }
 
-    /// Whether the value at `path` is a block mapping (`Some(true)`), a flow
-    /// mapping (`Some(false)`), or something else or absent (`None`).
-    pub fn block_mapping_at(&self, path: &KeyPath) -> Option<bool> {
-        match self.find(path).ok()? {
-            Found::Node(node, _) => match node.kind {
-                Kind::Map { flow, .. } => Some(!flow),
-                _ => None,
-            },
-            Found::Missing { .. } => None,
-        }
-    }
-
-    /// Like [`Document::block_mapping_at`] for the first mapping that matches
-    /// `pattern`, where `None` matches any key: `[Some("services"), None,
+    /// Whether the first mapping that matches `pattern` is a block mapping
+    /// (`Some(true)`) or a flow one (`Some(false)`), `None` when none matches;
+    /// `None` in the pattern matches any key: `[Some("services"), None,
     /// Some("ports"), None]` asks how the first port written as a mapping is
     /// written. One walk of the document, however many keys the wildcards match.
     pub fn first_mapping_style(&self, pattern: &[Option<&str>]) -> Option<bool> {

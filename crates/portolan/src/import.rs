@@ -34,8 +34,11 @@ use serde_core::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::{self, Write as _};
 
-/// Kubernetes' default NodePort range.
-const KUBERNETES_NODE_PORTS: (i64, i64) = (30000, 32767);
+/// Kubernetes' default NodePort range, as the importer computes with it.
+const KUBERNETES_NODE_PORTS: (i64, i64) = (
+    crate::model::KUBERNETES_NODE_PORTS.start.get() as i64,
+    crate::model::KUBERNETES_NODE_PORTS.end.get() as i64,
+);
 /// The RERP formula `31000 + (port - 8000)` as an offset.
 const RERP_NODE_PORT_OFFSET: i32 = 23000;
 /// Comment lines are wrapped at this width.

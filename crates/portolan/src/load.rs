@@ -147,10 +147,6 @@ const INFRA_SERVICE_KEYS: &[&str] = &["port", "container_port", "description", "
 const RESERVED_KEYS: &[&str] = &["port", "range", "reason"];
 
 impl<'s> Decoder<'s> {
-    fn at<T>(&self, node: &Spanned<T>) -> Span {
-        node.span
-    }
-
     fn next_value(&mut self) -> u32 {
         self.values += 1;
         self.values
@@ -161,7 +157,7 @@ impl<'s> Decoder<'s> {
     }
 
     fn type_error(&mut self, node: &Spanned<Node<'_>>, expected: &str, what: &str) {
-        let span = self.at(node);
+        let span = node.span;
         let found = node.value.kind();
         let mut d = Diagnostic::new(
             Code::InvalidType,
@@ -205,7 +201,7 @@ impl<'s> Decoder<'s> {
             Vec::with_capacity(all.len());
         for entry in all {
             let key = &entry.0;
-            let span = self.at(key);
+            let span = key.span;
             let first = match all.len() {
                 0..=SCAN => entries
                     .iter()
@@ -302,7 +298,7 @@ impl<'s> Decoder<'s> {
     }
 
     fn key_name(&mut self, key: &Spanned<Cow<'_, str>>, what: &str) -> Name {
-        let span = self.at(key);
+        let span = key.span;
         self.name(&key.value, span, what)
     }
 
@@ -322,12 +318,12 @@ impl<'s> Decoder<'s> {
 
     fn name_value(&mut self, node: &Spanned<Node<'_>>, what: &str) -> Option<Name> {
         let value = self.string(node, &format!("{what} name"))?;
-        let span = self.at(node);
+        let span = node.span;
         Some(self.name(&value, span, what))
     }
 
     fn port(&mut self, node: &Spanned<Node<'_>>, what: &str) -> Option<Port> {
-        let span = self.at(node);
+        let span = node.span;
         match &node.value {
             Node::Int(n, written) => {
                 let port = Port::from_i128(*n);
@@ -427,7 +423,7 @@ impl<'s> Decoder<'s> {
                 .port(node, what)
                 .map(|p| PortRange { start: p, end: p }),
             Node::Str(s) => {
-                let span = self.at(node);
+                let span = node.span;
                 self.range_text(s, span, what)
             }
             _ => {
@@ -440,7 +436,7 @@ impl<'s> Decoder<'s> {
     /// A range, a port, or a list of those. An empty set means it could not be read
     /// (already reported), so later checks against it are skipped.
     fn range_set(&mut self, node: &Spanned<Node<'_>>, what: &str) -> RangeSet {
-        let span = self.at(node);
+        let span = node.span;
         let mut ranges = Vec::new();
         match &node.value {
             Node::Seq(items) => {
@@ -508,7 +504,7 @@ impl<'s> Decoder<'s> {
     }
 
     fn environments(&mut self, node: &Spanned<Node<'_>>) -> Vec<Environment> {
-        let owner = self.at(node);
+        let owner = node.span;
         let Some(table) = self.table(node, "`environments`", owner, None) else {
             return Vec::new();
         };
@@ -612,7 +608,7 @@ impl<'s> Decoder<'s> {
         let offset = self.required(&table, "offset", "23000");
         let range = range.map(|r| self.range_set(r, &format!("range of {what}")))?;
         let offset_node = offset?;
-        let offset_span = self.at(offset_node);
+        let offset_span = offset_node.span;
         let offset = match &offset_node.value {
             Node::Int(n, _) if (-65535..=65535).contains(n) => *n as i32,
             _ => {
@@ -665,7 +661,7 @@ impl<'s> Decoder<'s> {
     }
 
     fn services(&mut self, node: &Spanned<Node<'_>>, environments: &[Environment]) -> Vec<Service> {
-        let owner = self.at(node);
+        let owner = node.span;
         let Some(table) = self.table(node, "`services`", owner, None) else {
             return Vec::new();
         };
@@ -706,7 +702,7 @@ impl<'s> Decoder<'s> {
                     self.push(
                         Diagnostic::new(
                             Code::MissingKey,
-                            self.at(key),
+                            key.span,
                             format!("`ports:` of service `{owner}` is not indented under it"),
                         )
                         .with_label("read as a service named `ports`")
@@ -764,7 +760,7 @@ impl<'s> Decoder<'s> {
                         self.push(
                             Diagnostic::new(
                                 Code::UnknownKey,
-                                self.at(k),
+                                k.span,
                                 format!(
                                     "`{}` looks like a named port of service `{}`, but it is not under `ports:`",
                                     k.value, key.value
@@ -825,7 +821,7 @@ impl<'s> Decoder<'s> {
                         _ => false,
                     };
                     if empty {
-                        self.push(no_ports(&service.name, self.at(ports)));
+                        self.push(no_ports(&service.name, ports.span));
                     }
                 }
             }
@@ -852,7 +848,7 @@ impl<'s> Decoder<'s> {
                 self.push(
                     Diagnostic::new(
                         Code::InvalidType,
-                        self.at(item),
+                        item.span,
                         format!(
                             "process name `{}` of {what} is empty or holds `/` or a control character",
                             name.escape_debug()
@@ -886,7 +882,7 @@ impl<'s> Decoder<'s> {
             let Some(name) = self.string(item, "environment name") else {
                 continue;
             };
-            let span = self.at(item);
+            let span = item.span;
             if let Some(i) = self.environment_ref(&name, span, environments, what)
                 && !out.contains(&i)
             {
@@ -976,7 +972,7 @@ impl<'s> Decoder<'s> {
                     };
                     let mut paired: Vec<usize> = Vec::new();
                     for (env_key, port_node) in per_env.entries.iter().copied() {
-                        let env_span = self.at(env_key);
+                        let env_span = env_key.span;
                         let declared = environments.iter().any(|e| e.name.value == env_key.value);
                         let lacking = runs_in
                             .iter()
@@ -1105,7 +1101,7 @@ impl<'s> Decoder<'s> {
                 }
                 _ => {
                     if let Some(port) = self.port(value, &format!("port {label}")) {
-                        let span = self.at(value);
+                        let span = value.span;
                         let value = self.next_value();
                         assignments.extend(runs_in.iter().map(|&environment| Assignment {
                             environment,
@@ -1176,10 +1172,10 @@ impl<'s> Decoder<'s> {
                 Some(n) => self.port(n, &format!("container port {label}"))?,
                 None => port,
             };
-            Some((port, container_port, self.at(port_node)))
+            Some((port, container_port, port_node.span))
         } else {
             let port = self.port(node, &format!("port {label}"))?;
-            Some((port, port, self.at(node)))
+            Some((port, port, node.span))
         }
     }
 
@@ -1188,7 +1184,7 @@ impl<'s> Decoder<'s> {
         node: &Spanned<Node<'_>>,
         environments: &[Environment],
     ) -> Infrastructure {
-        let owner = self.at(node);
+        let owner = node.span;
         let mut infra = Infrastructure::default();
         let Some(table) = self.table(node, "`infrastructure`", owner, Some(INFRASTRUCTURE_KEYS))
         else {
@@ -1230,7 +1226,7 @@ impl<'s> Decoder<'s> {
             let environments = entry
                 .get("environments")
                 .map(|n| self.service_environments(n, environments, &what));
-            let span = self.at(port_node);
+            let span = port_node.span;
             let value = self.next_value();
             infra.services.push(InfraService {
                 name,
@@ -1261,8 +1257,8 @@ impl<'s> Decoder<'s> {
         for item in items {
             // A block mapping has no width of its own; point at its first key.
             let owner = match &item.value {
-                Node::Map(entries) if !entries.is_empty() => self.at(&entries[0].0),
-                _ => self.at(item),
+                Node::Map(entries) if !entries.is_empty() => entries[0].0.span,
+                _ => item.span,
             };
             let Some(entry) = self.table(item, "reserved entry", owner, Some(RESERVED_KEYS)) else {
                 continue;
@@ -1274,11 +1270,11 @@ impl<'s> Decoder<'s> {
                 (Some(p), None) => (
                     self.port(p, "reserved port")
                         .map(|p| vec![PortRange { start: p, end: p }]),
-                    self.at(p),
+                    p.span,
                 ),
-                (None, Some(r)) => (Some(self.range_set(r, "reserved range").ranges), self.at(r)),
+                (None, Some(r)) => (Some(self.range_set(r, "reserved range").ranges), r.span),
                 (Some(_), Some(r)) => {
-                    let span = self.at(r);
+                    let span = r.span;
                     self.push(
                         Diagnostic::new(
                             Code::InvalidRange,
@@ -1316,14 +1312,14 @@ impl<'s> Decoder<'s> {
         let value = self.string(node, what)?;
         Some(Text {
             value,
-            span: self.at(node),
+            span: node.span,
         })
     }
 
     fn key_text(&self, key: &Spanned<Cow<'_, str>>) -> Text {
         Text {
             value: key.value.to_string(),
-            span: self.at(key),
+            span: key.span,
         }
     }
 
@@ -1373,7 +1369,7 @@ impl<'s> Decoder<'s> {
     }
 
     fn render(&mut self, node: &Spanned<Node<'_>>) -> Render {
-        let owner = self.at(node);
+        let owner = node.span;
         let mut render = Render::defaults(owner);
         let Some(table) = self.table(node, "`render`", owner, Some(RENDER_KEYS)) else {
             return render;
@@ -1415,7 +1411,7 @@ impl<'s> Decoder<'s> {
             && let Some(items) = self.list(list, "`render.templates`")
         {
             for item in items {
-                let owner = self.at(item);
+                let owner = item.span;
                 let Some(entry) = self.table(item, "template entry", owner, Some(TEMPLATE_KEYS))
                 else {
                     continue;
@@ -1441,8 +1437,8 @@ impl<'s> Decoder<'s> {
         let mut out = Vec::new();
         for item in items {
             let owner = match &item.value {
-                Node::Map(entries) if !entries.is_empty() => self.at(&entries[0].0),
-                _ => self.at(item),
+                Node::Map(entries) if !entries.is_empty() => entries[0].0.span,
+                _ => item.span,
             };
             let Some(entry) = self.table(item, "sync entry", owner, Some(SYNC_KEYS)) else {
                 continue;
@@ -1456,7 +1452,7 @@ impl<'s> Decoder<'s> {
             }
             let mut lists = Vec::new();
             if let Some(node) = entry.get("lists") {
-                let owner = self.at(node);
+                let owner = node.span;
                 if let Some(table) = self.table(node, "`lists`", owner, None) {
                     for (key, spec) in table.entries.iter().map(|e| (&e.0, &e.1)) {
                         let key = self.key_text(key);
@@ -1495,7 +1491,7 @@ impl<'s> Decoder<'s> {
 
     /// `key.path: "template"` pairs.
     fn owned_values(&mut self, node: &Spanned<Node<'_>>, what: &str) -> Vec<(Text, Text)> {
-        let owner = self.at(node);
+        let owner = node.span;
         let Some(table) = self.table(node, what, owner, None) else {
             return Vec::new();
         };

@@ -10,7 +10,6 @@
 //! only when it still holds what the manifest says Portolan wrote, which a
 //! pull request cannot forge for a file whose contents it does not know.
 
-
 /// The manifest's file name inside the artifact directory.
 pub const FILE_NAME: &str = ".portolan-manifest";
 

@@ -44,6 +44,12 @@ impl fmt::Display for Port {
     }
 }
 
+/// The range Kubernetes allows for NodePorts by default (`--service-node-port-range`).
+pub const KUBERNETES_NODE_PORTS: PortRange = PortRange {
+    start: Port(NonZeroU16::new(30000).unwrap()),
+    end: Port(NonZeroU16::new(32767).unwrap()),
+};
+
 /// An inclusive range of ports; a single port is a range of one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PortRange {

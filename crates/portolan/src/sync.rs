@@ -873,19 +873,15 @@ impl Planner<'_> {
     }
 }
 
-/// `root/rel`, refused when `rel` is not a plain relative path or when a
-/// symlink on the way leads out of `root`.
-pub fn resolve(root: &Path, rel: &str) -> Result<PathBuf, String> {
-    resolve_under(root, &canonical(root)?, rel)
-}
-
 /// `root` with every symlink followed, once per plan or apply rather than once per file.
 fn canonical(root: &Path) -> Result<PathBuf, String> {
     root.canonicalize()
         .map_err(|e| format!("cannot resolve {}: {e}", root.display()))
 }
 
-/// [`resolve`] with `root` already canonical.
+/// `root/rel` (`canonical_root` is `root` with every symlink followed),
+/// refused when `rel` is not a plain relative path or when a symlink on the
+/// way leads out of `root`.
 pub(crate) fn resolve_under(
     root: &Path,
     canonical_root: &Path,

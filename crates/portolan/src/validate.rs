@@ -8,14 +8,14 @@
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::ident;
 use crate::load::load;
-use crate::model::{Artifact, Binding, HostRef, Owner, Port, RangeSet, Registry};
+use crate::model::{
+    Artifact, Binding, HostRef, KUBERNETES_NODE_PORTS, Owner, Port, RangeSet, Registry,
+};
 use crate::source::{Source, Span};
 use std::collections::{HashMap, HashSet};
 
 /// Ports in the Linux ephemeral range (`/proc/sys/net/ipv4/ip_local_port_range`).
 const EPHEMERAL: (u16, u16) = (32768, 60999);
-/// The range Kubernetes allows for NodePorts by default.
-const KUBERNETES_NODE_PORTS: (u16, u16) = (30000, 32767);
 
 /// What [`check`] found: the registry (when it could be read at all) and every finding.
 #[derive(Debug)]
@@ -288,7 +288,7 @@ fn env_variables(registry: &Registry, bindings: &[Binding<'_>], out: &mut Vec<Di
     );
 }
 
-/// Rule 7: names that collide once converted to Rust identifiers.
+/// Names that collide once converted to Rust identifiers.
 fn identifiers(registry: &Registry, out: &mut Vec<Diagnostic>) {
     collisions(
         |emit| {
@@ -358,7 +358,7 @@ fn identifiers(registry: &Registry, out: &mut Vec<Diagnostic>) {
     );
 }
 
-/// Rule 2: environment ranges on one host must not overlap.
+/// Environment ranges on one host must not overlap.
 fn range_overlaps(registry: &Registry, out: &mut Vec<Diagnostic>) {
     for (i, later) in registry.environments.iter().enumerate() {
         for earlier in &registry.environments[..i] {
@@ -443,7 +443,7 @@ fn shared_across_environments(registry: &Registry, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Rule 8: ports that work but deserve a second look.
+/// Ports that work but deserve a second look.
 fn warnings(b: &Binding<'_>, out: &mut Vec<Diagnostic>) {
     let p = b.port.get();
     if (EPHEMERAL.0..=EPHEMERAL.1).contains(&p) {
@@ -669,14 +669,13 @@ impl<'r> Occupancy<'r> {
             );
             return;
         };
-        let (lo, hi) = KUBERNETES_NODE_PORTS;
-        if !(lo..=hi).contains(&node_port.get()) {
+        if !KUBERNETES_NODE_PORTS.contains(node_port) {
             out.push(
                 Diagnostic::new(
                     Code::InvalidNodePort,
                     b.span,
                     format!(
-                        "NodePort {node_port} of {} is outside Kubernetes' NodePort range {lo}-{hi}",
+                        "NodePort {node_port} of {} is outside Kubernetes' NodePort range {KUBERNETES_NODE_PORTS}",
                         b.owner
                     ),
                 )
