@@ -58,7 +58,7 @@ fn parse(bencher: Bencher, size: &str) {
 #[divan::bench(args = SIZES, sample_count = 10)]
 fn load(bencher: Bencher, size: &str) {
     let (source, _) = fixture(size);
-    bencher.bench(|| portolan::load::load(divan::black_box(source)));
+    bencher.bench(|| portolan::load(divan::black_box(source)));
 }
 
 /// Every rule on a loaded model.

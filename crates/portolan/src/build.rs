@@ -130,7 +130,7 @@ impl Builder {
                 );
             }
         }
-        let Some(registry) = report.valid_registry() else {
+        if !report.is_ok() {
             if self.cargo_directives {
                 println!(
                     "cargo::warning=run `portolan check` to see these findings with the lines of {} they point at",
@@ -138,7 +138,12 @@ impl Builder {
                 );
             }
             return Err(Error::Invalid {
-                errors: report.diagnostics.errors().max(1),
+                diagnostics: report.diagnostics,
+            });
+        }
+        let Some(registry) = report.valid_registry() else {
+            return Err(Error::Invalid {
+                diagnostics: report.diagnostics,
             });
         };
         let code = codegen::source(registry)?;
@@ -217,7 +222,7 @@ fn in_ci() -> bool {
 
 /// Writes `content` to `path` through a temporary file and a rename, and only
 /// when it differs from what is there: an unchanged file keeps its mtime.
-pub fn write_if_changed(path: &Path, content: &[u8]) -> Result<bool, Error> {
+pub(crate) fn write_if_changed(path: &Path, content: &[u8]) -> Result<bool, Error> {
     if std::fs::read(path).is_ok_and(|old| old == content) {
         return Ok(false);
     }
@@ -237,4 +242,33 @@ pub fn write_if_changed(path: &Path, content: &[u8]) -> Result<bool, Error> {
         Error::io(path, e)
     })?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emit_returns_the_findings_of_an_invalid_registry_and_writes_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        std::fs::write(
+            dir.join("ports.yaml"),
+            "project: p\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  a: { ports: { api: 8000 } }\n  b: { ports: { api: 8000 } }\n",
+        )
+        .unwrap();
+        let out = dir.join("out");
+        std::fs::create_dir(&out).unwrap();
+        let result = Builder::new()
+            .registry(dir.join("ports.yaml"))
+            .out_dir(&out)
+            .cargo_directives(false)
+            .emit();
+        let Err(Error::Invalid { diagnostics }) = result else {
+            panic!("expected the findings, got {result:?}");
+        };
+        let codes: Vec<_> = diagnostics.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, ["port-conflict"]);
+        assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
+    }
 }

@@ -59,12 +59,12 @@ pub mod diag;
 pub mod doctor;
 #[cfg(feature = "sync")]
 pub mod edit;
-pub mod ident;
+mod ident;
 #[cfg(feature = "sync")]
 pub mod import;
 #[cfg(feature = "sync")]
 pub mod init;
-pub mod load;
+mod load;
 pub mod manifest;
 pub mod model;
 #[cfg(feature = "sync")]
@@ -84,6 +84,7 @@ pub mod build;
 pub mod codegen;
 
 pub use diag::{Code, Diagnostic, Diagnostics, Severity};
+pub use load::load;
 pub use model::{Port, Registry};
 pub use source::{Source, Span};
 pub use validate::{Report, check};
@@ -103,10 +104,10 @@ pub enum Error {
         /// What went wrong.
         source: std::io::Error,
     },
-    /// The registry has errors; the report holds them.
+    /// The registry has errors.
     Invalid {
-        /// Number of errors.
-        errors: usize,
+        /// Every finding, errors and warnings, sorted by location.
+        diagnostics: Diagnostics,
     },
     /// No output directory: neither set on the builder nor `OUT_DIR` in the environment.
     NoOutDir,
@@ -127,11 +128,14 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
-            Error::Invalid { errors } => write!(
-                f,
-                "the registry has {errors} error{}",
-                if *errors == 1 { "" } else { "s" }
-            ),
+            Error::Invalid { diagnostics } => {
+                let errors = diagnostics.errors().max(1);
+                write!(
+                    f,
+                    "the registry has {errors} error{}",
+                    if errors == 1 { "" } else { "s" }
+                )
+            }
             Error::NoOutDir => f.write_str(
                 "no output directory: call `Builder::out_dir`, or run from a build script where cargo sets OUT_DIR",
             ),

@@ -154,6 +154,7 @@ impl fmt::Display for Name {
 
 /// The whole registry.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Registry {
     /// The file the registry was read from, as diagnostics and generated docs name it.
     pub file: String,
@@ -199,6 +200,7 @@ fn host_ref(host: &Option<Name>) -> HostRef<'_> {
 
 /// One environment (production, development, test, cluster…).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Environment {
     /// Its name.
     pub name: Name,
@@ -230,6 +232,7 @@ impl Environment {
 
 /// How an environment derives NodePorts: `port + offset`, inside `range`.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NodePorts {
     /// Where NodePorts of this environment must lie.
     pub range: RangeSet,
@@ -248,6 +251,7 @@ impl NodePorts {
 
 /// A service with its named ports.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Service {
     /// Its name.
     pub name: Name,
@@ -274,6 +278,7 @@ impl Service {
 
 /// A named port of a service (`api`, `metrics`) and its port per environment.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NamedPort {
     /// Its name.
     pub name: Name,
@@ -297,6 +302,7 @@ impl NamedPort {
 
 /// A port in one environment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Assignment {
     /// Index into [`Registry::environments`].
     pub environment: usize,
@@ -314,6 +320,7 @@ pub struct Assignment {
 
 /// Ports of shared infrastructure.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Infrastructure {
     /// Where infrastructure ports must lie, when given.
     pub range: Option<RangeSet>,
@@ -332,6 +339,7 @@ impl Infrastructure {
 
 /// One infrastructure entry (postgres, redis).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct InfraService {
     /// Its name.
     pub name: Name,
@@ -361,6 +369,7 @@ impl InfraService {
 
 /// A port or range nobody may use, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Reserved {
     /// The ports.
     pub ports: PortRange,
@@ -415,6 +424,7 @@ impl fmt::Display for Owner<'_> {
 
 /// One resolved port: who holds it, on which host, with its container port and NodePort.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Binding<'a> {
     /// Who holds the port.
     pub owner: Owner<'a>,
@@ -498,6 +508,17 @@ impl Registry {
             .find(|(_, e)| e.name.as_str() == name)
     }
 
+    /// The service or infrastructure entry whose name is closest to `name`,
+    /// when one is close enough to be a likely typo.
+    pub fn similar_name(&self, name: &str) -> Option<&str> {
+        let names = self
+            .services
+            .iter()
+            .map(|s| s.name.as_str())
+            .chain(self.infrastructure.services.iter().map(|s| s.name.as_str()));
+        crate::load::did_you_mean(name, names)
+    }
+
     /// The service called `name`.
     pub fn service(&self, name: &str) -> Option<&Service> {
         self.services
@@ -518,6 +539,7 @@ pub struct Text {
 
 /// The `render:` section: files Portolan owns and writes whole.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Render {
     /// The directory of the built-in artifacts, relative to ports.yaml (`generated`).
     pub dir: Text,
@@ -544,6 +566,7 @@ impl Render {
 
 /// A built-in artifact.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum Artifact {
     /// `ports.json`: every port, resolved.
     Json,
@@ -586,6 +609,7 @@ impl Artifact {
 
 /// A user template rendered to a path.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Template {
     /// The template file, relative to ports.yaml.
     pub template: Text,
@@ -595,6 +619,7 @@ pub struct Template {
 
 /// A file the team owns, with the values Portolan keeps in it.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SyncFile {
     /// The file, relative to ports.yaml; may hold `{environment}` and `{service}`.
     pub file: Text,
@@ -606,6 +631,7 @@ pub struct SyncFile {
 
 /// A list regenerated whole: one item per service port of the environment.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct OwnedList {
     /// The key path of the list.
     pub key: Text,

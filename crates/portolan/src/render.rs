@@ -20,6 +20,7 @@ pub const NOTICE: &str = "Generated from ports.yaml by `portolan sync`; do not e
 
 /// One port, resolved: the row of `ports.json` and of `portolan list`.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Row {
     /// The service (or infrastructure entry).
     pub service: String,
@@ -132,13 +133,13 @@ pub fn artifacts(registry: &Registry) -> Vec<File> {
 }
 
 /// Renders one artifact's contents when called.
-pub type Job<'a> = Box<dyn FnOnce() -> String + 'a>;
+pub(crate) type Job<'a> = Box<dyn FnOnce() -> String + 'a>;
 
 /// The built-in artifacts as (path, renderer) pairs in no particular order,
 /// so that a caller comparing them with the files on disk holds one
 /// artifact's text at a time (they run to megabytes for a full port space).
 /// `rows` must be [`rows`] of the registry.
-pub fn artifact_jobs<'a>(registry: &'a Registry, rows: &'a [Row]) -> Vec<(String, Job<'a>)> {
+pub(crate) fn artifact_jobs<'a>(registry: &'a Registry, rows: &'a [Row]) -> Vec<(String, Job<'a>)> {
     let dir = registry.render.dir.value.trim_end_matches('/');
     let mut jobs: Vec<(String, Job<'a>)> = Vec::new();
     for artifact in &registry.render.artifacts {

@@ -186,9 +186,7 @@ pub fn query(args: QueryArgs, out: &mut dyn Write) -> Result<Outcome> {
                 args.env.as_deref().unwrap_or("any environment")
             )
         } else {
-            let mut names: Vec<&str> = all.iter().map(|r| r.service.as_str()).collect();
-            names.dedup();
-            match portolan::load::did_you_mean(&args.service, names) {
+            match registry.similar_name(&args.service) {
                 Some(best) => format!("no service `{}`; did you mean `{best}`?", args.service),
                 None => format!("no service `{}` in {}", args.service, source.name()),
             }
