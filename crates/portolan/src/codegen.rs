@@ -3,7 +3,7 @@
 //! [`tokens`] is pure and deterministic (it walks the model in its sorted order);
 //! [`source`] formats the tokens once with prettyplease and adds the header.
 //! The generated code depends on nothing but `core` and `std`, so the `ports`
-//! crate has no runtime dependencies. Identifier rules live in [`crate::ident`],
+//! crate has no runtime dependencies. Identifier rules live in `ident`,
 //! shared with validation, so a registry that validates always compiles.
 
 use crate::ident;
