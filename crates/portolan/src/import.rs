@@ -30,7 +30,6 @@
 
 use crate::load::{did_you_mean, is_valid_name};
 use crate::{Report, Source, check};
-use serde_core::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::{self, Write as _};
 
@@ -185,8 +184,11 @@ impl std::error::Error for ImportError {}
 /// fatal; the output is validated and the findings are in
 /// [`Imported::report`]. An error means nothing usable could be read.
 pub fn import(text: &str, format: Format, options: &Options) -> Result<Imported, ImportError> {
-    let (tree, format) = parse(text, format)?;
-    let mut cx = Ctx::default();
+    let (tree, format, left_out) = parse(text, format)?;
+    let mut cx = Ctx {
+        problems: left_out,
+        ..Ctx::default()
+    };
     let draft = match format {
         Format::Rerp => rerp(&tree, options, &mut cx)?,
         _ => lumiere(&tree, options, &mut cx)?,
@@ -246,17 +248,6 @@ impl Tree {
             _ => None,
         }
     }
-
-    fn key_text(self) -> String {
-        match self {
-            Tree::Null => "null".to_owned(),
-            Tree::Bool(b) => b.to_string(),
-            Tree::Int(n) => n.to_string(),
-            Tree::Float(x) => x.to_string(),
-            Tree::Str(s) => s,
-            Tree::Seq(_) | Tree::Map(_) => "<complex key>".to_owned(),
-        }
-    }
 }
 
 /// A value as a message quotes it.
@@ -272,92 +263,78 @@ fn describe(v: &Tree) -> String {
     }
 }
 
-impl<'de> Deserialize<'de> for Tree {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct TreeVisitor;
-        impl<'de> Visitor<'de> for TreeVisitor {
-            type Value = Tree;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any value")
-            }
-            fn visit_unit<E>(self) -> Result<Tree, E> {
-                Ok(Tree::Null)
-            }
-            fn visit_none<E>(self) -> Result<Tree, E> {
-                Ok(Tree::Null)
-            }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Tree, D::Error> {
-                Tree::deserialize(d)
-            }
-            fn visit_bool<E>(self, v: bool) -> Result<Tree, E> {
-                Ok(Tree::Bool(v))
-            }
-            fn visit_i64<E>(self, v: i64) -> Result<Tree, E> {
-                Ok(Tree::Int(v.into()))
-            }
-            fn visit_u64<E>(self, v: u64) -> Result<Tree, E> {
-                Ok(Tree::Int(v.into()))
-            }
-            fn visit_i128<E>(self, v: i128) -> Result<Tree, E> {
-                Ok(Tree::Int(v))
-            }
-            fn visit_u128<E>(self, v: u128) -> Result<Tree, E> {
-                Ok(Tree::Int(i128::try_from(v).unwrap_or(i128::MAX)))
-            }
-            fn visit_f64<E>(self, v: f64) -> Result<Tree, E> {
-                Ok(Tree::Float(v))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Tree, E> {
-                Ok(Tree::Str(v.to_owned()))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Tree, E> {
-                Ok(Tree::Str(v))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Tree, A::Error> {
-                let mut items = Vec::new();
-                while let Some(item) = seq.next_element()? {
-                    items.push(item);
-                }
-                Ok(Tree::Seq(items))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Tree, A::Error> {
-                let mut entries = Vec::new();
-                while let Some(key) = map.next_key::<Tree>()? {
-                    let value = map.next_value()?;
-                    entries.push((key.key_text(), value));
-                }
-                Ok(Tree::Map(entries))
-            }
-        }
-        d.deserialize_any(TreeVisitor)
+/// The source read through Portolan's YAML layer (JSON is YAML's flow
+/// syntax): mapping entries in file order with duplicates kept, aliases
+/// expanded within the same budgets as ports.yaml's. Entries the layer leaves
+/// out (a list as a key) come back as problems, never silently.
+fn read_tree(text: &str, language: &'static str) -> Result<(Tree, Vec<Problem>), ImportError> {
+    let source = Source::new("source", text);
+    let (root, findings) = crate::load::parse_yaml(&source).map_err(|d| ImportError::Syntax {
+        language,
+        message: format!(
+            "{} (line {}, column {})",
+            d.message, d.primary.span.line, d.primary.span.column
+        ),
+    })?;
+    let left_out = findings
+        .into_iter()
+        .map(|d| Problem {
+            message: format!("{}; not imported", d.message),
+            location: Some(format!("line {}", d.primary.span.line)),
+        })
+        .collect();
+    Ok((tree_of(root), left_out))
+}
+
+fn tree_of(node: crate::load::Spanned<crate::load::Node<'_>>) -> Tree {
+    use crate::load::Node;
+    match node.value {
+        Node::Null(_) => Tree::Null,
+        Node::Bool(text) => Tree::Bool(text.eq_ignore_ascii_case("true")),
+        Node::Int(n, _) => Tree::Int(n),
+        Node::Float(text) => Tree::Float(float(&text)),
+        Node::Str(text) => Tree::Str(text.into_owned()),
+        Node::Seq(items) => Tree::Seq(items.into_iter().map(tree_of).collect()),
+        Node::Map(entries) => Tree::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (k.value.into_owned(), tree_of(v)))
+                .collect(),
+        ),
     }
 }
 
-fn parse_json(text: &str) -> Result<Tree, ImportError> {
-    serde_json::from_str(text).map_err(|e| ImportError::Syntax {
+/// A YAML 1.2 float (`1.5`, `1e3`, `.inf`, `-.Inf`, `.nan`).
+fn float(text: &str) -> f64 {
+    let lower = text.to_ascii_lowercase();
+    match lower.trim_start_matches(['+', '-']) {
+        ".inf" if lower.starts_with('-') => f64::NEG_INFINITY,
+        ".inf" => f64::INFINITY,
+        ".nan" => f64::NAN,
+        _ => lower.parse().unwrap_or(f64::NAN),
+    }
+}
+
+fn parse_json(text: &str) -> Result<(Tree, Vec<Problem>), ImportError> {
+    // JSON's own grammar decides what is JSON; the tree then comes from the
+    // YAML layer, which keeps duplicate keys and order as serde_json does not.
+    serde_json::from_str::<serde_json::Value>(text).map_err(|e| ImportError::Syntax {
         language: "JSON",
         message: e.to_string(),
-    })
+    })?;
+    read_tree(text, "JSON")
 }
 
-fn parse_yaml(text: &str) -> Result<Tree, ImportError> {
-    let options = serde_saphyr::options! {
-        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,
-        strict_booleans: true,
-        with_snippet: false,
-    };
-    serde_saphyr::from_str_with_options(text, options).map_err(|e| ImportError::Syntax {
-        language: "YAML",
-        message: e.to_string().replace('\n', " "),
-    })
+fn parse_yaml(text: &str) -> Result<(Tree, Vec<Problem>), ImportError> {
+    read_tree(text, "YAML")
 }
 
-fn parse(text: &str, format: Format) -> Result<(Tree, Format), ImportError> {
+fn parse(text: &str, format: Format) -> Result<(Tree, Format, Vec<Problem>), ImportError> {
     match format {
-        Format::Rerp => Ok((parse_json(text)?, Format::Rerp)),
-        Format::Lumiere => Ok((parse_yaml(text)?, Format::Lumiere)),
+        Format::Rerp => parse_json(text).map(|(t, p)| (t, Format::Rerp, p)),
+        Format::Lumiere => parse_yaml(text).map(|(t, p)| (t, Format::Lumiere, p)),
         Format::Auto => {
-            let tree = if text.trim_start().starts_with('{') {
+            let (tree, problems) = if text.trim_start().starts_with('{') {
                 match parse_json(text) {
                     Ok(tree) => tree,
                     Err(json) => parse_yaml(text).map_err(|_| json)?,
@@ -366,9 +343,9 @@ fn parse(text: &str, format: Format) -> Result<(Tree, Format), ImportError> {
                 parse_yaml(text)?
             };
             if tree.get("assignments").is_some() {
-                Ok((tree, Format::Rerp))
+                Ok((tree, Format::Rerp, problems))
             } else if looks_lumiere(&tree) {
-                Ok((tree, Format::Lumiere))
+                Ok((tree, Format::Lumiere, problems))
             } else if tree.get("services").is_some() && tree.get("environments").is_some() {
                 Err(ImportError::Unrecognized(
                     "this looks like a Portolan ports.yaml already; run `portolan check` on it"
@@ -2041,7 +2018,7 @@ mod tests {
             "{a}",
         ] {
             let yaml = format!("key: {}\nflow: {{ key: {} }}\n", scalar(text), scalar(text));
-            let tree = parse_yaml(&yaml).unwrap();
+            let (tree, _) = parse_yaml(&yaml).unwrap();
             assert_eq!(tree.get("key"), Some(&Tree::Str(text.to_owned())), "{yaml}");
             let flow = tree.get("flow").and_then(|f| f.get("key"));
             assert_eq!(flow, Some(&Tree::Str(text.to_owned())), "{yaml}");

@@ -18,7 +18,9 @@ use crate::model::{
 use crate::source::{Source, Span};
 use std::borrow::Cow;
 use std::collections::HashMap;
-use yaml::{Node, Spanned};
+#[cfg(feature = "sync")]
+pub(crate) use yaml::parse as parse_yaml;
+pub(crate) use yaml::{Node, Spanned};
 
 mod yaml;
 

@@ -659,3 +659,23 @@ mod never_panics {
         }
     }
 }
+
+#[test]
+fn an_entry_the_reader_cannot_take_is_a_problem_not_a_silent_drop() {
+    // A list used as a key: the entry is left out, and the import says so.
+    let source = "environments:\n  dev:\n    web: { api_port: 8000, [a, b]: 8001 }\n";
+    let imported = import(source, Format::Lumiere, &Options::default());
+    let imported = match imported {
+        Ok(i) => i,
+        Err(e) => panic!("{e}"),
+    };
+    assert!(
+        imported
+            .problems
+            .iter()
+            .any(|p| p.location.as_deref() == Some("line 3")
+                && p.message.ends_with("; not imported")),
+        "{:?}",
+        imported.problems
+    );
+}
