@@ -1,0 +1,725 @@
+//! The Lumiere reader: `environments.<env>.<service>.<name>_port`.
+use super::*;
+
+/// One port of a service in one environment.
+#[derive(Clone, Copy)]
+pub(super) struct Bound {
+    pub(super) port: u16,
+    pub(super) container: Option<u16>,
+}
+
+impl Bound {
+    pub(super) fn inside(self) -> u16 {
+        self.container.unwrap_or(self.port)
+    }
+}
+
+pub(super) struct LEnv {
+    pub(super) name: String,
+    pub(super) key: String,
+    pub(super) at: String,
+    pub(super) stated: Option<Vec<(u16, u16)>>,
+    /// `(key, url value, location)`.
+    pub(super) discovery: Vec<(String, Tree, String)>,
+}
+
+pub(super) struct LPort {
+    pub(super) name: String,
+    /// `(environment index, port, location)`.
+    pub(super) per_env: Vec<(usize, Bound, String)>,
+}
+
+pub(super) struct LService {
+    pub(super) name: String,
+    pub(super) description: Option<(String, String)>,
+    pub(super) envs: Vec<usize>,
+    pub(super) ports: Vec<LPort>,
+}
+
+pub(super) struct LInfra {
+    pub(super) name: String,
+    pub(super) bound: Bound,
+    pub(super) description: Option<String>,
+    pub(super) at: String,
+}
+
+/// A port key and an optional mapping key combined, reporting disagreement.
+pub(super) fn combine(
+    port: Option<(u16, &str)>,
+    mapping: Option<((u16, u16), &str)>,
+    port_key: &str,
+    cx: &mut Ctx,
+) -> Option<(Bound, String)> {
+    match (port, mapping) {
+        (Some((p, at)), None) => Some((
+            Bound {
+                port: p,
+                container: None,
+            },
+            at.to_owned(),
+        )),
+        (Some((p, at)), Some(((h, c), _))) if h == p => Some((
+            Bound {
+                port: p,
+                container: (c != p).then_some(c),
+            },
+            at.to_owned(),
+        )),
+        (Some((p, at)), Some(((h, c), map_at))) => {
+            cx.problem(
+                map_at,
+                format!(
+                    "\"{h}:{c}\" publishes host port {h}, but {port_key} is {p}; imported {p} (the \
+                     port the services' configs use) without the mapping: decide which is right \
+                     and fix the other by hand"
+                ),
+            );
+            Some((
+                Bound {
+                    port: p,
+                    container: None,
+                },
+                at.to_owned(),
+            ))
+        }
+        (None, Some(((h, c), at))) => Some((
+            Bound {
+                port: h,
+                container: (c != h).then_some(c),
+            },
+            at.to_owned(),
+        )),
+        (None, None) => None,
+    }
+}
+
+pub(super) fn lumiere(root: &Tree, options: &Options, cx: &mut Ctx) -> Result<Draft, ImportError> {
+    let Tree::Map(root_map) = root else {
+        return Err(ImportError::Shape(
+            "the file is not a mapping with `environments`".to_owned(),
+        ));
+    };
+    let project = project(options, root, "lumiere", cx);
+    let mut intro = Vec::new();
+    let mut envs_map = None;
+    let mut infra_map = None;
+    let mut root_discovery = None;
+    for (key, value) in cx.entries(root_map, "") {
+        match (key, value) {
+            ("environments", Tree::Map(m)) => envs_map = Some(m),
+            ("infrastructure", Tree::Map(m)) => infra_map = Some(m),
+            ("service_discovery", Tree::Map(m)) => root_discovery = Some(m),
+            ("description", Tree::Str(d)) => intro.push(d.clone()),
+            ("project", Tree::Str(_)) => {}
+            ("environments" | "infrastructure" | "service_discovery", v) => cx.problem(
+                key,
+                format!("is {}, not a mapping; not imported", describe(v)),
+            ),
+            _ => cx.ignore(key, key),
+        }
+    }
+    let Some(envs_map) = envs_map else {
+        return Err(ImportError::Shape(
+            "no `environments` mapping: the Lumiere format keeps ports under \
+             `environments.<env>.<service>.<name>_port`"
+                .to_owned(),
+        ));
+    };
+
+    let mut envs: Vec<LEnv> = Vec::new();
+    let mut services: Vec<LService> = Vec::new();
+    for (env_key, env_value) in cx.entries(envs_map, "environments") {
+        let at = join("environments", env_key);
+        let Tree::Map(env_map) = env_value else {
+            cx.problem(
+                &at,
+                format!(
+                    "is {}, not a mapping of services; not imported",
+                    describe(env_value)
+                ),
+            );
+            continue;
+        };
+        let env_index = envs.len();
+        let mut env = LEnv {
+            name: cx.name(env_key, &at, "environment"),
+            key: env_key.to_owned(),
+            at: at.clone(),
+            stated: None,
+            discovery: Vec::new(),
+        };
+        for (key, value) in cx.entries(env_map, &at) {
+            let key_at = join(&at, key);
+            match (key, value) {
+                ("service_discovery", Tree::Map(urls)) => {
+                    for (k, v) in cx.entries(urls, &key_at) {
+                        env.discovery
+                            .push((k.to_owned(), v.clone(), join(&key_at, k)));
+                    }
+                }
+                ("range" | "port_range", v) => match range_of(v) {
+                    Some(r) => env.stated = Some(r),
+                    None => cx.problem(
+                        &key_at,
+                        format!(
+                            "{} is not a port range like 8000-8799; the range is derived from the ports",
+                            describe(v)
+                        ),
+                    ),
+                },
+                (_, Tree::Map(svc)) => {
+                    lumiere_service(env_index, key, svc, &key_at, cx, &mut services);
+                }
+                _ => cx.ignore(key, &key_at),
+            }
+        }
+        envs.push(env);
+    }
+    if let Some(discovery) = root_discovery {
+        for (env_key, urls) in cx.entries(discovery, "service_discovery") {
+            let at = join("service_discovery", env_key);
+            let Some(env) = envs.iter_mut().find(|e| e.key == env_key) else {
+                cx.problem(
+                    &at,
+                    format!("`{env_key}` is not an environment of the source"),
+                );
+                continue;
+            };
+            match urls {
+                Tree::Map(urls) => {
+                    for (k, v) in cx.entries(urls, &at) {
+                        env.discovery.push((k.to_owned(), v.clone(), join(&at, k)));
+                    }
+                }
+                other => cx.problem(
+                    &at,
+                    format!("is {}, not a mapping of URLs", describe(other)),
+                ),
+            }
+        }
+    }
+
+    let mut infra: Vec<LInfra> = Vec::new();
+    if let Some(map) = infra_map {
+        for (key, value) in cx.entries(map, "infrastructure") {
+            let at = join("infrastructure", key);
+            if let Some(entry) = lumiere_infra(key, value, &at, cx) {
+                infra.push(entry);
+            }
+        }
+    }
+
+    // Environments with no ports are not imported: a range needs ports to derive it from.
+    let used: Vec<bool> = (0..envs.len())
+        .map(|i| services.iter().any(|s| s.envs.contains(&i)))
+        .collect();
+    for (env, used) in envs.iter().zip(&used) {
+        if !used {
+            cx.note(
+                &env.at,
+                "has no service ports; not imported (add it by hand with its range if you need it)",
+            );
+        }
+    }
+    if !used.iter().any(|&u| u) {
+        return Err(ImportError::Shape(
+            "no service ports found under `environments.<env>.<service>.<name>_port`".to_owned(),
+        ));
+    }
+
+    check_discovery(&envs, &services, &infra, cx);
+    check_duplicates(&envs, &services, &infra, cx);
+    let ranges = lumiere_ranges(&envs, &used, &services, cx);
+
+    let draft_envs: Vec<DraftEnv> = envs
+        .iter()
+        .zip(&used)
+        .zip(&ranges)
+        .filter(|((_, used), _)| **used)
+        .map(|((env, _), range)| DraftEnv {
+            name: env.name.clone(),
+            range: range_text(range),
+            node_ports: None,
+        })
+        .collect();
+    let single_env = draft_envs.len() == 1;
+    let all_envs: Vec<usize> = (0..envs.len()).filter(|&i| used[i]).collect();
+    let draft_services = services
+        .into_iter()
+        .map(|svc| {
+            let ports = svc
+                .ports
+                .into_iter()
+                .map(|p| {
+                    let port = match (single_env, p.per_env.as_slice()) {
+                        (true, [(_, b, _)]) => DraftPort::Bare(b.port, b.container),
+                        _ => DraftPort::PerEnv(
+                            p.per_env
+                                .iter()
+                                .map(|(e, b, _)| (envs[*e].name.clone(), b.port, b.container))
+                                .collect(),
+                        ),
+                    };
+                    (p.name, port)
+                })
+                .collect();
+            let mut envs_of = svc.envs.clone();
+            envs_of.sort_unstable();
+            DraftService {
+                name: svc.name,
+                description: svc.description.map(|(d, _)| d),
+                environments: (envs_of != all_envs)
+                    .then(|| envs_of.iter().map(|&e| envs[e].name.clone()).collect()),
+                ports,
+            }
+        })
+        .collect();
+    let draft_infra = (!infra.is_empty()).then(|| {
+        let ports: Vec<u16> = infra.iter().map(|i| i.bound.port).collect();
+        Infra {
+            range: range_text(&spans(&ports)),
+            services: infra
+                .into_iter()
+                .map(|i| DraftInfra {
+                    name: i.name,
+                    port: i.bound.port,
+                    container_port: i.bound.container,
+                    description: i.description,
+                })
+                .collect(),
+        }
+    });
+    Ok(Draft {
+        intro,
+        project,
+        envs: draft_envs,
+        reserved: Vec::new(),
+        services: draft_services,
+        infra: draft_infra,
+    })
+}
+
+pub(super) fn lumiere_service(
+    env: usize,
+    key: &str,
+    map: &[(String, Tree)],
+    at: &str,
+    cx: &mut Ctx,
+    services: &mut Vec<LService>,
+) {
+    let name = cx.name(key, at, "service");
+    let mut description = None;
+    // Port names in order of first appearance, with their port and mapping.
+    type Found = (String, Option<(u16, String)>, Option<((u16, u16), String)>);
+    let mut found: Vec<Found> = Vec::new();
+    // Keys that are not ports, reported only if this is a service at all.
+    let mut ignored: Vec<(&str, String)> = Vec::new();
+    for (k, v) in cx.entries(map, at) {
+        let k_at = join(at, k);
+        if k == "description" {
+            match v {
+                Tree::Str(d) => description = Some(d.clone()),
+                _ => ignored.push((k, k_at)),
+            }
+            continue;
+        }
+        let (port_name, is_port) = match (port_key(k), mapping_key(k)) {
+            (Some(p), _) => (p, true),
+            (None, Some(p)) => (p, false),
+            (None, None) => {
+                ignored.push((k, k_at));
+                continue;
+            }
+        };
+        let port_name = cx.name(&port_name.to_ascii_lowercase(), &k_at, "port name");
+        let i = match found.iter().position(|(n, _, _)| *n == port_name) {
+            Some(i) => i,
+            None => {
+                found.push((port_name, None, None));
+                found.len() - 1
+            }
+        };
+        if is_port {
+            match port_of(v) {
+                Ok(p) => found[i].1 = Some((p, k_at)),
+                Err(e) => cx.problem(&k_at, e),
+            }
+        } else {
+            match mapping_of(v) {
+                Ok(m) => found[i].2 = Some((m, k_at)),
+                Err(e) => cx.problem(&k_at, e),
+            }
+        }
+    }
+    if found.is_empty() {
+        cx.note(at, "has no `*_port` or `*_mapping` keys; not imported");
+        return;
+    }
+    for (k, k_at) in ignored {
+        cx.ignore(k, &k_at);
+    }
+    let mut bound = Vec::new();
+    for (port_name, port, mapping) in found {
+        let port_key = format!("{port_name}_port");
+        if let Some((b, b_at)) = combine(
+            port.as_ref().map(|(p, a)| (*p, a.as_str())),
+            mapping.as_ref().map(|(m, a)| (*m, a.as_str())),
+            &port_key,
+            cx,
+        ) {
+            bound.push((port_name, b, b_at));
+        }
+    }
+    if bound.is_empty() {
+        // Every port was reported as a problem already.
+        return;
+    }
+    let index = match services.iter().position(|s| s.name == name) {
+        Some(i) => i,
+        None => {
+            services.push(LService {
+                name,
+                description: None,
+                envs: Vec::new(),
+                ports: Vec::new(),
+            });
+            services.len() - 1
+        }
+    };
+    let service = &mut services[index];
+    if service.envs.contains(&env) {
+        cx.problem(
+            at,
+            format!(
+                "is a second service named `{}` in this environment; not imported: rename one by hand",
+                service.name
+            ),
+        );
+        return;
+    }
+    if let Some(d) = description {
+        match &service.description {
+            None => service.description = Some((d, at.to_owned())),
+            Some((first, first_at)) if *first != d => cx.note(
+                &join(at, "description"),
+                format!("differs from {first:?} at {first_at}; kept the first"),
+            ),
+            Some(_) => {}
+        }
+    }
+    service.envs.push(env);
+    for (port_name, b, b_at) in bound {
+        match service.ports.iter_mut().find(|p| p.name == port_name) {
+            Some(p) => p.per_env.push((env, b, b_at)),
+            None => service.ports.push(LPort {
+                name: port_name,
+                per_env: vec![(env, b, b_at)],
+            }),
+        }
+    }
+}
+
+pub(super) fn lumiere_infra(key: &str, value: &Tree, at: &str, cx: &mut Ctx) -> Option<LInfra> {
+    let name = cx.name(key, at, "infrastructure entry");
+    let mut description = None;
+    let mut port = None;
+    let mut mapping = None;
+    let mut container = None;
+    match value {
+        Tree::Map(map) => {
+            for (k, v) in cx.entries(map, at) {
+                let k_at = join(at, k);
+                match k {
+                    "description" => match v {
+                        Tree::Str(d) => description = Some(d.clone()),
+                        _ => cx.ignore(k, &k_at),
+                    },
+                    "port" | "host_port" => match port_of(v) {
+                        Ok(p) => port = Some((p, k_at)),
+                        Err(e) => cx.problem(&k_at, e),
+                    },
+                    "container_port" => match port_of(v) {
+                        Ok(p) => container = Some((p, k_at)),
+                        Err(e) => cx.problem(&k_at, e),
+                    },
+                    "mapping" => match mapping_of(v) {
+                        Ok(m) => mapping = Some((m, k_at)),
+                        Err(e) => cx.problem(&k_at, e),
+                    },
+                    _ => cx.ignore(k, &k_at),
+                }
+            }
+        }
+        other => match port_of(other) {
+            Ok(p) => port = Some((p, at.to_owned())),
+            Err(e) => {
+                cx.problem(at, e);
+                return None;
+            }
+        },
+    }
+    let Some((mut bound, b_at)) = combine(
+        port.as_ref().map(|(p, a)| (*p, a.as_str())),
+        mapping.as_ref().map(|(m, a)| (*m, a.as_str())),
+        "port",
+        cx,
+    ) else {
+        cx.problem(at, "has no port; not imported");
+        return None;
+    };
+    if let Some((c, c_at)) = container {
+        match bound.container {
+            Some(m) if m != c => cx.problem(
+                &c_at,
+                format!("is {c}, but the mapping says the container listens on {m}; imported {c}"),
+            ),
+            _ => {}
+        }
+        bound.container = (c != bound.port).then_some(c);
+    }
+    Some(LInfra {
+        name,
+        bound,
+        description,
+        at: b_at,
+    })
+}
+
+/// Every `service_discovery` URL against the port its service listens on.
+pub(super) fn check_discovery(
+    envs: &[LEnv],
+    services: &[LService],
+    infra: &[LInfra],
+    cx: &mut Ctx,
+) {
+    let mut any = false;
+    for (env_index, env) in envs.iter().enumerate() {
+        for (key, value, at) in &env.discovery {
+            any = true;
+            let Tree::Str(url) = value else {
+                cx.problem(at, format!("{} is not a URL", describe(value)));
+                continue;
+            };
+            let (host, port) = match url_port(url) {
+                Ok(v) => v,
+                Err(e) => {
+                    cx.problem(at, e);
+                    continue;
+                }
+            };
+            let wanted = key.to_ascii_lowercase();
+            let wanted = wanted
+                .strip_suffix("_url")
+                .unwrap_or(&host)
+                .replace('_', "-");
+            let same = |name: &str| name.replace('_', "-") == wanted;
+            let service = services.iter().find(|s| same(&s.name)).or_else(|| {
+                services
+                    .iter()
+                    .find(|s| s.name.replace('_', "-") == host.replace('_', "-"))
+            });
+            // (port name, host port, port inside the container) of the target here.
+            let listening: Vec<(String, u16, u16)> = match service {
+                Some(s) => s
+                    .ports
+                    .iter()
+                    .flat_map(|p| {
+                        p.per_env
+                            .iter()
+                            .filter(|(e, _, _)| *e == env_index)
+                            .map(|(_, b, _)| (p.name.clone(), b.port, b.inside()))
+                    })
+                    .collect(),
+                None => infra
+                    .iter()
+                    .filter(|i| same(&i.name) || i.name.replace('_', "-") == host.replace('_', "-"))
+                    .map(|i| (i.name.clone(), i.bound.port, i.bound.inside()))
+                    .collect(),
+            };
+            if listening.is_empty() {
+                let names = services
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .chain(infra.iter().map(|i| i.name.as_str()));
+                let hint = did_you_mean(&wanted, names)
+                    .map(|n| format!(" (did you mean `{n}`?)"))
+                    .unwrap_or_default();
+                let message = match service {
+                    Some(s) => format!(
+                        "`{}` has no port in {}; {url} cannot be checked",
+                        s.name, env.name
+                    ),
+                    None => format!(
+                        "names no service of {}{hint}; {url} cannot be checked",
+                        env.name
+                    ),
+                };
+                cx.problem(at, message);
+                continue;
+            }
+            if listening.iter().any(|&(_, _, inside)| inside == port) {
+                continue;
+            }
+            let target = service.map_or_else(|| listening[0].0.clone(), |s| s.name.clone());
+            let (port_name, _, inside) = listening
+                .iter()
+                .find(|(n, _, _)| n == "api")
+                .unwrap_or(&listening[0])
+                .clone();
+            let what = if service.is_some() {
+                format!("`{target}.{port_name}`")
+            } else {
+                format!("infrastructure `{target}`")
+            };
+            let hint = if listening.iter().any(|&(_, h, _)| h == port) {
+                " (that is its host port; Docker DNS reaches the container port)"
+            } else {
+                ""
+            };
+            cx.problem(
+                at,
+                format!(
+                    "{url} uses port {port}{hint}, but {what} listens on {inside} in {}; Portolan \
+                     derives the URL from the port (http://{}:{inside}), so fix the configs that \
+                     still use {port}",
+                    env.name, target
+                ),
+            );
+        }
+    }
+    if any {
+        cx.note(
+            "",
+            "service_discovery URLs are not copied: Portolan derives `http://<service>:<container port>` \
+             (`url()` in sync, `*_URL` in generated/<environment>.env)",
+        );
+    }
+}
+
+/// Every host port used twice: the environments and the infrastructure share one host.
+pub(super) fn check_duplicates(
+    envs: &[LEnv],
+    services: &[LService],
+    infra: &[LInfra],
+    cx: &mut Ctx,
+) {
+    let mut holders: HashMap<u16, (String, String)> = HashMap::new();
+    let mut uses: Vec<(u16, String, String)> = Vec::new();
+    for (env_index, env) in envs.iter().enumerate() {
+        for s in services {
+            for p in &s.ports {
+                for (e, b, at) in &p.per_env {
+                    if *e == env_index {
+                        let what = format!("`{}.{}` in {}", s.name, p.name, env.name);
+                        uses.push((b.port, what, at.clone()));
+                    }
+                }
+            }
+        }
+    }
+    for i in infra {
+        uses.push((
+            i.bound.port,
+            format!("infrastructure `{}`", i.name),
+            i.at.clone(),
+        ));
+    }
+    for (port, what, at) in uses {
+        match holders.get(&port) {
+            Some((first, first_at)) => cx.problem(
+                &at,
+                format!(
+                    "port {port} of {what} is also used by {first} ({first_at}); they share one \
+                     host, so one of them must move: decide which by hand"
+                ),
+            ),
+            None => {
+                holders.insert(port, (what, at));
+            }
+        }
+    }
+}
+
+/// Each environment's range: the one the source states, else the smallest
+/// block of 1000 ports holding its ports, else (when blocks overlap) the span
+/// of its ports.
+pub(super) fn lumiere_ranges(
+    envs: &[LEnv],
+    used: &[bool],
+    services: &[LService],
+    cx: &mut Ctx,
+) -> Vec<Vec<(u16, u16)>> {
+    let ports_of = |i: usize| -> Vec<u16> {
+        services
+            .iter()
+            .flat_map(|s| s.ports.iter())
+            .flat_map(|p| p.per_env.iter())
+            .filter(|(e, _, _)| *e == i)
+            .map(|(_, b, _)| b.port)
+            .collect()
+    };
+    let span = |ports: &[u16]| -> (u16, u16) {
+        let lo = ports.iter().copied().min().unwrap_or(1);
+        let hi = ports.iter().copied().max().unwrap_or(lo);
+        (lo, hi)
+    };
+    let block = |(lo, hi): (u16, u16)| -> (u16, u16) {
+        let start = (lo / 1000 * 1000).max(1);
+        let end = u16::try_from(u32::from(hi) / 1000 * 1000 + 999).unwrap_or(u16::MAX);
+        (start, end)
+    };
+    let mut ranges: Vec<Vec<(u16, u16)>> = Vec::new();
+    let mut derived: Vec<bool> = Vec::new();
+    for (i, env) in envs.iter().enumerate() {
+        let ports = ports_of(i);
+        match &env.stated {
+            Some(r) => {
+                ranges.push(r.clone());
+                derived.push(false);
+            }
+            None => {
+                ranges.push(vec![block(span(&ports))]);
+                derived.push(true);
+            }
+        }
+    }
+    let live = |i: usize| used.get(i).copied().unwrap_or(false);
+    let clashing: Vec<usize> = (0..envs.len())
+        .filter(|&i| {
+            live(i)
+                && derived[i]
+                && (0..envs.len()).any(|j| j != i && live(j) && overlaps(&ranges[i], &ranges[j]))
+        })
+        .collect();
+    if !clashing.is_empty() {
+        let mut changed = Vec::new();
+        for &i in &clashing {
+            let (lo, hi) = span(&ports_of(i));
+            ranges[i] = vec![(lo, hi)];
+            changed.push(format!("{} {lo}-{hi}", envs[i].name));
+        }
+        cx.problem(
+            "environments",
+            format!(
+                "the ports of several environments share blocks of 1000 ports, so each got the \
+                 span of its own ports ({}); widen them by hand so each has room for new services",
+                changed.join(", ")
+            ),
+        );
+    }
+    let shown: Vec<String> = (0..envs.len())
+        .filter(|&i| live(i) && derived[i] && !clashing.contains(&i))
+        .map(|i| format!("{} {}", envs[i].name, range_text(&ranges[i])))
+        .collect();
+    if !shown.is_empty() {
+        cx.note(
+            "environments",
+            format!(
+                "the source states no ranges; each environment got the block of 1000 ports that \
+                 holds its ports ({}); narrow them to what you allocate from",
+                shown.join(", ")
+            ),
+        );
+    }
+    ranges
+}

@@ -1,0 +1,536 @@
+//! `portolan import`: converts the port registries teams keep today into a
+//! Portolan ports.yaml, reporting every problem the old file hides instead of
+//! copying it.
+//!
+//! Two source formats are understood:
+//!
+//! - **Lumiere** ([`Format::Lumiere`]): a YAML file with
+//!   `environments.<env>.<service>.<name>_port` keys, optional
+//!   `<name>_mapping: "host:container"` strings, `service_discovery` URLs (per
+//!   environment, or at the root keyed by environment) and an `infrastructure`
+//!   map of `name: port` or `name: { port, mapping, container_port, description }`.
+//! - **RERP** ([`Format::Rerp`]): a `port-registry.json` with `next_port`,
+//!   `reserved_ports` and `assignments` (`service: port` or
+//!   `service: { port, node_port, container_port, description }`); NodePorts are
+//!   `port + 23000` (`31000 + (port - 8000)`) unless told otherwise.
+//!
+//! [`import`] is pure: it takes the text and returns the new ports.yaml, the
+//! problems found in the source, notes on what was decided, and the
+//! [`Report`] of validating the result, so a caller can say exactly what must
+//! still be decided by hand.
+//!
+//! ```
+//! use portolan::import::{Format, Options, import};
+//!
+//! let json = r#"{ "next_port": 8003, "assignments": { "invoice": 8001, "ledger": 8002 } }"#;
+//! let imported = import(json, Format::Auto, &Options::default()).unwrap();
+//! assert!(imported.is_valid());
+//! assert!(imported.yaml.contains("  invoice:\n    ports:\n      api: 8001\n"));
+//! ```
+
+use crate::load::{did_you_mean, is_valid_name};
+use crate::{Report, Source, check};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::{self, Write as _};
+
+mod lumiere;
+mod rerp;
+mod source;
+mod write;
+
+use lumiere::*;
+use rerp::*;
+use source::*;
+use write::*;
+
+/// Kubernetes' default NodePort range, as the importer computes with it.
+const KUBERNETES_NODE_PORTS: (i64, i64) = (
+    crate::model::KUBERNETES_NODE_PORTS.start.get() as i64,
+    crate::model::KUBERNETES_NODE_PORTS.end.get() as i64,
+);
+/// The RERP formula `31000 + (port - 8000)` as an offset.
+const RERP_NODE_PORT_OFFSET: i32 = 23000;
+/// Comment lines are wrapped at this width.
+const COMMENT_WIDTH: usize = 100;
+
+/// Which registry format the source is in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Format {
+    /// Tell from the content: a JSON object with `assignments` is RERP, a YAML
+    /// mapping whose `environments` hold services with `*_port` keys is Lumiere.
+    #[default]
+    Auto,
+    /// `environments.<env>.<service>.*_port`, `*_mapping`, `service_discovery`, `infrastructure`.
+    Lumiere,
+    /// `port-registry.json`: `next_port`, `reserved_ports`, `assignments`.
+    Rerp,
+}
+
+impl Format {
+    /// The name used on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Auto => "auto",
+            Format::Lumiere => "lumiere",
+            Format::Rerp => "rerp",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Choices the source cannot make.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// RERP: NodePort = port + this offset (default 23000, or the offset every
+    /// explicit `node_port` in the source agrees on).
+    pub node_port_offset: Option<i32>,
+    /// The `project` of the new registry (default: the source's `project` key,
+    /// else the name of the format's team, `lumiere` or `rerp`).
+    pub project: Option<String>,
+    /// What to call the source in comments (default `the source`).
+    pub source_name: Option<String>,
+    /// What to call the output in findings (default `ports.yaml`).
+    pub output_name: Option<String>,
+}
+
+/// Something wrong in the source, or a note on what the import decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// What is wrong (or was decided) and what to do about it.
+    pub message: String,
+    /// Where in the source, as a key path: `environments.test.courier.api_mapping`,
+    /// `assignments.invoice`; `None` for the file as a whole.
+    pub location: Option<String>,
+}
+
+impl Problem {
+    fn at(location: &str, message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            location: (!location.is_empty()).then(|| location.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.location {
+            Some(location) => write!(f, "{location}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// The result of an import.
+#[derive(Debug)]
+pub struct Imported {
+    /// The new ports.yaml, problems and notes included as comments at the top.
+    pub yaml: String,
+    /// Problems found in the source, in source order.
+    pub problems: Vec<Problem>,
+    /// What the import decided or left out (not problems in the source).
+    pub notes: Vec<Problem>,
+    /// The validation of [`Imported::yaml`]: its errors are what must be decided by hand.
+    pub report: Report,
+    /// The format the source was read as (never [`Format::Auto`]).
+    pub format: Format,
+    /// Number of services written.
+    pub services: usize,
+    /// Number of environments written.
+    pub environments: usize,
+    /// Number of infrastructure entries written.
+    pub infrastructure: usize,
+}
+
+impl Imported {
+    /// Whether the new ports.yaml validates (warnings allowed).
+    pub fn is_valid(&self) -> bool {
+        self.report.is_ok()
+    }
+}
+
+/// Why nothing could be imported at all.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ImportError {
+    /// The text is not valid JSON or YAML.
+    Syntax {
+        /// `JSON` or `YAML`.
+        language: &'static str,
+        /// The parser's message.
+        message: String,
+    },
+    /// [`Format::Auto`] could not tell the format.
+    Unrecognized(String),
+    /// The format is known but the file lacks what it needs (e.g. `assignments`).
+    Shape(String),
+    /// An option is out of range.
+    Option(String),
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ImportError::Syntax { language, message } => {
+                write!(f, "not valid {language}: {message}")
+            }
+            ImportError::Unrecognized(m) | ImportError::Shape(m) | ImportError::Option(m) => {
+                f.write_str(m)
+            }
+        }
+    }
+}
+
+impl std::error::Error for ImportError {}
+
+/// Converts `text`, a registry in `format`, into a Portolan ports.yaml.
+///
+/// Never panics on any input. Problems in the source are returned, not
+/// fatal; the output is validated and the findings are in
+/// [`Imported::report`]. An error means nothing usable could be read.
+pub fn import(text: &str, format: Format, options: &Options) -> Result<Imported, ImportError> {
+    let (tree, format, left_out) = parse(text, format)?;
+    let mut cx = Ctx {
+        problems: left_out,
+        ..Ctx::default()
+    };
+    let draft = match format {
+        Format::Rerp => rerp(&tree, options, &mut cx)?,
+        _ => lumiere(&tree, options, &mut cx)?,
+    };
+    cx.flush_ignored();
+    let source_name = options.source_name.as_deref().unwrap_or("the source");
+    let output_name = options.output_name.as_deref().unwrap_or("ports.yaml");
+    let first = draft.render(&header(source_name, &draft.intro, &cx, &[]));
+    let report = check(&Source::new(output_name, first.as_str()));
+    let errors: Vec<String> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| format!("error[{}]: {}", d.code, d.message))
+        .collect();
+    let (yaml, report) = if errors.is_empty() {
+        (first, report)
+    } else {
+        // Say in the file too what must be decided; the comments shift the
+        // lines, so validate the final text again.
+        let yaml = draft.render(&header(source_name, &draft.intro, &cx, &errors));
+        let report = check(&Source::new(output_name, yaml.as_str()));
+        (yaml, report)
+    };
+    Ok(Imported {
+        yaml,
+        problems: cx.problems,
+        notes: cx.notes,
+        report,
+        format,
+        services: draft.services.len(),
+        environments: draft.envs.len(),
+        infrastructure: draft.infra.as_ref().map_or(0, |i| i.services.len()),
+    })
+}
+
+#[derive(Default)]
+struct Ctx {
+    problems: Vec<Problem>,
+    notes: Vec<Problem>,
+    said: HashSet<String>,
+    /// Keys that are not ports: key → (count, first location).
+    ignored: BTreeMap<String, (usize, String)>,
+}
+
+impl Ctx {
+    fn problem(&mut self, at: &str, message: impl Into<String>) {
+        self.problems.push(Problem::at(at, message));
+    }
+
+    fn note(&mut self, at: &str, message: impl Into<String>) {
+        self.notes.push(Problem::at(at, message));
+    }
+
+    /// A note said once per `key`, however often it applies.
+    fn note_once(&mut self, key: &str, at: &str, message: impl Into<String>) {
+        if self.said.insert(key.to_owned()) {
+            self.note(at, message);
+        }
+    }
+
+    fn ignore(&mut self, key: &str, at: &str) {
+        self.ignored
+            .entry(key.to_owned())
+            .or_insert((0, at.to_owned()))
+            .0 += 1;
+    }
+
+    fn flush_ignored(&mut self) {
+        for (key, (count, first)) in std::mem::take(&mut self.ignored) {
+            let message = match count {
+                1 => "not a port; not imported".to_owned(),
+                2 => format!("`{key}` (here and in 1 more place) is not a port; not imported"),
+                n => format!(
+                    "`{key}` (here and in {} more places) is not a port; not imported",
+                    n - 1
+                ),
+            };
+            self.note(&first, message);
+        }
+    }
+
+    /// The entries of a mapping, each key once: a repeated key keeps its first
+    /// position and its last value, as the tools reading the source did.
+    fn entries<'t>(&mut self, map: &'t [(String, Tree)], at: &str) -> Vec<(&'t str, &'t Tree)> {
+        let mut out: Vec<(&str, &Tree)> = Vec::with_capacity(map.len());
+        let mut index: HashMap<&str, usize> = HashMap::new();
+        for (k, v) in map {
+            match index.get(k.as_str()) {
+                Some(&i) => {
+                    let previous = describe(out[i].1);
+                    self.problem(
+                        &join(at, k),
+                        format!(
+                            "`{k}` appears twice ({previous}, then {}); the later one wins, as for \
+                             the tools that read this file, and is imported",
+                            describe(v)
+                        ),
+                    );
+                    out[i].1 = v;
+                }
+                None => {
+                    index.insert(k, out.len());
+                    out.push((k, v));
+                }
+            }
+        }
+        out
+    }
+
+    /// `raw` as a Portolan name, renamed (with a note) when it is not one.
+    fn name(&mut self, raw: &str, at: &str, what: &str) -> String {
+        if is_valid_name(raw) {
+            return raw.to_owned();
+        }
+        let renamed: String = raw
+            .trim()
+            .chars()
+            .filter_map(|c| match c.to_ascii_lowercase() {
+                c @ ('a'..='z' | '0'..='9' | '-' | '_') => Some(c),
+                ' ' | '.' | '/' => Some('-'),
+                _ => None,
+            })
+            .collect();
+        if is_valid_name(&renamed) {
+            self.note_once(
+                &format!("rename {what} {raw}"),
+                at,
+                format!("{what} `{raw}` is not a valid name; renamed to `{renamed}`"),
+            );
+            renamed
+        } else {
+            if self.said.insert(format!("invalid {what} {raw}")) {
+                self.problem(
+                    at,
+                    format!(
+                        "{what} `{raw}` cannot become a name (lowercase letters, digits, `-` and `_`, \
+                         starting with a letter); rename it by hand"
+                    ),
+                );
+            }
+            raw.to_owned()
+        }
+    }
+}
+
+fn join(at: &str, key: &str) -> String {
+    if at.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{at}.{key}")
+    }
+}
+
+fn port_of(v: &Tree) -> Result<u16, String> {
+    let n = match v {
+        Tree::Int(n) => Some(*n),
+        Tree::Str(s) => s.trim().parse::<i128>().ok(),
+        _ => None,
+    };
+    match n.and_then(|n| u16::try_from(n).ok()).filter(|&p| p != 0) {
+        Some(p) => Ok(p),
+        None => Err(format!(
+            "{} is not a port (an integer from 1 to 65535); not imported",
+            describe(v)
+        )),
+    }
+}
+
+/// `"host:container"` (also `"ip:host:container"` and `"…/tcp"`).
+fn mapping_of(v: &Tree) -> Result<(u16, u16), String> {
+    let bad = || {
+        format!(
+            "{} is not a \"host:container\" port mapping; not imported",
+            describe(v)
+        )
+    };
+    let Tree::Str(s) = v else {
+        return Err(bad());
+    };
+    let body = s.trim();
+    let body = body.split('/').next().unwrap_or(body);
+    let mut parts = body.rsplitn(3, ':');
+    let container = parts.next().and_then(|p| p.trim().parse::<u16>().ok());
+    let host = parts.next().and_then(|p| p.trim().parse::<u16>().ok());
+    match (host, container) {
+        (Some(h), Some(c)) if h != 0 && c != 0 => Ok((h, c)),
+        _ => Err(bad()),
+    }
+}
+
+/// The host and port a URL names (the scheme's default port when it has none).
+fn url_port(url: &str) -> Result<(String, u16), String> {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (scheme.to_ascii_lowercase(), rest),
+        None => (String::new(), url),
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((host, after)) => (host, after.strip_prefix(':')),
+            None => return Err(format!("{url:?} is not a URL")),
+        },
+        None => match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    if host.is_empty() {
+        return Err(format!("{url:?} names no host"));
+    }
+    let port = match port {
+        Some(p) => p
+            .parse::<u16>()
+            .ok()
+            .filter(|&p| p != 0)
+            .ok_or_else(|| format!("{url:?} has no valid port"))?,
+        None => match scheme.as_str() {
+            "http" | "ws" => 80,
+            "https" | "wss" => 443,
+            _ => return Err(format!("{url:?} names no port")),
+        },
+    };
+    Ok((host.to_owned(), port))
+}
+
+/// Consecutive ports as `A-B`, single ones as `P`.
+fn spans(ports: &[u16]) -> Vec<(u16, u16)> {
+    let mut sorted = ports.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut out: Vec<(u16, u16)> = Vec::new();
+    for p in sorted {
+        match out.last_mut() {
+            Some((_, end)) if u32::from(*end) + 1 == u32::from(p) => *end = p,
+            _ => out.push((p, p)),
+        }
+    }
+    out
+}
+
+fn range_text(spans: &[(u16, u16)]) -> String {
+    let one = |&(a, b): &(u16, u16)| {
+        if a == b {
+            a.to_string()
+        } else {
+            format!("{a}-{b}")
+        }
+    };
+    match spans {
+        [single] => one(single),
+        _ => format!("[{}]", spans.iter().map(one).collect::<Vec<_>>().join(", ")),
+    }
+}
+
+/// A range as written in the source: `8000-8799`, `8080`, or a list of those.
+fn range_of(v: &Tree) -> Option<Vec<(u16, u16)>> {
+    let item = |v: &Tree| -> Option<(u16, u16)> {
+        match v {
+            Tree::Int(_) => port_of(v).ok().map(|p| (p, p)),
+            Tree::Str(s) => match s.split_once('-') {
+                Some((a, b)) => {
+                    let a = port_of(&Tree::Str(a.to_owned())).ok()?;
+                    let b = port_of(&Tree::Str(b.to_owned())).ok()?;
+                    (a <= b).then_some((a, b))
+                }
+                None => port_of(v).ok().map(|p| (p, p)),
+            },
+            _ => None,
+        }
+    };
+    match v {
+        Tree::Seq(items) if !items.is_empty() => items.iter().map(item).collect(),
+        _ => item(v).map(|r| vec![r]),
+    }
+}
+
+fn overlaps(a: &[(u16, u16)], b: &[(u16, u16)]) -> bool {
+    a.iter()
+        .any(|&(a0, a1)| b.iter().any(|&(b0, b1)| a0 <= b1 && b0 <= a1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scalars_stay_strings() {
+        assert_eq!(scalar("Event Bus (WebSocket)"), "Event Bus (WebSocket)");
+        assert_eq!(scalar("yes"), "\"yes\"");
+        assert_eq!(scalar("8000"), "\"8000\"");
+        assert_eq!(scalar("a: b"), "\"a: b\"");
+        assert_eq!(scalar("a, b"), "\"a, b\"");
+        assert_eq!(scalar(""), "\"\"");
+        assert_eq!(scalar("#x"), "\"#x\"");
+        for text in [
+            "a\u{7f}b",
+            "tab\there",
+            "\"q\" \\ \u{1b}",
+            "é\u{2028}\u{10ffff}",
+            "- x",
+            "{a}",
+        ] {
+            let yaml = format!("key: {}\nflow: {{ key: {} }}\n", scalar(text), scalar(text));
+            let (tree, _) = parse_yaml(&yaml).unwrap();
+            assert_eq!(tree.get("key"), Some(&Tree::Str(text.to_owned())), "{yaml}");
+            let flow = tree.get("flow").and_then(|f| f.get("key"));
+            assert_eq!(flow, Some(&Tree::Str(text.to_owned())), "{yaml}");
+        }
+    }
+
+    #[test]
+    fn urls_and_mappings_parse() {
+        assert_eq!(
+            url_port("http://courier:9765"),
+            Ok(("courier".into(), 9765))
+        );
+        assert_eq!(url_port("https://a.b/x"), Ok(("a.b".into(), 443)));
+        assert_eq!(url_port("ws://[::1]:81/p"), Ok(("::1".into(), 81)));
+        assert!(url_port("courier").is_err());
+        assert_eq!(mapping_of(&Tree::Str("5433:5432".into())), Ok((5433, 5432)));
+        assert_eq!(
+            mapping_of(&Tree::Str("127.0.0.1:80:8080/tcp".into())),
+            Ok((80, 8080))
+        );
+        assert!(mapping_of(&Tree::Str("80".into())).is_err());
+    }
+
+    #[test]
+    fn spans_merge_consecutive_ports() {
+        assert_eq!(range_text(&spans(&[5433, 5432, 6379])), "[5432-5433, 6379]");
+        assert_eq!(range_text(&spans(&[80])), "80");
+    }
+}

@@ -1,0 +1,383 @@
+//! The RERP reader: `port-registry.json` with `next_port`, `reserved_ports`
+//! and `assignments`.
+use super::*;
+
+pub(super) struct RAssignment {
+    pub(super) name: String,
+    pub(super) port: u16,
+    pub(super) container_port: Option<u16>,
+    pub(super) node_port: Option<(i64, String)>,
+    pub(super) description: Option<String>,
+    pub(super) at: String,
+}
+
+pub(super) fn rerp(root: &Tree, options: &Options, cx: &mut Ctx) -> Result<Draft, ImportError> {
+    let Tree::Map(root_map) = root else {
+        return Err(ImportError::Shape(
+            "the file is not a JSON object with `assignments`".to_owned(),
+        ));
+    };
+    let project = project(options, root, "rerp", cx);
+    let registry_file = options
+        .source_name
+        .as_deref()
+        .and_then(|s| s.rsplit(['/', '\\']).next())
+        .filter(|s| !s.is_empty() && *s != "-" && !s.starts_with('<'))
+        .unwrap_or("port-registry.json")
+        .to_owned();
+    let mut intro = Vec::new();
+    let mut assignments = None;
+    let mut reserved_tree = None;
+    let mut next_port = None;
+    for (key, value) in cx.entries(root_map, "") {
+        match (key, value) {
+            ("assignments", Tree::Map(m)) => assignments = Some(m),
+            ("assignments", v) => {
+                return Err(ImportError::Shape(format!(
+                    "`assignments` is {}, not an object of service: port",
+                    describe(v)
+                )));
+            }
+            ("reserved_ports", v) => reserved_tree = Some(v),
+            ("next_port", v) => next_port = Some(v),
+            ("metadata", Tree::Map(m)) => {
+                for (k, v) in cx.entries(m, "metadata") {
+                    if let ("description" | "notes", Tree::Str(s)) = (k, v) {
+                        intro.push(s.clone());
+                    }
+                }
+            }
+            ("version" | "project" | "metadata", _) => {}
+            _ => cx.ignore(key, key),
+        }
+    }
+    let Some(assignments) = assignments else {
+        return Err(ImportError::Shape(
+            "no `assignments` object: the RERP format keeps ports as `assignments: { service: port }`"
+                .to_owned(),
+        ));
+    };
+
+    let mut list: Vec<RAssignment> = Vec::new();
+    for (key, value) in cx.entries(assignments, "assignments") {
+        let at = join("assignments", key);
+        let name = cx.name(key, &at, "service");
+        let mut a = RAssignment {
+            name,
+            port: 0,
+            container_port: None,
+            node_port: None,
+            description: None,
+            at: at.clone(),
+        };
+        match value {
+            Tree::Map(fields) => {
+                let mut port = None;
+                for (k, v) in cx.entries(fields, &at) {
+                    let k_at = join(&at, k);
+                    match k {
+                        "port" => match port_of(v) {
+                            Ok(p) => port = Some(p),
+                            Err(e) => cx.problem(&k_at, e),
+                        },
+                        "container_port" | "containerPort" => match port_of(v) {
+                            Ok(p) => a.container_port = Some(p),
+                            Err(e) => cx.problem(&k_at, e),
+                        },
+                        "node_port" | "nodePort" => match v {
+                            Tree::Int(n) => {
+                                a.node_port = Some((i64::try_from(*n).unwrap_or(i64::MAX), k_at))
+                            }
+                            Tree::Null => {}
+                            _ => cx.problem(
+                                &k_at,
+                                format!("{} is not a NodePort; ignored", describe(v)),
+                            ),
+                        },
+                        "description" => match v {
+                            Tree::Str(d) => a.description = Some(d.clone()),
+                            _ => cx.ignore(k, &k_at),
+                        },
+                        _ => cx.ignore(k, &k_at),
+                    }
+                }
+                match port {
+                    Some(p) => a.port = p,
+                    None => {
+                        if fields.iter().all(|(k, _)| k != "port") {
+                            cx.problem(&at, "has no `port`; not imported");
+                        }
+                        continue;
+                    }
+                }
+            }
+            other => match port_of(other) {
+                Ok(p) => a.port = p,
+                Err(e) => {
+                    cx.problem(&at, e);
+                    continue;
+                }
+            },
+        }
+        if a.container_port == Some(a.port) {
+            a.container_port = None;
+        }
+        list.push(a);
+    }
+    if list.is_empty() {
+        return Err(ImportError::Shape(
+            "`assignments` holds no service with a port".to_owned(),
+        ));
+    }
+
+    // Reserved ports.
+    let mut reserved: Vec<(&'static str, String, String)> = Vec::new();
+    let mut reserved_spans: Vec<(u16, u16)> = Vec::new();
+    let default_reason = format!("reserved in {registry_file}");
+    let mut add_reserved = |item: &Tree, reason: Option<&Tree>, at: &str, cx: &mut Ctx| {
+        let reason = match reason {
+            Some(Tree::Str(r)) if !r.trim().is_empty() => r.trim().to_owned(),
+            _ => default_reason.clone(),
+        };
+        match range_of(item) {
+            Some(r) => {
+                for &(a, b) in &r {
+                    let (key, value) = if a == b {
+                        ("port", a.to_string())
+                    } else {
+                        ("range", format!("{a}-{b}"))
+                    };
+                    reserved.push((key, value, reason.clone()));
+                    reserved_spans.push((a, b));
+                }
+            }
+            None => cx.problem(
+                at,
+                format!(
+                    "{} is not a port or a range like 30000-30999; not imported",
+                    describe(item)
+                ),
+            ),
+        }
+    };
+    match reserved_tree {
+        None | Some(Tree::Null) => {}
+        Some(Tree::Seq(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                let at = format!("reserved_ports[{i}]");
+                match item {
+                    Tree::Map(_) => {
+                        let value = item.get("port").or_else(|| item.get("range"));
+                        match value {
+                            Some(v) => add_reserved(v, item.get("reason"), &at, cx),
+                            None => cx.problem(&at, "has no `port` or `range`; not imported"),
+                        }
+                    }
+                    _ => add_reserved(item, None, &at, cx),
+                }
+            }
+        }
+        Some(Tree::Map(map)) => {
+            for (k, v) in cx.entries(map, "reserved_ports") {
+                let at = join("reserved_ports", k);
+                add_reserved(&Tree::Str(k.to_owned()), Some(v), &at, cx);
+            }
+        }
+        Some(other) => add_reserved(other, None, "reserved_ports", cx),
+    }
+
+    // The environment's range: from the lowest port to the end of the hundred
+    // holding the highest, leaving room for `portolan assign`.
+    let lo = list.iter().map(|a| a.port).min().unwrap_or(1);
+    let hi = list.iter().map(|a| a.port).max().unwrap_or(lo);
+    let end = u16::try_from((u32::from(hi) / 100 + 1) * 100 - 1).unwrap_or(u16::MAX);
+    let range = (lo, end);
+
+    // NodePorts.
+    let explicit: Vec<i64> = list
+        .iter()
+        .filter_map(|a| a.node_port.as_ref().map(|(np, _)| np - i64::from(a.port)))
+        .collect();
+    let offset = match options.node_port_offset {
+        Some(o) => {
+            if !(-65535..=65535).contains(&o) {
+                return Err(ImportError::Option(format!(
+                    "--node-port-offset {o} is out of range (-65535 to 65535)"
+                )));
+            }
+            o
+        }
+        None => match explicit.first() {
+            Some(&d)
+                if explicit.len() >= 2
+                    && d != i64::from(RERP_NODE_PORT_OFFSET)
+                    && explicit.iter().all(|&x| x == d) =>
+            {
+                match i32::try_from(d)
+                    .ok()
+                    .filter(|d| (-65535..=65535).contains(d))
+                {
+                    Some(d) => {
+                        cx.note(
+                            "assignments",
+                            format!(
+                                "every node_port is port + {d}, so that is the offset (the documented \
+                                 formula would give port + {RERP_NODE_PORT_OFFSET})"
+                            ),
+                        );
+                        d
+                    }
+                    None => RERP_NODE_PORT_OFFSET,
+                }
+            }
+            _ => RERP_NODE_PORT_OFFSET,
+        },
+    };
+    let base = i64::from(lo) / 1000 * 1000 + i64::from(offset);
+    let (k0, k1) = KUBERNETES_NODE_PORTS;
+    let node_range_ok = base.max(k0) <= (base + 999).min(k1);
+    let node_range = {
+        let (a, b) = (base.max(k0), (base + 999).min(k1));
+        if node_range_ok {
+            (a, b)
+        } else {
+            cx.problem(
+                "",
+                format!(
+                    "an offset of {offset} puts the NodePorts at {}-{}, outside Kubernetes' \
+                     NodePort range {k0}-{k1}; choose another --node-port-offset",
+                    base,
+                    base + 999
+                ),
+            );
+            (base.clamp(1, 65535), (base + 999).clamp(1, 65535))
+        }
+    };
+    let mut holders: HashMap<u16, String> = HashMap::new();
+    for a in &list {
+        if let Some(first) = holders.get(&a.port) {
+            cx.problem(
+                &a.at,
+                format!(
+                    "port {} is also assigned to `{first}`; one of them must move: decide which by hand",
+                    a.port
+                ),
+            );
+        } else {
+            holders.insert(a.port, a.name.clone());
+        }
+        if let Some(&(r0, r1)) = reserved_spans
+            .iter()
+            .find(|&&(r0, r1)| (r0..=r1).contains(&a.port))
+        {
+            let what = if r0 == r1 {
+                format!("port {r0} is")
+            } else {
+                format!("ports {r0}-{r1} are")
+            };
+            cx.problem(
+                &a.at,
+                format!(
+                    "port {} is assigned, but {what} reserved in reserved_ports; move it",
+                    a.port
+                ),
+            );
+        }
+        let np = i64::from(a.port) + i64::from(offset);
+        if let Some((given, np_at)) = &a.node_port
+            && *given != np
+        {
+            cx.problem(
+                np_at,
+                format!(
+                    "is {given}, but port + offset gives {np} ({} + {offset}); Portolan computes \
+                     NodePorts as port + offset, so the import uses {np}: update what still uses \
+                     {given} (`portolan sync` rewrites the Helm values and kind config)",
+                    a.port
+                ),
+            );
+        }
+        if !(k0..=k1).contains(&np) {
+            cx.problem(
+                &a.at,
+                format!(
+                    "port {} of `{}` gets NodePort {np} ({} + {offset}), outside Kubernetes' NodePort \
+                     range {k0}-{k1}; move the service to a lower port or choose another \
+                     --node-port-offset",
+                    a.port, a.name, a.port
+                ),
+            );
+        } else if node_range_ok && !(node_range.0..=node_range.1).contains(&np) {
+            cx.problem(
+                &a.at,
+                format!(
+                    "port {} of `{}` gets NodePort {np} ({} + {offset}), outside the NodePort range \
+                     {}-{}; move the service into {}-{}",
+                    a.port,
+                    a.name,
+                    a.port,
+                    node_range.0,
+                    node_range.1,
+                    node_range.0 - i64::from(offset),
+                    node_range.1 - i64::from(offset)
+                ),
+            );
+        }
+    }
+
+    match next_port {
+        None => {}
+        Some(v) => match port_of(v) {
+            Ok(n) => match list.iter().find(|a| a.port == n) {
+                Some(a) => cx.problem(
+                    "next_port",
+                    format!(
+                        "is {n}, which is already assigned to `{}`: the script would have handed \
+                             it out twice; Portolan keeps no counter, so this cannot happen again",
+                        a.name
+                    ),
+                ),
+                None => cx.note(
+                    "next_port",
+                    format!(
+                        "{n} is not copied: `portolan assign` picks the lowest free port in the \
+                             range itself"
+                    ),
+                ),
+            },
+            Err(e) => cx.problem("next_port", e),
+        },
+    }
+    cx.note(
+        "",
+        format!(
+            "environment `cluster`: range {} (the lowest assigned port to the end of its hundred) \
+             with NodePorts of port + {offset} in {}-{}",
+            range_text(&[range]),
+            node_range.0,
+            node_range.1
+        ),
+    );
+
+    let services = list
+        .into_iter()
+        .map(|a| DraftService {
+            name: a.name,
+            description: a.description,
+            environments: None,
+            ports: vec![("api".to_owned(), DraftPort::Bare(a.port, a.container_port))],
+        })
+        .collect();
+    Ok(Draft {
+        intro,
+        project,
+        envs: vec![DraftEnv {
+            name: "cluster".to_owned(),
+            range: range_text(&[range]),
+            node_ports: Some((format!("{}-{}", node_range.0, node_range.1), offset)),
+        }],
+        reserved,
+        services,
+        infra: None,
+    })
+}
