@@ -47,7 +47,8 @@
 //! - `codegen` (default): [`codegen`] and [`build`], what a build script needs.
 //! - `snippets`: rustc-style diagnostics ([`diag::snippet`]).
 //! - `json`: diagnostics as JSON ([`diag::json`]).
-//! - `sync`: `render`, `edit`, `sync` and `import` (minijinja, the YAML event parser, diffs).
+//! - `sync`: `render`, `edit`, `sync` and `init` (minijinja, diffs, temporary files).
+//! - `import`: other registries into a ports.yaml text ([`import`]).
 //! - `allocate`: `assign`/`release` under a lock.
 //! - `doctor`: who listens on the configured ports (procfs, Linux).
 //! - `schema`: the JSON Schema of ports.yaml (schemars).
@@ -60,7 +61,7 @@ pub mod doctor;
 #[cfg(feature = "sync")]
 pub mod edit;
 mod ident;
-#[cfg(feature = "sync")]
+#[cfg(feature = "import")]
 pub mod import;
 #[cfg(feature = "sync")]
 pub mod init;

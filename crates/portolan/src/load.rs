@@ -18,7 +18,7 @@ use crate::model::{
 use crate::source::{Source, Span};
 use std::borrow::Cow;
 use std::collections::HashMap;
-#[cfg(feature = "sync")]
+#[cfg(feature = "import")]
 pub(crate) use yaml::parse as parse_yaml;
 pub(crate) use yaml::{Node, Spanned};
 

@@ -1,4 +1,5 @@
 //! The Lumiere reader: `environments.<env>.<service>.<name>_port`.
+
 use super::*;
 
 /// One port of a service in one environment.

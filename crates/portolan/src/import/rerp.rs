@@ -1,5 +1,6 @@
 //! The RERP reader: `port-registry.json` with `next_port`, `reserved_ports`
 //! and `assignments`.
+
 use super::*;
 
 pub(super) struct RAssignment {

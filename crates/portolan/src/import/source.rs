@@ -1,5 +1,6 @@
 //! The source file as an ordered tree: JSON or YAML, read through Portolan's
 //! YAML layer, mapping entries in file order with duplicate keys kept.
+
 use super::*;
 
 /// A JSON or YAML value with mapping entries in source order (duplicates kept).

@@ -1,5 +1,6 @@
 //! The registry to write: what both readers fill in, rendered as ports.yaml
 //! text with the problems and decisions as comments at the top.
+
 use super::*;
 
 /// A named port: the same everywhere, or one per environment.
