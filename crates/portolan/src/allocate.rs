@@ -334,10 +334,31 @@ pub fn assign_in(
             ));
         }
     }
+    let envs = environments_of(registry, &request.service);
+    let previous = previous_ports(registry, request, name, &envs)?;
+    let mut taken = Taken::new(registry, None);
+    let fixed = given_ports(registry, &mut taken, request, &envs)?;
+    let ports = fill_open(registry, &taken, &envs, fixed, &request.service, name)?;
+    let text = write_entry(doc, source, registry, request, name, &envs, &ports)?;
+    still_valid(source, &text)?;
+    Ok(Edited {
+        text,
+        ports: placed(registry, &envs, &ports),
+        previous,
+    })
+}
+
+/// The ports `request`'s entry holds now, when it exists: refused unless
+/// `--force` moves it.
+fn previous_ports(
+    registry: &Registry,
+    request: &Request,
+    name: &str,
+    envs: &[usize],
+) -> Result<Vec<Placed>, Refusal> {
     let existing = registry
         .service(&request.service)
         .and_then(|s| s.ports.iter().find(|p| p.name.as_str() == name));
-    let envs = environments_of(registry, &request.service);
     let mut previous = Vec::new();
     if let Some(port) = existing {
         if !request.force {
@@ -361,9 +382,19 @@ pub fn assign_in(
             .iter()
             .filter_map(|&i| port.in_environment(i).map(|a| a.port))
             .collect();
-        previous = placed(registry, &envs, &ports);
+        previous = placed(registry, envs, &ports);
     }
-    let mut taken = Taken::new(registry, None);
+    Ok(previous)
+}
+
+/// The ports `--port` gives, per environment of `envs` (`None` where none is
+/// given), each checked and recorded in `taken`.
+fn given_ports<'r>(
+    registry: &'r Registry,
+    taken: &mut Taken<'r>,
+    request: &Request,
+    envs: &[usize],
+) -> Result<Vec<Option<Port>>, Refusal> {
     let mut fixed: Vec<Option<Port>> = vec![None; envs.len()];
     for given in &request.ports {
         let slot = match &given.environment {
@@ -424,6 +455,19 @@ pub fn assign_in(
         taken.give(registry, envs[slot], port);
         fixed[slot] = Some(port);
     }
+    Ok(fixed)
+}
+
+/// `fixed` with the environments given no port filled in: they share the
+/// lowest offset free in all of them.
+fn fill_open(
+    registry: &Registry,
+    taken: &Taken<'_>,
+    envs: &[usize],
+    fixed: Vec<Option<Port>>,
+    service: &str,
+    name: &str,
+) -> Result<Vec<Port>, Refusal> {
     // The environments given no port share the lowest offset free in all of them.
     let open: Vec<usize> = envs
         .iter()
@@ -434,7 +478,7 @@ pub fn assign_in(
     let chosen = if open.is_empty() {
         Vec::new()
     } else {
-        match lowest_common(registry, &taken, &open) {
+        match lowest_common(registry, taken, &open) {
             Some(ports) => ports,
             None => {
                 let ranges: Vec<String> = open
@@ -458,8 +502,7 @@ pub fn assign_in(
                     ""
                 };
                 return refuse(format!(
-                    "no free port for `{}.{name}`: {what}; widen a range (`environments.<name>.range`){per_env} or release a service",
-                    request.service,
+                    "no free port for `{service}.{name}`: {what}; widen a range (`environments.<name>.range`){per_env} or release a service",
                 ));
             }
         }
@@ -473,10 +516,23 @@ pub fn assign_in(
         }
     }
 
+    Ok(ports)
+}
+
+/// ports.yaml's text with the entry written, in the file's style.
+fn write_entry(
+    doc: &Document<'_>,
+    source: &Source,
+    registry: &Registry,
+    request: &Request,
+    name: &str,
+    envs: &[usize],
+    ports: &[Port],
+) -> Result<String, Refusal> {
     // How the file writes a port of several environments: one walk, not a
     // lookup per port (which made assign quadratic in the number of services).
     let block = doc.first_mapping_style(&[Some("services"), None, Some("ports"), None]);
-    let value = port_fragment(registry, &envs, &ports, block);
+    let value = port_fragment(registry, envs, ports, block);
     let edited = match registry.service(&request.service) {
         Some(_) => doc.set_fragment(&key(&["services", &request.service, "ports", name]), &value),
         None => {
@@ -498,13 +554,7 @@ pub fn assign_in(
         }
     }
     .map_err(|e| Refusal(format!("{}: {e}", source.name())))?;
-    let text = edited.unwrap_or_else(|| source.text().to_owned());
-    still_valid(source, &text)?;
-    Ok(Edited {
-        text,
-        ports: placed(registry, &envs, &ports),
-        previous,
-    })
+    Ok(edited.unwrap_or_else(|| source.text().to_owned()))
 }
 
 /// `8004` for one environment; for several `{ production: 8004, test: 7004 }`,

@@ -1,5 +1,6 @@
 //! The portolan library's integration tests, built as one binary.
 
+mod allocate;
 mod compile;
 mod edit;
 mod import;

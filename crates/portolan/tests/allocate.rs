@@ -1,0 +1,146 @@
+//! `assign` and `release` as library calls: which port is chosen, what is
+//! refused, and the exact text written into ports.yaml.
+
+use portolan::allocate::{GivenPort, Request, assign, release};
+use portolan::{Source, check};
+
+fn run(text: &str, request: &Request) -> Result<(String, Vec<(String, u16)>), String> {
+    let source = Source::new("ports.yaml", text);
+    let report = check(&source);
+    let registry = report.valid_registry().expect("a valid registry");
+    assign(&source, registry, request)
+        .map(|e| {
+            let ports = e
+                .ports
+                .iter()
+                .map(|p| (p.environment.clone(), p.port))
+                .collect();
+            (e.text, ports)
+        })
+        .map_err(|r| r.0)
+}
+
+fn request(service: &str) -> Request {
+    Request {
+        service: service.into(),
+        ..Request::default()
+    }
+}
+
+const THREE: &str = "\
+project: shop
+environments:
+  production: { range: 8000-8099 }
+  development: { range: 9000-9099 }
+  test: { range: 7000-7099 }
+services:
+  web:
+    ports:
+      api: { production: 8000, development: 9000, test: 7000 }
+  worker:
+    ports:
+      api: { production: 8001, development: 9002, test: 7001 }
+";
+
+#[test]
+fn the_lowest_offset_free_in_every_environment_is_chosen() {
+    // Offset 1 is taken in production and test, offset 2 in development.
+    let (text, ports) = run(THREE, &request("billing")).unwrap();
+    assert_eq!(
+        ports,
+        [
+            ("production".to_owned(), 8003),
+            ("development".to_owned(), 9003),
+            ("test".to_owned(), 7003)
+        ]
+    );
+    assert_eq!(
+        text,
+        format!(
+            "{THREE}  billing:\n    ports:\n      api: {{ production: 8003, development: 9003, test: 7003 }}\n"
+        )
+    );
+}
+
+#[test]
+fn reserved_ports_are_skipped() {
+    let text = format!("{THREE}reserved:\n  - {{ range: 8003-8005, reason: a local tool }}\n");
+    let (_, ports) = run(&text, &request("billing")).unwrap();
+    assert_eq!(ports[0], ("production".to_owned(), 8006));
+    assert_eq!(ports[2], ("test".to_owned(), 7006));
+}
+
+#[test]
+fn an_existing_port_moves_only_with_force() {
+    let mut req = request("worker");
+    let refused = run(THREE, &req).unwrap_err();
+    assert_eq!(
+        refused,
+        "`worker.api` already has a port (8001 in production, 9002 in development, 7001 in test); pass --force to move it"
+    );
+    req.force = true;
+    req.ports = vec![GivenPort {
+        environment: Some("production".into()),
+        port: 8050,
+    }];
+    let (text, ports) = run(THREE, &req).unwrap();
+    assert_eq!(ports[0], ("production".to_owned(), 8050));
+    assert!(
+        text.contains("      api: { production: 8050, development: 9003, test: 7003 }\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_file_s_style_is_followed() {
+    // One port per line when the file writes its ports that way.
+    let block = "\
+project: shop
+environments:
+  production: { range: 8000-8099 }
+  test: { range: 7000-7099 }
+services:
+  web:
+    description: The shop
+    ports:
+      api:
+        production: 8000
+        test: 7000
+";
+    let mut req = request("web");
+    req.name = "metrics".into();
+    let (text, _) = run(block, &req).unwrap();
+    assert_eq!(
+        text,
+        format!("{block}      metrics:\n        production: 8001\n        test: 7001\n")
+    );
+    // A bare port where there is one environment.
+    let one = "project: shop\nenvironments:\n  local: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\n";
+    let mut req = request("billing");
+    req.description = Some("Invoices: monthly".into());
+    let (text, _) = run(one, &req).unwrap();
+    assert_eq!(
+        text,
+        format!(
+            "{one}  billing:\n    description: \"Invoices: monthly\"\n    ports:\n      api: 8001\n"
+        )
+    );
+}
+
+#[test]
+fn release_removes_a_port_or_the_whole_service() {
+    let source = Source::new("ports.yaml", THREE);
+    let report = check(&source);
+    let registry = report.valid_registry().unwrap();
+    let edited = release(&source, registry, "worker", None).unwrap();
+    assert_eq!(
+        edited.text,
+        THREE.replace("  worker:\n    ports:\n      api: { production: 8001, development: 9002, test: 7001 }\n", "")
+    );
+    assert_eq!(edited.ports.len(), 3);
+    let refused = release(&source, registry, "wroker", None).unwrap_err();
+    assert_eq!(
+        refused.0,
+        "no service `wroker` in ports.yaml; did you mean `worker`?"
+    );
+}
