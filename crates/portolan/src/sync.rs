@@ -105,6 +105,10 @@ pub struct Plan {
 /// Renders and reads everything the registry produces and owns, and compares.
 /// `source` must be the text `registry` was loaded from (its hash goes into
 /// the manifest). Nothing is written.
+///
+/// One pass down the stages: decide and render every output, compare it with
+/// the file on disk, patch the team's files, find the outputs the last sync
+/// wrote that are no longer produced, then refuse two names for one file.
 pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> {
     let (root, shown_root) = roots(source);
     let manifest_path = format!(
@@ -112,215 +116,17 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
         registry.render.dir.value.trim_end_matches('/'),
         manifest::FILE_NAME
     );
-    let registry_name = registry_rel(source);
-    let lock_name = transaction::lock_path(Path::new(&registry_name))
-        .to_string_lossy()
-        .into_owned();
-    // Files no output or team file may be: what Portolan reads its
-    // instructions from, and its own records.
-    let mut protected: Vec<(String, String)> = vec![
-        (registry_name.clone(), "is the registry itself".to_owned()),
-        (manifest_path.clone(), "is Portolan's manifest".to_owned()),
-        (lock_name, "is the registry's lock file".to_owned()),
-    ];
-    for t in &registry.render.templates {
-        protected.push((
-            t.template.value.clone(),
-            format!("is the template `{}`", t.template.value),
-        ));
-    }
-    let real_root = canonical(&root);
-    let protected_real = protected
-        .iter()
-        .filter_map(|(path, why)| {
-            let real_root = real_root.as_ref().ok()?;
-            let real = real_path(&resolve_under(&root, real_root, path).ok()?);
-            Some((real, why.clone()))
-        })
-        .collect();
-    let mut cx = Planner {
-        source,
-        root: &root,
-        real_root,
-        shown_root: &shown_root,
-        problems: Vec::new(),
-        claimed: BTreeMap::new(),
-        protected,
-        protected_real,
-        real_dirs: Default::default(),
-    };
+    let mut cx = Planner::new(source, registry, &root, &shown_root, &manifest_path);
     // The template engine converts the whole registry: build it only for a
     // registry with templates or team-owned files.
     let engine = std::cell::OnceCell::new();
     let engine = || engine.get_or_init(|| Engine::new(registry));
 
-    // Artifacts: built-ins, then user templates. Built-ins are rendered one
-    // at a time as they are compared, so only one is in memory at once.
     let rows = render::rows(registry);
-    let mut files = render::artifact_jobs(registry, &rows);
-    files.retain(|(path, _)| cx.claim_output(path, &registry.render.dir));
-    let mut inputs = vec![(
-        source.path().file_name().map_or_else(
-            || "ports.yaml".to_owned(),
-            |n| n.to_string_lossy().into_owned(),
-        ),
-        manifest::digest(source.text().as_bytes()),
-    )];
-    let mut from_templates = BTreeSet::new();
-    for t in &registry.render.templates {
-        if let Some(why) = cx.in_git(&t.template.value) {
-            cx.located(
-                &t.template,
-                format!(
-                    "template `{}` {why}; Portolan never reads there",
-                    t.template.value
-                ),
-            );
-            continue;
-        }
-        let text = match cx.read(&t.template.value) {
-            Ok(Some(text)) => text,
-            Ok(None) => {
-                cx.located(
-                    &t.template,
-                    format!("template `{}` does not exist", t.template.value),
-                );
-                continue;
-            }
-            Err(message) => {
-                cx.located(&t.template, message);
-                continue;
-            }
-        };
-        inputs.push((t.template.value.clone(), manifest::digest(text.as_bytes())));
-        for (path, scope) in render::expand(registry, &t.output.value) {
-            if !cx.claim_output(&path, &t.output) {
-                continue;
-            }
-            match engine().render_file(&t.template.value, &text, &scope) {
-                Ok(contents) => {
-                    from_templates.insert(path.clone());
-                    files.push((path, Box::new(move || contents)));
-                }
-                Err(message) => cx.located(
-                    &t.template,
-                    format!("{}: rendering {path}: {message}", t.template.value),
-                ),
-            }
-        }
-    }
-    inputs.sort();
-    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let outputs = cx.outputs(registry, &rows, &engine);
     cx.claim_own(&manifest_path, &registry.render.dir);
-    let mut manifest = Manifest {
-        inputs,
-        files: Vec::with_capacity(files.len()),
-        edits: Vec::new(),
-    };
-
-    let previous = match cx.read(&manifest_path) {
-        Ok(Some(text)) => Some(Manifest::parse(&text)),
-        Ok(None) => None,
-        Err(message) => {
-            cx.problems.push(Problem {
-                file: cx.shown(&manifest_path),
-                at: None,
-                message,
-            });
-            None
-        }
-    };
-    // Files the last sync wrote, with what it wrote: only a file that still
-    // holds that may be replaced.
-    let recorded: BTreeSet<(String, String)> = previous
-        .iter()
-        .flat_map(|m| m.files.iter().cloned())
-        .collect();
-    let listed = |path: &str| {
-        recorded
-            .range((path.to_owned(), String::new())..)
-            .next()
-            .is_some_and(|(p, _)| p == path)
-    };
-    let mut changes = Vec::new();
-    let mut unchanged = 0;
-    let manifest_path_ = manifest_path.clone();
-    let mut compare = |cx: &mut Planner, file: File| match cx
-        .read_unless_same(&file.path, &file.contents)
-    {
-        Ok(Same::Yes) => unchanged += 1,
-        Ok(Same::No(Some(old))) if old == file.contents => unchanged += 1,
-        Ok(Same::No(Some(old)))
-            if file.path != manifest_path_
-                && !recorded.contains(&(file.path.clone(), manifest::digest(old.as_bytes()))) =>
-        {
-            let message = match listed(&file.path) {
-                false => format!(
-                    "exists and was not written by Portolan (`{manifest_path_}` does not list it); Portolan does not replace it: move it away, or delete it so that ports.yaml owns it"
-                ),
-                true => "no longer holds what Portolan wrote there (it was edited, or merged); Portolan does not replace changes it did not make: delete it, and sync writes it again".to_owned(),
-            };
-            cx.about(&file.path, message);
-        }
-        Ok(Same::No(old)) => {
-            let reasons = vec![match &old {
-                // Hashes say nothing to a reader: name the inputs that changed.
-                Some(old) if file.path == manifest_path_ => {
-                    let before = Manifest::parse(old);
-                    let after = Manifest::parse(&file.contents);
-                    let changed: Vec<&str> = after
-                        .inputs
-                        .iter()
-                        .filter(|i| !before.inputs.contains(i))
-                        .map(|(path, _)| path.as_str())
-                        .collect();
-                    match changed.is_empty() {
-                        true => "stale: lists other files".to_owned(),
-                        false => format!("stale: records an earlier {}", changed.join(", ")),
-                    }
-                }
-                // A template may be any file of the repository, so a
-                // rendered line is not quoted: `check` prints it in CI.
-                Some(old) => {
-                    first_difference(old, &file.contents, !from_templates.contains(&file.path))
-                }
-                None => "missing".to_owned(),
-            }];
-            changes.push(Change {
-                kind: if old.is_some() {
-                    ChangeKind::Update
-                } else {
-                    ChangeKind::Create
-                },
-                path: file.path,
-                artifact: true,
-                old,
-                new: Some(file.contents),
-                reasons,
-            });
-        }
-        Err(message) => cx.problems.push(Problem {
-            file: cx.shown(&file.path),
-            at: None,
-            message,
-        }),
-    };
-    let mut written = Vec::with_capacity(files.len());
-    for (path, render) in files {
-        let contents = render();
-        written.push((path.clone(), manifest::digest(contents.as_bytes())));
-        compare(&mut cx, File { path, contents });
-    }
-    manifest.files = written;
-    if !manifest.files.is_empty() || previous.is_some() {
-        compare(
-            &mut cx,
-            File {
-                path: manifest_path.clone(),
-                contents: manifest.render(),
-            },
-        );
-    }
+    let previous = cx.previous_manifest(&manifest_path);
+    let mut found = cx.compare_outputs(outputs, &manifest_path, previous.as_ref());
 
     // Team-owned files: splice the owned values.
     for target in &registry.sync {
@@ -329,175 +135,41 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
                 continue;
             }
             match cx.patch(engine(), target, &path, &scope) {
-                Ok(Some(change)) => changes.push(change),
-                Ok(None) => unchanged += 1,
+                Ok(Some(change)) => found.changes.push(change),
+                Ok(None) => found.unchanged += 1,
                 Err(problem) => cx.problems.push(problem),
             }
         }
     }
 
-    // Orphans: files the last sync rendered that the registry no longer produces.
-    let mut orphan_paths: Vec<String> = Vec::new();
     let killed_midway = previous
         .as_ref()
         .is_some_and(|p| !p.edits.is_empty() || p.files.windows(2).any(|w| w[0].0 == w[1].0));
-    // A killed sync's record of the team files it was editing: only paths
-    // the registry's `sync` entries (or the registry itself) could name.
-    let edited: Vec<String> = previous.as_ref().map_or_else(Vec::new, |p| {
-        p.edits
-            .iter()
-            .filter(|path| {
-                cx.in_git(path).is_none()
-                    && (**path == registry_name
-                        || registry
-                            .sync
-                            .iter()
-                            .any(|t| render::matches_pattern(&t.file.value, path)))
-            })
-            .cloned()
-            .collect()
-    });
-    if let Some(previous) = previous {
-        // A path still rendered, synced, read as a template or holding the
-        // manifest is not an orphan, whatever the last manifest says.
-        let wanted: BTreeSet<&str> = manifest
-            .files
-            .iter()
-            .map(|(path, _)| path.as_str())
-            .chain(cx.claimed.keys().map(String::as_str))
-            .chain(
-                registry
-                    .render
-                    .templates
-                    .iter()
-                    .map(|t| t.template.value.as_str()),
-            )
-            .chain([manifest_path.as_str()])
-            .collect();
-        // A manifest written during a sync lists a file once for what it held
-        // and once for what it will hold (`Plan::apply`).
-        let mut orphans: BTreeMap<&String, Vec<&String>> = BTreeMap::new();
-        for (path, hash) in &previous.files {
-            if !wanted.contains(path.as_str()) {
-                orphans.entry(path).or_default().push(hash);
-            }
-        }
-        orphan_paths.extend(
-            orphans
-                .keys()
-                .filter(|p| check_relative_path(p, false).is_ok())
-                .map(|p| (*p).clone()),
-        );
-        for (path, hashes) in orphans {
-            // At most what a killed run records: what the file held and what
-            // it was to hold. More would let a manifest test guesses.
-            if hashes.len() > 2 {
-                cx.problems.push(Problem {
-                    file: cx.shown(&manifest_path),
-                    at: None,
-                    message: format!(
-                        "lists `{}` {} times: the manifest was edited; Portolan leaves the file: remove the extra lines",
-                        printable(path),
-                        hashes.len()
-                    ),
-                });
-                continue;
-            }
-            // The manifest is a file in the repository: never trust it to name a path outside.
-            if check_relative_path(path, false).is_err() {
-                cx.problems.push(Problem {
-                    file: cx.shown(&manifest_path),
-                    at: None,
-                    message: format!(
-                        "lists `{path}`, which is not a path inside the registry's directory"
-                    ),
-                });
-                continue;
-            }
-            if let Some(why) = cx.forbidden(path).or_else(|| {
-                (!render::could_produce(registry, path))
-                    .then(|| "is not a file ports.yaml could produce".to_owned())
-            }) {
-                cx.problems.push(Problem {
-                    file: cx.shown(&manifest_path),
-                    at: None,
-                    message: format!(
-                        "lists `{path}`, which {}: the manifest was edited, or names the output of a template that is gone; Portolan deletes only files it can have written, so it leaves `{path}`: remove the line (and the file, if it is stale)",
-                        why.strip_prefix("is ").map_or(why.clone(), |w| format!("is {w}"))
-                    ),
-                });
-                continue;
-            }
-            // Removed only by its own name: through a symlink (the file's or a
-            // directory's) it could be another path's file.
-            let direct = cx.real_root.as_ref().is_ok_and(|real_root| {
-                cx.root
-                    .join(path)
-                    .canonicalize()
-                    .map_or(true, |real| real == real_root.join(path))
-            });
-            if !direct {
-                cx.problems.push(Problem {
-                    file: cx.shown(path),
-                    at: None,
-                    message: "is reached through a symlink; Portolan removes only the regular files it wrote, by their own path: remove it by hand".to_owned(),
-                });
-                continue;
-            }
-            match cx.read(path) {
-                Ok(Some(old)) if !hashes.contains(&&manifest::digest(old.as_bytes())) => {
-                    cx.problems.push(Problem {
-                        file: cx.shown(path),
-                        at: None,
-                        message: "is no longer produced by ports.yaml, but no longer holds what Portolan wrote there either (it was edited, or the manifest was); Portolan does not delete it: delete it by hand if it is not wanted".to_owned(),
-                    });
-                }
-                Ok(Some(old)) => changes.push(Change {
-                    path: path.clone(),
-                    kind: ChangeKind::Remove,
-                    artifact: true,
-                    old: Some(old),
-                    new: None,
-                    reasons: vec!["no longer produced by ports.yaml".to_owned()],
-                }),
-                Ok(None) => {}
-                Err(message) => cx.problems.push(Problem {
-                    file: cx.shown(path),
-                    at: None,
-                    message,
-                }),
-            }
-        }
-    }
-
-    // Two names for one file (a symlink and its target) would give it two owners.
-    let mut real: BTreeMap<PathBuf, &str> = BTreeMap::new();
-    let mut aliased = Vec::new();
-    for path in cx.claimed.keys() {
-        if let Some(resolved) = cx.real(path)
-            && let Some(first) = real.insert(resolved, path)
-        {
-            aliased.push(Problem {
-                file: cx.shown(path),
-                at: None,
-                message: format!("is the same file as `{first}`; each file has one owner"),
-            });
-        }
-    }
-    cx.problems.extend(aliased);
+    let edited = cx.edits_of_killed_run(registry, previous.as_ref());
+    let orphan_paths = match &previous {
+        Some(previous) => cx.orphans(
+            registry,
+            previous,
+            &found.manifest,
+            &manifest_path,
+            &mut found.changes,
+        ),
+        None => Vec::new(),
+    };
+    cx.refuse_aliases();
     if !cx.problems.is_empty() {
         return Err(cx.problems);
     }
+    let mut changes = found.changes;
     changes.sort_by(|a, b| a.path.cmp(&b.path));
     // Where a killed run may have left temporary files: beside what changes
     // now, and beside what it was removing or editing; beside every file
     // only when the manifest shows a run was killed midway (it lists a team
     // file being edited, or a file twice), as reading every directory costs.
-    let everywhere = killed_midway;
     let mut dirs: BTreeSet<String> = cx
         .claimed
         .keys()
-        .filter(|_| everywhere)
+        .filter(|_| killed_midway)
         .chain(changes.iter().map(|c| &c.path))
         .chain(orphan_paths.iter())
         .chain(
@@ -512,10 +184,28 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
         root,
         shown_root,
         changes,
-        unchanged,
+        unchanged: found.unchanged,
         manifest: Some(manifest_path),
         dirs,
     })
+}
+
+/// Every output a sync writes: built-in artifacts rendered when compared (so
+/// only one is in memory at once), and user templates.
+struct Outputs<'r> {
+    files: Vec<(String, render::Job<'r>)>,
+    /// The inputs with their digests, for the manifest.
+    inputs: Vec<(String, String)>,
+    /// Outputs of user templates, whose lines are never quoted in messages.
+    from_templates: BTreeSet<String>,
+}
+
+/// What comparing the outputs found.
+struct Compared {
+    changes: Vec<Change>,
+    unchanged: usize,
+    /// The manifest this sync writes.
+    manifest: Manifest,
 }
 
 /// What [`Planner::read_unless_same`] found.
@@ -545,7 +235,433 @@ struct Planner<'a> {
     real_dirs: std::cell::RefCell<std::collections::HashMap<String, Option<PathBuf>>>,
 }
 
-impl Planner<'_> {
+impl<'a> Planner<'a> {
+    fn new(
+        source: &'a Source,
+        registry: &Registry,
+        root: &'a Path,
+        shown_root: &'a str,
+        manifest_path: &str,
+    ) -> Self {
+        let registry_name = registry_rel(source);
+        let lock_name = transaction::lock_path(Path::new(&registry_name))
+            .to_string_lossy()
+            .into_owned();
+        // Files no output or team file may be: what Portolan reads its
+        // instructions from, and its own records.
+        let mut protected: Vec<(String, String)> = vec![
+            (registry_name, "is the registry itself".to_owned()),
+            (
+                manifest_path.to_owned(),
+                "is Portolan's manifest".to_owned(),
+            ),
+            (lock_name, "is the registry's lock file".to_owned()),
+        ];
+        for t in &registry.render.templates {
+            protected.push((
+                t.template.value.clone(),
+                format!("is the template `{}`", t.template.value),
+            ));
+        }
+        let real_root = canonical(root);
+        let protected_real = protected
+            .iter()
+            .filter_map(|(path, why)| {
+                let real_root = real_root.as_ref().ok()?;
+                let real = real_path(&resolve_under(root, real_root, path).ok()?);
+                Some((real, why.clone()))
+            })
+            .collect();
+        Planner {
+            source,
+            root,
+            real_root,
+            shown_root,
+            problems: Vec::new(),
+            claimed: BTreeMap::new(),
+            protected,
+            protected_real,
+            real_dirs: Default::default(),
+        }
+    }
+
+    /// Decides every output (built-ins, then user templates) and renders the
+    /// templates; a template that cannot be read or rendered is a problem.
+    fn outputs<'r>(
+        &mut self,
+        registry: &'r Registry,
+        rows: &'r [render::Row],
+        engine: &dyn Fn() -> &'r Engine,
+    ) -> Outputs<'r> {
+        let mut files = render::artifact_jobs(registry, rows);
+        files.retain(|(path, _)| self.claim_output(path, &registry.render.dir));
+        let mut inputs = vec![(
+            registry_rel(self.source),
+            manifest::digest(self.source.text().as_bytes()),
+        )];
+        let mut from_templates = BTreeSet::new();
+        for t in &registry.render.templates {
+            if let Some(why) = self.in_git(&t.template.value) {
+                self.located(
+                    &t.template,
+                    format!(
+                        "template `{}` {why}; Portolan never reads there",
+                        t.template.value
+                    ),
+                );
+                continue;
+            }
+            let text = match self.read(&t.template.value) {
+                Ok(Some(text)) => text,
+                Ok(None) => {
+                    self.located(
+                        &t.template,
+                        format!("template `{}` does not exist", t.template.value),
+                    );
+                    continue;
+                }
+                Err(message) => {
+                    self.located(&t.template, message);
+                    continue;
+                }
+            };
+            inputs.push((t.template.value.clone(), manifest::digest(text.as_bytes())));
+            for (path, scope) in render::expand(registry, &t.output.value) {
+                if !self.claim_output(&path, &t.output) {
+                    continue;
+                }
+                match engine().render_file(&t.template.value, &text, &scope) {
+                    Ok(contents) => {
+                        from_templates.insert(path.clone());
+                        files.push((path, Box::new(move || contents)));
+                    }
+                    Err(message) => self.located(
+                        &t.template,
+                        format!("{}: rendering {path}: {message}", t.template.value),
+                    ),
+                }
+            }
+        }
+        inputs.sort();
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        Outputs {
+            files,
+            inputs,
+            from_templates,
+        }
+    }
+
+    /// The manifest the last sync left, if any.
+    fn previous_manifest(&mut self, manifest_path: &str) -> Option<Manifest> {
+        match self.read(manifest_path) {
+            Ok(Some(text)) => Some(Manifest::parse(&text)),
+            Ok(None) => None,
+            Err(message) => {
+                self.problems.push(Problem {
+                    file: self.shown(manifest_path),
+                    at: None,
+                    message,
+                });
+                None
+            }
+        }
+    }
+
+    /// Renders each output in turn and compares it with the file on disk,
+    /// then the manifest that records them.
+    fn compare_outputs(
+        &mut self,
+        outputs: Outputs<'_>,
+        manifest_path: &str,
+        previous: Option<&Manifest>,
+    ) -> Compared {
+        // Files the last sync wrote, with what it wrote: only a file that
+        // still holds that may be replaced.
+        let recorded: BTreeSet<(String, String)> = previous
+            .iter()
+            .flat_map(|m| m.files.iter().cloned())
+            .collect();
+        let mut found = Compared {
+            changes: Vec::new(),
+            unchanged: 0,
+            manifest: Manifest {
+                inputs: outputs.inputs,
+                files: Vec::with_capacity(outputs.files.len()),
+                edits: Vec::new(),
+            },
+        };
+        let mut written = Vec::with_capacity(outputs.files.len());
+        for (path, render) in outputs.files {
+            let contents = render();
+            written.push((path.clone(), manifest::digest(contents.as_bytes())));
+            let file = File { path, contents };
+            self.compare(
+                file,
+                manifest_path,
+                &recorded,
+                &outputs.from_templates,
+                &mut found,
+            );
+        }
+        found.manifest.files = written;
+        if !found.manifest.files.is_empty() || previous.is_some() {
+            let file = File {
+                path: manifest_path.to_owned(),
+                contents: found.manifest.render(),
+            };
+            self.compare(
+                file,
+                manifest_path,
+                &recorded,
+                &outputs.from_templates,
+                &mut found,
+            );
+        }
+        found
+    }
+
+    /// One rendered output against the file on disk.
+    fn compare(
+        &mut self,
+        file: File,
+        manifest_path: &str,
+        recorded: &BTreeSet<(String, String)>,
+        from_templates: &BTreeSet<String>,
+        found: &mut Compared,
+    ) {
+        let listed = |path: &str| {
+            recorded
+                .range((path.to_owned(), String::new())..)
+                .next()
+                .is_some_and(|(p, _)| p == path)
+        };
+        match self.read_unless_same(&file.path, &file.contents) {
+            Ok(Same::Yes) => found.unchanged += 1,
+            Ok(Same::No(Some(old))) if old == file.contents => found.unchanged += 1,
+            Ok(Same::No(Some(old)))
+                if file.path != manifest_path
+                    && !recorded
+                        .contains(&(file.path.clone(), manifest::digest(old.as_bytes()))) =>
+            {
+                let message = match listed(&file.path) {
+                    false => format!(
+                        "exists and was not written by Portolan (`{manifest_path}` does not list it); Portolan does not replace it: move it away, or delete it so that ports.yaml owns it"
+                    ),
+                    true => "no longer holds what Portolan wrote there (it was edited, or merged); Portolan does not replace changes it did not make: delete it, and sync writes it again".to_owned(),
+                };
+                self.about(&file.path, message);
+            }
+            Ok(Same::No(old)) => {
+                let reasons = vec![match &old {
+                    // Hashes say nothing to a reader: name the inputs that changed.
+                    Some(old) if file.path == manifest_path => {
+                        let before = Manifest::parse(old);
+                        let after = Manifest::parse(&file.contents);
+                        let changed: Vec<&str> = after
+                            .inputs
+                            .iter()
+                            .filter(|i| !before.inputs.contains(i))
+                            .map(|(path, _)| path.as_str())
+                            .collect();
+                        match changed.is_empty() {
+                            true => "stale: lists other files".to_owned(),
+                            false => format!("stale: records an earlier {}", changed.join(", ")),
+                        }
+                    }
+                    // A template may be any file of the repository, so a
+                    // rendered line is not quoted: `check` prints it in CI.
+                    Some(old) => {
+                        first_difference(old, &file.contents, !from_templates.contains(&file.path))
+                    }
+                    None => "missing".to_owned(),
+                }];
+                found.changes.push(Change {
+                    kind: if old.is_some() {
+                        ChangeKind::Update
+                    } else {
+                        ChangeKind::Create
+                    },
+                    path: file.path,
+                    artifact: true,
+                    old,
+                    new: Some(file.contents),
+                    reasons,
+                });
+            }
+            Err(message) => self.problems.push(Problem {
+                file: self.shown(&file.path),
+                at: None,
+                message,
+            }),
+        }
+    }
+
+    /// A killed sync's record of the team files it was editing: only paths
+    /// the registry's `sync` entries (or the registry itself) could name.
+    fn edits_of_killed_run(&self, registry: &Registry, previous: Option<&Manifest>) -> Vec<String> {
+        let registry_name = registry_rel(self.source);
+        previous.map_or_else(Vec::new, |p| {
+            p.edits
+                .iter()
+                .filter(|path| {
+                    self.in_git(path).is_none()
+                        && (**path == registry_name
+                            || registry
+                                .sync
+                                .iter()
+                                .any(|t| render::matches_pattern(&t.file.value, path)))
+                })
+                .cloned()
+                .collect()
+        })
+    }
+
+    /// Files the last sync rendered that the registry no longer produces:
+    /// each removed when it is safe to (pushed to `changes`), else a
+    /// problem. Returns the orphans' paths, for the sweep.
+    fn orphans(
+        &mut self,
+        registry: &Registry,
+        previous: &Manifest,
+        manifest: &Manifest,
+        manifest_path: &str,
+        changes: &mut Vec<Change>,
+    ) -> Vec<String> {
+        // A path still rendered, synced, read as a template or holding the
+        // manifest is not an orphan, whatever the last manifest says.
+        let wanted: BTreeSet<&str> = manifest
+            .files
+            .iter()
+            .map(|(path, _)| path.as_str())
+            .chain(self.claimed.keys().map(String::as_str))
+            .chain(
+                registry
+                    .render
+                    .templates
+                    .iter()
+                    .map(|t| t.template.value.as_str()),
+            )
+            .chain([manifest_path])
+            .collect();
+        // A manifest written during a sync lists a file once for what it held
+        // and once for what it will hold (`Plan::apply`).
+        let mut orphans: BTreeMap<&String, Vec<&String>> = BTreeMap::new();
+        for (path, hash) in &previous.files {
+            if !wanted.contains(path.as_str()) {
+                orphans.entry(path).or_default().push(hash);
+            }
+        }
+        let orphan_paths = orphans
+            .keys()
+            .filter(|p| check_relative_path(p, false).is_ok())
+            .map(|p| (*p).clone())
+            .collect();
+        for (path, hashes) in orphans {
+            if let Some(problem) = self.removal(registry, path, &hashes, manifest_path, changes) {
+                self.problems.push(problem);
+            }
+        }
+        orphan_paths
+    }
+
+    /// Removes the orphan `path` (pushed to `changes`) when the manifest
+    /// could have listed it honestly and it still holds one of `hashes`.
+    fn removal(
+        &self,
+        registry: &Registry,
+        path: &str,
+        hashes: &[&String],
+        manifest_path: &str,
+        changes: &mut Vec<Change>,
+    ) -> Option<Problem> {
+        let in_manifest = |message: String| {
+            Some(Problem {
+                file: self.shown(manifest_path),
+                at: None,
+                message,
+            })
+        };
+        let at_file = |message: String| {
+            Some(Problem {
+                file: self.shown(path),
+                at: None,
+                message,
+            })
+        };
+        // At most what a killed run records: what the file held and what
+        // it was to hold. More would let a manifest test guesses.
+        if hashes.len() > 2 {
+            return in_manifest(format!(
+                "lists `{}` {} times: the manifest was edited; Portolan leaves the file: remove the extra lines",
+                printable(path),
+                hashes.len()
+            ));
+        }
+        // The manifest is a file in the repository: never trust it to name a path outside.
+        if check_relative_path(path, false).is_err() {
+            return in_manifest(format!(
+                "lists `{path}`, which is not a path inside the registry's directory"
+            ));
+        }
+        if let Some(why) = self.forbidden(path).or_else(|| {
+            (!render::could_produce(registry, path))
+                .then(|| "is not a file ports.yaml could produce".to_owned())
+        }) {
+            return in_manifest(format!(
+                "lists `{path}`, which {}: the manifest was edited, or names the output of a template that is gone; Portolan deletes only files it can have written, so it leaves `{path}`: remove the line (and the file, if it is stale)",
+                why.strip_prefix("is ")
+                    .map_or(why.clone(), |w| format!("is {w}"))
+            ));
+        }
+        // Removed only by its own name: through a symlink (the file's or a
+        // directory's) it could be another path's file.
+        let direct = self.real_root.as_ref().is_ok_and(|real_root| {
+            self.root
+                .join(path)
+                .canonicalize()
+                .map_or(true, |real| real == real_root.join(path))
+        });
+        if !direct {
+            return at_file("is reached through a symlink; Portolan removes only the regular files it wrote, by their own path: remove it by hand".to_owned());
+        }
+        match self.read(path) {
+            Ok(Some(old)) if !hashes.contains(&&manifest::digest(old.as_bytes())) => at_file(
+                "is no longer produced by ports.yaml, but no longer holds what Portolan wrote there either (it was edited, or the manifest was); Portolan does not delete it: delete it by hand if it is not wanted".to_owned(),
+            ),
+            Ok(Some(old)) => {
+                changes.push(Change {
+                    path: path.to_owned(),
+                    kind: ChangeKind::Remove,
+                    artifact: true,
+                    old: Some(old),
+                    new: None,
+                    reasons: vec!["no longer produced by ports.yaml".to_owned()],
+                });
+                None
+            }
+            Ok(None) => None,
+            Err(message) => at_file(message),
+        }
+    }
+
+    /// Two names for one file (a symlink and its target) would give it two owners.
+    fn refuse_aliases(&mut self) {
+        let mut real: BTreeMap<PathBuf, &str> = BTreeMap::new();
+        let mut aliased = Vec::new();
+        for path in self.claimed.keys() {
+            if let Some(resolved) = self.real(path)
+                && let Some(first) = real.insert(resolved, path)
+            {
+                aliased.push(Problem {
+                    file: self.shown(path),
+                    at: None,
+                    message: format!("is the same file as `{first}`; each file has one owner"),
+                });
+            }
+        }
+        self.problems.extend(aliased);
+    }
+
     fn shown(&self, path: &str) -> String {
         format!("{}{path}", self.shown_root)
     }
