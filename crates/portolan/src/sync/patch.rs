@@ -1,0 +1,155 @@
+//! The values Portolan owns in a team file, spliced into its text.
+
+use super::*;
+
+impl Planner<'_> {
+    pub(super) fn patch(
+        &self,
+        engine: &Engine,
+        target: &crate::model::SyncFile,
+        path: &str,
+        scope: &Scope,
+    ) -> Result<Option<Change>, Problem> {
+        let problem = |at: Option<(usize, usize)>, message: String| Problem {
+            file: self.shown(path),
+            at,
+            message,
+        };
+        let in_registry = |text: &Text, message: String| Problem {
+            file: self.source.name().to_owned(),
+            at: Some((text.span.line as usize, text.span.column as usize)),
+            message: format!("{path}: {message}"),
+        };
+        let old = self.read(path).map_err(|m| problem(None, m))?;
+        let text = old.clone().unwrap_or_default();
+        let doc = Document::parse(&text).map_err(|e| problem(e.line.map(|l| (l, 1)), e.message))?;
+        let key_path = |t: &Text| KeyPath::parse(&t.value).map_err(|m| in_registry(t, m));
+
+        let mut values = Vec::new();
+        let mut reasons = Vec::new();
+        for (key, template) in &target.values {
+            let kp = key_path(key)?;
+            let rendered = engine
+                .render_str(&template.value, scope, &[])
+                .map_err(|m| in_registry(template, m))?;
+            let value = Value::from_rendered(&rendered);
+            match doc
+                .get(&kp)
+                .map_err(|e| problem(e.line.map(|l| (l, 1)), e.message))?
+            {
+                Current::Scalar(now) if now == value.as_text() => {}
+                // The current value is not quoted: `check` prints this in
+                // CI, and a sync entry may name a file that holds a secret.
+                Current::Scalar(_) => {
+                    reasons.push(format!("{kp} differs, ports.yaml says {value}"));
+                }
+                Current::Missing => {
+                    if old.is_some()
+                        && let Some(near) = near_miss(&doc, &kp)
+                    {
+                        return Err(in_registry(key, near));
+                    }
+                    reasons.push(format!("{kp} is missing, ports.yaml says {value}"))
+                }
+                Current::Other => {
+                    return Err(problem(
+                        None,
+                        format!("{kp} holds a list or mapping; Portolan owns it as a single value"),
+                    ));
+                }
+            }
+            values.push((kp, value));
+        }
+        let mut lists = Vec::new();
+        for list in &target.lists {
+            let kp = key_path(&list.key)?;
+            let mut items = Vec::new();
+            for row in engine.list_rows(scope.environment.as_deref()) {
+                let extra = [
+                    ("service", serde_json::json!(row.service)),
+                    ("name", serde_json::json!(row.name)),
+                    ("port", serde_json::json!(row.port)),
+                    ("container_port", serde_json::json!(row.container_port)),
+                    ("url", serde_json::json!(row.url)),
+                    ("description", serde_json::json!(row.description)),
+                    ("environment", serde_json::json!(row.environment)),
+                ];
+                let mut extra = extra.to_vec();
+                // Absent, not null: strict undefined then names the problem.
+                if let Some(np) = row.node_port {
+                    extra.push(("node_port", serde_json::json!(np)));
+                }
+                let comment = match &list.comment {
+                    Some(t) => Some(
+                        engine
+                            .render_str(&t.value, scope, &extra)
+                            .map_err(|m| in_registry(t, m))?,
+                    ),
+                    None => None,
+                };
+                let mut fields = Vec::new();
+                for (key, template) in &list.item {
+                    let rendered = engine
+                        .render_str(&template.value, scope, &extra)
+                        .map_err(|m| in_registry(template, m))?;
+                    fields.push((key.value.clone(), Value::from_rendered(&rendered)));
+                }
+                items.push(Item { comment, fields });
+            }
+            lists.push((kp, items));
+        }
+        let new = doc
+            .apply(&values, &lists)
+            .map_err(|e| problem(e.line.map(|l| (l, 1)), e.message))?;
+        let Some(new) = new else {
+            return Ok(old.is_none().then(|| Change {
+                path: path.to_owned(),
+                kind: ChangeKind::Create,
+                artifact: false,
+                old: None,
+                new: Some(text),
+                reasons: vec!["missing".to_owned()],
+            }));
+        };
+        for (kp, _) in &lists {
+            if doc.get(kp).ok() == Some(Current::Missing) {
+                reasons.push(format!("{kp} is missing"));
+            } else if !reasons.iter().any(|r| r.starts_with(&kp.to_string())) {
+                reasons.push(format!("{kp} differs from ports.yaml"));
+            }
+        }
+        if old.is_none() {
+            // The file, not a key, is what is missing.
+            reasons = vec!["missing; sync creates it with the values ports.yaml owns".to_owned()];
+        } else if reasons.is_empty() {
+            reasons.push("owned values differ from ports.yaml".to_owned());
+        }
+        Ok(Some(Change {
+            path: path.to_owned(),
+            kind: if old.is_some() {
+                ChangeKind::Update
+            } else {
+                ChangeKind::Create
+            },
+            artifact: false,
+            old,
+            new: Some(new),
+            reasons,
+        }))
+    }
+}
+
+/// A missing key that is probably a typo for one the file has (`sever.port`
+/// beside `server:`): adding it would leave the real value stale while the
+/// file gains a key nobody reads. Says which key and how to go on either way.
+pub(super) fn near_miss(doc: &Document<'_>, kp: &KeyPath) -> Option<String> {
+    let (step, keys) = doc.missing_step(kp)?;
+    let crate::model::Segment::Key(missing) = kp.segments.get(step)? else {
+        return None;
+    };
+    let best = crate::load::did_you_mean(missing, keys.iter().map(|(k, _)| k.as_str()))?;
+    let line = keys.iter().find(|(k, _)| k == best).map_or(0, |(_, l)| *l);
+    Some(format!(
+        "`{kp}`: the file has no `{missing}`, but has `{best}` (line {line}); fix the key path if `{best}` is meant, or add `{missing}` to the file first if it is a new key"
+    ))
+}

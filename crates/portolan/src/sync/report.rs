@@ -1,0 +1,192 @@
+//! What a plan says: drift lines for `check`, JSON, the summary and the diff.
+
+use super::*;
+
+impl Plan {
+    /// True when every file is up to date.
+    pub fn is_clean(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// The path as the user sees it.
+    pub fn shown(&self, change: &Change) -> String {
+        format!("{}{}", self.shown_root, change.path)
+    }
+
+    /// One line per difference: `path: what differs`, sorted by path.
+    pub fn drift(&self) -> Vec<String> {
+        self.changes
+            .iter()
+            .flat_map(|c| {
+                let shown = self.shown(c);
+                c.reasons
+                    .iter()
+                    .map(move |r| format!("{}: {}", printable(&shown), printable(r)))
+            })
+            .collect()
+    }
+
+    /// The drift as JSON findings, shaped like [`crate::diag::json`]'s.
+    pub fn drift_json(&self, fix: &str) -> Vec<serde_json::Value> {
+        self.changes
+            .iter()
+            .flat_map(|c| {
+                let shown = self.shown(c);
+                let kind = match c.kind {
+                    ChangeKind::Create => "missing",
+                    ChangeKind::Update => "stale",
+                    ChangeKind::Remove => "orphaned",
+                };
+                c.reasons.iter().map(move |r| {
+                    serde_json::json!({
+                        "file": shown,
+                        "severity": "error",
+                        "code": format!("{kind}-file"),
+                        "message": r,
+                        "help": format!("run `{fix}`"),
+                    })
+                })
+            })
+            .collect()
+    }
+
+    /// The closing line: what is out of date and the command that fixes it.
+    pub fn summary(&self, fix: &str) -> String {
+        match self.changes.len() {
+            0 if self.unchanged == 0 => String::new(),
+            0 => format!("{} files up to date", self.unchanged),
+            1 => format!("1 file out of date; run `{fix}` to update it"),
+            n => format!("{n} files out of date; run `{fix}` to update them"),
+        }
+    }
+
+    /// A unified diff of every change.
+    pub fn diff(&self) -> String {
+        let mut out = String::new();
+        for c in &self.changes {
+            let shown = self.shown(c);
+            let old = c.old.as_deref().unwrap_or("");
+            let new = c.new.as_deref().unwrap_or("");
+            let diff = similar::TextDiff::from_lines(old, new);
+            let a = if c.old.is_some() {
+                format!("a/{shown}")
+            } else {
+                "/dev/null".to_owned()
+            };
+            let b = if c.new.is_some() {
+                format!("b/{shown}")
+            } else {
+                "/dev/null".to_owned()
+            };
+            out.push_str(
+                &diff
+                    .unified_diff()
+                    .context_radius(3)
+                    .header(&a, &b)
+                    .to_string(),
+            );
+        }
+        out
+    }
+}
+
+/// What differs in a stale artifact, in one line: its first changed line and
+/// how many lines differ in all (a changed line counts once). With `quote`
+/// false the lines' text is left out (`stale: line 3 differs`).
+pub(super) fn first_difference(old: &str, new: &str, quote: bool) -> String {
+    use similar::{ChangeTag, DiffOp};
+    if old.replace("\r\n", "\n") == new.replace("\r\n", "\n") {
+        let ending = |t: &str| if t.contains("\r\n") { "CRLF" } else { "LF" };
+        return format!(
+            "stale: only line endings differ (the file has {}, ports.yaml renders {})",
+            ending(old),
+            ending(new)
+        );
+    }
+    let diff = similar::TextDiff::from_lines(old, new);
+    let count: usize = diff
+        .ops()
+        .iter()
+        .map(|op| match *op {
+            DiffOp::Equal { .. } => 0,
+            DiffOp::Delete { old_len, .. } => old_len,
+            DiffOp::Insert { new_len, .. } => new_len,
+            DiffOp::Replace {
+                old_len, new_len, ..
+            } => old_len.max(new_len),
+        })
+        .sum();
+    let (mut removed, mut added) = (None, None);
+    for change in diff.iter_all_changes() {
+        match change.tag() {
+            ChangeTag::Equal => {}
+            ChangeTag::Delete => {
+                removed.get_or_insert((change.old_index().unwrap_or(0), change.value()));
+            }
+            ChangeTag::Insert => {
+                added.get_or_insert((change.new_index().unwrap_or(0), change.value()));
+            }
+        }
+    }
+    let line = |text: &str| match text.trim_end_matches(['\n', '\r']) {
+        "" => "an empty line".to_owned(),
+        text => format!("`{text}`"),
+    };
+    let first = match (removed, added) {
+        (Some((i, _)), _) | (None, Some((i, _))) if !quote => format!("line {} differs", i + 1),
+        (Some((i, old)), Some((_, new))) => format!(
+            "line {} is {}, ports.yaml says {}",
+            i + 1,
+            line(old),
+            line(new)
+        ),
+        (None, Some((i, new))) => format!("line {} {} is missing", i + 1, line(new)),
+        (Some((i, old)), None) => format!("line {} {} should not be there", i + 1, line(old)),
+        (None, None) => "the last line's ending differs".to_owned(),
+    };
+    match count {
+        0 | 1 => format!("stale: {first}"),
+        n => format!("stale: {first} ({n} lines differ)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_difference;
+
+    #[test]
+    fn a_changed_line_counts_once() {
+        assert_eq!(
+            first_difference("a\nb\nc\n", "a\nB\nc\n", true),
+            "stale: line 2 is `b`, ports.yaml says `B`"
+        );
+        assert_eq!(
+            first_difference("a\nb\nc\n", "A\nb\nC\nd\n", true),
+            "stale: line 1 is `a`, ports.yaml says `A` (3 lines differ)"
+        );
+        assert_eq!(
+            first_difference("a\n", "a\nb\n", true),
+            "stale: line 2 `b` is missing"
+        );
+    }
+
+    #[test]
+    fn template_lines_are_not_quoted() {
+        assert_eq!(
+            first_difference("a\nb\nc\n", "A\nb\nC\nd\n", false),
+            "stale: line 1 differs (3 lines differ)"
+        );
+        assert_eq!(
+            first_difference("a\n", "a\nb\n", false),
+            "stale: line 2 differs"
+        );
+    }
+
+    #[test]
+    fn line_endings_alone_are_named() {
+        assert_eq!(
+            first_difference("a\r\nb\r\n", "a\nb\n", true),
+            "stale: only line endings differ (the file has CRLF, ports.yaml renders LF)"
+        );
+    }
+}
