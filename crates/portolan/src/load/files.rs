@@ -1,0 +1,188 @@
+//! `render:` and `sync:`: the files Portolan writes and the values it owns.
+
+use super::*;
+
+impl Decoder<'_> {
+    /// A path relative to ports.yaml's directory, checked lexically here so that
+    /// `cargo build` already refuses one that leaves it.
+    pub(super) fn path(
+        &mut self,
+        node: &Spanned<Node<'_>>,
+        what: &str,
+        placeholders: bool,
+    ) -> Option<Text> {
+        let text = self.text(node, what)?;
+        if let Err(message) = check_relative_path(&text.value, placeholders) {
+            self.push(
+                Diagnostic::new(Code::InvalidPath, text.span, format!("{what}: {message}"))
+                    .with_label("not a path inside the registry's directory"),
+            );
+            return None;
+        }
+        Some(text)
+    }
+
+    pub(super) fn key_path(&mut self, text: Text, what: &str) -> Option<Text> {
+        if let Err(message) = KeyPath::parse(&text.value) {
+            self.push(
+                Diagnostic::new(
+                    Code::InvalidKeyPath,
+                    text.span,
+                    format!("{what}: {message}"),
+                )
+                .with_label("expected keys separated by `.`, with `[index]` or `[key=value]`"),
+            );
+            return None;
+        }
+        Some(text)
+    }
+
+    pub(super) fn render(&mut self, node: &Spanned<Node<'_>>) -> Render {
+        let owner = node.span;
+        let mut render = Render::defaults(owner);
+        let Some(table) = self.table(node, "`render`", owner, Some(RENDER_KEYS)) else {
+            return render;
+        };
+        if let Some(dir) = table.get("dir")
+            && let Some(dir) = self.path(dir, "`render.dir`", false)
+        {
+            render.dir = dir;
+        }
+        if let Some(list) = table.get("artifacts")
+            && let Some(items) = self.list(list, "`render.artifacts`")
+        {
+            render.artifacts.clear();
+            for item in items {
+                let Some(name) = self.text(item, "artifact") else {
+                    continue;
+                };
+                match Artifact::from_name(&name.value) {
+                    Some(a) if !render.artifacts.contains(&a) => render.artifacts.push(a),
+                    Some(_) => {}
+                    None => {
+                        let names = Artifact::ALL.map(Artifact::as_str);
+                        let mut d = Diagnostic::new(
+                            Code::UnknownKey,
+                            name.span,
+                            format!("unknown artifact `{}`", name.value),
+                        );
+                        d = match did_you_mean(&name.value, names) {
+                            Some(best) => d.with_help(format!("did you mean `{best}`?")),
+                            None => d.with_help(format!("expected one of: {}", names.join(", "))),
+                        };
+                        self.push(d);
+                    }
+                }
+            }
+            render.artifacts.sort();
+        }
+        if let Some(list) = table.get("templates")
+            && let Some(items) = self.list(list, "`render.templates`")
+        {
+            for item in items {
+                let owner = item.span;
+                let Some(entry) = self.table(item, "template entry", owner, Some(TEMPLATE_KEYS))
+                else {
+                    continue;
+                };
+                let template = self
+                    .required(&entry, "template", "templates/nginx.conf.j2")
+                    .and_then(|n| self.path(n, "`template`", false));
+                let output = self
+                    .required(&entry, "output", "generated/nginx.{environment}.conf")
+                    .and_then(|n| self.path(n, "`output`", true));
+                if let (Some(template), Some(output)) = (template, output) {
+                    render.templates.push(Template { template, output });
+                }
+            }
+        }
+        render
+    }
+
+    pub(super) fn sync(&mut self, node: &Spanned<Node<'_>>) -> Vec<SyncFile> {
+        let Some(items) = self.list(node, "`sync`") else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let owner = match &item.value {
+                Node::Map(entries) if !entries.is_empty() => entries[0].0.span,
+                _ => item.span,
+            };
+            let Some(entry) = self.table(item, "sync entry", owner, Some(SYNC_KEYS)) else {
+                continue;
+            };
+            let file = self
+                .required(&entry, "file", "config/{environment}.yaml")
+                .and_then(|n| self.path(n, "`file`", true));
+            let mut values = Vec::new();
+            if let Some(node) = entry.get("values") {
+                values = self.owned_values(node, "`values`");
+            }
+            let mut lists = Vec::new();
+            if let Some(node) = entry.get("lists") {
+                let owner = node.span;
+                if let Some(table) = self.table(node, "`lists`", owner, None) {
+                    for (key, spec) in table.entries.iter().map(|e| (&e.0, &e.1)) {
+                        let key = self.key_text(key);
+                        let Some(key) = self.key_path(key, "owned list") else {
+                            continue;
+                        };
+                        let Some(spec) = self.table(spec, "owned list", key.span, Some(LIST_KEYS))
+                        else {
+                            continue;
+                        };
+                        let comment = spec.get("comment").and_then(|n| self.text(n, "`comment`"));
+                        let item = match self.required(&spec, "item", "{ port: \"{{ port }}\" }") {
+                            Some(node) => self.owned_values(node, "`item`"),
+                            None => continue,
+                        };
+                        lists.push(OwnedList { key, comment, item });
+                    }
+                }
+            }
+            if entry.get("values").is_none() && entry.get("lists").is_none() {
+                self.push(
+                    Diagnostic::new(Code::MissingKey, owner, "sync entry owns no value")
+                        .with_help("add `values: { port: \"{{ port(\'my-service\') }}\" }`"),
+                );
+            }
+            if let Some(file) = file {
+                out.push(SyncFile {
+                    file,
+                    values,
+                    lists,
+                });
+            }
+        }
+        out
+    }
+
+    /// `key.path: "template"` pairs.
+    pub(super) fn owned_values(
+        &mut self,
+        node: &Spanned<Node<'_>>,
+        what: &str,
+    ) -> Vec<(Text, Text)> {
+        let owner = node.span;
+        let Some(table) = self.table(node, what, owner, None) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (key, value) in table.entries.iter().map(|e| (&e.0, &e.1)) {
+            let key = self.key_text(key);
+            let key = self.key_path(key, "owned key");
+            let value = match &value.value {
+                Node::Str(_) | Node::Int(..) => self.text(value, "owned value"),
+                _ => {
+                    self.type_error(value, "a template string or an integer", "an owned value");
+                    None
+                }
+            };
+            if let (Some(key), Some(value)) = (key, value) {
+                out.push((key, value));
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,529 @@
+//! `services:`: each service, its named ports in their four forms, and
+//! the findings that say which indentation or environment name was meant.
+
+use super::*;
+
+impl Decoder<'_> {
+    pub(super) fn services(
+        &mut self,
+        node: &Spanned<Node<'_>>,
+        environments: &[Environment],
+    ) -> Vec<Service> {
+        let owner = node.span;
+        let Some(table) = self.table(node, "`services`", owner, None) else {
+            return Vec::new();
+        };
+        self.env_keys.clear();
+        for (_, svc) in &table.entries {
+            let Node::Map(svc) = &svc.value else { continue };
+            for (k, ports) in svc {
+                let (true, Node::Map(ports)) = (k.value == "ports", &ports.value) else {
+                    continue;
+                };
+                for (_, port) in ports {
+                    if let Node::Map(per_env) = &port.value {
+                        for (env, _) in per_env {
+                            *self.env_keys.entry(env.value.to_string()).or_default() += 1;
+                        }
+                    }
+                }
+            }
+        }
+        // `ports:` written at the level of the services, right after a
+        // service without ports: that service's ports, under-indented.
+        let orphan_ports = table.entries.windows(2).find_map(|pair| {
+            let [(prev, prev_value), (key, _)] = pair else {
+                return None;
+            };
+            let portless = match &prev_value.value {
+                Node::Null(_) => true,
+                Node::Map(entries) => !entries.iter().any(|(k, _)| k.value == "ports"),
+                _ => false,
+            };
+            (key.value == "ports" && prev.value != "ports" && portless)
+                .then(|| prev.value.to_string())
+        });
+        let mut out = Vec::new();
+        for (key, value) in table.entries.iter().copied() {
+            if let Some(owner) = &orphan_ports {
+                if key.value == "ports" {
+                    self.push(
+                        Diagnostic::new(
+                            Code::MissingKey,
+                            key.span,
+                            format!("`ports:` of service `{owner}` is not indented under it"),
+                        )
+                        .with_label("read as a service named `ports`")
+                        .with_help(format!(
+                            "indent `ports:` and the lines under it two more spaces, under `{owner}:`"
+                        )),
+                    );
+                    continue;
+                }
+                if *owner == key.value {
+                    // Its ports are the finding above.
+                    continue;
+                }
+            }
+            let name = self.key_name(key, "service");
+            let what = format!("service `{}`", key.value);
+            let mark = self.diags.len();
+            let Some(svc) = self.table(value, what.clone(), name.span, Some(SERVICE_KEYS)) else {
+                continue;
+            };
+            // Named ports written beside an empty `ports:` instead of under it.
+            if key.value != "ports"
+                && svc
+                    .get("ports")
+                    .is_none_or(|p| matches!(p.value, Node::Null(_)))
+            {
+                let misplaced: Vec<Span> = svc
+                    .entries
+                    .iter()
+                    .filter(|(k, v)| {
+                        !SERVICE_KEYS.contains(&k.value.as_ref())
+                            && matches!(v.value, Node::Int(..) | Node::Map(_))
+                    })
+                    .map(|(k, _)| k.span)
+                    .collect();
+                if !misplaced.is_empty() {
+                    self.diags.retain_since(mark, |d| {
+                        !(d.code == Code::UnknownKey && misplaced.contains(&d.primary.span))
+                    });
+                    let ports_key = svc.entries.iter().find(|(k, _)| k.value == "ports");
+                    for (k, _) in svc
+                        .entries
+                        .iter()
+                        .filter(|(k, _)| misplaced.contains(&k.span))
+                    {
+                        let help = match ports_key {
+                            Some(_) => {
+                                format!("indent `{}:` two more spaces, under `ports:`", k.value)
+                            }
+                            None => format!(
+                                "put it under a `ports:` key of the service: `ports: {{ {}: … }}`",
+                                k.value
+                            ),
+                        };
+                        self.push(
+                            Diagnostic::new(
+                                Code::UnknownKey,
+                                k.span,
+                                format!(
+                                    "`{}` looks like a named port of service `{}`, but it is not under `ports:`",
+                                    k.value, key.value
+                                ),
+                            )
+                            .with_label("read as a key of the service")
+                            .with_help(help),
+                        );
+                    }
+                    // No ports finding beside these: the fix above gives it ports.
+                    let service = Service {
+                        name,
+                        description: None,
+                        environments: None,
+                        ports: Vec::new(),
+                        processes: Vec::new(),
+                    };
+                    out.push(service);
+                    continue;
+                }
+            }
+            let description = svc
+                .get("description")
+                .and_then(|n| self.string(n, "description"));
+            let runs_in = svc
+                .get("environments")
+                .map(|n| self.service_environments(n, environments, &what));
+            let processes = svc
+                .get("processes")
+                .map(|n| self.processes(n, &what))
+                .unwrap_or_default();
+            let mut service = Service {
+                name,
+                description,
+                environments: runs_in,
+                ports: Vec::new(),
+                processes,
+            };
+            match svc.get("ports") {
+                // `ports:` written at the level of the services.
+                None if key.value == "ports" => self.push(
+                    Diagnostic::new(
+                        Code::MissingKey,
+                        service.name.span,
+                        "`ports` is not a service: a service's `ports:` goes inside it, indented under its name".to_owned(),
+                    )
+                    .with_label("read as a service named `ports`")
+                    .with_help("indent `ports:` and its entries under the service they belong to"),
+                ),
+                // A misspelt `ports:` is an unknown key, whose finding says so.
+                None if svc.entries.iter().any(|(k, _)| !SERVICE_KEYS.contains(&k.value.as_ref())) => {}
+                None => self.push(no_ports(&service.name, service.name.span)),
+                Some(ports) => {
+                    service.ports = self.named_ports(ports, &service, environments);
+                    let empty = match &ports.value {
+                        Node::Null(_) => true,
+                        Node::Map(entries) => entries.is_empty(),
+                        _ => false,
+                    };
+                    if empty {
+                        self.push(no_ports(&service.name, ports.span));
+                    }
+                }
+            }
+            service
+                .ports
+                .sort_by(|a, b| a.name.value.cmp(&b.name.value));
+            out.push(service);
+        }
+        out
+    }
+
+    /// `processes:` of a service: one name or a list, as `/proc/<pid>/comm` shows them.
+    pub(super) fn processes(&mut self, node: &Spanned<Node<'_>>, what: &str) -> Vec<String> {
+        let items: Vec<&Spanned<Node<'_>>> = match &node.value {
+            Node::Seq(items) => items.iter().collect(),
+            _ => vec![node],
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let Some(name) = self.string(item, "process name") else {
+                continue;
+            };
+            if name.is_empty() || name.chars().any(|c| c.is_control() || c == '/') {
+                self.push(
+                    Diagnostic::new(
+                        Code::InvalidType,
+                        item.span,
+                        format!(
+                            "process name `{}` of {what} is empty or holds `/` or a control character",
+                            name.escape_debug()
+                        ),
+                    )
+                    .with_help("write the name `ps -o comm` shows, such as `python3` or `courier`"),
+                );
+                continue;
+            }
+            out.push(name);
+        }
+        out
+    }
+
+    pub(super) fn service_environments(
+        &mut self,
+        node: &Spanned<Node<'_>>,
+        environments: &[Environment],
+        what: &str,
+    ) -> Vec<usize> {
+        let Node::Seq(items) = &node.value else {
+            self.type_error(
+                node,
+                "a list of environment names",
+                &format!("`environments` of {what}"),
+            );
+            return (0..environments.len()).collect();
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let Some(name) = self.string(item, "environment name") else {
+                continue;
+            };
+            let span = item.span;
+            if let Some(i) = self.environment_ref(&name, span, environments, what)
+                && !out.contains(&i)
+            {
+                out.push(i);
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    pub(super) fn named_ports(
+        &mut self,
+        node: &Spanned<Node<'_>>,
+        service: &Service,
+        environments: &[Environment],
+    ) -> Vec<NamedPort> {
+        let what = format!("`ports` of service `{}`", service.name);
+        let Some(table) = self.table(node, what, service.name.span, None) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (key, value) in table.entries.iter().copied() {
+            let name = self.key_name(key, "port");
+            let label = format!("`{}.{}`", service.name, key.value);
+            let runs_in: Vec<usize> = (0..environments.len())
+                .filter(|&e| service.runs_in(e))
+                .collect();
+            // `scheme:` sits beside the environments or the port (unless an
+            // environment is called `scheme`); the rest is read without it.
+            let mut scheme = None;
+            let without_scheme;
+            let value = match &value.value {
+                Node::Map(entries)
+                    if !environments.iter().any(|e| e.name.as_str() == "scheme")
+                        && entries.iter().any(|(k, _)| k.value == "scheme") =>
+                {
+                    let mut rest = Vec::with_capacity(entries.len());
+                    for (k, v) in entries {
+                        if k.value != "scheme" {
+                            rest.push((k.clone(), v.clone()));
+                        } else if scheme.is_none() {
+                            scheme = self.scheme(v, &label);
+                        }
+                    }
+                    without_scheme = Spanned {
+                        value: Node::Map(rest),
+                        span: value.span,
+                    };
+                    &without_scheme
+                }
+                _ => value,
+            };
+            let mut assignments = Vec::new();
+            match &value.value {
+                Node::Map(entries)
+                    if entries.iter().any(|(k, _)| k.value == "port")
+                        && entries
+                            .iter()
+                            .all(|(k, _)| PORT_KEYS.contains(&k.value.as_ref()))
+                        && !environments
+                            .iter()
+                            .any(|e| PORT_KEYS.contains(&e.name.as_str())) =>
+                {
+                    // `{ port: 8001, container_port: 80 }`: the same in every environment.
+                    if let Some((port, container_port, span)) =
+                        self.port_pair(value, name.span, &label)
+                    {
+                        let value = self.next_value();
+                        assignments.extend(runs_in.iter().map(|&environment| Assignment {
+                            environment,
+                            port,
+                            container_port,
+                            span,
+                            value,
+                        }));
+                    }
+                }
+                Node::Map(_) | Node::Null(_) => {
+                    let Some(per_env) = self.table(value, label.clone(), name.span, None) else {
+                        continue;
+                    };
+                    // Declared environments this port gives no port for, and
+                    // the one an undeclared key is likely meant to be: one
+                    // finding for the pair, naming both ways to fix it.
+                    let given = |e: &Environment| {
+                        per_env.entries.iter().any(|(k, _)| k.value == e.name.value)
+                    };
+                    let mut paired: Vec<usize> = Vec::new();
+                    for (env_key, port_node) in per_env.entries.iter().copied() {
+                        let env_span = env_key.span;
+                        let declared = environments.iter().any(|e| e.name.value == env_key.value);
+                        let lacking = runs_in
+                            .iter()
+                            .copied()
+                            .filter(|&e| !given(&environments[e]) && !paired.contains(&e));
+                        let meant = lacking.into_iter().find(|&e| {
+                            let d = environments[e].name.as_str();
+                            d.eq_ignore_ascii_case(&env_key.value)
+                                || did_you_mean(&env_key.value, [d]).is_some()
+                        });
+                        if let (false, Some(e)) = (declared, meant) {
+                            paired.push(e);
+                            let d = &environments[e].name;
+                            let uses = |n: &str| self.env_keys.get(n).copied().unwrap_or(0);
+                            let help = if is_valid_name(d.as_str()) && uses(d.as_str()) > 0 {
+                                // Other ports write the declared name.
+                                format!("rename this key to `{d}`")
+                            } else if is_valid_name(d.as_str()) && uses(&env_key.value) < 2 {
+                                format!(
+                                    "if the declaration is the typo, rename environment `{d}` (line {}) to `{}`; otherwise rename this key to `{d}`",
+                                    d.span.line, env_key.value
+                                )
+                            } else if is_valid_name(d.as_str()) {
+                                // Every port writes the same other name.
+                                format!(
+                                    "rename the declared environment `{d}` (line {}) to `{}`, the name the ports use",
+                                    d.span.line, env_key.value
+                                )
+                            } else {
+                                format!(
+                                    "rename the declared environment `{d}` (line {}) to `{}`: names are lowercase",
+                                    d.span.line, env_key.value
+                                )
+                            };
+                            self.push(
+                                Diagnostic::new(
+                                    Code::UnknownEnvironment,
+                                    env_span,
+                                    format!(
+                                        "{label} names environment `{}`, but the environment is declared as `{d}`",
+                                        env_key.value.escape_debug()
+                                    ),
+                                )
+                                .with_help(help),
+                            );
+                            continue;
+                        }
+                        let Some(environment) =
+                            self.environment_ref(&env_key.value, env_span, environments, &label)
+                        else {
+                            continue;
+                        };
+                        if !service.runs_in(environment) {
+                            self.push(
+                                Diagnostic::new(
+                                    Code::UnknownEnvironment,
+                                    env_span,
+                                    format!(
+                                        "{label} gives a port for `{}`, but service `{}` does not run there",
+                                        env_key.value, service.name
+                                    ),
+                                )
+                                .with_help("add the environment to the service's `environments`, or remove this port"),
+                            );
+                            continue;
+                        }
+                        let before = self.diags.len();
+                        let pair = self.port_pair(
+                            port_node,
+                            env_span,
+                            &format!("{label} in {}", env_key.value),
+                        );
+                        // A port that is no number: say which numbers would do.
+                        if pair.is_none()
+                            && let [.., last] = self.diags.since_mut(before)
+                            && last.code == Code::InvalidPort
+                            && last.help.is_none()
+                            && !environments[environment].range.ranges.is_empty()
+                        {
+                            let env = &environments[environment];
+                            last.help = Some(format!(
+                                "use a port in the range of {} ({})",
+                                env.name, env.range
+                            ));
+                        }
+                        if let Some((port, container_port, span)) = pair {
+                            let value = self.next_value();
+                            assignments.push(Assignment {
+                                environment,
+                                port,
+                                container_port,
+                                span,
+                                value,
+                            });
+                        }
+                    }
+                    let missing: Vec<&str> = runs_in
+                        .iter()
+                        .filter(|e| !paired.contains(e))
+                        .filter(|&&e| {
+                            !per_env
+                                .entries
+                                .iter()
+                                .any(|(k, _)| k.value == environments[e].name.value)
+                        })
+                        .map(|&e| environments[e].name.as_str())
+                        .collect();
+                    if !missing.is_empty() {
+                        let list = missing
+                            .iter()
+                            .map(|m| format!("`{m}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        self.push(
+                            Diagnostic::new(
+                                Code::MissingEnvironment,
+                                name.span,
+                                format!("{label} has no port for {list}"),
+                            )
+                            .with_help(format!(
+                                "add `{}: <port>`, or limit service `{}` with `environments: [...]`",
+                                missing[0], service.name
+                            )),
+                        );
+                    }
+                }
+                _ => {
+                    if let Some(port) = self.port(value, &format!("port {label}")) {
+                        let span = value.span;
+                        let value = self.next_value();
+                        assignments.extend(runs_in.iter().map(|&environment| Assignment {
+                            environment,
+                            port,
+                            container_port: port,
+                            span,
+                            value,
+                        }));
+                    }
+                }
+            }
+            assignments.sort_by_key(|a| a.environment);
+            out.push(NamedPort {
+                name,
+                assignments,
+                scheme,
+            });
+        }
+        out
+    }
+
+    /// A URL scheme: `http`, `https`, `grpc`, `ws`… (RFC 3986, lowercase).
+    pub(super) fn scheme(&mut self, node: &Spanned<Node<'_>>, label: &str) -> Option<Text> {
+        let text = self.text(node, &format!("scheme of {label}"))?;
+        let valid = text.value.len() <= 32
+            && text.value.starts_with(|c: char| c.is_ascii_lowercase())
+            && text
+                .value
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c));
+        if !valid {
+            let written = text.value.escape_debug().to_string();
+            let lower = text.value.to_ascii_lowercase();
+            let bare = lower.trim_end_matches("://").trim_end_matches(':');
+            let help = if bare != written && !bare.is_empty() && !bare.contains(['/', ':']) {
+                format!("write `scheme: {bare}`")
+            } else {
+                "write a scheme such as `http`, `https`, `grpc` or `ws`".to_owned()
+            };
+            self.push(
+                Diagnostic::new(
+                    Code::InvalidType,
+                    text.span,
+                    format!("scheme `{written}` of {label} is not a URL scheme"),
+                )
+                .with_label(
+                    "a URL scheme is lowercase letters, digits, `+`, `-` and `.`, without `://`",
+                )
+                .with_help(help),
+            );
+            return None;
+        }
+        Some(text)
+    }
+
+    /// A port written as `8000` or `{ port: 8000, container_port: 80 }`.
+    pub(super) fn port_pair(
+        &mut self,
+        node: &Spanned<Node<'_>>,
+        owner: Span,
+        label: &str,
+    ) -> Option<(Port, Port, Span)> {
+        if let Node::Map(_) = node.value {
+            let table = self.table(node, label.to_owned(), owner, Some(PORT_KEYS))?;
+            let port_node = self.required(&table, "port", "8000")?;
+            let port = self.port(port_node, &format!("port {label}"))?;
+            let container_port = match table.get("container_port") {
+                Some(n) => self.port(n, &format!("container port {label}"))?,
+                None => port,
+            };
+            Some((port, container_port, port_node.span))
+        } else {
+            let port = self.port(node, &format!("port {label}"))?;
+            Some((port, port, node.span))
+        }
+    }
+}
