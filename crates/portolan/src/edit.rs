@@ -6,12 +6,27 @@
 //! and every value Portolan does not own stay byte for byte. After splicing,
 //! the result is parsed again and every owned value is read back: an edit that
 //! would not read as intended is refused instead of written.
+//!
+//! The file is long because [`Document`]'s lookups, splices and their
+//! verification share one set of invariants about byte ranges and styles;
+//! the tree it reads (`tree`), the text it inserts (`fragment`) and the
+//! scalars it writes (`scalar`) are apart.
 
 use crate::model::{KeyPath, Segment};
 use granit_parser::{Event, Parser, ScalarStyle, StructureStyle};
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
+
+mod fragment;
+mod scalar;
+mod tree;
+
+pub use fragment::Fragment;
+use fragment::*;
+pub use scalar::plain_or_quoted;
+use scalar::*;
+use tree::*;
 
 /// Why a file cannot be edited.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -91,46 +106,6 @@ pub enum Current {
     Scalar(String),
     /// A list or mapping (only lists are owned whole).
     Other,
-}
-
-/// A parsed YAML node with its byte range.
-#[derive(Debug)]
-struct Node<'t> {
-    kind: Kind<'t>,
-    start: usize,
-    end: usize,
-    line: usize,
-    col: usize,
-}
-
-#[derive(Debug)]
-enum Kind<'t> {
-    /// `anchored`: the value carries an anchor (`&a 8080`) that aliases may share.
-    Scalar {
-        value: Cow<'t, str>,
-        style: ScalarStyle,
-        anchored: bool,
-    },
-    Map {
-        entries: Vec<Entry<'t>>,
-        flow: bool,
-    },
-    Seq {
-        items: Vec<Node<'t>>,
-        flow: bool,
-    },
-    Alias,
-}
-
-#[derive(Debug)]
-struct Entry<'t> {
-    /// `None` for a key that is not a scalar (never owned).
-    key: Option<Cow<'t, str>>,
-    key_start: usize,
-    key_end: usize,
-    key_col: usize,
-    key_line: usize,
-    value: Node<'t>,
 }
 
 /// A YAML document, read for editing.
@@ -890,174 +865,6 @@ fn missing_keys(path: &KeyPath, rest: usize) -> Result<Vec<String>, EditError> {
         .collect()
 }
 
-/// YAML to write under a key.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Fragment {
-    /// A scalar.
-    Value(Value),
-    /// A one-line mapping: `{ production: 8001, test: 7001 }`.
-    Flow(Vec<(String, Value)>),
-    /// A block mapping, one key per line.
-    Block(Vec<(String, Fragment)>),
-}
-
-/// The text that follows `key:`; `indent` is the indentation of its children.
-fn fragment_text(fragment: &Fragment, indent: usize, flow: bool) -> String {
-    match fragment {
-        Fragment::Value(v) => format!(" {}", plain_or_quoted(v, flow)),
-        Fragment::Flow(entries) if entries.is_empty() => " {}".to_owned(),
-        Fragment::Flow(entries) => {
-            let inner: Vec<String> = entries
-                .iter()
-                .map(|(k, v)| format!("{}: {}", key_text(k), plain_or_quoted(v, true)))
-                .collect();
-            format!(" {{ {} }}", inner.join(", "))
-        }
-        Fragment::Block(entries) if flow || entries.is_empty() => {
-            let inner: Vec<String> = entries
-                .iter()
-                .map(|(k, f)| format!("{}:{}", key_text(k), fragment_text(f, 0, true)))
-                .collect();
-            if inner.is_empty() {
-                " {}".to_owned()
-            } else {
-                format!(" {{ {} }}", inner.join(", "))
-            }
-        }
-        Fragment::Block(entries) => entries
-            .iter()
-            .map(|(k, f)| {
-                format!(
-                    "\n{}{}:{}",
-                    " ".repeat(indent),
-                    key_text(k),
-                    fragment_text(f, indent + 2, false)
-                )
-            })
-            .collect(),
-    }
-}
-
-/// `a:\n  b:<leaf>` at `indent`.
-fn nested(keys: &[String], leaf: &str, indent: usize) -> String {
-    let mut out = String::new();
-    for (depth, key) in keys.iter().enumerate() {
-        if depth > 0 {
-            out.push('\n');
-        }
-        out.push_str(&" ".repeat(indent + 2 * depth));
-        out.push_str(&key_text(key));
-        out.push(':');
-    }
-    out.push_str(leaf);
-    out
-}
-
-/// The block list text that follows `key:`: one `# comment` and `- k: v` per item.
-fn list_text(items: &[Item], indent: usize) -> String {
-    if items.is_empty() {
-        return " []".to_owned();
-    }
-    let pad = " ".repeat(indent);
-    let mut out = String::new();
-    for item in items {
-        if let Some(comment) = &item.comment {
-            // One line, whatever the template produced.
-            let comment: String = comment
-                .chars()
-                .map(|c| {
-                    if c.is_control() || !yaml_printable(c) || c == '\u{feff}' {
-                        ' '
-                    } else {
-                        c
-                    }
-                })
-                .collect();
-            out.push_str(&format!("\n{pad}# {}", comment.trim()));
-        }
-        if item.fields.is_empty() {
-            out.push_str(&format!("\n{pad}- {{}}"));
-        }
-        for (i, (key, value)) in item.fields.iter().enumerate() {
-            let lead = if i == 0 { "- " } else { "  " };
-            out.push_str(&format!(
-                "\n{pad}{lead}{}: {}",
-                key_text(key),
-                plain_or_quoted(value, false)
-            ));
-        }
-    }
-    out
-}
-
-fn key_text(key: &str) -> String {
-    plain_or_quoted(&Value::Str(key.to_owned()), false)
-}
-
-/// A value as a plain scalar when that reads back as the same value, else double-quoted.
-pub fn plain_or_quoted(value: &Value, flow: bool) -> String {
-    match value {
-        Value::Int(n) => n.to_string(),
-        Value::Str(s) if plain_safe(s, flow) => s.clone(),
-        Value::Str(s) => double_quoted(s),
-    }
-}
-
-/// Whether `s` written plain reads back as the string `s` (conservatively).
-fn plain_safe(s: &str, flow: bool) -> bool {
-    let Some(first) = s.chars().next() else {
-        return false;
-    };
-    if s.trim() != s
-        || s.chars()
-            .any(|c| c.is_control() || !yaml_printable(c) || c == '\u{feff}')
-        || "-?:,[]{}#&*!|>'\"%@`".contains(first)
-        || first.is_ascii_digit()
-        || "+.".contains(first)
-        || s.contains(": ")
-        || s.contains(" #")
-        || s.ends_with(':')
-        || (flow && s.contains([',', '[', ']', '{', '}']))
-    {
-        return false;
-    }
-    // Words YAML 1.1 or 1.2 read as null, booleans or special floats.
-    const RESERVED: &[&str] = &[
-        "~", "null", "true", "false", "yes", "no", "on", "off", "y", "n", "nan", ".nan", "inf",
-        ".inf",
-    ];
-    !RESERVED.contains(&s.to_ascii_lowercase().as_str())
-}
-
-fn single_quoted(s: &str) -> String {
-    if s.chars().any(char::is_control) {
-        return double_quoted(s);
-    }
-    format!("'{}'", s.replace('\'', "''"))
-}
-
-/// Whether YAML allows `c` unescaped in a document (its `c-printable` set).
-fn yaml_printable(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}')
-        || c >= '\u{10000}'
-}
-
-/// JSON string syntax is valid YAML double-quoted syntax, so serde_json
-/// escapes; it leaves DEL, C1 controls and U+FFFE/U+FFFF raw, which YAML
-/// forbids, so those are escaped here as `\uXXXX`.
-fn double_quoted(s: &str) -> String {
-    let json = serde_json::to_string(s).unwrap_or_else(|_| format!("\"{}\"", s.escape_default()));
-    if json.chars().all(yaml_printable) {
-        return json;
-    }
-    json.chars()
-        .map(|c| match yaml_printable(c) {
-            true => c.to_string(),
-            false => format!("\\u{:04x}", u32::from(c)),
-        })
-        .collect()
-}
-
 /// Parses `new` and reads every owned value back.
 fn verify(
     new: &str,
@@ -1113,107 +920,4 @@ fn verify(
         }
     }
     Ok(())
-}
-
-/// Builds the node tree from parser events.
-type Located<'t> = (Event<'t>, usize, usize, usize, usize);
-
-struct Builder<'t, I: Iterator<Item = Located<'t>>> {
-    events: std::iter::Peekable<I>,
-}
-
-impl<'t, I: Iterator<Item = Located<'t>>> Builder<'t, I> {
-    fn document(&mut self) -> Option<Node<'t>> {
-        loop {
-            match self.events.peek()? {
-                (Event::StreamStart | Event::DocumentStart(..), ..) => {
-                    self.events.next();
-                }
-                (Event::StreamEnd | Event::DocumentEnd, ..) => return None,
-                _ => return self.node(),
-            }
-        }
-    }
-
-    fn node(&mut self) -> Option<Node<'t>> {
-        loop {
-            let (event, start, end, line, col) = self.events.next()?;
-            let node = |kind, end| Node {
-                kind,
-                start,
-                end,
-                line,
-                col,
-            };
-            return Some(match event {
-                Event::Scalar(value, style, anchor, _) => node(
-                    Kind::Scalar {
-                        value,
-                        style,
-                        anchored: anchor != 0,
-                    },
-                    end,
-                ),
-                Event::Alias(_) => node(Kind::Alias, end),
-                Event::SequenceStart(style, ..) => {
-                    let flow = style == StructureStyle::Flow;
-                    let mut items = Vec::new();
-                    let mut last = end;
-                    loop {
-                        match self.events.peek() {
-                            Some((Event::SequenceEnd, _, e, ..)) => {
-                                if flow {
-                                    last = *e;
-                                }
-                                self.events.next();
-                                break;
-                            }
-                            None => break,
-                            _ => {}
-                        }
-                        if let Some(item) = self.node() {
-                            last = item.end;
-                            items.push(item);
-                        }
-                    }
-                    node(Kind::Seq { items, flow }, last)
-                }
-                Event::MappingStart(style, ..) => {
-                    let flow = style == StructureStyle::Flow;
-                    let mut entries = Vec::new();
-                    let mut last = end;
-                    loop {
-                        match self.events.peek() {
-                            Some((Event::MappingEnd, _, e, ..)) => {
-                                if flow {
-                                    last = *e;
-                                }
-                                self.events.next();
-                                break;
-                            }
-                            None => break,
-                            _ => {}
-                        }
-                        let Some(key) = self.node() else { break };
-                        let Some(value) = self.node() else { break };
-                        last = value.end.max(key.end);
-                        entries.push(Entry {
-                            key: match key.kind {
-                                Kind::Scalar { value, .. } => Some(value),
-                                _ => None,
-                            },
-                            key_start: key.start,
-                            key_end: key.end,
-                            key_col: key.col,
-                            key_line: key.line,
-                            value,
-                        });
-                    }
-                    node(Kind::Map { entries, flow }, last)
-                }
-                // Comments and anchors carry no data.
-                _ => continue,
-            });
-        }
-    }
 }
