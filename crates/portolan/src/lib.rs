@@ -4,11 +4,13 @@
 //! The pipeline, one module per stage:
 //!
 //! ```text
-//! ports.yaml ─▶ load ─▶ model ─▶ validate ─▶ codegen   (build.rs → OUT_DIR)
-//!                                          ├─▶ render    (generated/, user templates)
-//!                                          ├─▶ edit      (byte-faithful patches of YAML files)
-//!                                          ├─▶ sync      (plan, drift, all-or-nothing apply)
-//!                                          └─▶ allocate  (assign / release in ports.yaml)
+//! ports.yaml ─▶ source ─▶ load (its yaml layer) ─▶ model ─▶ validate ─┬─▶ codegen, build   (build.rs → OUT_DIR)
+//!                                                                     ├─▶ render           (generated/, templates)
+//!                                                                     ├─▶ sync             (plan → edit per file → transaction)
+//!                                                                     ├─▶ allocate         (assign / release, same transaction)
+//!                                                                     └─▶ doctor           (who listens on the ports)
+//! import (other registries, read through the same yaml layer) ─▶ a ports.yaml text
+//! diag renders every finding; manifest records what sync wrote; init starts a repository.
 //! ```
 //!
 //! # In a build script
