@@ -4,7 +4,8 @@
 #   benches/run.sh [all|cli|sync|stages|build] [RUNS]
 #
 #   cli     whole-process timings with hyperfine (check, assign, list, query,
-#           sync) against a bare serde-saphyr parse of the same file (parse-only), and
+#           sync) against a bare serde-saphyr parse of the same file (parse-only: a
+#           generic spanned tree; parse-typed: typed structs, as a serde user writes), and
 #           peak memory with /usr/bin/time
 #   sync    sync of 1,000 per-service files: nothing to write, one service
 #           moved (and which files that writes), everything written
@@ -27,6 +28,7 @@ bin=$target/release
 portolan=$bin/portolan
 gen=$bin/gen-registry
 parse=$bin/parse-only
+typed=$bin/parse-typed
 
 # name → gen-registry arguments
 declare -A shapes=(
@@ -55,11 +57,13 @@ cli() {
   for name in ${CHECK_SIZES:-s100 s1k s10k full}; do
     "${hf[@]}" --export-json "$out/check-$name.json" --export-markdown "$out/check-$name.md" \
       -n "parse $name" "$parse $name/ports.yaml" \
+      -n "typed parse $name" "$typed $name/ports.yaml" \
       -n "check $name" "$portolan check -f $name/ports.yaml"
   done
   for name in ${COMMAND_SIZES:-s1k s10k full}; do
     "${hf[@]}" --export-json "$out/commands-$name.json" --export-markdown "$out/commands-$name.md" \
       --prepare "true" -n "parse $name" "$parse $name/ports.yaml" \
+      --prepare "true" -n "typed parse $name" "$typed $name/ports.yaml" \
       --prepare "cp $name/ports.yaml.orig $name/ports.yaml" \
       -n "assign $name" "$portolan assign newcomer --description New -f $name/ports.yaml" \
       --prepare "cp $name/ports.yaml.orig $name/ports.yaml" -n "list json $name" "$portolan list --format json -f $name/ports.yaml" \

@@ -31,7 +31,7 @@ pub struct Manifest {
 /// SHA-256 of `bytes` with CRLF read as LF, in hex: a checkout that converts
 /// line endings is not a different registry.
 pub fn digest(bytes: &[u8]) -> String {
-    let mut hasher = hmac_sha256::Hash::new();
+    let mut hasher = Hasher::new();
     let mut rest = bytes;
     while let Some(i) = rest.windows(2).position(|w| w == b"\r\n") {
         hasher.update(&rest[..i]);
@@ -43,6 +43,44 @@ pub fn digest(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// SHA-256: sha2 (hardware-accelerated) where sync hashes every artifact,
+/// the dependency-free hmac-sha256 where only build.rs hashes ports.yaml.
+/// Both give the same digest; a test checks them against each other.
+#[cfg(feature = "sync")]
+struct Hasher(sha2::Sha256);
+#[cfg(not(feature = "sync"))]
+struct Hasher(hmac_sha256::Hash);
+
+impl Hasher {
+    #[cfg(feature = "sync")]
+    fn new() -> Self {
+        use sha2::Digest;
+        Hasher(sha2::Sha256::new())
+    }
+    #[cfg(not(feature = "sync"))]
+    fn new() -> Self {
+        Hasher(hmac_sha256::Hash::new())
+    }
+    #[cfg(feature = "sync")]
+    fn update(&mut self, bytes: &[u8]) {
+        use sha2::Digest;
+        self.0.update(bytes);
+    }
+    #[cfg(not(feature = "sync"))]
+    fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+    #[cfg(feature = "sync")]
+    fn finalize(self) -> [u8; 32] {
+        use sha2::Digest;
+        self.0.finalize().into()
+    }
+    #[cfg(not(feature = "sync"))]
+    fn finalize(self) -> [u8; 32] {
+        self.0.finalize()
+    }
 }
 
 impl Manifest {
@@ -113,6 +151,17 @@ mod tests {
         );
         assert_eq!(digest(b"a\r\nb\r\n"), lf);
         assert_ne!(digest(b"a\rb\n"), lf);
+    }
+
+    #[test]
+    #[cfg(feature = "sync")]
+    fn both_implementations_agree() {
+        let text: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut light = hmac_sha256::Hash::new();
+        light.update(&text);
+        let mut hasher = Hasher::new();
+        hasher.update(&text);
+        assert_eq!(hasher.finalize(), light.finalize());
     }
 
     #[test]
