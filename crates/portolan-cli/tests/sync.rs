@@ -255,13 +255,13 @@ fn one_file_has_one_spelling_and_one_owner() {
     let root = dir.path();
     std::fs::write(
         root.join("ports.yaml"),
-        "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\nsync:\n  - file: generated/.portolan-manifest\n    values: { port: \"1\" }\n  - file: ./generated/ports.json\n    values: { port: \"1\" }\n",
+        "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\nsync:\n  - file: generated/.portolan-manifest\n    format: yaml\n    values: { port: \"1\" }\n  - file: ./generated/ports.json\n    values: { port: \"1\" }\n",
     )
     .unwrap();
     let out = portolan(root).args(["sync"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     let text = stdout(&out);
-    assert!(text.contains("ports.yaml:9:11: error[invalid-path]: `file`: `./generated/ports.json` is not in normal form; write `generated/ports.json`"), "{text}");
+    assert!(text.contains("ports.yaml:10:11: error[invalid-path]: `file`: `./generated/ports.json` is not in normal form; write `generated/ports.json`"), "{text}");
     assert_eq!(
         std::fs::read_dir(root).unwrap().count(),
         1,
@@ -270,7 +270,7 @@ fn one_file_has_one_spelling_and_one_owner() {
 
     std::fs::write(
         root.join("ports.yaml"),
-        "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\nsync:\n  - file: generated/.portolan-manifest\n    values: { port: \"1\" }\n",
+        "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\nsync:\n  - file: generated/.portolan-manifest\n    format: yaml\n    values: { port: \"1\" }\n",
     )
     .unwrap();
     let out = portolan(root).args(["sync"]).output().unwrap();

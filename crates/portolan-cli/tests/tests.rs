@@ -3,6 +3,7 @@
 mod adopt;
 mod check;
 mod faults;
+mod formats;
 mod hostile;
 mod import;
 mod registry;

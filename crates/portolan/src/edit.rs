@@ -12,14 +12,18 @@
 //! the tree it reads (`tree`), the text it inserts (`fragment`) and the
 //! scalars it writes (`scalar`) are apart.
 
-use crate::model::{KeyPath, Segment};
+use crate::model::{FileFormat, KeyPath, Segment};
 use granit_parser::{Event, Parser, ScalarStyle, StructureStyle};
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 
+mod dotenv;
 mod fragment;
+mod json;
 mod scalar;
+mod text;
+mod toml_file;
 mod tree;
 
 pub use fragment::Fragment;
@@ -920,4 +924,46 @@ fn verify(
         }
     }
     Ok(())
+}
+
+/// What `key` holds in a team file of `format` other than YAML (whose
+/// [`Document`] does more): a key path (JSON, TOML), a variable name
+/// (dotenv) or a line pattern (text).
+pub(crate) fn get_in(format: FileFormat, text: &str, key: &str) -> Result<Current, EditError> {
+    match format {
+        FileFormat::Json => json::get(text, &key_path(key)?),
+        FileFormat::Toml => toml_file::get(text, &key_path(key)?),
+        FileFormat::Dotenv => dotenv::get(text, key),
+        FileFormat::Text => text::get(text, key),
+        _ => Document::parse(text)?.get(&key_path(key)?),
+    }
+}
+
+/// `text`, a team file of `format`, with every owned value set; `None` when
+/// nothing changes. Each format reads its result back before it is returned.
+pub(crate) fn apply_in(
+    format: FileFormat,
+    text: &str,
+    values: &[(String, Value)],
+) -> Result<Option<String>, EditError> {
+    let paths = || -> Result<Vec<(KeyPath, Value)>, EditError> {
+        values
+            .iter()
+            .map(|(k, v)| Ok((key_path(k)?, v.clone())))
+            .collect()
+    };
+    match format {
+        FileFormat::Json => json::apply(text, &paths()?),
+        FileFormat::Toml => toml_file::apply(text, &paths()?),
+        FileFormat::Dotenv => dotenv::apply(text, values),
+        FileFormat::Text => text::apply(text, values),
+        _ => Document::parse(text)?.apply(&paths()?, &[]),
+    }
+}
+
+fn key_path(key: &str) -> Result<KeyPath, EditError> {
+    KeyPath::parse(key).map_err(|message| EditError {
+        message,
+        line: None,
+    })
 }

@@ -11,9 +11,9 @@
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{
-    Artifact, Assignment, Environment, InfraService, Infrastructure, KeyPath, Name, NamedPort,
-    NodePorts, OwnedList, Port, PortRange, RangeSet, Registry, Render, Reserved, Service, SyncFile,
-    Template, Text, check_relative_path,
+    Artifact, Assignment, Environment, FileFormat, InfraService, Infrastructure, KeyPath, Name,
+    NamedPort, NodePorts, OwnedList, Port, PortRange, RangeSet, Registry, Render, Reserved,
+    Service, SyncFile, Template, Text, check_relative_path,
 };
 use crate::source::{Source, Span};
 use std::borrow::Cow;
@@ -141,7 +141,7 @@ const ROOT_KEYS: &[&str] = &[
 ];
 const RENDER_KEYS: &[&str] = &["dir", "artifacts", "templates"];
 const TEMPLATE_KEYS: &[&str] = &["template", "output"];
-const SYNC_KEYS: &[&str] = &["file", "values", "lists"];
+const SYNC_KEYS: &[&str] = &["file", "format", "values", "lists"];
 const LIST_KEYS: &[&str] = &["comment", "item"];
 const ENVIRONMENT_KEYS: &[&str] = &["range", "node_ports", "host", "artifacts"];
 const NODE_PORT_KEYS: &[&str] = &["range", "offset"];

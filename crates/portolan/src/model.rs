@@ -621,13 +621,75 @@ pub struct Template {
     pub output: Text,
 }
 
+/// How a team file is read and edited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FileFormat {
+    /// YAML: values by key path; owned lists.
+    Yaml,
+    /// JSON: values by key path.
+    Json,
+    /// TOML: values by key path (tables and arrays), through toml_edit.
+    Toml,
+    /// dotenv: `KEY=value` lines (`export KEY=value`, quotes kept), values by variable name.
+    Dotenv,
+    /// Any text (Dockerfile, Makefile, Python): values by a line pattern with one `(…)` group.
+    Text,
+}
+
+impl FileFormat {
+    /// Every format, as ports.yaml names them.
+    pub const ALL: [FileFormat; 5] = [
+        FileFormat::Yaml,
+        FileFormat::Json,
+        FileFormat::Toml,
+        FileFormat::Dotenv,
+        FileFormat::Text,
+    ];
+
+    /// The name ports.yaml uses (`format: toml`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileFormat::Yaml => "yaml",
+            FileFormat::Json => "json",
+            FileFormat::Toml => "toml",
+            FileFormat::Dotenv => "dotenv",
+            FileFormat::Text => "text",
+        }
+    }
+
+    /// Parses the name ports.yaml uses.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+
+    /// The format a file's name says: `.yaml`/`.yml`, `.json`, `.toml`, and
+    /// `.env`, `*.env` or `.env.*` for dotenv; `None` for any other name
+    /// (a Dockerfile or Makefile says `format: text`).
+    pub fn from_path(path: &str) -> Option<Self> {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let ext = name.rsplit_once('.').map(|(_, e)| e);
+        match ext {
+            Some("yaml" | "yml") => Some(FileFormat::Yaml),
+            Some("json") => Some(FileFormat::Json),
+            Some("toml") => Some(FileFormat::Toml),
+            Some("env") => Some(FileFormat::Dotenv),
+            _ if name == ".env" || name.starts_with(".env.") => Some(FileFormat::Dotenv),
+            _ => None,
+        }
+    }
+}
+
 /// A file the team owns, with the values Portolan keeps in it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SyncFile {
     /// The file, relative to ports.yaml; may hold `{environment}` and `{service}`.
     pub file: Text,
-    /// Owned scalar values: key path and value template, in the order of the file.
+    /// How it is read and edited (`format:`, else its name).
+    pub format: FileFormat,
+    /// Owned scalar values: where (a key path, a variable name or a line
+    /// pattern, by format) and the value template, in the order of the file.
     pub values: Vec<(Text, Text)>,
     /// Owned lists, regenerated whole.
     pub lists: Vec<OwnedList>,

@@ -296,10 +296,29 @@ struct TemplateOutput {
 struct SyncFile {
     /// The file, relative to ports.yaml; may hold `{environment}` and `{service}`.
     file: String,
-    /// Key path (`metrics.port`, `nodes[role=x].name`) → value template (`"{{ port('courier') }}"`).
+    /// How to edit it (default: from its name: `.yaml`/`.yml`, `.json`, `.toml`, `.env`).
+    format: Option<FileFormat>,
+    /// Where (a key path such as `metrics.port` for YAML, JSON and TOML; a variable name for
+    /// dotenv; a line pattern with one `(…)` group for text) → value template (`"{{ port('courier') }}"`).
     values: Option<BTreeMap<String, TemplateValue>>,
     /// Key path → a list regenerated whole, one item per service port.
     lists: Option<BTreeMap<String, OwnedList>>,
+}
+
+/// How a team file is edited.
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+enum FileFormat {
+    /// Values by key path; owned lists.
+    Yaml,
+    /// Values by key path.
+    Json,
+    /// Values by key path (tables and arrays).
+    Toml,
+    /// `KEY=value` lines; values by variable name.
+    Dotenv,
+    /// Any text; values by a line pattern holding one `(…)` group.
+    Text,
 }
 
 /// A value template, or a literal integer.

@@ -115,12 +115,28 @@ impl Decoder<'_> {
             let file = self
                 .required(&entry, "file", "config/{environment}.yaml")
                 .and_then(|n| self.path(n, "`file`", true));
+            let format = self.file_format(entry.get("format"), file.as_ref());
             let mut values = Vec::new();
             if let Some(node) = entry.get("values") {
-                values = self.owned_values(node, "`values`");
+                values = self.owned_values_in(node, "`values`", format.unwrap_or(FileFormat::Yaml));
             }
             let mut lists = Vec::new();
-            if let Some(node) = entry.get("lists") {
+            if let Some(node) = entry.get("lists")
+                && let Some(format) = format
+                && format != FileFormat::Yaml
+            {
+                self.push(
+                    Diagnostic::new(
+                        Code::InvalidType,
+                        node.span,
+                        format!(
+                            "owned lists are for YAML files; this file is {}",
+                            format.as_str()
+                        ),
+                    )
+                    .with_help("own each value with `values:` instead"),
+                );
+            } else if let Some(node) = entry.get("lists") {
                 let owner = node.span;
                 if let Some(table) = self.table(node, "`lists`", owner, None) {
                     for (key, spec) in table.entries.iter().map(|e| (&e.0, &e.1)) {
@@ -147,9 +163,10 @@ impl Decoder<'_> {
                         .with_help("add `values: { port: \"{{ port(\'my-service\') }}\" }`"),
                 );
             }
-            if let Some(file) = file {
+            if let (Some(file), Some(format)) = (file, format) {
                 out.push(SyncFile {
                     file,
+                    format,
                     values,
                     lists,
                 });
@@ -158,11 +175,65 @@ impl Decoder<'_> {
         out
     }
 
+    /// A sync entry's format: `format:`, else what the file's name says; a
+    /// name that says nothing is a finding that lists the formats.
+    fn file_format(
+        &mut self,
+        node: Option<&Spanned<Node<'_>>>,
+        file: Option<&Text>,
+    ) -> Option<FileFormat> {
+        let names = FileFormat::ALL.map(FileFormat::as_str).join(", ");
+        if let Some(node) = node {
+            let text = self.text(node, "`format`")?;
+            let found = FileFormat::from_name(&text.value);
+            if found.is_none() {
+                let mut d = Diagnostic::new(
+                    Code::UnknownKey,
+                    text.span,
+                    format!("unknown file format `{}`", text.value.escape_debug()),
+                );
+                d = match did_you_mean(&text.value, FileFormat::ALL.map(FileFormat::as_str)) {
+                    Some(best) => d.with_help(format!("did you mean `{best}`?")),
+                    None => d.with_help(format!("the formats are {names}")),
+                };
+                self.push(d);
+            }
+            return found;
+        }
+        let file = file?;
+        let found = FileFormat::from_path(&file.value);
+        if found.is_none() {
+            self.push(
+                Diagnostic::new(
+                    Code::MissingKey,
+                    file.span,
+                    format!("the name `{}` does not say how to edit the file", file.value),
+                )
+                .with_help(format!(
+                    "add `format:` ({names}); a Dockerfile, Makefile or script is `format: text`, with each value keyed by a line pattern holding one `(…)` group, e.g. `'EXPOSE (\\d+)': \"{{{{ port('web') }}}}\"`"
+                )),
+            );
+        }
+        found
+    }
+
     /// `key.path: "template"` pairs.
     pub(super) fn owned_values(
         &mut self,
         node: &Spanned<Node<'_>>,
         what: &str,
+    ) -> Vec<(Text, Text)> {
+        self.owned_values_in(node, what, FileFormat::Yaml)
+    }
+
+    /// Owned values of a file in `format`: keys are key paths (YAML, JSON,
+    /// TOML), variable names (dotenv) or line patterns (text, checked when
+    /// the file is synced).
+    fn owned_values_in(
+        &mut self,
+        node: &Spanned<Node<'_>>,
+        what: &str,
+        format: FileFormat,
     ) -> Vec<(Text, Text)> {
         let owner = node.span;
         let Some(table) = self.table(node, what, owner, None) else {
@@ -171,7 +242,13 @@ impl Decoder<'_> {
         let mut out = Vec::new();
         for (key, value) in table.entries.iter().map(|e| (&e.0, &e.1)) {
             let key = self.key_text(key);
-            let key = self.key_path(key, "owned key");
+            let key = match format {
+                FileFormat::Yaml | FileFormat::Json | FileFormat::Toml => {
+                    self.key_path(key, "owned key")
+                }
+                FileFormat::Dotenv => self.variable_name(key),
+                _ => Some(key),
+            };
             let value = match &value.value {
                 Node::Str(_) | Node::Int(..) => self.text(value, "owned value"),
                 _ => {
@@ -184,5 +261,33 @@ impl Decoder<'_> {
             }
         }
         out
+    }
+
+    /// A dotenv variable name: letters, digits and `_`, not starting with a digit.
+    fn variable_name(&mut self, key: Text) -> Option<Text> {
+        let valid = key
+            .value
+            .starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && key
+                .value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+        if valid {
+            return Some(key);
+        }
+        self.push(
+            Diagnostic::new(
+                Code::InvalidKeyPath,
+                key.span,
+                format!(
+                    "`{}` is not a dotenv variable name",
+                    key.value.escape_debug()
+                ),
+            )
+            .with_help(
+                "a variable is letters, digits and `_`, not starting with a digit: `API_PORT`",
+            ),
+        );
+        None
     }
 }

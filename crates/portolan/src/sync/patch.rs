@@ -1,6 +1,7 @@
 //! The values Portolan owns in a team file, spliced into its text.
 
 use super::*;
+use crate::model::FileFormat;
 
 impl Planner<'_> {
     pub(super) fn patch(
@@ -21,6 +22,9 @@ impl Planner<'_> {
             message: format!("{path}: {message}"),
         };
         let old = self.read(path).map_err(|m| problem(None, m))?;
+        if target.format != FileFormat::Yaml {
+            return self.patch_other(engine, target, path, scope, old);
+        }
         let text = old.clone().unwrap_or_default();
         let doc = Document::parse(&text).map_err(|e| problem(e.line.map(|l| (l, 1)), e.message))?;
         let key_path = |t: &Text| KeyPath::parse(&t.value).map_err(|m| in_registry(t, m));
@@ -133,6 +137,93 @@ impl Planner<'_> {
             },
             artifact: false,
             old,
+            new: Some(new),
+            reasons,
+        }))
+    }
+}
+
+impl Planner<'_> {
+    /// [`Planner::patch`] for a JSON, TOML, dotenv or text file: each owned
+    /// value read and set by its format's editor. The file must exist: it is
+    /// the team's, and Portolan does not invent the rest of it.
+    fn patch_other(
+        &self,
+        engine: &Engine,
+        target: &crate::model::SyncFile,
+        path: &str,
+        scope: &Scope,
+        old: Option<String>,
+    ) -> Result<Option<Change>, Problem> {
+        let format = target.format.as_str();
+        let at_file = |message: String| Problem {
+            file: self.shown(path),
+            at: None,
+            message,
+        };
+        let in_registry = |text: &Text, message: String| Problem {
+            file: self.source.name().to_owned(),
+            at: Some((text.span.line as usize, text.span.column as usize)),
+            message: format!("{path}: {message}"),
+        };
+        let Some(text) = old else {
+            return Err(in_registry(
+                &target.file,
+                format!(
+                    "does not exist; Portolan keeps values in the team's {format} files but does not invent them: create it, or correct the path"
+                ),
+            ));
+        };
+        let mut values = Vec::new();
+        let mut reasons = Vec::new();
+        for (key, template) in &target.values {
+            let rendered = engine
+                .render_str(&template.value, scope, &[])
+                .map_err(|m| in_registry(template, m))?;
+            let value = Value::from_rendered(&rendered);
+            let located = |e: crate::edit::EditError| match e.line {
+                Some(line) => Problem {
+                    file: self.shown(path),
+                    at: Some((line, 1)),
+                    message: e.message,
+                },
+                // Without a line in the file, the key in ports.yaml is where to look.
+                None => in_registry(key, e.message),
+            };
+            match crate::edit::get_in(target.format, &text, &key.value).map_err(located)? {
+                Current::Scalar(now) if now == value.as_text() => {}
+                // Not quoted: a team file may hold a secret, and `check` prints this in CI.
+                Current::Scalar(_) => {
+                    reasons.push(format!("{} differs, ports.yaml says {value}", key.value))
+                }
+                Current::Missing => {
+                    reasons.push(format!("{} is missing, ports.yaml says {value}", key.value))
+                }
+                Current::Other => {
+                    return Err(at_file(format!(
+                        "{} holds a list or mapping; Portolan owns it as a single value",
+                        key.value
+                    )));
+                }
+            }
+            values.push((key.value.clone(), value));
+        }
+        let new = crate::edit::apply_in(target.format, &text, &values).map_err(|e| Problem {
+            file: self.shown(path),
+            at: e.line.map(|l| (l, 1)),
+            message: e.message,
+        })?;
+        let Some(new) = new else {
+            return Ok(None);
+        };
+        if reasons.is_empty() {
+            reasons.push("owned values differ from ports.yaml".to_owned());
+        }
+        Ok(Some(Change {
+            path: path.to_owned(),
+            kind: ChangeKind::Update,
+            artifact: false,
+            old: Some(text),
             new: Some(new),
             reasons,
         }))
