@@ -242,17 +242,44 @@ fn a_value_template_error_points_into_ports_yaml() {
 }
 
 #[test]
-fn two_entries_writing_one_file_are_refused() {
+fn entries_share_a_file_when_they_own_different_keys() {
     let registry = format!(
-        "{TWO_ENVS}render: {{ artifacts: [] }}\nsync:\n  - file: app.yaml\n    values: {{ a: \"{{{{ port('web', environment='dev') }}}}\" }}\n  - file: app.yaml\n    values: {{ b: \"1\" }}\n"
+        "{TWO_ENVS}render: {{ artifacts: [] }}\nsync:\n  - file: app.yaml\n    values: {{ a: \"{{{{ port('web', environment='dev') }}}}\" }}\n  - file: app.yaml\n    values: {{ b: \"{{{{ port('web', environment='prod') }}}}\" }}\n"
     );
-    let dir = scratch(&registry, &[("app.yaml", "a: 8000\nb: 1\n")]);
+    let dir = scratch(&registry, &[("app.yaml", "a: 1 # dev\nb: 2 # prod\n")]);
+    let (source, reg) = registry_at(dir.path());
+    let plan = sync::plan(&source, &reg).unwrap();
+    assert_eq!(
+        plan.changes[0].new.as_deref(),
+        Some("a: 8000 # dev\nb: 9000 # prod\n")
+    );
+    // The same value, or a value inside another's, has one owner.
+    for second in ["a", "a.port"] {
+        let registry = format!(
+            "{TWO_ENVS}render: {{ artifacts: [] }}\nsync:\n  - file: app.yaml\n    values: {{ a: \"{{{{ port('web', environment='dev') }}}}\" }}\n  - file: app.yaml\n    values: {{ {second}: \"1\" }}\n"
+        );
+        let dir = scratch(&registry, &[("app.yaml", "a: 8000\nb: 1\n")]);
+        let (source, reg) = registry_at(dir.path());
+        let problems = sync::plan(&source, &reg).unwrap_err();
+        let shown = problems[0].to_string();
+        assert!(
+            shown.ends_with(&format!(
+                "ports.yaml:12:15: `{second}` in `app.yaml` is also owned by the entry at line 10; each value has one owner"
+            )),
+            "{shown}"
+        );
+    }
+    // One file has one format.
+    let registry = format!(
+        "{TWO_ENVS}render: {{ artifacts: [] }}\nsync:\n  - file: app.yaml\n    values: {{ a: \"1\" }}\n  - file: app.yaml\n    format: text\n    values: {{ 'b: (\\d+)': \"1\" }}\n"
+    );
+    let dir = scratch(&registry, &[("app.yaml", "a: 1\nb: 1\n")]);
     let (source, reg) = registry_at(dir.path());
     let problems = sync::plan(&source, &reg).unwrap_err();
     assert!(
-        problems[0]
-            .to_string()
-            .contains("`app.yaml` is also produced by the entry at line 9"),
+        problems[0].to_string().contains(
+            "`app.yaml` is edited as yaml by the entry at line 9; one file has one format"
+        ),
         "{}",
         problems[0]
     );

@@ -7,12 +7,12 @@
 
 use crate::edit::{Current, Document, Item, Value};
 use crate::manifest::{self, Manifest};
-use crate::model::{KeyPath, Registry, Text, check_relative_path};
+use crate::model::{KeyPath, Registry, SyncFile, Text, check_relative_path};
 use crate::render::{self, Engine, File, Scope};
 use crate::source::Source;
 use crate::transaction;
 pub use crate::transaction::{Lock, Permit};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::fs;
 use std::io;
@@ -135,17 +135,30 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
     let previous = cx.previous_manifest(&manifest_path);
     let mut found = cx.compare_outputs(outputs, &manifest_path, previous.as_ref());
 
-    // Team-owned files: splice the owned values.
+    // Team-owned files: splice the owned values. Several entries may own
+    // values in one file when they own different keys.
+    let mut team: Vec<(String, Vec<(&SyncFile, Scope)>)> = Vec::new();
+    let mut by_path: HashMap<String, usize> = HashMap::new();
     for target in &registry.sync {
         for (path, scope) in render::expand(registry, &target.file.value) {
-            if !cx.claim(&path, &target.file) {
-                continue;
+            match by_path.get(&path) {
+                Some(&i) if cx.share(&path, &team[i].1, target) => {
+                    team[i].1.push((target, scope));
+                }
+                Some(_) => {}
+                None if cx.claim(&path, &target.file) => {
+                    by_path.insert(path.clone(), team.len());
+                    team.push((path, vec![(target, scope)]));
+                }
+                None => {}
             }
-            match cx.patch(engine(), target, &path, &scope) {
-                Ok(Some(change)) => found.changes.push(change),
-                Ok(None) => found.unchanged += 1,
-                Err(problem) => cx.problems.push(problem),
-            }
+        }
+    }
+    for (path, entries) in &team {
+        match cx.patch(engine(), entries, path) {
+            Ok(Some(change)) => found.changes.push(change),
+            Ok(None) => found.unchanged += 1,
+            Err(problem) => cx.problems.push(problem),
         }
     }
 

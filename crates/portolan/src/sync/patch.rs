@@ -4,12 +4,13 @@ use super::*;
 use crate::model::FileFormat;
 
 impl Planner<'_> {
+    /// The change that brings `path` in line with every entry that owns
+    /// values in it (`entries`: each with its scope), or `None` when it is.
     pub(super) fn patch(
         &self,
         engine: &Engine,
-        target: &crate::model::SyncFile,
+        entries: &[(&crate::model::SyncFile, Scope)],
         path: &str,
-        scope: &Scope,
     ) -> Result<Option<Change>, Problem> {
         let problem = |at: Option<(usize, usize)>, message: String| Problem {
             file: self.shown(path),
@@ -22,8 +23,11 @@ impl Planner<'_> {
             message: format!("{path}: {message}"),
         };
         let old = self.read(path).map_err(|m| problem(None, m))?;
-        if target.format != FileFormat::Yaml {
-            return self.patch_other(engine, target, path, scope, old);
+        let Some((first, _)) = entries.first() else {
+            return Ok(None);
+        };
+        if first.format != FileFormat::Yaml {
+            return self.patch_other(engine, entries, path, old);
         }
         let text = old.clone().unwrap_or_default();
         let doc = Document::parse(&text).map_err(|e| problem(e.line.map(|l| (l, 1)), e.message))?;
@@ -31,7 +35,10 @@ impl Planner<'_> {
 
         let mut values = Vec::new();
         let mut reasons = Vec::new();
-        for (key, template) in &target.values {
+        let owned = entries
+            .iter()
+            .flat_map(|(t, scope)| t.values.iter().map(move |(k, v)| (k, v, scope)));
+        for (key, template, scope) in owned {
             let kp = key_path(key)?;
             let rendered = engine
                 .render_str(&template.value, scope, &[])
@@ -65,7 +72,10 @@ impl Planner<'_> {
             values.push((kp, value));
         }
         let mut lists = Vec::new();
-        for list in &target.lists {
+        let owned_lists = entries
+            .iter()
+            .flat_map(|(t, scope)| t.lists.iter().map(move |l| (l, scope)));
+        for (list, scope) in owned_lists {
             let kp = key_path(&list.key)?;
             let mut items = Vec::new();
             for row in engine.list_rows(scope.environment.as_deref()) {
@@ -150,11 +160,13 @@ impl Planner<'_> {
     fn patch_other(
         &self,
         engine: &Engine,
-        target: &crate::model::SyncFile,
+        entries: &[(&crate::model::SyncFile, Scope)],
         path: &str,
-        scope: &Scope,
         old: Option<String>,
     ) -> Result<Option<Change>, Problem> {
+        let Some((target, _)) = entries.first() else {
+            return Ok(None);
+        };
         let format = target.format.as_str();
         let at_file = |message: String| Problem {
             file: self.shown(path),
@@ -176,7 +188,10 @@ impl Planner<'_> {
         };
         let mut values = Vec::new();
         let mut reasons = Vec::new();
-        for (key, template) in &target.values {
+        let owned = entries
+            .iter()
+            .flat_map(|(t, scope)| t.values.iter().map(move |(k, v)| (k, v, scope)));
+        for (key, template, scope) in owned {
             let rendered = engine
                 .render_str(&template.value, scope, &[])
                 .map_err(|m| in_registry(template, m))?;

@@ -150,4 +150,61 @@ impl Planner<'_> {
         self.claimed.insert(path.to_owned(), at);
         true
     }
+
+    /// Whether `target` may own values in `path` beside `owners`, the
+    /// entries that already do: the same format, and no key owned twice.
+    pub(super) fn share(
+        &mut self,
+        path: &str,
+        owners: &[(&crate::model::SyncFile, Scope)],
+        target: &crate::model::SyncFile,
+    ) -> bool {
+        let Some((first, _)) = owners.first() else {
+            return true;
+        };
+        if first.format != target.format {
+            self.located(
+                &target.file,
+                format!(
+                    "`{path}` is edited as {} by the entry at line {}; one file has one format",
+                    first.format.as_str(),
+                    first.file.span.line
+                ),
+            );
+            return false;
+        }
+        let keys = |t: &crate::model::SyncFile| -> Vec<Text> {
+            t.values
+                .iter()
+                .map(|(k, _)| k.clone())
+                .chain(t.lists.iter().map(|l| l.key.clone()))
+                .collect()
+        };
+        let mut ok = true;
+        for key in keys(target) {
+            for (owner, _) in owners {
+                // `a` and `a.b` overlap: one holds the other.
+                let overlaps = |k: &Text| {
+                    let (a, b) = (k.value.as_str(), key.value.as_str());
+                    let within = |outer: &str, inner: &str| {
+                        inner
+                            .strip_prefix(outer)
+                            .is_some_and(|rest| rest.starts_with(['.', '[']))
+                    };
+                    a == b || within(a, b) || within(b, a)
+                };
+                if let Some(other) = keys(owner).into_iter().find(overlaps) {
+                    self.located(
+                        &key,
+                        format!(
+                            "`{}` in `{path}` is also owned by the entry at line {}; each value has one owner",
+                            key.value, other.span.line
+                        ),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        ok
+    }
 }
