@@ -201,6 +201,14 @@ impl<'t> Document<'t> {
                 // `key:` with nothing after it.
                 Kind::Scalar { .. } if node.start == node.end => Current::Missing,
                 Kind::Scalar { value, .. } => Current::Scalar(value.to_string()),
+                Kind::Alias => {
+                    return fail(
+                        format!(
+                            "`{path}` is an alias (`*…`) of a value written elsewhere; Portolan does not edit through aliases: write the value here"
+                        ),
+                        Some(node.line),
+                    );
+                }
                 _ => Current::Other,
             },
             Found::Missing { .. } => Current::Missing,
@@ -243,7 +251,24 @@ impl<'t> Document<'t> {
             };
             match (segment, &node.kind) {
                 (Segment::Key(key), Kind::Map { entries, .. }) => {
-                    match entries.iter().find(|e| e.key.as_deref() == Some(key)) {
+                    let mut same = entries.iter().filter(|e| e.key.as_deref() == Some(key));
+                    let found = same.next();
+                    // Readers keep one of the two, and not all the same one:
+                    // editing either would leave the file read two ways.
+                    if let (Some(first), Some(second)) = (found, same.next()) {
+                        return fail(
+                            format!(
+                                "`{}` appears twice in one mapping (lines {} and {}); YAML readers disagree on which counts: remove one",
+                                KeyPath {
+                                    segments: path.segments[..=i].to_vec()
+                                },
+                                first.key_line,
+                                second.key_line
+                            ),
+                            Some(second.key_line),
+                        );
+                    }
+                    match found {
                         Some(e) => {
                             entry = Some(e);
                             node = &e.value;
@@ -273,6 +298,25 @@ impl<'t> Document<'t> {
                     }
                 },
                 (Segment::Match { key, value }, Kind::Seq { items, .. }) => {
+                    let matches = |item: &&Node<'_>| {
+                        match &item.kind {
+                        Kind::Map { entries, .. } => entries.iter().any(|e| {
+                            e.key.as_deref() == Some(key)
+                                && matches!(&e.value.kind, Kind::Scalar { value: v, .. } if v == value)
+                        }),
+                        _ => false,
+                    }
+                    };
+                    let mut hits = items.iter().filter(matches);
+                    if let (Some(a), Some(b)) = (hits.next(), hits.next()) {
+                        return fail(
+                            format!(
+                                "`{shown}` has several items with `{key}: {value}` (lines {} and {}); Portolan edits one: make the selector match one item",
+                                a.line, b.line
+                            ),
+                            Some(b.line),
+                        );
+                    }
                     let hit = items.iter().find(|item| match &item.kind {
                         Kind::Map { entries, .. } => entries.iter().any(|e| {
                             e.key.as_deref() == Some(key)

@@ -572,7 +572,7 @@ fn a_key_path_one_typo_away_from_a_key_the_file_has_is_refused() {
         ),
     ] {
         let registry = format!(
-            "{TWO_ENVS}render: {{ artifacts: [] }}\nsync:\n  - file: app.yaml\n    values: {{ {key}: \"{{{{ port('web', environment='dev') }}}}\" }}\n"
+            "{TWO_ENVS}render: {{ artifacts: [] }}\nsync:\n  - file: app.yaml\n    values: {{ '{key}': \"{{{{ port('web', environment='dev') }}}}\" }}\n"
         );
         let dir = scratch(&registry, &[("app.yaml", team)]);
         let (source, reg) = registry_at(dir.path());
@@ -591,4 +591,41 @@ fn a_key_path_one_typo_away_from_a_key_the_file_has_is_refused() {
         plan.changes[0].new.as_deref(),
         Some("name: shop\nserver:\n  port: 1\n  host_port: 8000\n")
     );
+}
+
+#[test]
+fn a_team_file_read_two_ways_is_refused_not_guessed() {
+    let entry = |key: &str| {
+        format!(
+            "{TWO_ENVS}render: {{ artifacts: [] }}\nsync:\n  - file: app.yaml\n    values: {{ '{key}': \"{{{{ port('web', environment='dev') }}}}\" }}\n"
+        )
+    };
+    for (key, team, expected) in [
+        (
+            "server.port",
+            "server:\n  port: 8002\n  port: 8003\n",
+            "app.yaml:3:1: `server.port` appears twice in one mapping (lines 2 and 3); YAML readers disagree on which counts: remove one",
+        ),
+        (
+            "routes[name=api].port",
+            "routes:\n  - { name: api, port: 1 }\n  - { name: api, port: 2 }\n",
+            "app.yaml:3:1: `routes` has several items with `name: api` (lines 2 and 3); Portolan edits one: make the selector match one item",
+        ),
+        (
+            "port",
+            "base: &p 8000\nport: *p\n",
+            "app.yaml:2:1: `port` is an alias (`*…`) of a value written elsewhere; Portolan does not edit through aliases: write the value here",
+        ),
+        (
+            "metrics.port",
+            "metrics.port: 1\n",
+            "ports.yaml:10:15: app.yaml: `metrics.port`: the file writes `metrics.port` as one flat key (line 1), not nested; own it as `'\"metrics.port\"'` (the key in double quotes)",
+        ),
+    ] {
+        let dir = scratch(&entry(key), &[("app.yaml", team)]);
+        let (source, reg) = registry_at(dir.path());
+        let problems = sync::plan(&source, &reg).unwrap_err();
+        let shown = problems[0].to_string();
+        assert!(shown.ends_with(expected), "{key}: {shown}");
+    }
 }

@@ -253,6 +253,25 @@ pub(super) fn near_miss(doc: &Document<'_>, kp: &KeyPath) -> Option<String> {
     let crate::model::Segment::Key(missing) = kp.segments.get(step)? else {
         return None;
     };
+    // `metrics.port` asked for, `metrics.port: 1` written flat (Spring's style).
+    let rest: Option<Vec<&str>> = kp.segments[step..]
+        .iter()
+        .map(|s| match s {
+            crate::model::Segment::Key(k) => Some(k.as_str()),
+            _ => None,
+        })
+        .collect();
+    if let Some(rest) = rest.filter(|r| r.len() > 1) {
+        let flat = rest.join(".");
+        if let Some((_, line)) = keys.iter().find(|(k, _)| *k == flat) {
+            let mut quoted = kp.segments[..step].to_vec();
+            quoted.push(crate::model::Segment::Key(flat.clone()));
+            let quoted = KeyPath { segments: quoted };
+            return Some(format!(
+                "`{kp}`: the file writes `{flat}` as one flat key (line {line}), not nested; own it as `'{quoted}'` (the key in double quotes)"
+            ));
+        }
+    }
     let best = crate::load::did_you_mean(missing, keys.iter().map(|(k, _)| k.as_str()))?;
     let line = keys.iter().find(|(k, _)| k == best).map_or(0, |(_, l)| *l);
     Some(format!(
