@@ -253,7 +253,7 @@ fn moving_registry(first: u16, shift: u16) -> String {
     s.push_str(
         "render:\n  artifacts: [env]\n  templates:\n    - template: app.j2\n      output: app/{service}.{environment}.txt\n\
          \x20   - template: rendered.j2\n      output: rendered/{service}.{environment}.txt\n\
-         sync:\n  - file: team/{service}/{environment}.yaml\n    values:\n      server.port: \"{{ port(service) }}\"\n",
+         sync:\n  - file: team/{service}/{environment}.yaml\n    create: team.template.yaml\n    values:\n      server.port: \"{{ port(service) }}\"\n",
     );
     s
 }
@@ -276,6 +276,11 @@ fn moving() -> Move {
     fs::write(dir.path().join("app.j2"), template("app")).unwrap();
     fs::write(dir.path().join("rendered.j2"), template("rendered")).unwrap();
     fs::write(dir.path().join("ports.yaml"), moving_registry(0, 0)).unwrap();
+    fs::write(
+        dir.path().join("team.template.yaml"),
+        "server:\n  port: 0\n",
+    )
+    .unwrap();
     let out = run(dir.path(), &["sync"]);
     assert!(out.status.success(), "{}", shown(&out));
     let registry = moving_registry(2, 10);
@@ -494,7 +499,7 @@ fn interleaving_registry() -> String {
     }
     s.push_str(
         "render:\n  templates:\n    - template: t.j2\n      output: rendered/{service}.{environment}.txt\n\
-         sync:\n  - file: team/{service}/{environment}.yaml\n    values:\n      server.port: \"{{ port(service) }}\"\n",
+         sync:\n  - file: team/{service}/{environment}.yaml\n    create: team.template.yaml\n    values:\n      server.port: \"{{ port(service) }}\"\n",
     );
     s
 }
@@ -615,6 +620,7 @@ fn whole_files(dir: &Path, history: &History) -> Vec<String> {
         let fine = match parts.as_slice() {
             ["ports.yaml"] => true,
             ["t.j2"] => text == template("rendered"),
+            ["team.template.yaml"] => text == "server:\n  port: 0\n",
             ["generated", ".portolan-manifest" | "PORTS.md"] => !text.is_empty(),
             ["generated", file] if file.ends_with(".json") => {
                 serde_json::from_str::<serde_json::Value>(&text).is_ok()
@@ -713,6 +719,7 @@ fn random_interleavings_of_writers_and_kills_keep_every_file_whole() {
     let repo = parent.path().join("repo");
     fs::create_dir(&repo).unwrap();
     fs::write(repo.join("ports.yaml"), interleaving_registry()).unwrap();
+    fs::write(repo.join("team.template.yaml"), "server:\n  port: 0\n").unwrap();
     fs::write(repo.join("t.j2"), template("rendered")).unwrap();
     for service in &POOL[..START] {
         for environment in ENVIRONMENTS {

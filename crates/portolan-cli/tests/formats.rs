@@ -182,7 +182,7 @@ fn what_cannot_be_edited_exactly_is_a_located_error_and_nothing_is_written() {
         ),
         (
             "  - file: config.json\n    values:\n      port: \"{{ port('billing') }}\"\n",
-            "config.json: does not exist; Portolan keeps values in the team's json files but does not invent them",
+            "config.json: does not exist; Portolan keeps values in the team's files but does not invent them",
         ),
         (
             "  - file: .env\n    lists:\n      ports: { item: { port: \"{{ port }}\" } }\n",

@@ -472,13 +472,18 @@ fn temporary_files_of_a_killed_sync_are_swept_by_the_next() {
 }
 
 /// A team file that does not exist yet is reported as missing, not as a
-/// missing key, and sync creates it.
+/// missing key, and sync creates it from the entry's template.
 #[test]
 fn a_missing_team_file_is_named_missing() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("ports.yaml"),
-        "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\nrender: { artifacts: [] }\nsync:\n  - file: config/app.yaml\n    values: { server.port: \"{{ port('web') }}\" }\n",
+        "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\nrender: { artifacts: [] }\nsync:\n  - file: config/app.yaml\n    create: app.template.yaml\n    values: { server.port: \"{{ port('web') }}\" }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("app.template.yaml"),
+        "# The app.\nserver:\n  port: 0\n",
     )
     .unwrap();
     let out = portolan(dir.path())
@@ -487,8 +492,12 @@ fn a_missing_team_file_is_named_missing() {
         .unwrap();
     assert_eq!(
         stdout(&out),
-        "ports.yaml: ok\nconfig/app.yaml: missing; sync creates it with the values ports.yaml owns\n1 file out of date; run `portolan sync` to update it\n"
+        "ports.yaml: ok\nconfig/app.yaml: missing; sync creates it from `app.template.yaml` with the values ports.yaml owns\n1 file out of date; run `portolan sync` to update it\n"
     );
     let out = portolan(dir.path()).arg("sync").output().unwrap();
     assert_eq!(stdout(&out), "created config/app.yaml\n");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("config/app.yaml")).unwrap(),
+        "# The app.\nserver:\n  port: 8000\n"
+    );
 }

@@ -141,7 +141,7 @@ const ROOT_KEYS: &[&str] = &[
 ];
 const RENDER_KEYS: &[&str] = &["dir", "artifacts", "templates"];
 const TEMPLATE_KEYS: &[&str] = &["template", "output"];
-const SYNC_KEYS: &[&str] = &["file", "format", "values", "lists"];
+const SYNC_KEYS: &[&str] = &["file", "format", "create", "values", "lists"];
 const LIST_KEYS: &[&str] = &["comment", "item"];
 const ENVIRONMENT_KEYS: &[&str] = &["range", "node_ports", "host", "artifacts"];
 const NODE_PORT_KEYS: &[&str] = &["range", "offset"];

@@ -688,6 +688,8 @@ pub struct SyncFile {
     pub file: Text,
     /// How it is read and edited (`format:`, else its name).
     pub format: FileFormat,
+    /// A template (relative to ports.yaml) a missing file is created from.
+    pub create: Option<Text>,
     /// Owned scalar values: where (a key path, a variable name or a line
     /// pattern, by format) and the value template, in the order of the file.
     pub values: Vec<(Text, Text)>,

@@ -298,6 +298,9 @@ struct SyncFile {
     file: String,
     /// How to edit it (default: from its name: `.yaml`/`.yml`, `.json`, `.toml`, `.env`).
     format: Option<FileFormat>,
+    /// A template (minijinja, relative to ports.yaml) a missing file is created from; without it a
+    /// missing file is an error, or, for a `{service}` path, a service the entry does not cover.
+    create: Option<String>,
     /// Where (a key path such as `metrics.port` for YAML, JSON and TOML; a variable name for
     /// dotenv; a line pattern with one `(…)` group for text) → value template (`"{{ port('courier') }}"`).
     values: Option<BTreeMap<String, TemplateValue>>,

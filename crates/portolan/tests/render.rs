@@ -416,16 +416,50 @@ fn walk(dir: &Path) -> Vec<String> {
 }
 
 #[test]
-fn a_missing_team_file_is_created_with_one_mapping_per_parent() {
-    let registry = "project: demo\nenvironments:\n  cluster: { range: 8000-8099, node_ports: { range: 31000-31099, offset: 23000 } }\nservices:\n  web: { ports: { api: 8000 } }\nrender: { artifacts: [] }\nsync:\n  - file: values/{service}.yaml\n    values:\n      service.port: \"{{ port(service) }}\"\n      service.nodePort: \"{{ node_port(service) }}\"\n      image.name: \"{{ service }}\"\n";
-    let dir = scratch(registry, &[]);
+fn a_missing_team_file_is_made_from_the_team_s_template_or_not_at_all() {
+    let entry = "project: demo\nenvironments:\n  cluster: { range: 8000-8099, node_ports: { range: 31000-31099, offset: 23000 } }\nservices:\n  web: { ports: { api: 8000 } }\n  db-proxy: { ports: { api: 8001 } }\nrender: { artifacts: [] }\nsync:\n  - file: values/{service}.yaml\n    values:\n      service.port: \"{{ port(service) }}\"\n      service.nodePort: \"{{ node_port(service) }}\"\n";
+    // A `{service}` entry covers the services that have the file: no stub for db-proxy.
+    let dir = scratch(
+        entry,
+        &[(
+            "values/web.yaml",
+            "image: { name: web }\nservice:\n  type: NodePort\n  port: 1\n  nodePort: 1\n",
+        )],
+    );
+    let (source, reg) = registry_at(dir.path());
+    let plan = sync::plan(&source, &reg).unwrap();
+    let paths: Vec<&str> = plan.changes.iter().map(|c| c.path.as_str()).collect();
+    assert_eq!(paths, ["values/web.yaml"]);
+    // With `create:`, a missing file starts as the team's template, rendered for its service.
+    let registry = format!("{entry}    create: chart/values.template.yaml\n");
+    let dir = scratch(
+        &registry,
+        &[
+            (
+                "values/web.yaml",
+                "image: { name: web }\nservice:\n  type: NodePort\n  port: 8000\n  nodePort: 31000\n",
+            ),
+            (
+                "chart/values.template.yaml",
+                "# {{ service }}'s chart values.\nimage: { name: {{ service }} }\nservice:\n  type: NodePort\n  port: 0\n  nodePort: 0\n",
+            ),
+        ],
+    );
     let (source, reg) = registry_at(dir.path());
     let plan = sync::plan(&source, &reg).unwrap();
     assert_eq!(plan.changes.len(), 1);
     assert_eq!(plan.changes[0].kind, sync::ChangeKind::Create);
     assert_eq!(
         plan.changes[0].new.as_deref(),
-        Some("service:\n  port: 8000\n  nodePort: 31000\nimage:\n  name: web\n")
+        Some(
+            "# db-proxy's chart values.\nimage: { name: db-proxy }\nservice:\n  type: NodePort\n  port: 8001\n  nodePort: 31001\n"
+        )
+    );
+    assert_eq!(
+        plan.changes[0].reasons,
+        [
+            "missing; sync creates it from `chart/values.template.yaml` with the values ports.yaml owns"
+        ]
     );
     plan.apply(
         &sync::Lock::acquire(source.path()).unwrap(),
@@ -433,6 +467,16 @@ fn a_missing_team_file_is_created_with_one_mapping_per_parent() {
     )
     .unwrap();
     assert!(sync::plan(&source, &reg).unwrap().is_clean());
+    // A single file that is missing is an error naming it.
+    let registry = "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\nrender: { artifacts: [] }\nsync:\n  - file: config/app.yaml\n    values: { port: \"{{ port('web') }}\" }\n";
+    let dir = scratch(registry, &[]);
+    let (source, reg) = registry_at(dir.path());
+    let problems = sync::plan(&source, &reg).unwrap_err();
+    assert!(
+        problems[0].to_string().ends_with("ports.yaml:8:11: config/app.yaml: does not exist; Portolan keeps values in the team's files but does not invent them: create it, correct the path, or add `create: TEMPLATE` to make it from a file of yours"),
+        "{}",
+        problems[0]
+    );
 }
 
 #[test]

@@ -116,6 +116,9 @@ impl Decoder<'_> {
                 .required(&entry, "file", "config/{environment}.yaml")
                 .and_then(|n| self.path(n, "`file`", true));
             let format = self.file_format(entry.get("format"), file.as_ref());
+            let create = entry
+                .get("create")
+                .and_then(|n| self.path(n, "`create`", false));
             let mut values = Vec::new();
             if let Some(node) = entry.get("values") {
                 values = self.owned_values_in(node, "`values`", format.unwrap_or(FileFormat::Yaml));
@@ -167,6 +170,7 @@ impl Decoder<'_> {
                 out.push(SyncFile {
                     file,
                     format,
+                    create,
                     values,
                     lists,
                 });

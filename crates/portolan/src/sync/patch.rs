@@ -26,10 +26,17 @@ impl Planner<'_> {
         let Some((first, _)) = entries.first() else {
             return Ok(None);
         };
+        // The text to edit: the file, or what a missing one is created from.
+        let (text, created_from) = match &old {
+            Some(text) => (text.clone(), None),
+            None => match self.missing(engine, entries, path)? {
+                Some(created) => created,
+                None => return Ok(None),
+            },
+        };
         if first.format != FileFormat::Yaml {
-            return self.patch_other(engine, entries, path, old);
+            return self.patch_other(engine, entries, path, old, text, created_from);
         }
-        let text = old.clone().unwrap_or_default();
         let doc = Document::parse(&text).map_err(|e| problem(e.line.map(|l| (l, 1)), e.message))?;
         let key_path = |t: &Text| KeyPath::parse(&t.value).map_err(|m| in_registry(t, m));
 
@@ -122,7 +129,7 @@ impl Planner<'_> {
                 artifact: false,
                 old: None,
                 new: Some(text),
-                reasons: vec!["missing".to_owned()],
+                reasons: vec![missing_reason(created_from.as_deref())],
             }));
         };
         for (kp, _) in &lists {
@@ -134,7 +141,7 @@ impl Planner<'_> {
         }
         if old.is_none() {
             // The file, not a key, is what is missing.
-            reasons = vec!["missing; sync creates it with the values ports.yaml owns".to_owned()];
+            reasons = vec![missing_reason(created_from.as_deref())];
         } else if reasons.is_empty() {
             reasons.push("owned values differ from ports.yaml".to_owned());
         }
@@ -163,11 +170,12 @@ impl Planner<'_> {
         entries: &[(&crate::model::SyncFile, Scope)],
         path: &str,
         old: Option<String>,
+        text: String,
+        created_from: Option<String>,
     ) -> Result<Option<Change>, Problem> {
         let Some((target, _)) = entries.first() else {
             return Ok(None);
         };
-        let format = target.format.as_str();
         let at_file = |message: String| Problem {
             file: self.shown(path),
             at: None,
@@ -177,14 +185,6 @@ impl Planner<'_> {
             file: self.source.name().to_owned(),
             at: Some((text.span.line as usize, text.span.column as usize)),
             message: format!("{path}: {message}"),
-        };
-        let Some(text) = old else {
-            return Err(in_registry(
-                &target.file,
-                format!(
-                    "does not exist; Portolan keeps values in the team's {format} files but does not invent them: create it, or correct the path"
-                ),
-            ));
         };
         let mut values = Vec::new();
         let mut reasons = Vec::new();
@@ -228,6 +228,16 @@ impl Planner<'_> {
             at: e.line.map(|l| (l, 1)),
             message: e.message,
         })?;
+        if old.is_none() {
+            return Ok(Some(Change {
+                path: path.to_owned(),
+                kind: ChangeKind::Create,
+                artifact: false,
+                old: None,
+                new: Some(new.unwrap_or(text)),
+                reasons: vec![missing_reason(created_from.as_deref())],
+            }));
+        }
         let Some(new) = new else {
             return Ok(None);
         };
@@ -238,10 +248,68 @@ impl Planner<'_> {
             path: path.to_owned(),
             kind: ChangeKind::Update,
             artifact: false,
-            old: Some(text),
+            old,
             new: Some(new),
             reasons,
         }))
+    }
+}
+
+impl Planner<'_> {
+    /// A team file that does not exist: created from the entry's `create:`
+    /// template (its text, and the template's path), skipped when the entry
+    /// is per service (`{service}` covers the services that have the file),
+    /// else an error: the file is the team's, and Portolan does not invent it.
+    fn missing(
+        &self,
+        engine: &Engine,
+        entries: &[(&crate::model::SyncFile, Scope)],
+        path: &str,
+    ) -> Result<Option<(String, Option<String>)>, Problem> {
+        let in_registry = |text: &Text, message: String| Problem {
+            file: self.source.name().to_owned(),
+            at: Some((text.span.line as usize, text.span.column as usize)),
+            message: format!("{path}: {message}"),
+        };
+        if let Some((target, scope)) = entries.iter().find(|(t, _)| t.create.is_some()) {
+            let Some(create) = &target.create else {
+                return Ok(None);
+            };
+            let source = match self.read(&create.value) {
+                Ok(Some(text)) => text,
+                Ok(None) => {
+                    return Err(in_registry(
+                        create,
+                        format!("`create: {}` does not exist", create.value),
+                    ));
+                }
+                Err(message) => return Err(in_registry(create, message)),
+            };
+            let text = engine
+                .render_file(&create.value, &source, scope)
+                .map_err(|m| in_registry(create, format!("{}: {m}", create.value)))?;
+            return Ok(Some((text, Some(create.value.clone()))));
+        }
+        if entries
+            .iter()
+            .all(|(t, _)| t.file.value.contains("{service}"))
+        {
+            return Ok(None);
+        }
+        let (target, _) = &entries[0];
+        Err(in_registry(
+            &target.file,
+            "does not exist; Portolan keeps values in the team's files but does not invent them: create it, correct the path, or add `create: TEMPLATE` to make it from a file of yours".to_owned(),
+        ))
+    }
+}
+
+fn missing_reason(created_from: Option<&str>) -> String {
+    match created_from {
+        Some(template) => {
+            format!("missing; sync creates it from `{template}` with the values ports.yaml owns")
+        }
+        None => "missing".to_owned(),
     }
 }
 
