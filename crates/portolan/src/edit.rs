@@ -258,7 +258,7 @@ impl<'t> Document<'t> {
                     if let (Some(first), Some(second)) = (found, same.next()) {
                         return fail(
                             format!(
-                                "`{}` appears twice in one mapping (lines {} and {}); YAML readers disagree on which counts: remove one",
+                                "`{}` appears twice in one mapping (lines {} and {}); readers disagree on which counts: remove one",
                                 KeyPath {
                                     segments: path.segments[..=i].to_vec()
                                 },
@@ -1010,4 +1010,90 @@ fn key_path(key: &str) -> Result<KeyPath, EditError> {
         message,
         line: None,
     })
+}
+
+#[cfg(test)]
+mod format_tests {
+    use super::*;
+
+    fn set(
+        format: FileFormat,
+        text: &str,
+        key: &str,
+        value: Value,
+    ) -> Result<Option<String>, EditError> {
+        apply_in(format, text, &[(key.to_owned(), value)])
+    }
+
+    #[test]
+    fn a_line_pattern_never_reaches_past_its_line() {
+        let make = "LEDGER_URL ?= http://old:1\nPORT ?= 8001\n\nrun:\n\tpython app.py # start\n";
+        let out = set(
+            FileFormat::Text,
+            make,
+            r"LEDGER_URL \?= ([^#]*)",
+            Value::Str("http://ledger:8002".into()),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(out, make.replace("http://old:1", "http://ledger:8002"));
+        // A CRLF line's `\r` is not part of the value.
+        let crlf = "PORT=8001\r\nX=1\r\n";
+        assert_eq!(
+            get_in(FileFormat::Text, crlf, "PORT=(.*)").unwrap(),
+            Current::Scalar("8001".into())
+        );
+        assert_eq!(
+            set(FileFormat::Text, crlf, "PORT=(.*)", Value::Int(8001)).unwrap(),
+            None
+        );
+        // `a)|(b` cannot slip out of the line anchors.
+        let e = get_in(FileFormat::Text, "PORT=1\nB=2\n", r"PORT=1)|(?:B=(\d)").unwrap_err();
+        assert!(e.message.contains("is not a valid pattern"), "{e}");
+        // A value the group cannot hold is said as such.
+        let e = set(FileFormat::Text, "A=1\n", r"A=(\d)", Value::Int(8001)).unwrap_err();
+        assert!(
+            e.message.contains("would not capture 8001 on one line"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn toml_keeps_line_endings_byte_order_mark_and_float_types() {
+        let text = "\u{feff}[a]\r\nport = 1\r\nx = 2\r\n";
+        let out = set(FileFormat::Toml, text, "a.port", Value::Int(8001))
+            .unwrap()
+            .unwrap();
+        assert_eq!(out, "\u{feff}[a]\r\nport = 8001\r\nx = 2\r\n");
+        // 8001.0 is a float to TOML readers, not the port 8001.
+        assert_eq!(
+            get_in(FileFormat::Toml, "[a]\nport = 8001.0\n", "a.port").unwrap(),
+            Current::Scalar("8001.0".into())
+        );
+        let out = set(
+            FileFormat::Toml,
+            "[a]\nport = 8001.0\n",
+            "a.port",
+            Value::Int(8001),
+        )
+        .unwrap();
+        assert_eq!(out.as_deref(), Some("[a]\nport = 8001\n"));
+    }
+
+    #[test]
+    fn dotenv_values_read_one_way_or_are_refused() {
+        let e = get_in(FileFormat::Dotenv, "C=\"8001\"#c\n", "C").unwrap_err();
+        assert!(e.message.contains("has text after its closing \""), "{e}");
+        let out = set(
+            FileFormat::Dotenv,
+            "C=  # just a comment\n",
+            "C",
+            Value::Int(8001),
+        )
+        .unwrap();
+        assert_eq!(out.as_deref(), Some("C=  8001 # just a comment\n"));
+        let e = get_in(FileFormat::Dotenv, "A=1\nD=hello world\n", "A").unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+        assert!(e.message.starts_with("does not read as dotenv"), "{e}");
+    }
 }

@@ -648,7 +648,7 @@ fn a_team_file_read_two_ways_is_refused_not_guessed() {
         (
             "server.port",
             "server:\n  port: 8002\n  port: 8003\n",
-            "app.yaml:3:1: `server.port` appears twice in one mapping (lines 2 and 3); YAML readers disagree on which counts: remove one",
+            "app.yaml:3:1: `server.port` appears twice in one mapping (lines 2 and 3); readers disagree on which counts: remove one",
         ),
         (
             "routes[name=api].port",

@@ -62,8 +62,26 @@ fn assignments(text: &str) -> Result<Vec<Assignment<'_>>, EditError> {
                         Some(i + 1),
                     );
                 };
+                // After the closing quote only spaces and a ` #` comment:
+                // readers disagree on anything else.
+                let after_quote = &inner[end + q.len_utf8()..];
+                let tail = after_quote.trim_start();
+                let spaced = after_quote.len() > tail.len();
+                if !(tail.is_empty() || (tail.starts_with('#') && spaced)) {
+                    return fail(
+                        format!(
+                            "`{name}` has text after its closing {q}; dotenv readers read it differently: put a space before a `#` comment, or the text inside the quotes"
+                        ),
+                        Some(i + 1),
+                    );
+                }
                 let s = value_start + spaces + 1;
                 (Some(q), s..s + end)
+            }
+            // `KEY=  # comment`: an empty value and a comment.
+            Some('#') if spaces > 0 => {
+                let s = value_start + spaces;
+                (None, s..s)
             }
             _ => {
                 // A bare value ends at a ` #` comment or the end of the line.
@@ -95,8 +113,35 @@ fn assignments(text: &str) -> Result<Vec<Assignment<'_>>, EditError> {
     Ok(out)
 }
 
+/// The file must read as dotenv before it is edited: a line dotenvy
+/// cannot read is the team's to fix, and is named as such.
+fn readable(text: &str) -> Result<(), EditError> {
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    for item in dotenvy::from_read_iter(body.as_bytes()) {
+        if let Err(e) = item {
+            let line = match &e {
+                dotenvy::Error::LineParse(content, _) => {
+                    let content = content.trim_end_matches('\n');
+                    body.lines()
+                        .position(|l| l.contains(content))
+                        .map(|n| n + 1)
+                }
+                _ => None,
+            };
+            return fail(
+                format!(
+                    "does not read as dotenv ({e}); quote a value holding spaces, and keep one `KEY=value` per line"
+                ),
+                line,
+            );
+        }
+    }
+    Ok(())
+}
+
 /// What variable `name` holds now.
 pub(crate) fn get(text: &str, name: &str) -> Result<Current, EditError> {
+    readable(text)?;
     Ok(
         match assignments(text)?.into_iter().find(|a| a.name == name) {
             Some(a) => Current::Scalar(text[a.value].to_owned()),
@@ -135,6 +180,7 @@ fn double_quoted(value: &str) -> String {
 
 /// `text` with each variable set; a missing one is added at the end.
 pub(crate) fn apply(text: &str, values: &[(String, Value)]) -> Result<Option<String>, EditError> {
+    readable(text)?;
     let found = assignments(text)?;
     let mut splices: Vec<(std::ops::Range<usize>, String)> = Vec::new();
     let mut appended = String::new();
@@ -158,6 +204,11 @@ pub(crate) fn apply(text: &str, values: &[(String, Value)]) -> Result<Option<Str
                         splices.push((a.value.clone(), double_quoted(&new)));
                         continue;
                     }
+                };
+                // `KEY=  # comment`: the value goes before the comment, apart from it.
+                let replacement = match text[a.value.end..].starts_with('#') {
+                    true => format!("{replacement} "),
+                    false => replacement,
                 };
                 splices.push((a.value.clone(), replacement));
             }

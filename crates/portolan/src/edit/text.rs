@@ -1,46 +1,60 @@
 //! Any text file: a value is the one `(…)` group of a line pattern (a
-//! regular expression matched against whole lines), which must match exactly
-//! one line. An edit replaces the group's text and nothing else.
+//! regular expression matched against each whole line, without its line
+//! ending), which must match exactly one line. An edit replaces the group's
+//! text and nothing else, so it can never reach into another line.
 
 use super::{Current, EditError, Value, fail};
 use regex_lite::Regex;
 
-/// The pattern as a regex over whole lines, checked to hold one group.
+/// The pattern as a regex over one whole line, checked to hold one group.
 fn compile(pattern: &str) -> Result<Regex, EditError> {
-    let re = Regex::new(&format!("(?m)^(?:{pattern})\r?$")).map_err(|e| EditError {
+    let invalid = |e: regex_lite::Error| EditError {
         message: format!("`{pattern}` is not a valid pattern: {e}"),
         line: None,
-    })?;
-    if re.captures_len() != 2 {
+    };
+    // Compiled alone first, so that `a)|(b` cannot escape the anchors below.
+    let alone = Regex::new(pattern).map_err(invalid)?;
+    if alone.captures_len() != 2 {
         return fail(
             format!(
                 "`{pattern}` holds {} groups; a pattern holds exactly one `(…)`, around the value (write `(?:…)` for others)",
-                re.captures_len() - 1
+                alone.captures_len() - 1
             ),
             None,
         );
     }
-    Ok(re)
+    Regex::new(&format!("^(?:{pattern})$")).map_err(invalid)
 }
 
-/// The byte range of the value the pattern's one match captures.
+/// The byte range of the value the pattern's one matching line captures.
 fn locate(text: &str, pattern: &str) -> Result<std::ops::Range<usize>, EditError> {
     let re = compile(pattern)?;
-    let mut matches = re.captures_iter(text).filter_map(|c| c.get(1));
-    let line = |at: usize| text[..at].matches('\n').count() + 1;
-    match (matches.next(), matches.next()) {
-        (Some(m), None) => Ok(m.range()),
-        (None, _) => fail(
+    let mut found: Vec<(usize, Option<std::ops::Range<usize>>)> = Vec::new();
+    let mut offset = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let start = offset;
+        offset += line.len();
+        let body = line.trim_end_matches('\n').trim_end_matches('\r');
+        if let Some(caps) = re.captures(body) {
+            let group = caps.get(1).map(|m| start + m.start()..start + m.end());
+            found.push((i + 1, group));
+        }
+    }
+    match found.as_slice() {
+        [(_, Some(range))] => Ok(range.clone()),
+        [(line, None)] => fail(
+            format!(
+                "`{pattern}` matches line {line}, but its group takes no part in the match; make the group hold the value"
+            ),
+            Some(*line),
+        ),
+        [] => fail(
             format!("`{pattern}` matches no line; fix the pattern or the file"),
             None,
         ),
-        (Some(a), Some(b)) => fail(
-            format!(
-                "`{pattern}` matches several lines ({} and {}); make it match one",
-                line(a.start()),
-                line(b.start())
-            ),
-            Some(line(b.start())),
+        [(a, _), (b, _), ..] => fail(
+            format!("`{pattern}` matches several lines ({a} and {b}); make it match one"),
+            Some(*b),
         ),
     }
 }
@@ -51,13 +65,21 @@ pub(crate) fn get(text: &str, pattern: &str) -> Result<Current, EditError> {
     Ok(Current::Scalar(text[range].to_owned()))
 }
 
-/// `text` with each pattern's group replaced; every pattern must match once
-/// before and after, capturing the new value.
+/// `text` with each pattern's group replaced; every pattern must match one
+/// line before and after, capturing the new value.
 pub(crate) fn apply(text: &str, values: &[(String, Value)]) -> Result<Option<String>, EditError> {
     let mut splices = Vec::new();
     for (pattern, value) in values {
         let range = locate(text, pattern)?;
         let new = value.as_text();
+        if new.contains(['\n', '\r']) {
+            return fail(
+                format!(
+                    "the value for `{pattern}` holds a line break; a line pattern owns part of one line"
+                ),
+                None,
+            );
+        }
         if text[range.clone()] != new {
             splices.push((range, new));
         }
@@ -78,11 +100,11 @@ pub(crate) fn apply(text: &str, values: &[(String, Value)]) -> Result<Option<Str
     }
     out.push_str(&text[at..]);
     for (pattern, value) in values {
-        let range = locate(&out, pattern)?;
-        if out[range] != value.as_text() {
+        let holds = locate(&out, pattern).is_ok_and(|range| out[range] == value.as_text());
+        if !holds {
             return fail(
                 format!(
-                    "after the edit `{pattern}` would not capture {value}; nothing was written"
+                    "after the edit `{pattern}` would not capture {value} on one line (the new value may not fit the group); nothing was written"
                 ),
                 None,
             );

@@ -65,7 +65,8 @@ fn scalar(item: &Item) -> Option<String> {
     Some(match v {
         toml_edit::Value::String(s) => s.value().clone(),
         toml_edit::Value::Integer(n) => n.value().to_string(),
-        toml_edit::Value::Float(f) => f.value().to_string(),
+        // `8001.0` is not the port 8001 to a TOML reader: keep the fraction.
+        toml_edit::Value::Float(f) => format!("{:?}", f.value()),
         toml_edit::Value::Boolean(b) => b.value().to_string(),
         toml_edit::Value::Datetime(d) => d.value().to_string(),
         _ => return None,
@@ -74,7 +75,7 @@ fn scalar(item: &Item) -> Option<String> {
 
 /// What `path` holds now.
 pub(crate) fn get(text: &str, path: &KeyPath) -> Result<Current, EditError> {
-    let doc = parse(text)?;
+    let doc = parse(text.strip_prefix('\u{feff}').unwrap_or(text))?;
     Ok(match find(doc.as_item(), path)? {
         None => Current::Missing,
         Some(item) => match scalar(item) {
@@ -95,6 +96,24 @@ fn new_value(old: Option<&toml_edit::Value>, value: &Value) -> toml_edit::Value 
 
 /// `text` with each value set; a missing key is added to its table.
 pub(crate) fn apply(text: &str, values: &[(KeyPath, Value)]) -> Result<Option<String>, EditError> {
+    // toml_edit writes LF and no byte-order mark: both are put back, so only
+    // the owned bytes change.
+    let (bom, body) = match text.strip_prefix('\u{feff}') {
+        Some(rest) => ("\u{feff}", rest),
+        None => ("", text),
+    };
+    let crlf = body.contains("\r\n") && !body.replace("\r\n", "").contains('\n');
+    let Some(out) = apply_lf(body, values)? else {
+        return Ok(None);
+    };
+    let out = match crlf {
+        true => out.replace("\r\n", "\n").replace('\n', "\r\n"),
+        false => out,
+    };
+    Ok(Some(format!("{bom}{out}")))
+}
+
+fn apply_lf(text: &str, values: &[(KeyPath, Value)]) -> Result<Option<String>, EditError> {
     let mut doc = parse(text)?;
     for (path, value) in values {
         let exists = find(doc.as_item(), path)?.is_some();
