@@ -40,6 +40,20 @@ fn a_port_move_changes_only_the_owned_bytes_of_every_format() {
         "{}",
         stdout(&check)
     );
+    // The dry run shows the owned bytes changing, and writes nothing.
+    let dry = portolan(&root)
+        .args(["sync", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
+    assert!(
+        stdout(&dry).contains(
+            "-EXPOSE 8001\n-HEALTHCHECK CMD curl -f http://localhost:8001/health || exit 1\n"
+        ) && stdout(&dry).contains("+EXPOSE 8011\n"),
+        "{}",
+        stdout(&dry)
+    );
+    assert_eq!(read(&root, "Dockerfile"), original("Dockerfile"));
     let sync = portolan(&root).arg("sync").output().unwrap();
     assert_eq!(sync.status.code(), Some(0), "{}", stderr(&sync));
 
