@@ -859,9 +859,17 @@ fn random_interleavings_of_writers_and_kills_keep_every_file_whole() {
             panic!("a sync did not finish in {PATIENCE:?}; {}", context());
         };
         assert!(out.status.success(), "{}; {}", shown(&out), context());
+        // A released service's team files stay (they are the team's), and
+        // check names them; everything else is up to date.
         let check = run(&repo, &["check", "--format", "short"]);
+        let listed = String::from_utf8_lossy(&check.stdout).into_owned();
+        let only_gone = listed.lines().all(|l| {
+            l == "ports.yaml: ok"
+                || l.contains("which ports.yaml no longer has")
+                || l.contains("files up to date")
+        });
         assert!(
-            check.status.success(),
+            check.status.success() || only_gone,
             "check after a sync: {}; {}",
             shown(&check),
             context()

@@ -482,10 +482,19 @@ fn release_with_sync_removes_artifacts_and_mappings_and_warns_about_team_files()
             Path::new("helm/rerp-microservice/values/invoice.yaml").display()
         )
     );
+    // `check` names the file of the service that is gone, until the team deletes it.
+    let check = portolan(dir.path()).arg("check").output().unwrap();
+    assert_eq!(check.status.code(), Some(1), "{}", stdout(&check));
+    assert_eq!(
+        stdout(&check),
+        "ports.yaml: ok\nhelm/rerp-microservice/values/invoice.yaml: belongs to service `invoice`, which ports.yaml no longer has; the ports it holds may be another service's now: delete it (Portolan leaves the team's files), or restore the service\n9 files up to date; 1 team file belongs to a service that is gone\n"
+    );
+    std::fs::remove_file(&values).unwrap();
     let check = portolan(dir.path()).arg("check").output().unwrap();
     assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
 
-    // Assigning with --sync creates the new service's Helm values and kind mapping.
+    // Assigning with --sync creates the new service's Helm values (from the
+    // chart's template) and kind mapping.
     let out = portolan(dir.path())
         .args(["assign", "billing", "--sync"])
         .output()
@@ -498,6 +507,16 @@ fn release_with_sync_removes_artifacts_and_mappings_and_warns_about_team_files()
     );
     let kind = std::fs::read_to_string(dir.path().join("kind-config.yaml")).unwrap();
     assert!(kind.contains("      # billing api\n      - containerPort: 31002\n        hostPort: 8002\n        protocol: TCP\n"), "{kind}");
+    let billing = std::fs::read_to_string(
+        dir.path()
+            .join("helm/rerp-microservice/values/billing.yaml"),
+    )
+    .unwrap();
+    assert!(
+        billing.contains("image:\n  name: billing\n")
+            && billing.contains("service:\n  type: NodePort\n  port: 8002\n  containerPort: 8002\n  nodePort: 31002\n"),
+        "{billing}"
+    );
 }
 
 #[test]

@@ -673,3 +673,30 @@ fn a_team_file_read_two_ways_is_refused_not_guessed() {
         assert!(shown.ends_with(expected), "{key}: {shown}");
     }
 }
+
+#[test]
+fn team_files_of_a_service_that_is_gone_are_named_not_deleted() {
+    let registry = "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\nrender: { artifacts: [] }\nsync:\n  - file: team/{service}/app.yaml\n    values: { port: \"{{ port(service) }}\" }\n";
+    let dir = scratch(
+        registry,
+        &[
+            ("team/web/app.yaml", "port: 8000\n"),
+            ("team/ghost/app.yaml", "port: 8000\n"),
+            ("team/notes/README.md", "not a service's file\n"),
+        ],
+    );
+    let (source, reg) = registry_at(dir.path());
+    let plan = sync::plan(&source, &reg).unwrap();
+    assert!(plan.changes.is_empty());
+    assert!(!plan.is_clean());
+    assert_eq!(plan.gone.len(), 1);
+    assert!(
+        plan.gone[0].ends_with("team/ghost/app.yaml: belongs to service `ghost`, which ports.yaml no longer has; the ports it holds may be another service's now: delete it (Portolan leaves the team's files), or restore the service"),
+        "{}",
+        plan.gone[0]
+    );
+    assert_eq!(
+        plan.summary("portolan sync"),
+        "1 files up to date; 1 team file belongs to a service that is gone"
+    );
+}

@@ -100,6 +100,9 @@ pub struct Plan {
     pub shown_root: String,
     /// The files to change, sorted by path.
     pub changes: Vec<Change>,
+    /// Team files of `{service}` entries whose service is gone: never
+    /// changed, but `check` names them (one line each).
+    pub gone: Vec<String>,
     /// How many files were checked and found up to date.
     pub unchanged: usize,
     /// The manifest's path, when the plan renders artifacts.
@@ -176,6 +179,7 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
         ),
         None => Vec::new(),
     };
+    let gone = cx.gone_services(registry);
     cx.refuse_aliases();
     if !cx.problems.is_empty() {
         return Err(cx.problems);
@@ -204,6 +208,7 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
         root,
         shown_root,
         changes,
+        gone,
         unchanged: found.unchanged,
         manifest: Some(manifest_path),
         dirs,
@@ -743,6 +748,7 @@ impl Plan {
         Plan {
             root,
             shown_root,
+            gone: Vec::new(),
             changes: Vec::new(),
             unchanged: 0,
             manifest: None,

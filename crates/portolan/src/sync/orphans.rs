@@ -156,4 +156,76 @@ impl Planner<'_> {
             Err(message) => at_file(message),
         }
     }
+
+    /// Team files of a `{service}` entry whose service is gone
+    /// (`values/bank-sync.yaml` after `release bank-sync`): the team's, so
+    /// never deleted, but named, since the ports they publish may be
+    /// another service's now.
+    pub(super) fn gone_services(&self, registry: &Registry) -> Vec<String> {
+        let mut out = Vec::new();
+        for target in &registry.sync {
+            let pattern = &target.file.value;
+            if pattern.matches("{service}").count() != 1 {
+                continue;
+            }
+            let per_environment: Vec<String> = if pattern.contains("{environment}") {
+                registry
+                    .environments
+                    .iter()
+                    .map(|e| pattern.replace("{environment}", e.name.as_str()))
+                    .collect()
+            } else {
+                vec![pattern.clone()]
+            };
+            for pattern in per_environment {
+                let Some((head, tail)) = pattern.split_once("{service}") else {
+                    continue;
+                };
+                let (dir, name_head) = head.rsplit_once('/').unwrap_or(("", head));
+                let (name_tail, rest) = match tail.split_once('/') {
+                    Some((name_tail, rest)) => (name_tail, Some(rest)),
+                    None => (tail, None),
+                };
+                let listed = if dir.is_empty() { "." } else { dir };
+                let Ok(real) = self.resolve(listed) else {
+                    continue;
+                };
+                let Ok(entries) = std::fs::read_dir(real) else {
+                    continue;
+                };
+                let mut found: Vec<String> = Vec::new();
+                for entry in entries.flatten() {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    let Some(service) = name
+                        .strip_prefix(name_head)
+                        .and_then(|n| n.strip_suffix(name_tail))
+                    else {
+                        continue;
+                    };
+                    if !crate::load::is_valid_name(service) || registry.service(service).is_some() {
+                        continue;
+                    }
+                    let mut path = if dir.is_empty() {
+                        name.clone()
+                    } else {
+                        format!("{dir}/{name}")
+                    };
+                    if let Some(rest) = rest {
+                        path = format!("{path}/{rest}");
+                        if !self.resolve(&path).is_ok_and(|p| p.is_file()) {
+                            continue;
+                        }
+                    }
+                    found.push(format!(
+                        "{}: belongs to service `{service}`, which ports.yaml no longer has; the ports it holds may be another service's now: delete it (Portolan leaves the team's files), or restore the service",
+                        printable(&self.shown(&path))
+                    ));
+                }
+                found.sort();
+                out.extend(found);
+            }
+        }
+        out.dedup();
+        out
+    }
 }

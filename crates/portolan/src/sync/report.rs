@@ -5,7 +5,7 @@ use super::*;
 impl Plan {
     /// True when every file is up to date.
     pub fn is_clean(&self) -> bool {
-        self.changes.is_empty()
+        self.changes.is_empty() && self.gone.is_empty()
     }
 
     /// The path as the user sees it.
@@ -23,6 +23,7 @@ impl Plan {
                     .iter()
                     .map(move |r| format!("{}: {}", printable(&shown), printable(r)))
             })
+            .chain(self.gone.iter().cloned())
             .collect()
     }
 
@@ -47,17 +48,37 @@ impl Plan {
                     })
                 })
             })
+            .chain(self.gone.iter().map(|line| {
+                let (file, message) = line.split_once(": ").unwrap_or(("", line));
+                serde_json::json!({
+                    "file": file,
+                    "severity": "error",
+                    "code": "gone-service-file",
+                    "message": message,
+                    "help": "delete the file, or restore the service",
+                })
+            }))
             .collect()
     }
 
     /// The closing line: what is out of date and the command that fixes it.
     pub fn summary(&self, fix: &str) -> String {
-        match self.changes.len() {
+        let mut out = match self.changes.len() {
             0 if self.unchanged == 0 => String::new(),
             0 => format!("{} files up to date", self.unchanged),
             1 => format!("1 file out of date; run `{fix}` to update it"),
             n => format!("{n} files out of date; run `{fix}` to update them"),
+        };
+        if !self.gone.is_empty() {
+            if !out.is_empty() {
+                out.push_str("; ");
+            }
+            out.push_str(&match self.gone.len() {
+                1 => "1 team file belongs to a service that is gone".to_owned(),
+                n => format!("{n} team files belong to services that are gone"),
+            });
         }
+        out
     }
 
     /// A unified diff of every change.
