@@ -501,3 +501,27 @@ fn a_missing_team_file_is_named_missing() {
         "# The app.\nserver:\n  port: 8000\n"
     );
 }
+
+/// List drift names the first line that differs and the item it belongs to.
+#[test]
+fn list_drift_names_the_line_and_the_item() {
+    let dir = rerp();
+    let root = dir.path();
+    edit(
+        &root.join("ports.yaml"),
+        "      api: 8002\n",
+        "      api: 8042\n",
+    );
+    let out = portolan(root)
+        .args(["check", "--format", "short"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains(
+            "kind-config.yaml: nodes[role=control-plane].extraPortMappings differs from ports.yaml at line 34 (the item under `# invoice api`)\n"
+        ),
+        "{}",
+        stdout(&out)
+    );
+}

@@ -132,11 +132,14 @@ impl Planner<'_> {
                 reasons: vec![missing_reason(created_from.as_deref())],
             }));
         };
-        for (kp, _) in &lists {
+        for (kp, items) in &lists {
             if doc.get(kp).ok() == Some(Current::Missing) {
                 reasons.push(format!("{kp} is missing"));
-            } else if !reasons.iter().any(|r| r.starts_with(&kp.to_string())) {
-                reasons.push(format!("{kp} differs from ports.yaml"));
+            } else if let Ok(Some(alone)) = doc.set_list(kp, items) {
+                reasons.push(format!(
+                    "{kp} differs from ports.yaml {}",
+                    where_lists_differ(&text, &alone)
+                ));
             }
         }
         if old.is_none() {
@@ -302,6 +305,26 @@ impl Planner<'_> {
             "does not exist; Portolan keeps values in the team's files but does not invent them: create it, correct the path, or add `create: TEMPLATE` to make it from a file of yours".to_owned(),
         ))
     }
+}
+
+/// Where an owned list's text first differs: the line in the file, and the
+/// item's comment (Portolan's own text, never the team's values).
+fn where_lists_differ(old: &str, new: &str) -> String {
+    let old_lines: Vec<&str> = old.lines().collect();
+    let new_lines: Vec<&str> = new.lines().collect();
+    let at = old_lines
+        .iter()
+        .zip(&new_lines)
+        .position(|(a, b)| a != b)
+        .unwrap_or(old_lines.len().min(new_lines.len()));
+    let item = new_lines[..(at + 1).min(new_lines.len())]
+        .iter()
+        .rev()
+        .map(|l| l.trim())
+        .find(|l| l.starts_with('#'))
+        .map(|c| format!(" (the item under `{}`)", printable(c)))
+        .unwrap_or_default();
+    format!("at line {}{item}", at + 1)
 }
 
 fn missing_reason(created_from: Option<&str>) -> String {
