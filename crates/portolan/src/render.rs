@@ -6,7 +6,7 @@
 //! (serde_json, whose strings are also valid YAML double-quoted scalars, and
 //! [`env_value`]); nothing from ports.yaml is pasted into syntax unescaped.
 
-use crate::ident::{push_screaming as screaming_into, screaming};
+use crate::ident::{EnvVar, screaming};
 use crate::model::{Artifact, InfraService, Owner, Registry};
 use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
@@ -439,32 +439,31 @@ fn env_file(registry: &Registry, rows: &[Row], environment: &str) -> String {
     // Sorted by name; a map of owned strings cost more than the rest of the
     // artifact at 60,000 ports.
     let mut vars: Vec<(String, Value)> = Vec::with_capacity(rows.len() * 2);
+    let mut buf = String::with_capacity(64);
     for r in rows {
         if r.environment.as_deref().is_some_and(|e| e != environment) {
             continue;
         }
-        let mut base = String::with_capacity(48);
-        screaming_into(&mut base, &r.service);
-        if let Some(name) = &r.name {
-            base.push('_');
-            screaming_into(&mut base, name);
-        }
-        let var = |suffix: &str| {
-            let mut key = String::with_capacity(base.len() + suffix.len());
-            key.push_str(&base);
-            key.push_str(suffix);
-            key
-        };
-        vars.push((var("_PORT"), Value::Port(r.port)));
-        if r.container_port != r.port {
-            vars.push((var("_CONTAINER_PORT"), Value::Port(r.container_port)));
-        }
-        if let Some(np) = r.node_port {
-            vars.push((var("_NODE_PORT"), Value::Port(np)));
-        }
-        if let Some(url) = &r.url {
-            vars.push((var("_URL"), Value::Text(url)));
-        }
+        let flags = (
+            r.container_port != r.port,
+            r.node_port.is_some(),
+            r.url.is_some(),
+        );
+        crate::ident::env_variables(
+            &mut buf,
+            &r.service,
+            r.name.as_deref(),
+            flags,
+            |var, kind| {
+                let value = match kind {
+                    EnvVar::Port => Value::Port(r.port),
+                    EnvVar::ContainerPort => Value::Port(r.container_port),
+                    EnvVar::NodePort => Value::Port(r.node_port.unwrap_or(0)),
+                    EnvVar::Url => Value::Text(r.url.as_deref().unwrap_or("")),
+                };
+                vars.push((var.to_owned(), value));
+            },
+        );
     }
     // Stable, so of two equal names the later wins, as a shell reading the file would have it.
     vars.sort_by(|a, b| a.0.cmp(&b.0));

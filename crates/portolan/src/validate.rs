@@ -239,8 +239,7 @@ fn env_variables(registry: &Registry, bindings: &[Binding<'_>], out: &mut Vec<Di
                     continue;
                 }
                 for b in bindings {
-                    name.clear();
-                    let (holder, url) = match b.owner {
+                    let (holder, service, port) = match b.owner {
                         Owner::Service {
                             service,
                             port,
@@ -249,38 +248,29 @@ fn env_variables(registry: &Registry, bindings: &[Binding<'_>], out: &mut Vec<Di
                             if !std::ptr::eq(environment, env) {
                                 continue;
                             }
-                            ident::push_port_constant(
-                                &mut name,
-                                service.name.as_str(),
-                                port.name.as_str(),
-                            );
                             let holder = Holder::Port(service.name.as_str(), port.name.as_str());
-                            (holder, true)
+                            (holder, service.name.as_str(), Some(port.name.as_str()))
                         }
                         Owner::Infrastructure(entry) => {
                             if !entry.serves(e) {
                                 continue;
                             }
-                            ident::push_screaming(&mut name, entry.name.as_str());
-                            (Holder::Infrastructure(entry.name.as_str()), false)
+                            (
+                                Holder::Infrastructure(entry.name.as_str()),
+                                entry.name.as_str(),
+                                None,
+                            )
                         }
                     };
-                    let base = name.len();
-                    let mut var = |suffix: &str| {
-                        name.truncate(base);
-                        name.push_str(suffix);
-                        emit(Ns::Env(e), &name, Some(b.span), holder);
-                    };
-                    var("_PORT");
-                    if b.container_port != b.port {
-                        var("_CONTAINER_PORT");
-                    }
-                    if b.node_port.is_some() {
-                        var("_NODE_PORT");
-                    }
-                    if url {
-                        var("_URL");
-                    }
+                    // The names render writes: one function makes both.
+                    let flags = (
+                        b.container_port != b.port,
+                        b.node_port.is_some(),
+                        port.is_some(),
+                    );
+                    ident::env_variables(&mut name, service, port, flags, |var, _| {
+                        emit(Ns::Env(e), var, Some(b.span), holder);
+                    });
                 }
             }
         },
