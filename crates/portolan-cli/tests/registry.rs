@@ -123,7 +123,13 @@ fn an_existing_port_is_refused_unless_forced() {
         ]
     );
     let after = read(dir.path());
-    assert!(after.contains("      api: { production: 8002, development: 9002, test: 7002 }\n"));
+    // The scheme the entry says stays.
+    assert!(
+        after.contains(
+            "      api:     { production: 8002, development: 9002, test: 7002, scheme: ws }\n"
+        ),
+        "{after}"
+    );
     assert_eq!(after.lines().count(), before.lines().count());
     valid(dir.path());
 }

@@ -54,8 +54,9 @@ impl std::str::FromStr for GivenPort {
             Some((env, n)) => (Some(env.trim().to_owned()), n.trim()),
             None => (None, text.trim()),
         };
+        let decimal = !number.starts_with(['+', '0']) && number.bytes().all(|b| b.is_ascii_digit());
         match number.parse::<u16>() {
-            Ok(port) if port > 0 => Ok(GivenPort { environment, port }),
+            Ok(port) if port > 0 && decimal => Ok(GivenPort { environment, port }),
             _ => Err(format!(
                 "`{number}` is not a port number (1-65535); write N or ENVIRONMENT=N"
             )),
@@ -336,8 +337,22 @@ pub fn assign_in(
     }
     let envs = environments_of(registry, &request.service);
     let previous = previous_ports(registry, request, name, &envs)?;
-    let mut taken = Taken::new(registry, None);
-    let fixed = given_ports(registry, &mut taken, request, &envs)?;
+    // A forced move does not collide with the ports it leaves.
+    let mut taken = Taken::new(registry, Some((request.service.as_str(), name)));
+    let mut fixed = given_ports(registry, &mut taken, request, &envs)?;
+    // A forced move of some environments (`--port production=8040`) leaves
+    // the others where they are.
+    if let Some(port) = registry
+        .service(&request.service)
+        .and_then(|s| s.ports.iter().find(|p| p.name.as_str() == name))
+        .filter(|_| !request.ports.is_empty())
+    {
+        for (slot, &e) in envs.iter().enumerate() {
+            if fixed[slot].is_none() {
+                fixed[slot] = port.in_environment(e).map(|a| a.port);
+            }
+        }
+    }
     let ports = fill_open(registry, &taken, &envs, fixed, &request.service, name)?;
     let text = write_entry(doc, source, registry, request, name, &envs, &ports)?;
     still_valid(source, &text)?;
@@ -531,10 +546,47 @@ fn write_entry(
 ) -> Result<String, Refusal> {
     // How the file writes a port of several environments: one walk, not a
     // lookup per port (which made assign quadratic in the number of services).
+    let entry = key(&["services", &request.service, "ports", name]);
+    // An entry written as a mapping keeps what else it says (`scheme`,
+    // `container_port`): only its port numbers are set.
+    if let Ok(crate::edit::Current::Other) = doc.get(&entry) {
+        let at = |steps: &[&str]| {
+            let mut path = entry.clone();
+            path.segments
+                .extend(steps.iter().map(|s| Segment::Key((*s).to_owned())));
+            path
+        };
+        let mut values = Vec::new();
+        if let Ok(crate::edit::Current::Scalar(_)) = doc.get(&at(&["port"])) {
+            // `{ port: …, container_port: … }`: one port for every environment.
+            if ports.windows(2).any(|w| w[0] != w[1]) {
+                return refuse(format!(
+                    "`{}.{name}` is written as one `{{ port: … }}` for every environment; give every environment the same port, or write it per environment first",
+                    request.service
+                ));
+            }
+            if let Some(p) = ports.first() {
+                values.push((at(&["port"]), Value::Int(i64::from(p.get()))));
+            }
+        } else {
+            for (&e, p) in envs.iter().zip(ports) {
+                let env = registry.environments[e].name.as_str();
+                let path = match doc.get(&at(&[env])) {
+                    Ok(crate::edit::Current::Other) => at(&[env, "port"]),
+                    _ => at(&[env]),
+                };
+                values.push((path, Value::Int(i64::from(p.get()))));
+            }
+        }
+        let edited = doc
+            .apply(&values, &[])
+            .map_err(|e| Refusal(format!("{}: {e}", source.name())))?;
+        return Ok(edited.unwrap_or_else(|| source.text().to_owned()));
+    }
     let block = doc.first_mapping_style(&[Some("services"), None, Some("ports"), None]);
     let value = port_fragment(registry, envs, ports, block);
     let edited = match registry.service(&request.service) {
-        Some(_) => doc.set_fragment(&key(&["services", &request.service, "ports", name]), &value),
+        Some(_) => doc.set_fragment(&entry, &value),
         None => {
             let mut entries = Vec::new();
             if let Some(d) = &request.description {

@@ -552,9 +552,20 @@ impl<'s> Decoder<'s> {
                 },
                 None => port,
             };
-            let environments = entry
-                .get("environments")
-                .map(|n| self.service_environments(n, environments, &what));
+            let environments = entry.get("environments").map(|n| {
+                let listed = self.service_environments(n, environments, &what);
+                if matches!(&n.value, Node::Seq(items) if items.is_empty()) {
+                    self.push(
+                        Diagnostic::new(
+                            Code::MissingKey,
+                            n.span,
+                            format!("{what} belongs to no environment, yet holds its port"),
+                        )
+                        .with_help("name the environments it runs in, or remove the entry"),
+                    );
+                }
+                listed
+            });
             let span = port_node.span;
             let value = self.next_value();
             infra.services.push(InfraService {

@@ -86,7 +86,7 @@ fn an_existing_port_moves_only_with_force() {
     let (text, ports) = run(THREE, &req).unwrap();
     assert_eq!(ports[0], ("production".to_owned(), 8050));
     assert!(
-        text.contains("      api: { production: 8050, development: 9003, test: 7003 }\n"),
+        text.contains("      api: { production: 8050, development: 9002, test: 7001 }\n"),
         "{text}"
     );
 }
@@ -143,4 +143,41 @@ fn release_removes_a_port_or_the_whole_service() {
         refused.0,
         "no service `wroker` in ports.yaml; did you mean `worker`?"
     );
+}
+
+#[test]
+fn a_forced_move_keeps_what_else_the_entry_says() {
+    let text = "\
+project: shop
+environments:
+  production: { range: 8000-8099 }
+  test: { range: 7000-7099 }
+services:
+  web:
+    ports:
+      api: { production: 8000, test: { port: 7005, container_port: 80 }, scheme: grpc }
+";
+    let mut req = request("web");
+    req.force = true;
+    req.ports = vec!["production=8040".parse().unwrap()];
+    let (out, ports) = run(text, &req).unwrap();
+    assert_eq!(
+        out,
+        text.replace("production: 8000, test", "production: 8040, test")
+    );
+    assert_eq!(
+        ports,
+        [("production".to_owned(), 8040), ("test".to_owned(), 7005)]
+    );
+    // The pair form for every environment keeps its container port and scheme.
+    let one = "project: shop\nenvironments:\n  production: { range: 8000-8099 }\nservices:\n  web:\n    ports:\n      api: { port: 8001, container_port: 80, scheme: https }\n";
+    let mut req = request("web");
+    req.force = true;
+    req.ports = vec!["8050".parse().unwrap()];
+    let (out, _) = run(one, &req).unwrap();
+    assert_eq!(out, one.replace("port: 8001,", "port: 8050,"));
+    // A port is written as ports.yaml writes it: no sign, no leading zero.
+    for bad in ["+8040", "08040", "production=+8040", "8x"] {
+        assert!(bad.parse::<GivenPort>().is_err(), "{bad}");
+    }
 }

@@ -700,3 +700,62 @@ fn team_files_of_a_service_that_is_gone_are_named_not_deleted() {
         "1 files up to date; 1 team file belongs to a service that is gone"
     );
 }
+
+#[test]
+fn per_service_entries_and_infrastructure_of_some_environments_say_what_they_cover() {
+    // port() of an infrastructure entry of some environments, in another one, is an error.
+    let registry = format!(
+        "{TWO_ENVS}infrastructure:\n  services:\n    postgres: {{ port: 5432, environments: [prod] }}\nrender: {{ artifacts: [] }}\nsync:\n  - file: cfg/{{environment}}.yaml\n    values: {{ pg: \"{{{{ port('postgres') }}}}\" }}\n"
+    );
+    let dir = scratch(
+        &registry,
+        &[("cfg/dev.yaml", "pg: 1\n"), ("cfg/prod.yaml", "pg: 1\n")],
+    );
+    let (source, reg) = registry_at(dir.path());
+    let problems = sync::plan(&source, &reg).unwrap_err();
+    assert!(
+        problems[0]
+            .to_string()
+            .contains("port(): infrastructure `postgres` is not in dev (it belongs to prod)"),
+        "{}",
+        problems[0]
+    );
+    // A `{service}` path that matches no file is named, and nothing is counted up to date.
+    let registry = format!(
+        "{TWO_ENVS}render: {{ artifacts: [] }}\nsync:\n  - file: valz/{{service}}.yaml\n    values: {{ port: \"{{{{ port(service, environment='dev') }}}}\" }}\n"
+    );
+    let dir = scratch(&registry, &[("vals/web.yaml", "port: 1\n")]);
+    let (source, reg) = registry_at(dir.path());
+    let plan = sync::plan(&source, &reg).unwrap();
+    assert_eq!(plan.unchanged, 0);
+    assert!(!plan.is_clean());
+    assert!(
+        plan.gone[0].ends_with(":9:11: `valz/{service}.yaml` matches no file: no service has one; check the path (a `{service}` entry covers the services that have the file, or add `create:`)"),
+        "{}",
+        plan.gone[0]
+    );
+    // A file the entry writes now is never a leftover, however its name splits.
+    let registry = "project: demo\nenvironments:\n  test: { range: 8000-8049 }\n  prod-test: { range: 8050-8099 }\nservices:\n  web: { ports: { api: { test: 8000, prod-test: 8050 } } }\nrender: { artifacts: [] }\nsync:\n  - file: helm/{service}-{environment}.yaml\n    values: { port: \"{{ port(service) }}\" }\n";
+    let dir = scratch(
+        registry,
+        &[
+            ("helm/web-test.yaml", "port: 8000\n"),
+            ("helm/web-prod-test.yaml", "port: 8050\n"),
+            ("helm/common-test.yaml", "shared: true\n"),
+        ],
+    );
+    std::fs::create_dir(dir.path().join("helm/dir-test.yaml")).unwrap();
+    let (source, reg) = registry_at(dir.path());
+    let plan = sync::plan(&source, &reg).unwrap();
+    assert_eq!(
+        plan.gone.len(),
+        1,
+        "only the regular file of a service that is not there: {:?}",
+        plan.gone
+    );
+    assert!(
+        plan.gone[0].contains("helm/common-test.yaml: belongs to service `common`"),
+        "{:?}",
+        plan.gone
+    );
+}

@@ -473,6 +473,14 @@ impl Decoder<'_> {
 
     /// A URL scheme: `http`, `https`, `grpc`, `ws`… (RFC 3986, lowercase).
     pub(super) fn scheme(&mut self, node: &Spanned<Node<'_>>, label: &str) -> Option<Text> {
+        if !matches!(node.value, Node::Str(_)) {
+            self.type_error(
+                node,
+                "a URL scheme such as `grpc`",
+                &format!("scheme of {label}"),
+            );
+            return None;
+        }
         let text = self.text(node, &format!("scheme of {label}"))?;
         let valid = text.value.len() <= 32
             && text.value.starts_with(|c: char| c.is_ascii_lowercase())
@@ -484,7 +492,11 @@ impl Decoder<'_> {
             let written = text.value.escape_debug().to_string();
             let lower = text.value.to_ascii_lowercase();
             let bare = lower.trim_end_matches("://").trim_end_matches(':');
-            let help = if bare != written && !bare.is_empty() && !bare.contains(['/', ':']) {
+            let fixable = bare.starts_with(|c: char| c.is_ascii_lowercase())
+                && bare
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c));
+            let help = if bare != written && fixable {
                 format!("write `scheme: {bare}`")
             } else {
                 "write a scheme such as `http`, `https`, `grpc` or `ws`".to_owned()

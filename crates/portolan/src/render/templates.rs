@@ -277,7 +277,30 @@ pub(super) fn lookup(
         return Err(err(format!("{field}(): no service `{service}`{hint}")));
     }
     let row = if of_service[0].name.is_none() {
-        of_service[0]
+        // Infrastructure: one row for every environment, or one per
+        // environment it belongs to.
+        match (
+            environment,
+            of_service.iter().all(|r| r.environment.is_some()),
+        ) {
+            (Some(env), true) => match of_service
+                .iter()
+                .find(|r| r.environment.as_deref() == Some(env))
+            {
+                Some(r) => r,
+                None => {
+                    let envs: Vec<&str> = of_service
+                        .iter()
+                        .filter_map(|r| r.environment.as_deref())
+                        .collect();
+                    return Err(err(format!(
+                        "{field}(): infrastructure `{service}` is not in {env} (it belongs to {})",
+                        envs.join(", ")
+                    )));
+                }
+            },
+            _ => of_service[0],
+        }
     } else {
         let Some(environment) = environment else {
             return Err(err(format!(

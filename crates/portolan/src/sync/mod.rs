@@ -157,7 +157,21 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
             }
         }
     }
+    // A `{service}` entry covers the services that have the file: a missing
+    // one is skipped, not counted; an entry that matches no file at all is
+    // named (a mistyped path would otherwise sync nothing, silently).
+    let mut covers: HashMap<*const SyncFile, bool> = HashMap::new();
     for (path, entries) in &team {
+        let per_service = entries
+            .iter()
+            .all(|(t, _)| t.create.is_none() && t.file.value.contains("{service}"));
+        let exists = cx.resolve(path).is_ok_and(|p| p.exists());
+        for (t, _) in entries {
+            *covers.entry(std::ptr::from_ref(*t)).or_default() |= exists;
+        }
+        if per_service && !exists {
+            continue;
+        }
         match cx.patch(engine(), entries, path) {
             Ok(Some(change)) => found.changes.push(change),
             Ok(None) => found.unchanged += 1,
@@ -179,7 +193,19 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
         ),
         None => Vec::new(),
     };
-    let gone = cx.gone_services(registry);
+    let mut gone = cx.gone_services(registry);
+    for target in &registry.sync {
+        let per_service = target.create.is_none() && target.file.value.contains("{service}");
+        if per_service && covers.get(&std::ptr::from_ref(target)) == Some(&false) {
+            gone.push(format!(
+                "{}:{}:{}: `{}` matches no file: no service has one; check the path (a `{{service}}` entry covers the services that have the file, or add `create:`)",
+                source.name(),
+                target.file.span.line,
+                target.file.span.column,
+                printable(&target.file.value)
+            ));
+        }
+    }
     cx.refuse_aliases();
     if !cx.problems.is_empty() {
         return Err(cx.problems);

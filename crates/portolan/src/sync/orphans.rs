@@ -205,16 +205,32 @@ impl Planner<'_> {
                     if !crate::load::is_valid_name(service) || registry.service(service).is_some() {
                         continue;
                     }
+                    // Only the team's regular files: not a directory, a FIFO or a symlink.
+                    if !entry.file_type().is_ok_and(|t| t.is_file() || t.is_dir()) {
+                        continue;
+                    }
                     let mut path = if dir.is_empty() {
                         name.clone()
                     } else {
                         format!("{dir}/{name}")
                     };
-                    if let Some(rest) = rest {
-                        path = format!("{path}/{rest}");
-                        if !self.resolve(&path).is_ok_and(|p| p.is_file()) {
-                            continue;
+                    match rest {
+                        Some(rest) => {
+                            path = format!("{path}/{rest}");
+                            let regular = self.resolve(&path).is_ok_and(|p| {
+                                std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file())
+                            });
+                            if !regular {
+                                continue;
+                            }
                         }
+                        None if !entry.file_type().is_ok_and(|t| t.is_file()) => continue,
+                        None => {}
+                    }
+                    // A file one of the entries writes now is no leftover
+                    // (`{service}-{environment}` with dashes in both).
+                    if self.claimed.contains_key(&path) {
+                        continue;
                     }
                     found.push(format!(
                         "{}: belongs to service `{service}`, which ports.yaml no longer has; the ports it holds may be another service's now: delete it (Portolan leaves the team's files), or restore the service",
