@@ -255,3 +255,32 @@ fn what_cannot_be_edited_exactly_is_a_located_error_and_nothing_is_written() {
         "{said}"
     );
 }
+
+#[test]
+fn a_key_one_slip_from_one_the_file_has_is_refused_in_every_format() {
+    for (entry, expected) in [
+        (
+            "  - file: package.json\n    values:\n      confg.port: \"{{ port('billing') }}\"\n",
+            "`confg.port`: the file has no `confg`, but has `config` (line 4)",
+        ),
+        (
+            "  - file: pyproject.toml\n    values:\n      tool.billing.prot: \"{{ port('billing') }}\"\n",
+            "`tool.billing.prot`: the file has no `prot`, but has `port`",
+        ),
+        (
+            "  - file: .env\n    values:\n      BILING_PORT: \"{{ port('billing') }}\"\n",
+            "`BILING_PORT`: the file has no `BILING_PORT`, but has `BILLING_PORT` (line 2)",
+        ),
+        (
+            // A Cyrillic `о` that looks like `o`.
+            "  - file: package.json\n    values:\n      config.p\u{43e}rt: \"{{ port('billing') }}\"\n",
+            "the file has no `p\u{43e}rt`, but has `port` (line 5)",
+        ),
+    ] {
+        let (_dir, root) = fixture();
+        let out = check_with(&root, entry);
+        let said = format!("{}{}", stdout(&out), stderr(&out));
+        assert_eq!(out.status.code(), Some(1), "{said}");
+        assert!(said.contains(expected), "expected {expected:?} in:\n{said}");
+    }
+}

@@ -1005,6 +1005,45 @@ pub(crate) fn apply_in(
     }
 }
 
+/// For a key missing from a team file of `format`: the missing step and
+/// the keys beside it (with their lines where the format gives them), so a
+/// typo (`sever.port` beside `server`) is named instead of added.
+pub(crate) fn missing_step_in(
+    format: FileFormat,
+    text: &str,
+    key: &str,
+) -> Option<(String, Vec<(String, Option<usize>)>)> {
+    let step_key = |path: &KeyPath, step: usize| match path.segments.get(step) {
+        Some(Segment::Key(k)) => Some(k.clone()),
+        _ => None,
+    };
+    match format {
+        FileFormat::Dotenv => {
+            let names = dotenv::names(text).ok()?;
+            Some((
+                key.to_owned(),
+                names.into_iter().map(|(n, l)| (n, Some(l))).collect(),
+            ))
+        }
+        FileFormat::Toml => {
+            let path = KeyPath::parse(key).ok()?;
+            let (step, keys) = toml_file::missing_step(text, &path)?;
+            Some((
+                step_key(&path, step)?,
+                keys.into_iter().map(|k| (k, None)).collect(),
+            ))
+        }
+        _ => {
+            let path = KeyPath::parse(key).ok()?;
+            let (step, keys) = Document::parse(text).ok()?.missing_step(&path)?;
+            Some((
+                step_key(&path, step)?,
+                keys.into_iter().map(|(k, l)| (k, Some(l))).collect(),
+            ))
+        }
+    }
+}
+
 fn key_path(key: &str) -> Result<KeyPath, EditError> {
     KeyPath::parse(key).map_err(|message| EditError {
         message,

@@ -107,6 +107,24 @@ pub(crate) fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
+/// The candidate `word` is one slip away from (a letter missing, added,
+/// changed or two swapped; two slips in a long word): stricter than
+/// [`did_you_mean`], because it refuses an edit rather than suggests one, and
+/// `LEDGER_PORT` beside `LEDGER_URL` is a new key, not a typo.
+pub(crate) fn typo_of<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let allowed = if word.chars().count() > 8 { 2 } else { 1 };
+    candidates
+        .into_iter()
+        .filter(|c| *c != word)
+        .map(|c| (strsim::damerau_levenshtein(word, c), c))
+        .filter(|(d, _)| *d <= allowed)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
 /// A service without a port vanishes from every output: a warning (the
 /// registry stays valid, so the fix, `portolan assign`, can run).
 fn no_ports(service: &Name, span: Span) -> Diagnostic {

@@ -139,6 +139,14 @@ fn readable(text: &str) -> Result<(), EditError> {
     Ok(())
 }
 
+/// Every variable the file sets, with its line.
+pub(crate) fn names(text: &str) -> Result<Vec<(String, usize)>, EditError> {
+    Ok(assignments(text)?
+        .into_iter()
+        .map(|a| (a.name.to_owned(), a.line))
+        .collect())
+}
+
 /// What variable `name` holds now.
 pub(crate) fn get(text: &str, name: &str) -> Result<Current, EditError> {
     readable(text)?;

@@ -73,6 +73,34 @@ fn scalar(item: &Item) -> Option<String> {
     })
 }
 
+/// Where `path` stops existing: the index of its first missing step and the
+/// keys of the table that lacks it.
+pub(crate) fn missing_step(text: &str, path: &KeyPath) -> Option<(usize, Vec<String>)> {
+    let doc = parse(text.strip_prefix('\u{feff}').unwrap_or(text)).ok()?;
+    let mut item = doc.as_item();
+    for (i, segment) in path.segments.iter().enumerate() {
+        let next = match segment {
+            Segment::Key(k) => item.get(k.as_str()),
+            Segment::Index(n) => item.get(*n),
+            Segment::Match { .. } => return None,
+        };
+        match next {
+            Some(n) => item = n,
+            None => {
+                let keys = match item {
+                    Item::Table(t) => t.iter().map(|(k, _)| k.to_owned()).collect(),
+                    Item::Value(toml_edit::Value::InlineTable(t)) => {
+                        t.iter().map(|(k, _)| k.to_owned()).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                return Some((i, keys));
+            }
+        }
+    }
+    None
+}
+
 /// What `path` holds now.
 pub(crate) fn get(text: &str, path: &KeyPath) -> Result<Current, EditError> {
     let doc = parse(text.strip_prefix('\u{feff}').unwrap_or(text))?;

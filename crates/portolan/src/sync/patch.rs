@@ -215,6 +215,25 @@ impl Planner<'_> {
                     reasons.push(format!("{} differs, ports.yaml says {value}", key.value))
                 }
                 Current::Missing => {
+                    if let Some((missing, keys)) =
+                        crate::edit::missing_step_in(target.format, &text, &key.value)
+                        && let Some(best) =
+                            crate::load::typo_of(&missing, keys.iter().map(|(k, _)| k.as_str()))
+                    {
+                        let line = keys
+                            .iter()
+                            .find(|(k, _)| k == best)
+                            .and_then(|(_, l)| *l)
+                            .map(|l| format!(" (line {l})"))
+                            .unwrap_or_default();
+                        return Err(in_registry(
+                            key,
+                            format!(
+                                "`{}`: the file has no `{missing}`, but has `{best}`{line}; fix the key if `{best}` is meant, or add `{missing}` to the file first if it is a new key",
+                                key.value
+                            ),
+                        ));
+                    }
                     reasons.push(format!("{} is missing, ports.yaml says {value}", key.value))
                 }
                 Current::Other => {
@@ -363,7 +382,7 @@ pub(super) fn near_miss(doc: &Document<'_>, kp: &KeyPath) -> Option<String> {
             ));
         }
     }
-    let best = crate::load::did_you_mean(missing, keys.iter().map(|(k, _)| k.as_str()))?;
+    let best = crate::load::typo_of(missing, keys.iter().map(|(k, _)| k.as_str()))?;
     let line = keys.iter().find(|(k, _)| k == best).map_or(0, |(_, l)| *l);
     Some(format!(
         "`{kp}`: the file has no `{missing}`, but has `{best}` (line {line}); fix the key path if `{best}` is meant, or add `{missing}` to the file first if it is a new key"
