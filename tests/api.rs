@@ -69,14 +69,24 @@ fn socket_addresses_for_binding() {
 
     // An address from the helpers binds. The registry's ports may be taken on
     // this machine, so the port is one the system just handed out.
-    let free = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("bind a free loopback port")
-        .port();
-    let port = Port::new(free).unwrap();
-    let listener = std::net::TcpListener::bind(port.localhost_addr())
-        .unwrap_or_else(|e| panic!("{} does not bind: {e}", port.localhost_addr()));
-    assert_eq!(listener.local_addr().unwrap(), port.localhost_addr());
+    // Between releasing it and binding it again another process may take
+    // it, so a few ports are tried before the helper is called wrong.
+    let mut last = None;
+    for _ in 0..10 {
+        let free = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("bind a free loopback port")
+            .port();
+        let port = Port::new(free).unwrap();
+        match std::net::TcpListener::bind(port.localhost_addr()) {
+            Ok(listener) => {
+                assert_eq!(listener.local_addr().unwrap(), port.localhost_addr());
+                return;
+            }
+            Err(e) => last = Some(format!("{} does not bind: {e}", port.localhost_addr())),
+        }
+    }
+    panic!("{}", last.unwrap_or_default());
 }
 
 #[test]

@@ -1005,6 +1005,9 @@ pub(crate) fn apply_in(
     }
 }
 
+/// A key beside a missing one, with its line where the format gives it.
+pub(crate) type Sibling = (String, Option<usize>);
+
 /// For a key missing from a team file of `format`: the missing step and
 /// the keys beside it (with their lines where the format gives them), so a
 /// typo (`sever.port` beside `server`) is named instead of added.
@@ -1012,7 +1015,7 @@ pub(crate) fn missing_step_in(
     format: FileFormat,
     text: &str,
     key: &str,
-) -> Option<(String, Vec<(String, Option<usize>)>)> {
+) -> Option<(String, Vec<Sibling>)> {
     let step_key = |path: &KeyPath, step: usize| match path.segments.get(step) {
         Some(Segment::Key(k)) => Some(k.clone()),
         _ => None,
