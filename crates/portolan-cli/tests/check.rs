@@ -241,3 +241,33 @@ fn repeated_warnings_are_summarised_but_errors_are_not() {
     let items: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(items.len(), 10);
 }
+
+/// doctor checks one host: an environment of another host, or a host no
+/// entry names, is a usage error that says what to pass.
+#[test]
+fn doctor_refuses_a_host_and_environment_that_do_not_go_together() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ports.yaml"),
+        "project: demo\nenvironments:\n  local: { range: 8000-8099 }\n  kind: { range: 9000-9099, host: cluster }\nservices:\n  web: { ports: { api: { local: 8000, kind: 9000 } } }\n",
+    )
+    .unwrap();
+    for (args, expected) in [
+        (
+            vec!["doctor", "--env", "kind"],
+            "error: environment `kind` runs on host `cluster`; pass --host cluster\n",
+        ),
+        (
+            vec!["doctor", "--env", "local", "--host", "cluster"],
+            "error: environment `local` runs on the shared host; leave out --host\n",
+        ),
+        (
+            vec!["doctor", "--host", "prod"],
+            "error: no environment or infrastructure names host `prod`; the hosts are cluster (and the shared host, without --host)\n",
+        ),
+    ] {
+        let out = portolan(dir.path()).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(crate::stderr(&out), expected, "{args:?}");
+    }
+}

@@ -111,6 +111,7 @@ pub(crate) fn did_you_mean<'a>(
 /// changed or two swapped; two slips in a long word): stricter than
 /// [`did_you_mean`], because it refuses an edit rather than suggests one, and
 /// `LEDGER_PORT` beside `LEDGER_URL` is a new key, not a typo.
+#[cfg(feature = "sync")]
 pub(crate) fn typo_of<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,

@@ -1182,3 +1182,29 @@ fn a_misspelt_ports_key_is_one_finding_not_also_a_service_without_ports() {
     let yaml = registry("services:\n  web:\n    port: { api: 8000 }\n");
     assert_eq!(codes(&yaml), vec![Code::UnknownKey]);
 }
+
+#[test]
+fn a_bare_number_that_is_no_port_says_which_numbers_would_do() {
+    let yaml = registry(
+        "services:\n  web:\n    environments: [production]\n    ports:\n      api: 80200\n",
+    );
+    let d = expect(
+        &yaml,
+        Code::InvalidPort,
+        "port `web.api` is `80200`, not a port number",
+        "      api: 80200",
+        "           ~~~~~",
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some("use a port in the range of its environments (production 8000-8799)")
+    );
+}
+
+#[test]
+fn an_empty_artifacts_key_means_the_default() {
+    let yaml = "project: demo\nenvironments:\n  dev:\n    range: 8000-8099\n    artifacts:\nservices:\n  web: { ports: { api: 8000 } }\n";
+    let report = check(&Source::new("ports.yaml", yaml));
+    let registry = report.valid_registry().expect("valid");
+    assert_eq!(registry.environments[0].artifacts, None);
+}

@@ -229,6 +229,23 @@ pub fn doctor(args: DoctorArgs, out: &mut dyn Write) -> Result<Outcome> {
         );
         return Ok(Outcome::Findings);
     }
+    if let (Some(env), host) = (args.env.as_deref(), args.host.as_deref())
+        && let Some((_, e)) = registry.environment(env)
+        && e.host.as_ref().map(|h| h.as_str()) != host
+    {
+        let on = e
+            .host
+            .as_ref()
+            .map_or("the shared host".to_owned(), |h| format!("host `{h}`"));
+        eprintln!(
+            "error: environment `{env}` runs on {on}; {}",
+            match &e.host {
+                Some(h) => format!("pass --host {h}"),
+                None => "leave out --host".to_owned(),
+            }
+        );
+        return Ok(Outcome::Findings);
+    }
     let all = rows.len();
     let rows = doctor::on_host(registry, rows, args.host.as_deref());
     let listeners = doctor::listeners()?;

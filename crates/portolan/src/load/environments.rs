@@ -57,6 +57,10 @@ impl Decoder<'_> {
         node: &Spanned<Node<'_>>,
         what: &str,
     ) -> Option<Vec<Artifact>> {
+        // `artifacts:` with nothing after it means the default, not none.
+        if let Node::Null(_) = node.value {
+            return None;
+        }
         let items = self.list(node, &format!("`artifacts` of {what}"))?;
         let per_environment = [Artifact::Env, Artifact::Compose].map(Artifact::as_str);
         let mut out = Vec::new();

@@ -448,7 +448,27 @@ impl Decoder<'_> {
                     }
                 }
                 _ => {
-                    if let Some(port) = self.port(value, &format!("port {label}")) {
+                    let before = self.diags.len();
+                    let read = self.port(value, &format!("port {label}"));
+                    // A number that is no port: say which numbers would do.
+                    let ranges: Vec<String> = runs_in
+                        .iter()
+                        .map(|&e| &environments[e])
+                        .filter(|e| !e.range.ranges.is_empty())
+                        .map(|e| format!("{} {}", e.name, e.range))
+                        .collect();
+                    if read.is_none()
+                        && !ranges.is_empty()
+                        && let [.., last] = self.diags.since_mut(before)
+                        && last.code == Code::InvalidPort
+                        && last.help.is_none()
+                    {
+                        last.help = Some(format!(
+                            "use a port in the range of its environments ({})",
+                            ranges.join(", ")
+                        ));
+                    }
+                    if let Some(port) = read {
                         let span = value.span;
                         let value = self.next_value();
                         assignments.extend(runs_in.iter().map(|&environment| Assignment {
