@@ -759,3 +759,24 @@ fn per_service_entries_and_infrastructure_of_some_environments_say_what_they_cov
         plan.gone
     );
 }
+
+#[test]
+fn a_create_template_is_never_written_as_a_team_file() {
+    let registry = format!(
+        "{TWO_ENVS}render: {{ artifacts: [] }}\nsync:\n  - file: values/{{service}}.yaml\n    create: values/web.yaml\n    values: {{ port: \"{{{{ port(service, environment='dev') }}}}\" }}\n"
+    );
+    let dir = scratch(&registry, &[("values/web.yaml", "port: 1\n")]);
+    let (source, reg) = registry_at(dir.path());
+    let problems = sync::plan(&source, &reg).unwrap_err();
+    assert!(
+        problems[0].to_string().contains(
+            "`values/web.yaml` is the template `values/web.yaml` that team files are created from; Portolan never writes it"
+        ),
+        "{}",
+        problems[0]
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("values/web.yaml")).unwrap(),
+        "port: 1\n"
+    );
+}

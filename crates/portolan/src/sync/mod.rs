@@ -314,6 +314,15 @@ impl<'a> Planner<'a> {
                 format!("is the template `{}`", t.template.value),
             ));
         }
+        for create in registry.sync.iter().filter_map(|t| t.create.as_ref()) {
+            protected.push((
+                create.value.clone(),
+                format!(
+                    "is the template `{}` that team files are created from",
+                    create.value
+                ),
+            ));
+        }
         let real_root = canonical(root);
         let protected_real = protected
             .iter()
