@@ -9,16 +9,18 @@
 //!
 //! The file is long because [`Document`]'s lookups, splices and their
 //! verification share one set of invariants about byte ranges and styles;
-//! the tree it reads (`tree`), the text it inserts (`fragment`) and the
-//! scalars it writes (`scalar`) are apart.
+//! the tree it reads (`tree`), the text it inserts (`fragment`), the
+//! scalars it writes (`scalar`) and the other formats (`formats`: `json`,
+//! `toml_file`, `dotenv`, `text`) are apart.
 
-use crate::model::{FileFormat, KeyPath, Segment};
+use crate::model::{KeyPath, Segment};
 use granit_parser::{Event, Parser, ScalarStyle, StructureStyle};
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 
 mod dotenv;
+mod formats;
 mod fragment;
 mod json;
 mod scalar;
@@ -26,6 +28,7 @@ mod text;
 mod toml_file;
 mod tree;
 
+pub(crate) use formats::{apply_in, get_in, missing_step_in};
 pub use fragment::Fragment;
 use fragment::*;
 pub use scalar::plain_or_quoted;
@@ -968,174 +971,4 @@ fn verify(
         }
     }
     Ok(())
-}
-
-/// What `key` holds in a team file of `format` other than YAML (whose
-/// [`Document`] does more): a key path (JSON, TOML), a variable name
-/// (dotenv) or a line pattern (text).
-pub(crate) fn get_in(format: FileFormat, text: &str, key: &str) -> Result<Current, EditError> {
-    match format {
-        FileFormat::Json => json::get(text, &key_path(key)?),
-        FileFormat::Toml => toml_file::get(text, &key_path(key)?),
-        FileFormat::Dotenv => dotenv::get(text, key),
-        FileFormat::Text => text::get(text, key),
-        _ => Document::parse(text)?.get(&key_path(key)?),
-    }
-}
-
-/// `text`, a team file of `format`, with every owned value set; `None` when
-/// nothing changes. Each format reads its result back before it is returned.
-pub(crate) fn apply_in(
-    format: FileFormat,
-    text: &str,
-    values: &[(String, Value)],
-) -> Result<Option<String>, EditError> {
-    let paths = || -> Result<Vec<(KeyPath, Value)>, EditError> {
-        values
-            .iter()
-            .map(|(k, v)| Ok((key_path(k)?, v.clone())))
-            .collect()
-    };
-    match format {
-        FileFormat::Json => json::apply(text, &paths()?),
-        FileFormat::Toml => toml_file::apply(text, &paths()?),
-        FileFormat::Dotenv => dotenv::apply(text, values),
-        FileFormat::Text => text::apply(text, values),
-        _ => Document::parse(text)?.apply(&paths()?, &[]),
-    }
-}
-
-/// A key beside a missing one, with its line where the format gives it.
-pub(crate) type Sibling = (String, Option<usize>);
-
-/// For a key missing from a team file of `format`: the missing step and
-/// the keys beside it (with their lines where the format gives them), so a
-/// typo (`sever.port` beside `server`) is named instead of added.
-pub(crate) fn missing_step_in(
-    format: FileFormat,
-    text: &str,
-    key: &str,
-) -> Option<(String, Vec<Sibling>)> {
-    let step_key = |path: &KeyPath, step: usize| match path.segments.get(step) {
-        Some(Segment::Key(k)) => Some(k.clone()),
-        _ => None,
-    };
-    match format {
-        FileFormat::Dotenv => {
-            let names = dotenv::names(text).ok()?;
-            Some((
-                key.to_owned(),
-                names.into_iter().map(|(n, l)| (n, Some(l))).collect(),
-            ))
-        }
-        FileFormat::Toml => {
-            let path = KeyPath::parse(key).ok()?;
-            let (step, keys) = toml_file::missing_step(text, &path)?;
-            Some((
-                step_key(&path, step)?,
-                keys.into_iter().map(|k| (k, None)).collect(),
-            ))
-        }
-        _ => {
-            let path = KeyPath::parse(key).ok()?;
-            let (step, keys) = Document::parse(text).ok()?.missing_step(&path)?;
-            Some((
-                step_key(&path, step)?,
-                keys.into_iter().map(|(k, l)| (k, Some(l))).collect(),
-            ))
-        }
-    }
-}
-
-fn key_path(key: &str) -> Result<KeyPath, EditError> {
-    KeyPath::parse(key).map_err(|message| EditError {
-        message,
-        line: None,
-    })
-}
-
-#[cfg(test)]
-mod format_tests {
-    use super::*;
-
-    fn set(
-        format: FileFormat,
-        text: &str,
-        key: &str,
-        value: Value,
-    ) -> Result<Option<String>, EditError> {
-        apply_in(format, text, &[(key.to_owned(), value)])
-    }
-
-    #[test]
-    fn a_line_pattern_never_reaches_past_its_line() {
-        let make = "LEDGER_URL ?= http://old:1\nPORT ?= 8001\n\nrun:\n\tpython app.py # start\n";
-        let out = set(
-            FileFormat::Text,
-            make,
-            r"LEDGER_URL \?= ([^#]*)",
-            Value::Str("http://ledger:8002".into()),
-        )
-        .unwrap()
-        .unwrap();
-        assert_eq!(out, make.replace("http://old:1", "http://ledger:8002"));
-        // A CRLF line's `\r` is not part of the value.
-        let crlf = "PORT=8001\r\nX=1\r\n";
-        assert_eq!(
-            get_in(FileFormat::Text, crlf, "PORT=(.*)").unwrap(),
-            Current::Scalar("8001".into())
-        );
-        assert_eq!(
-            set(FileFormat::Text, crlf, "PORT=(.*)", Value::Int(8001)).unwrap(),
-            None
-        );
-        // `a)|(b` cannot slip out of the line anchors.
-        let e = get_in(FileFormat::Text, "PORT=1\nB=2\n", r"PORT=1)|(?:B=(\d)").unwrap_err();
-        assert!(e.message.contains("is not a valid pattern"), "{e}");
-        // A value the group cannot hold is said as such.
-        let e = set(FileFormat::Text, "A=1\n", r"A=(\d)", Value::Int(8001)).unwrap_err();
-        assert!(
-            e.message.contains("would not capture 8001 on one line"),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn toml_keeps_line_endings_byte_order_mark_and_float_types() {
-        let text = "\u{feff}[a]\r\nport = 1\r\nx = 2\r\n";
-        let out = set(FileFormat::Toml, text, "a.port", Value::Int(8001))
-            .unwrap()
-            .unwrap();
-        assert_eq!(out, "\u{feff}[a]\r\nport = 8001\r\nx = 2\r\n");
-        // 8001.0 is a float to TOML readers, not the port 8001.
-        assert_eq!(
-            get_in(FileFormat::Toml, "[a]\nport = 8001.0\n", "a.port").unwrap(),
-            Current::Scalar("8001.0".into())
-        );
-        let out = set(
-            FileFormat::Toml,
-            "[a]\nport = 8001.0\n",
-            "a.port",
-            Value::Int(8001),
-        )
-        .unwrap();
-        assert_eq!(out.as_deref(), Some("[a]\nport = 8001\n"));
-    }
-
-    #[test]
-    fn dotenv_values_read_one_way_or_are_refused() {
-        let e = get_in(FileFormat::Dotenv, "C=\"8001\"#c\n", "C").unwrap_err();
-        assert!(e.message.contains("has text after its closing \""), "{e}");
-        let out = set(
-            FileFormat::Dotenv,
-            "C=  # just a comment\n",
-            "C",
-            Value::Int(8001),
-        )
-        .unwrap();
-        assert_eq!(out.as_deref(), Some("C=  8001 # just a comment\n"));
-        let e = get_in(FileFormat::Dotenv, "A=1\nD=hello world\n", "A").unwrap_err();
-        assert_eq!(e.line, Some(2), "{e}");
-        assert!(e.message.starts_with("does not read as dotenv"), "{e}");
-    }
 }
