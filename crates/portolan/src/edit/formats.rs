@@ -43,14 +43,15 @@ pub(crate) fn apply_in(
 /// A key beside a missing one, with its line where the format gives it.
 pub(crate) type Sibling = (String, Option<usize>);
 
-/// For a key missing from a team file of `format`: the missing step and
-/// the keys beside it (with their lines where the format gives them), so a
-/// typo (`sever.port` beside `server`) is named instead of added.
+/// For a key missing from a team file of `format`: the index of its first
+/// missing step, that step's key, and the keys beside it (with their lines
+/// where the format gives them), so a typo (`sever.port` beside `server`)
+/// is named instead of added.
 pub(crate) fn missing_step_in(
     format: FileFormat,
     text: &str,
     key: &str,
-) -> Option<(String, Vec<Sibling>)> {
+) -> Option<(usize, String, Vec<Sibling>)> {
     let step_key = |path: &KeyPath, step: usize| match path.segments.get(step) {
         Some(Segment::Key(k)) => Some(k.clone()),
         _ => None,
@@ -58,26 +59,22 @@ pub(crate) fn missing_step_in(
     match format {
         FileFormat::Dotenv => {
             let names = dotenv::names(text).ok()?;
-            Some((
-                key.to_owned(),
-                names.into_iter().map(|(n, l)| (n, Some(l))).collect(),
-            ))
+            let siblings = names.into_iter().map(|(n, l)| (n, Some(l))).collect();
+            Some((0, key.to_owned(), siblings))
         }
+        // A line pattern is never missing: it matches, or is an error.
+        FileFormat::Text => None,
         FileFormat::Toml => {
             let path = KeyPath::parse(key).ok()?;
             let (step, keys) = toml_file::missing_step(text, &path)?;
-            Some((
-                step_key(&path, step)?,
-                keys.into_iter().map(|k| (k, None)).collect(),
-            ))
+            let siblings = keys.into_iter().map(|k| (k, None)).collect();
+            Some((step, step_key(&path, step)?, siblings))
         }
         _ => {
             let path = KeyPath::parse(key).ok()?;
             let (step, keys) = Document::parse(text).ok()?.missing_step(&path)?;
-            Some((
-                step_key(&path, step)?,
-                keys.into_iter().map(|(k, l)| (k, Some(l))).collect(),
-            ))
+            let siblings = keys.into_iter().map(|(k, l)| (k, Some(l))).collect();
+            Some((step, step_key(&path, step)?, siblings))
         }
     }
 }

@@ -17,11 +17,7 @@ impl Planner<'_> {
             at,
             message,
         };
-        let in_registry = |text: &Text, message: String| Problem {
-            file: self.source.name().to_owned(),
-            at: Some((text.span.line as usize, text.span.column as usize)),
-            message: format!("{path}: {message}"),
-        };
+        let in_registry = |text: &Text, message: String| self.in_registry(path, text, message);
         let old = self.read(path).map_err(|m| problem(None, m))?;
         let Some((first, _)) = entries.first() else {
             return Ok(None);
@@ -63,7 +59,7 @@ impl Planner<'_> {
                 }
                 Current::Missing => {
                     if old.is_some()
-                        && let Some(near) = near_miss(&doc, &kp)
+                        && let Some(near) = near_miss(FileFormat::Yaml, &text, &key.value)
                     {
                         return Err(in_registry(key, near));
                     }
@@ -184,11 +180,7 @@ impl Planner<'_> {
             at: None,
             message,
         };
-        let in_registry = |text: &Text, message: String| Problem {
-            file: self.source.name().to_owned(),
-            at: Some((text.span.line as usize, text.span.column as usize)),
-            message: format!("{path}: {message}"),
-        };
+        let in_registry = |text: &Text, message: String| self.in_registry(path, text, message);
         let mut values = Vec::new();
         let mut reasons = Vec::new();
         let owned = entries
@@ -215,24 +207,8 @@ impl Planner<'_> {
                     reasons.push(format!("{} differs, ports.yaml says {value}", key.value))
                 }
                 Current::Missing => {
-                    if let Some((missing, keys)) =
-                        crate::edit::missing_step_in(target.format, &text, &key.value)
-                        && let Some(best) =
-                            crate::load::typo_of(&missing, keys.iter().map(|(k, _)| k.as_str()))
-                    {
-                        let line = keys
-                            .iter()
-                            .find(|(k, _)| k == best)
-                            .and_then(|(_, l)| *l)
-                            .map(|l| format!(" (line {l})"))
-                            .unwrap_or_default();
-                        return Err(in_registry(
-                            key,
-                            format!(
-                                "`{}`: the file has no `{missing}`, but has `{best}`{line}; fix the key if `{best}` is meant, or add `{missing}` to the file first if it is a new key",
-                                key.value
-                            ),
-                        ));
+                    if let Some(near) = near_miss(target.format, &text, &key.value) {
+                        return Err(in_registry(key, near));
                     }
                     reasons.push(format!("{} is missing, ports.yaml says {value}", key.value))
                 }
@@ -278,6 +254,15 @@ impl Planner<'_> {
 }
 
 impl Planner<'_> {
+    /// A problem with `path` found at `text` in ports.yaml (its key or template).
+    fn in_registry(&self, path: &str, text: &Text, message: String) -> Problem {
+        Problem {
+            file: self.source.name().to_owned(),
+            at: Some((text.span.line as usize, text.span.column as usize)),
+            message: format!("{path}: {message}"),
+        }
+    }
+
     /// A team file that does not exist: created from the entry's `create:`
     /// template (its text, and the template's path), skipped when the entry
     /// is per service (`{service}` covers the services that have the file),
@@ -288,11 +273,7 @@ impl Planner<'_> {
         entries: &[(&crate::model::SyncFile, Scope)],
         path: &str,
     ) -> Result<Option<(String, Option<String>)>, Problem> {
-        let in_registry = |text: &Text, message: String| Problem {
-            file: self.source.name().to_owned(),
-            at: Some((text.span.line as usize, text.span.column as usize)),
-            message: format!("{path}: {message}"),
-        };
+        let in_registry = |text: &Text, message: String| self.in_registry(path, text, message);
         if let Some((target, scope)) = entries.iter().find(|(t, _)| t.create.is_some()) {
             let Some(create) = &target.create else {
                 return Ok(None);
@@ -356,35 +337,46 @@ fn missing_reason(created_from: Option<&str>) -> String {
 }
 
 /// A missing key that is probably a typo for one the file has (`sever.port`
-/// beside `server:`): adding it would leave the real value stale while the
-/// file gains a key nobody reads. Says which key and how to go on either way.
-pub(super) fn near_miss(doc: &Document<'_>, kp: &KeyPath) -> Option<String> {
-    let (step, keys) = doc.missing_step(kp)?;
-    let crate::model::Segment::Key(missing) = kp.segments.get(step)? else {
-        return None;
+/// beside `server:`), or a path the file writes as one flat key
+/// (`metrics.port: 1`): adding it would leave the real value stale while the
+/// file gains a key nobody reads. Says which key and how to go on either way,
+/// in every format.
+pub(super) fn near_miss(format: FileFormat, text: &str, key: &str) -> Option<String> {
+    let (step, missing, keys) = crate::edit::missing_step_in(format, text, key)?;
+    let line = |name: &str| {
+        keys.iter()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, l)| *l)
+            .map(|l| format!(" (line {l})"))
+            .unwrap_or_default()
     };
     // `metrics.port` asked for, `metrics.port: 1` written flat (Spring's style).
-    let rest: Option<Vec<&str>> = kp.segments[step..]
-        .iter()
-        .map(|s| match s {
-            crate::model::Segment::Key(k) => Some(k.as_str()),
-            _ => None,
-        })
-        .collect();
-    if let Some(rest) = rest.filter(|r| r.len() > 1) {
-        let flat = rest.join(".");
-        if let Some((_, line)) = keys.iter().find(|(k, _)| *k == flat) {
-            let mut quoted = kp.segments[..step].to_vec();
-            quoted.push(crate::model::Segment::Key(flat.clone()));
-            let quoted = KeyPath { segments: quoted };
-            return Some(format!(
-                "`{kp}`: the file writes `{flat}` as one flat key (line {line}), not nested; own it as `'{quoted}'` (the key in double quotes)"
-            ));
+    if format != FileFormat::Dotenv
+        && let Ok(kp) = KeyPath::parse(key)
+    {
+        let rest: Option<Vec<&str>> = kp.segments[step..]
+            .iter()
+            .map(|s| match s {
+                crate::model::Segment::Key(k) => Some(k.as_str()),
+                _ => None,
+            })
+            .collect();
+        if let Some(rest) = rest.filter(|r| r.len() > 1) {
+            let flat = rest.join(".");
+            if keys.iter().any(|(k, _)| *k == flat) {
+                let mut quoted = kp.segments[..step].to_vec();
+                quoted.push(crate::model::Segment::Key(flat.clone()));
+                let quoted = KeyPath { segments: quoted };
+                return Some(format!(
+                    "`{kp}`: the file writes `{flat}` as one flat key{}, not nested; own it as `'{quoted}'` (the key in double quotes)",
+                    line(&flat)
+                ));
+            }
         }
     }
-    let best = crate::load::typo_of(missing, keys.iter().map(|(k, _)| k.as_str()))?;
-    let line = keys.iter().find(|(k, _)| k == best).map_or(0, |(_, l)| *l);
+    let best = crate::load::typo_of(&missing, keys.iter().map(|(k, _)| k.as_str()))?;
     Some(format!(
-        "`{kp}`: the file has no `{missing}`, but has `{best}` (line {line}); fix the key path if `{best}` is meant, or add `{missing}` to the file first if it is a new key"
+        "`{key}`: the file has no `{missing}`, but has `{best}`{}; fix the key path if `{best}` is meant, or add `{missing}` to the file first if it is a new key",
+        line(best)
     ))
 }
