@@ -474,7 +474,12 @@ fn release_with_sync_removes_artifacts_and_mappings_and_warns_about_team_files()
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let kind = std::fs::read_to_string(dir.path().join("kind-config.yaml")).unwrap();
     assert!(!kind.contains("invoice"), "{kind}");
-    assert!(kind.contains("# general-ledger api\n"));
+    assert!(kind.contains("# portolan: general-ledger api\n"));
+    // The team's own mappings stay.
+    assert!(
+        kind.contains("      # Postgres, for local debugging.\n      - containerPort: 32432\n")
+    );
+    assert!(kind.contains("      # Grafana.\n      - containerPort: 32300\n"));
     let env = std::fs::read_to_string(dir.path().join("generated/cluster.env")).unwrap();
     assert!(!env.contains("INVOICE"), "{env}");
     let values = dir
@@ -512,7 +517,7 @@ fn release_with_sync_removes_artifacts_and_mappings_and_warns_about_team_files()
         stdout(&out)
     );
     let kind = std::fs::read_to_string(dir.path().join("kind-config.yaml")).unwrap();
-    assert!(kind.contains("      # billing api\n      - containerPort: 31002\n        hostPort: 8002\n        protocol: TCP\n"), "{kind}");
+    assert!(kind.contains("      # portolan: billing api\n      - containerPort: 31002\n        hostPort: 8002\n        protocol: TCP\n"), "{kind}");
     let billing = std::fs::read_to_string(
         dir.path()
             .join("helm/rerp-microservice/values/billing.yaml"),

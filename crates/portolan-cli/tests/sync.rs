@@ -406,8 +406,8 @@ fn rerp_helm_values_and_kind_mappings_follow_the_registry() {
     assert_eq!(
         kind_after,
         kind_before.replace(
-            "      # invoice api\n      - containerPort: 31002\n        hostPort: 8002\n",
-            "      # invoice api\n      - containerPort: 31012\n        hostPort: 8012\n"
+            "      # portolan: invoice api\n      - containerPort: 31002\n        hostPort: 8002\n",
+            "      # portolan: invoice api\n      - containerPort: 31012\n        hostPort: 8012\n"
         )
     );
     // Both still read as YAML, with the new values where Helm and kind look.
@@ -416,7 +416,8 @@ fn rerp_helm_values_and_kind_mappings_follow_the_registry() {
     assert_eq!(values["image"]["name"], values_before_image(&values_before));
     let kind: serde_json::Value = serde_saphyr::from_str(&kind_after).unwrap();
     let mappings = &kind["nodes"][0]["extraPortMappings"];
-    assert_eq!(mappings.as_array().unwrap().len(), 3);
+    // Three of Portolan's, and the team's Postgres and Grafana.
+    assert_eq!(mappings.as_array().unwrap().len(), 5);
     assert!(
         mappings
             .as_array()
@@ -519,9 +520,36 @@ fn list_drift_names_the_line_and_the_item() {
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stdout(&out).contains(
-            "kind-config.yaml: nodes[role=control-plane].extraPortMappings differs from ports.yaml at line 34 (the item under `# invoice api`)\n"
+            "kind-config.yaml: nodes[role=control-plane].extraPortMappings differs from ports.yaml at line 39 (the item under `# portolan: invoice api`)\n"
         ),
         "{}",
         stdout(&out)
+    );
+}
+
+/// A mapping the team wrote by hand that publishes a port ports.yaml gives a
+/// service is refused at its line: kind would fail on the second mapping.
+#[test]
+fn a_hand_written_mapping_on_a_service_port_is_a_located_clash() {
+    let dir = rerp();
+    let root = dir.path();
+    edit(
+        &root.join("kind-config.yaml"),
+        "      # Grafana.\n      - containerPort: 32300\n        hostPort: 9000\n",
+        "      # Grafana.\n      - containerPort: 32300\n        hostPort: 8001\n",
+    );
+    let before = std::fs::read_to_string(root.join("kind-config.yaml")).unwrap();
+    for command in [&["check", "--format", "short"][..], &["sync"]] {
+        let out = portolan(root).args(command).output().unwrap();
+        assert_ne!(out.status.code(), Some(0), "{command:?}");
+        let text = format!("{}{}", stdout(&out), crate::stderr(&out));
+        assert!(
+            text.contains("kind-config.yaml:44:1: an item that is not Portolan's holds `hostPort: 8001`, as Portolan's item `# portolan: general-ledger api` in `nodes[role=control-plane].extraPortMappings` does"),
+            "{command:?}: {text}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(root.join("kind-config.yaml")).unwrap(),
+        before
     );
 }

@@ -14,6 +14,7 @@
 //! `toml_file`, `dotenv`, `text`) are apart.
 
 use crate::model::{KeyPath, Segment};
+use crate::sync::printable;
 use granit_parser::{Event, Parser, ScalarStyle, StructureStyle};
 use std::borrow::Cow;
 use std::fmt;
@@ -23,6 +24,7 @@ mod dotenv;
 mod formats;
 mod fragment;
 mod json;
+mod list;
 mod scalar;
 mod text;
 mod toml_file;
@@ -31,6 +33,8 @@ mod tree;
 pub(crate) use formats::{apply_in, get_in, missing_step_in};
 pub use fragment::Fragment;
 use fragment::*;
+use list::verify_list;
+pub use list::{Clash, OwnedItems, Owner};
 pub use scalar::plain_or_quoted;
 use scalar::*;
 use tree::*;
@@ -376,12 +380,6 @@ impl<'t> Document<'t> {
         self.finish(splice.into_iter().collect())
     }
 
-    /// Replaces the list at `path` with `items` (adding the key if absent).
-    pub fn set_list(&self, path: &KeyPath, items: &[Item]) -> Result<Option<String>, EditError> {
-        let splices = self.list_splice(path, items)?;
-        self.finish(splices)
-    }
-
     /// Applies several owned values and lists; `None` when nothing changes.
     ///
     /// Each edit sees the result of the ones before it, so two missing keys
@@ -390,8 +388,12 @@ impl<'t> Document<'t> {
     pub fn apply(
         &self,
         values: &[(KeyPath, Value)],
-        lists: &[(KeyPath, Vec<Item>)],
+        lists: &[OwnedItems],
     ) -> Result<Option<String>, EditError> {
+        let team = lists
+            .iter()
+            .map(|l| self.team_items(l))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut text = self.text.to_owned();
         for (path, value) in values {
             let next = Document::parse(&text)?.set(path, value)?;
@@ -399,8 +401,8 @@ impl<'t> Document<'t> {
                 text = next;
             }
         }
-        for (path, items) in lists {
-            let next = Document::parse(&text)?.set_list(path, items)?;
+        for list in lists {
+            let next = Document::parse(&text)?.set_list(list)?;
             if let Some(next) = next {
                 text = next;
             }
@@ -408,7 +410,7 @@ impl<'t> Document<'t> {
         if text == self.text {
             return Ok(None);
         }
-        verify(&text, values, lists)?;
+        verify(&text, values, lists, &team)?;
         Ok(Some(text))
     }
 
@@ -705,7 +707,13 @@ impl<'t> Document<'t> {
                     );
                 };
                 let (start, indent) = match &node.kind {
-                    Kind::Seq { flow: false, .. } => (self.line_end(entry.key_end), node.col),
+                    // The first item's dash: an indentless list starts at its first key.
+                    Kind::Seq { flow: false, items } => (
+                        self.line_end(entry.key_end),
+                        items
+                            .first()
+                            .map_or(node.col, |i| self.dash_line(i.start).1),
+                    ),
                     Kind::Seq { flow: true, .. } => (self.after_colon(entry)?, entry.key_col + 2),
                     Kind::Scalar { .. } if node.start == node.end => {
                         (self.after_colon(entry)?, entry.key_col + 2)
@@ -920,7 +928,8 @@ fn missing_keys(path: &KeyPath, rest: usize) -> Result<Vec<String>, EditError> {
 fn verify(
     new: &str,
     values: &[(KeyPath, Value)],
-    lists: &[(KeyPath, Vec<Item>)],
+    lists: &[OwnedItems],
+    team: &[Vec<String>],
 ) -> Result<(), EditError> {
     let doc = Document::parse(new).map_err(|e| EditError {
         message: format!("the edited file would not parse ({e}); nothing was written"),
@@ -934,41 +943,8 @@ fn verify(
             );
         }
     }
-    for (path, items) in lists {
-        let Found::Node(node, _) = doc.find(path)? else {
-            return fail(
-                format!("`{path}` would be missing; nothing was written"),
-                None,
-            );
-        };
-        let Kind::Seq { items: got, .. } = &node.kind else {
-            return fail(
-                format!("`{path}` would not be a list; nothing was written"),
-                None,
-            );
-        };
-        if got.len() != items.len() {
-            return fail(
-                format!(
-                    "`{path}` would not read back with {} items; nothing was written",
-                    items.len()
-                ),
-                None,
-            );
-        }
-        for (i, item) in items.iter().enumerate() {
-            for (key, value) in &item.fields {
-                let mut field = path.clone();
-                field.segments.push(Segment::Index(i));
-                field.segments.push(Segment::Key(key.clone()));
-                if doc.get(&field)? != Current::Scalar(value.as_text()) {
-                    return fail(
-                        format!("`{field}` would not read back as `{value}`; nothing was written"),
-                        None,
-                    );
-                }
-            }
-        }
+    for (list, team) in lists.iter().zip(team) {
+        verify_list(&doc, list, team)?;
     }
     Ok(())
 }

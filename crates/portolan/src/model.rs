@@ -693,11 +693,12 @@ pub struct SyncFile {
     /// Owned scalar values: where (a key path, a variable name or a line
     /// pattern, by format) and the value template, in the order of the file.
     pub values: Vec<(Text, Text)>,
-    /// Owned lists, regenerated whole.
+    /// Owned lists: Portolan's items in lists the team shares.
     pub lists: Vec<OwnedList>,
 }
 
-/// A list regenerated whole: one item per service port of the environment.
+/// Portolan's items in a list: one per service port of the environment,
+/// told from the team's items by a marker (see [`OwnedList::marker`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct OwnedList {
@@ -705,6 +706,23 @@ pub struct OwnedList {
     pub key: Text,
     /// A comment template written above each item.
     pub comment: Option<Text>,
+    /// `key:`, the item key whose value identifies Portolan's items.
+    pub item_key: Option<Text>,
     /// The item's keys and value templates, in the order of the file.
     pub item: Vec<(Text, Text)>,
+}
+
+impl OwnedList {
+    /// The fixed text the comment template starts with (`portolan:` in
+    /// `portolan: {{ service }} {{ name }}`): the comment lines that start
+    /// with it mark Portolan's items. `None` when it starts with a variable.
+    pub fn marker(&self) -> Option<&str> {
+        let comment = &self.comment.as_ref()?.value;
+        let end = ["{{", "{%", "{#"]
+            .iter()
+            .filter_map(|open| comment.find(open))
+            .min()
+            .unwrap_or(comment.len());
+        Some(comment[..end].trim()).filter(|m| !m.is_empty())
+    }
 }

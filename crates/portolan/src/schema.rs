@@ -334,12 +334,14 @@ enum TemplateValue {
     Integer(i64),
 }
 
-/// A list regenerated whole.
+/// Portolan's items in a list the team shares, one per service port.
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
 struct OwnedList {
-    /// A comment template written above each item (`"{{ service }} {{ name }}"`).
+    /// A comment template written above each item, whose fixed start marks Portolan's items (`"portolan: {{ service }} {{ name }}"`).
     comment: Option<String>,
+    /// The item key whose value identifies Portolan's items (`name`).
+    key: Option<String>,
     /// The item's keys and value templates (`containerPort: "{{ node_port }}"`).
     item: BTreeMap<String, TemplateValue>,
 }

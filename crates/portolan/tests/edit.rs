@@ -3,7 +3,9 @@
 //! keys where a person would, regenerates owned lists whole, and refuses what
 //! it cannot do with a message instead of a panic.
 
-use portolan::edit::{Current, Document, EditError, Item, Value, plain_or_quoted};
+use portolan::edit::{
+    Current, Document, EditError, Item, OwnedItems, Owner, Value, plain_or_quoted,
+};
 use portolan::model::{KeyPath, Segment};
 
 fn path(text: &str) -> KeyPath {
@@ -42,9 +44,9 @@ fn set_one(text: &str, key: &str, value: Value) -> String {
 #[track_caller]
 fn set_list(text: &str, key: &str, items: &[Item]) -> String {
     let doc = Document::parse(text).expect("the input parses");
-    let direct = doc.set_list(&path(key), items).expect("set_list");
+    let direct = doc.set_list(&owned(key, items)).expect("set_list");
     let applied = doc
-        .apply(&[], &[(path(key), items.to_vec())])
+        .apply(&[], &[owned(key, items)])
         .unwrap_or_else(|e| panic!("apply failed: {e}"))
         .expect("apply changed nothing");
     assert_eq!(
@@ -69,6 +71,15 @@ fn get(text: &str, key: &str) -> Current {
         .expect("parses")
         .get(&path(key))
         .unwrap_or_else(|e| panic!("get {key}: {e}"))
+}
+
+/// Portolan's items of the list at `key`, marked by comments starting `portolan:`.
+fn owned(key: &str, items: &[Item]) -> OwnedItems {
+    OwnedItems {
+        path: path(key),
+        owner: Owner::Marker("portolan:".to_owned()),
+        items: items.to_vec(),
+    }
 }
 
 fn item(comment: Option<&str>, fields: &[(&str, Value)]) -> Item {
@@ -621,14 +632,14 @@ fn applying_the_result_again_changes_nothing() {
         (path("metrics.scrape.port"), Value::Int(9100)),
         (path("name"), str("yes")),
     ];
-    let lists = vec![(
-        path("ingress"),
-        vec![
+    let lists = vec![owned(
+        "ingress",
+        &[
             item(
-                Some("ws"),
+                Some("portolan: ws"),
                 &[("port", Value::Int(9767)), ("path", str("/ws: live"))],
             ),
-            item(None, &[]),
+            item(Some("portolan: empty"), &[]),
         ],
     )];
     let once = Document::parse(COURIER)
@@ -656,7 +667,7 @@ nodes:
   - role: control-plane
     # mappings
     extraPortMappings:
-      # old-service api
+      # portolan: old-service api
       - containerPort: 31009
         hostPort: 8009
         protocol: TCP
@@ -667,7 +678,7 @@ nodes:
 fn mappings() -> Vec<Item> {
     vec![
         item(
-            Some("courier api"),
+            Some("portolan: courier api"),
             &[
                 ("containerPort", Value::Int(30001)),
                 ("hostPort", Value::Int(8001)),
@@ -675,7 +686,7 @@ fn mappings() -> Vec<Item> {
             ],
         ),
         item(
-            Some("courier ws"),
+            Some("portolan: courier ws"),
             &[
                 ("containerPort", Value::Int(30002)),
                 ("hostPort", Value::Int(8002)),
@@ -697,11 +708,11 @@ nodes:
   - role: control-plane
     # mappings
     extraPortMappings:
-      # courier api
+      # portolan: courier api
       - containerPort: 30001
         hostPort: 8001
         protocol: TCP
-      # courier ws
+      # portolan: courier ws
       - containerPort: 30002
         hostPort: 8002
         protocol: TCP
@@ -716,30 +727,30 @@ nodes:
     );
     // Idempotent.
     let doc = Document::parse(&new).unwrap();
-    assert_eq!(doc.set_list(&path(key), &mappings()), Ok(None));
-    assert_eq!(doc.apply(&[], &[(path(key), mappings())]), Ok(None));
+    assert_eq!(doc.set_list(&owned(key, &mappings())), Ok(None));
+    assert_eq!(doc.apply(&[], &[owned(key, &mappings())]), Ok(None));
 }
 
 #[test]
 fn list_items_quote_what_needs_quoting_and_flatten_comments() {
     let items = vec![
         item(
-            Some("  two\nlines  "),
+            Some("portolan:  two\nlines  "),
             &[("name", str("a: b")), ("on", str("x"))],
         ),
-        item(None, &[]),
+        item(Some("portolan: empty"), &[]),
     ];
     let new = set_list("ports: []\n", "ports", &items);
     assert_eq!(
         new,
-        "ports:\n  # two lines\n  - name: \"a: b\"\n    \"on\": x\n  - {}\n"
+        "ports:\n  # portolan:  two lines\n  - name: \"a: b\"\n    \"on\": x\n  # portolan: empty\n  - {}\n"
     );
     assert_eq!(get(&new, "ports[0].name"), Current::Scalar("a: b".into()));
     assert_eq!(get(&new, "ports[0].on"), Current::Scalar("x".into()));
     assert_eq!(
         Document::parse(&new)
             .unwrap()
-            .set_list(&path("ports"), &items),
+            .set_list(&owned("ports", &items)),
         Ok(None)
     );
 }
@@ -758,7 +769,7 @@ nodes:
 nodes:
   - role: control-plane
     extraPortMappings:
-      # courier api
+      # portolan: courier api
       - containerPort: 30001
         hostPort: 8001
         protocol: TCP
@@ -768,13 +779,13 @@ nodes:
     // An empty owned list is written `[]`, and stays.
     let doc = Document::parse(old).unwrap();
     assert_eq!(
-        doc.set_list(&path("nodes[0].extraPortMappings"), &[]),
+        doc.set_list(&owned("nodes[0].extraPortMappings", &[])),
         Ok(None)
     );
     assert_eq!(
         set_list(KIND, "nodes[0].extraPortMappings", &[]),
         KIND.replace(
-            "extraPortMappings:\n      # old-service api\n      - containerPort: 31009\n        hostPort: 8009\n        protocol: TCP\n",
+            "extraPortMappings:\n      # portolan: old-service api\n      - containerPort: 31009\n        hostPort: 8009\n        protocol: TCP\n",
             "extraPortMappings: []\n"
         )
     );
@@ -792,7 +803,7 @@ fn a_missing_list_is_added() {
         new,
         format!(
             "{KIND}    extraPortMappings:
-      # courier ws
+      # portolan: courier ws
       - containerPort: 30002
         hostPort: 8002
         protocol: TCP
@@ -804,17 +815,17 @@ fn a_missing_list_is_added() {
         set_list(
             "kind: Cluster\n",
             "networking.ports",
-            &[item(None, &[("p", Value::Int(1))])]
+            &[item(Some("portolan: p"), &[("p", Value::Int(1))])]
         ),
-        "kind: Cluster\nnetworking:\n  ports:\n    - p: 1\n"
+        "kind: Cluster\nnetworking:\n  ports:\n    # portolan: p\n    - p: 1\n"
     );
     assert_eq!(
         set_list(
             "ports:\nkind: Cluster\n",
             "ports",
-            &[item(None, &[("p", Value::Int(1))])]
+            &[item(Some("portolan: p"), &[("p", Value::Int(1))])]
         ),
-        "ports:\n  - p: 1\nkind: Cluster\n"
+        "ports:\n  # portolan: p\n  - p: 1\nkind: Cluster\n"
     );
     assert_eq!(
         set_list("kind: Cluster", "ports", &[]),
@@ -939,19 +950,19 @@ fn owned_values_that_are_not_single_line_scalars_are_refused() {
 
     // A list item is not a key an owned list can hang from.
     let doc = Document::parse(KIND).unwrap();
-    let e = doc.set_list(&path("nodes[0]"), &mappings()).unwrap_err();
+    let e = doc.set_list(&owned("nodes[0]", &mappings())).unwrap_err();
     assert_eq!(
         e.message,
         "`nodes[0]` is a list item; an owned list must be a mapping's value"
     );
     let e = doc
-        .set_list(&path("nodes[0].labels"), &mappings())
+        .set_list(&owned("nodes[0].labels", &mappings()))
         .unwrap_err();
     assert_eq!(
         e.message,
         "`nodes[0].labels` holds a mapping or a quoted value, not a list"
     );
-    let e = doc.set_list(&path("kind"), &mappings()).unwrap_err();
+    let e = doc.set_list(&owned("kind", &mappings())).unwrap_err();
     assert_eq!(
         e.message,
         "`kind` holds a mapping or a quoted value, not a list"
@@ -990,7 +1001,7 @@ fn a_missing_key_that_would_need_a_block_inside_a_flow_mapping_is_refused() {
     assert!(e.message.contains("flow mapping"), "{e}");
     let doc = Document::parse("limits: {a: 1}\n").unwrap();
     let e = doc
-        .set_list(&path("limits.ports"), &mappings())
+        .set_list(&owned("limits.ports", &mappings()))
         .unwrap_err();
     assert_eq!(
         e.message,
@@ -1042,15 +1053,15 @@ fn values_in_flow_collections_are_quoted_for_flow_context() {
 
 #[test]
 fn emptying_a_block_list_with_a_comment_on_its_key_line() {
-    let doc = Document::parse("ports:  # owned\n  - a: 1\nb: 2\n").unwrap();
-    let new = doc.set_list(&path("ports"), &[]).unwrap().unwrap();
+    let doc = Document::parse("ports:  # owned\n  # portolan: a\n  - a: 1\nb: 2\n").unwrap();
+    let new = doc.set_list(&owned("ports", &[])).unwrap().unwrap();
     assert_eq!(
         Document::parse(&new).unwrap().get(&path("ports")),
         Ok(Current::Other),
         "{new:?}"
     );
     assert_eq!(
-        doc.apply(&[], &[(path("ports"), vec![])]),
+        doc.apply(&[], &[owned("ports", &[])]),
         Ok(Some("ports: []  # owned\nb: 2\n".into()))
     );
 }
@@ -1351,10 +1362,10 @@ nodes:
     );
     assert_eq!(get(&new, "nodes[0].labels.a"), Current::Scalar("b".into()));
     // A block scalar last in the file: the span stops at its newline.
-    let old = "list:\n  - |\n    x\n";
+    let old = "list:\n  # portolan: x\n  - |\n    x\n";
     let doc = Document::parse(old).unwrap();
     assert_eq!(
-        doc.set_list(&path("list"), &[]),
+        doc.set_list(&owned("list", &[])),
         Ok(Some("list: []\n".into()))
     );
 }
@@ -1398,4 +1409,173 @@ fn a_flat_key_holding_dots_is_quoted_in_the_key_path() {
     for bad in ["\"open", "a\"b\"", "\"\"", "a.\"b\"c", "\"a\\x\""] {
         assert!(KeyPath::parse(bad).is_err(), "{bad}");
     }
+}
+
+// ---------------------------------------------------------------------------
+// Owned lists the team shares
+// ---------------------------------------------------------------------------
+
+/// A kind config as teams write it: an indentless list, hand-written
+/// mappings with comments, and Portolan's items marked `# portolan:`.
+const SHARED_KIND: &str = "\
+nodes:
+- role: control-plane
+  extraPortMappings:
+  # Postgres for local debugging (by hand).
+  - containerPort: 30432
+    hostPort: 5432
+  # portolan: courier api
+  - containerPort: 30001
+    hostPort: 8000   # moved by ports.yaml
+    protocol: TCP
+    listenAddress: 127.0.0.1
+  # Grafana; 9000-9099 are the team's dashboards.
+  - containerPort: 30300
+    hostPort: 9000
+  # portolan: ledger api
+  - containerPort: 30009
+    hostPort: 8009
+    protocol: TCP
+- role: worker
+";
+
+#[test]
+fn portolan_items_change_and_the_team_items_stay_byte_for_byte() {
+    let key = "nodes[role=control-plane].extraPortMappings";
+    let new = set_list(SHARED_KIND, key, &mappings());
+    // courier api updated in place (its comment and extra key stay), ledger
+    // api (released) removed with its comment, courier ws added after
+    // Portolan's last item with the list's indentation.
+    assert_eq!(
+        new,
+        "\
+nodes:
+- role: control-plane
+  extraPortMappings:
+  # Postgres for local debugging (by hand).
+  - containerPort: 30432
+    hostPort: 5432
+  # portolan: courier api
+  - containerPort: 30001
+    hostPort: 8001   # moved by ports.yaml
+    protocol: TCP
+    listenAddress: 127.0.0.1
+  # portolan: courier ws
+  - containerPort: 30002
+    hostPort: 8002
+    protocol: TCP
+  # Grafana; 9000-9099 are the team's dashboards.
+  - containerPort: 30300
+    hostPort: 9000
+- role: worker
+"
+    );
+    let doc = Document::parse(&new).unwrap();
+    assert_eq!(doc.set_list(&owned(key, &mappings())), Ok(None));
+    // No item of Portolan's yet: new ones go after the team's last.
+    let team_only = "ports:\n  # by hand\n  - hostPort: 5432\n";
+    assert_eq!(
+        set_list(team_only, "ports", &mappings()[..1]),
+        "ports:\n  # by hand\n  - hostPort: 5432\n  # portolan: courier api\n  - containerPort: 30001\n    hostPort: 8001\n    protocol: TCP\n"
+    );
+}
+
+#[test]
+fn new_items_follow_the_lists_flow_item_style() {
+    let old = "ports:\n    - { hostPort: 5432 }  # db\n";
+    assert_eq!(
+        set_list(old, "ports", &mappings()[..1]),
+        "ports:\n    - { hostPort: 5432 }  # db\n    # portolan: courier api\n    - { containerPort: 30001, hostPort: 8001, protocol: TCP }\n"
+    );
+}
+
+#[test]
+fn items_can_be_owned_by_a_key_value() {
+    let old = "\
+upstreams:
+  - name: cache   # the team's
+    port: 6379
+  - name: courier
+    port: 7000
+    timeout: 5s
+  - name: gone    # a released service's: the team's now
+    port: 8005
+";
+    let list = OwnedItems {
+        path: path("upstreams"),
+        owner: Owner::Key("name".to_owned()),
+        items: vec![
+            item(
+                None,
+                &[("name", str("courier")), ("port", Value::Int(8001))],
+            ),
+            item(None, &[("name", str("ledger")), ("port", Value::Int(8009))]),
+        ],
+    };
+    let doc = Document::parse(old).unwrap();
+    let new = doc.apply(&[], std::slice::from_ref(&list)).unwrap().unwrap();
+    assert_eq!(
+        new,
+        old.replace(
+            "timeout: 5s\n",
+            "timeout: 5s\n  - name: ledger\n    port: 8009\n"
+        )
+        .replace("port: 7000", "port: 8001")
+    );
+    assert_eq!(doc.set_list(&list).unwrap().as_deref(), Some(new.as_str()));
+    assert_eq!(Document::parse(&new).unwrap().set_list(&list), Ok(None));
+}
+
+#[test]
+fn a_team_item_holding_a_port_of_portolans_is_a_clash() {
+    let old = "\
+ports:
+  # portolan: courier api
+  - containerPort: 30001
+    hostPort: 8001
+  # dashboard, by hand
+  - containerPort: 30300
+    hostPort: 8002
+";
+    let doc = Document::parse(old).unwrap();
+    let clashes = doc.clashes(&owned("ports", &mappings())).unwrap();
+    assert_eq!(clashes.len(), 1, "{clashes:?}");
+    assert_eq!(clashes[0].line, 7);
+    assert_eq!(clashes[0].key, "hostPort");
+    assert_eq!(clashes[0].value, "8002");
+    assert_eq!(clashes[0].item, "`# portolan: courier ws`");
+    // Portolan's own items never clash with themselves.
+    let new = set_list("ports: []\n", "ports", &mappings());
+    let doc = Document::parse(&new).unwrap();
+    assert_eq!(doc.clashes(&owned("ports", &mappings())), Ok(Vec::new()));
+}
+
+#[test]
+fn ambiguous_owned_items_are_refused() {
+    let old = "\
+ports:
+  # portolan: courier api
+  - hostPort: 1
+  # portolan: courier api
+  - hostPort: 2
+";
+    let e = Document::parse(old)
+        .unwrap()
+        .set_list(&owned("ports", &mappings()))
+        .unwrap_err();
+    assert!(e.message.contains("lines 3 and 5"), "{e}");
+    assert_eq!(e.line, Some(5));
+    // Two of Portolan's items rendered alike could not be found again.
+    let twins = vec![mappings()[0].clone(), mappings()[0].clone()];
+    let e = Document::parse("ports: []\n")
+        .unwrap()
+        .set_list(&owned("ports", &twins))
+        .unwrap_err();
+    assert!(e.message.contains("tell them apart"), "{e}");
+    // A flow list with items has no line for a marker.
+    let e = Document::parse("ports: [{hostPort: 1}]\n")
+        .unwrap()
+        .set_list(&owned("ports", &mappings()))
+        .unwrap_err();
+    assert!(e.message.contains("is a flow list"), "{e}");
 }

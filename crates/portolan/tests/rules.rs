@@ -1208,3 +1208,32 @@ fn an_empty_artifacts_key_means_the_default() {
     let registry = report.valid_registry().expect("valid");
     assert_eq!(registry.environments[0].artifacts, None);
 }
+
+#[test]
+fn an_owned_list_says_how_portolans_items_are_told_apart() {
+    let yaml = registry(
+        "sync:\n  - file: kind.yaml\n    lists:\n      a: { item: { hostPort: \"{{ port }}\" } }\n      b: { comment: \"{{ service }} {{ name }}\", item: { hostPort: \"{{ port }}\" } }\n      c: { key: hostprt, item: { hostPort: \"{{ port }}\" } }\n      d: { comment: \"portolan: {{ service }}\", item: { hostPort: \"{{ port }}\" } }\n      e: { key: name, item: { name: \"{{ service }}\" } }\n",
+    );
+    expect(
+        &yaml,
+        Code::MissingKey,
+        "owned list `a` does not say which items are Portolan's; the team's own items stay",
+        "      a: { item: { hostPort: \"{{ port }}\" } }",
+        "      ~",
+    );
+    expect(
+        &yaml,
+        Code::InvalidType,
+        "the comment starts with a variable, so it cannot mark Portolan's items apart from the team's",
+        "      b: { comment: \"{{ service }} {{ name }}\", item: { hostPort: \"{{ port }}\" } }",
+        "                    ~~~~~~~~~~~~~~~~~~~~~~~~~~",
+    );
+    expect(
+        &yaml,
+        Code::UnknownKey,
+        "`key: hostprt` is not one of the item's keys",
+        "      c: { key: hostprt, item: { hostPort: \"{{ port }}\" } }",
+        "                ~~~~~~~",
+    );
+    assert_eq!(codes(&yaml).len(), 3, "d and e are fine: {:?}", codes(&yaml));
+}

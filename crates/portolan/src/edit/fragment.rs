@@ -71,27 +71,44 @@ pub(super) fn list_text(items: &[Item], indent: usize) -> String {
     if items.is_empty() {
         return " []".to_owned();
     }
+    list_items_text(items, indent, false)
+}
+
+/// A comment as one line, whatever the template produced.
+pub(super) fn comment_line(comment: &str) -> String {
+    let line: String = comment
+        .chars()
+        .map(|c| {
+            if c.is_control() || !yaml_printable(c) || c == '\u{feff}' {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    line.trim().to_owned()
+}
+
+/// Items, each on lines of its own that start with a newline: a `# comment`
+/// line, then `- k: v` lines (or one `- { k: v }` line when `flow`).
+pub(super) fn list_items_text(items: &[Item], indent: usize, flow: bool) -> String {
     let pad = " ".repeat(indent);
     let mut out = String::new();
     for item in items {
         if let Some(comment) = &item.comment {
-            // One line, whatever the template produced.
-            let comment: String = comment
-                .chars()
-                .map(|c| {
-                    if c.is_control() || !yaml_printable(c) || c == '\u{feff}' {
-                        ' '
-                    } else {
-                        c
-                    }
-                })
-                .collect();
-            out.push_str(&format!("\n{pad}# {}", comment.trim()));
+            out.push_str(&format!("\n{pad}# {}", comment_line(comment)));
         }
         if item.fields.is_empty() {
             out.push_str(&format!("\n{pad}- {{}}"));
+        } else if flow {
+            let fields: Vec<String> = item
+                .fields
+                .iter()
+                .map(|(k, v)| format!("{}: {}", key_text(k), plain_or_quoted(v, true)))
+                .collect();
+            out.push_str(&format!("\n{pad}- {{ {} }}", fields.join(", ")));
         }
-        for (i, (key, value)) in item.fields.iter().enumerate() {
+        for (i, (key, value)) in item.fields.iter().enumerate().filter(|_| !flow) {
             let lead = if i == 0 { "- " } else { "  " };
             out.push_str(&format!(
                 "\n{pad}{lead}{}: {}",

@@ -152,11 +152,19 @@ impl Decoder<'_> {
                             continue;
                         };
                         let comment = spec.get("comment").and_then(|n| self.text(n, "`comment`"));
+                        let item_key = spec.get("key").and_then(|n| self.text(n, "`key`"));
                         let item = match self.required(&spec, "item", "{ port: \"{{ port }}\" }") {
                             Some(node) => self.owned_values(node, "`item`"),
                             None => continue,
                         };
-                        lists.push(OwnedList { key, comment, item });
+                        let list = OwnedList {
+                            key,
+                            comment,
+                            item_key,
+                            item,
+                        };
+                        self.list_owner(&list);
+                        lists.push(list);
                     }
                 }
             }
@@ -177,6 +185,53 @@ impl Decoder<'_> {
             }
         }
         out
+    }
+
+    /// An owned list must say how its items are told from the team's: a
+    /// `key:` among the item's keys, or a comment that starts with fixed text.
+    fn list_owner(&mut self, list: &OwnedList) {
+        const FIX: &str = "start the comment with fixed text that marks Portolan's items (`comment: \"portolan: {{ service }} {{ name }}\"`), or name an item key whose value identifies them (`key: name`)";
+        if let Some(key) = &list.item_key {
+            let keys: Vec<&str> = list.item.iter().map(|(k, _)| k.value.as_str()).collect();
+            if !keys.contains(&key.value.as_str()) {
+                let mut d = Diagnostic::new(
+                    Code::UnknownKey,
+                    key.span,
+                    format!(
+                        "`key: {}` is not one of the item's keys",
+                        key.value.escape_debug()
+                    ),
+                );
+                d = match did_you_mean(&key.value, keys.iter().copied()) {
+                    Some(best) => d.with_help(format!("did you mean `{best}`?")),
+                    None => d.with_help(format!("the item has: {}", keys.join(", "))),
+                };
+                self.push(d);
+            }
+            return;
+        }
+        match &list.comment {
+            None => self.push(
+                Diagnostic::new(
+                    Code::MissingKey,
+                    list.key.span,
+                    format!(
+                        "owned list `{}` does not say which items are Portolan's; the team's own items stay",
+                        list.key.value
+                    ),
+                )
+                .with_help(FIX),
+            ),
+            Some(comment) if list.marker().is_none() => self.push(
+                Diagnostic::new(
+                    Code::InvalidType,
+                    comment.span,
+                    "the comment starts with a variable, so it cannot mark Portolan's items apart from the team's",
+                )
+                .with_help(FIX),
+            ),
+            Some(_) => {}
+        }
     }
 
     /// A sync entry's format: `format:`, else what the file's name says; a

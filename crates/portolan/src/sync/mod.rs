@@ -5,7 +5,7 @@
 //! same plan answers `check` (is anything stale?), `sync --dry-run` (the diff)
 //! and `sync` ([`Plan::apply`], all-or-nothing).
 
-use crate::edit::{Current, Document, Item, Value};
+use crate::edit::{Current, Document, Item, OwnedItems, Owner, Value};
 use crate::manifest::{self, Manifest};
 use crate::model::{KeyPath, Registry, SyncFile, Text, check_relative_path};
 use crate::render::{self, Engine, File, Scope};

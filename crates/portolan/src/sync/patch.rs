@@ -113,7 +113,40 @@ impl Planner<'_> {
                 }
                 items.push(Item { comment, fields });
             }
-            lists.push((kp, items));
+            let owner = match (&list.item_key, list.marker()) {
+                (Some(key), _) => Owner::Key(key.value.clone()),
+                (None, Some(marker)) => Owner::Marker(marker.to_owned()),
+                // load refuses such a list; a registry built by hand still must not lose items.
+                (None, None) => {
+                    return Err(in_registry(
+                        &list.key,
+                        "does not say which items are Portolan's: give it a `comment:` that starts with fixed text, or `key:`".to_owned(),
+                    ));
+                }
+            };
+            let owned = OwnedItems {
+                path: kp,
+                owner,
+                items,
+            };
+            // Two items publishing one port: the tool reading the list fails,
+            // or one of the two services is unreachable.
+            let clashes = doc
+                .clashes(&owned)
+                .map_err(|e| problem(e.line.map(|l| (l, 1)), e.message))?;
+            if let Some(c) = clashes.first() {
+                return Err(problem(
+                    Some((c.line, 1)),
+                    format!(
+                        "an item that is not Portolan's holds `{}: {}`, as Portolan's item {} in `{}` does; change that item's port or remove it, or give the service another port in ports.yaml",
+                        printable(&c.key),
+                        printable(&c.value),
+                        printable(&c.item),
+                        owned.path
+                    ),
+                ));
+            }
+            lists.push(owned);
         }
         let new = doc
             .apply(&values, &lists)
@@ -128,10 +161,11 @@ impl Planner<'_> {
                 reasons: vec![missing_reason(created_from.as_deref())],
             }));
         };
-        for (kp, items) in &lists {
+        for list in &lists {
+            let kp = &list.path;
             if doc.get(kp).ok() == Some(Current::Missing) {
                 reasons.push(format!("{kp} is missing"));
-            } else if let Ok(Some(alone)) = doc.set_list(kp, items) {
+            } else if let Ok(Some(alone)) = doc.set_list(list) {
                 reasons.push(format!(
                     "{kp} differs from ports.yaml {}",
                     where_lists_differ(&text, &alone)
