@@ -553,3 +553,65 @@ fn a_hand_written_mapping_on_a_service_port_is_a_located_clash() {
         before
     );
 }
+
+/// `services:` and `environments:` choose what an entry covers: its
+/// `{service}` and `{environment}` files, and its list items.
+#[test]
+fn entries_cover_the_services_and_environments_they_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let registry = "\
+project: demo
+environments:
+  production: { range: 8000-8099 }
+  test: { range: 7000-7099 }
+services:
+  api: { ports: { http: { production: 8001, test: 7001 } } }
+  worker: { ports: { http: { production: 8002, test: 7002 } } }
+render: { artifacts: [] }
+sync:
+  - file: svc/{service}.{environment}.yaml
+    services: [api]
+    environments: [production]
+    values: { port: \"{{ port(service) }}\" }
+  - file: gateway.yaml
+    environments: [test]
+    services: [worker]
+    lists:
+      upstreams:
+        key: name
+        item: { name: \"{{ service }}\", port: \"{{ port }}\" }
+";
+    std::fs::write(root.join("ports.yaml"), registry).unwrap();
+    std::fs::create_dir(root.join("svc")).unwrap();
+    for f in [
+        "api.production",
+        "api.test",
+        "worker.production",
+        "worker.test",
+    ] {
+        std::fs::write(root.join(format!("svc/{f}.yaml")), "port: 1\n").unwrap();
+    }
+    std::fs::write(
+        root.join("gateway.yaml"),
+        "upstreams:\n  - name: cache\n    port: 6379\n",
+    )
+    .unwrap();
+    let out = portolan(root).arg("sync").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", crate::stderr(&out));
+    let read = |f: &str| std::fs::read_to_string(root.join(f)).unwrap();
+    assert_eq!(read("svc/api.production.yaml"), "port: 8001\n");
+    for f in ["api.test", "worker.production", "worker.test"] {
+        assert_eq!(
+            read(&format!("svc/{f}.yaml")),
+            "port: 1\n",
+            "{f} is not covered"
+        );
+    }
+    assert_eq!(
+        read("gateway.yaml"),
+        "upstreams:\n  - name: cache\n    port: 6379\n  - name: worker\n    port: 7002\n"
+    );
+    let check = portolan(root).arg("check").output().unwrap();
+    assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
+}

@@ -160,7 +160,15 @@ const ROOT_KEYS: &[&str] = &[
 ];
 const RENDER_KEYS: &[&str] = &["dir", "artifacts", "templates"];
 const TEMPLATE_KEYS: &[&str] = &["template", "output"];
-const SYNC_KEYS: &[&str] = &["file", "format", "create", "values", "lists"];
+const SYNC_KEYS: &[&str] = &[
+    "file",
+    "format",
+    "create",
+    "values",
+    "lists",
+    "services",
+    "environments",
+];
 const LIST_KEYS: &[&str] = &["comment", "key", "item"];
 const ENVIRONMENT_KEYS: &[&str] = &["range", "node_ports", "host", "artifacts"];
 const NODE_PORT_KEYS: &[&str] = &["range", "offset"];
@@ -509,7 +517,7 @@ impl<'s> Decoder<'s> {
             None => Render::defaults(start),
         };
         let sync = match root.get("sync") {
-            Some(node) => self.sync(node),
+            Some(node) => self.sync(node, &environments, &services),
             None => Vec::new(),
         };
         Some(Registry {

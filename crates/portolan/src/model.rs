@@ -695,6 +695,22 @@ pub struct SyncFile {
     pub values: Vec<(Text, Text)>,
     /// Owned lists: Portolan's items in lists the team shares.
     pub lists: Vec<OwnedList>,
+    /// `services:`, the services the entry covers (`None`: all).
+    pub services: Option<Vec<String>>,
+    /// `environments:`, the environments the entry covers (`None`: all).
+    pub environments: Option<Vec<String>>,
+}
+
+impl SyncFile {
+    /// Whether the entry covers a service and an environment (`None`: the
+    /// path or row does not name one).
+    pub fn covers(&self, service: Option<&str>, environment: Option<&str>) -> bool {
+        let within = |filter: &Option<Vec<String>>, name: Option<&str>| match (filter, name) {
+            (Some(names), Some(name)) => names.iter().any(|n| n == name),
+            _ => true,
+        };
+        within(&self.services, service) && within(&self.environments, environment)
+    }
 }
 
 /// Portolan's items in a list: one per service port of the environment,

@@ -304,8 +304,12 @@ struct SyncFile {
     /// Where (a key path such as `metrics.port` for YAML, JSON and TOML; a variable name for
     /// dotenv; a line pattern with one `(…)` group for text) → value template (`"{{ port('courier') }}"`).
     values: Option<BTreeMap<String, TemplateValue>>,
-    /// Key path → a list regenerated whole, one item per service port.
+    /// Key path → Portolan's items in a list, one per service port.
     lists: Option<BTreeMap<String, OwnedList>>,
+    /// The services the entry covers: its `{service}` paths and list items (default: all).
+    services: Option<Vec<String>>,
+    /// The environments the entry covers: its `{environment}` paths and list items (default: all).
+    environments: Option<Vec<String>>,
 }
 
 /// How a team file is edited.

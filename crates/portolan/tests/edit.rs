@@ -1513,7 +1513,10 @@ upstreams:
         ],
     };
     let doc = Document::parse(old).unwrap();
-    let new = doc.apply(&[], std::slice::from_ref(&list)).unwrap().unwrap();
+    let new = doc
+        .apply(&[], std::slice::from_ref(&list))
+        .unwrap()
+        .unwrap();
     assert_eq!(
         new,
         old.replace(

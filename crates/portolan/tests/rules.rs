@@ -1235,5 +1235,39 @@ fn an_owned_list_says_how_portolans_items_are_told_apart() {
         "      c: { key: hostprt, item: { hostPort: \"{{ port }}\" } }",
         "                ~~~~~~~",
     );
-    assert_eq!(codes(&yaml).len(), 3, "d and e are fine: {:?}", codes(&yaml));
+    assert_eq!(
+        codes(&yaml).len(),
+        3,
+        "d and e are fine: {:?}",
+        codes(&yaml)
+    );
+}
+
+#[test]
+fn a_sync_entry_covers_declared_services_and_environments() {
+    let yaml = registry(
+        "sync:\n  - file: a.yaml\n    services: [courir]\n    environments: [prod]\n    values: { port: \"1\" }\n  - file: b.yaml\n    services: []\n    values: { port: \"1\" }\n",
+    );
+    expect(
+        &yaml,
+        Code::UnknownKey,
+        "sync entry names service `courir`, which is not declared",
+        "    services: [courir]",
+        "               ~~~~~~",
+    );
+    expect(
+        &yaml,
+        Code::UnknownEnvironment,
+        "sync entry names environment `prod`, which is not declared",
+        "    environments: [prod]",
+        "                   ~~~~",
+    );
+    expect(
+        &yaml,
+        Code::InvalidType,
+        "`services: []` covers nothing, so the entry would sync nothing",
+        "    services: []",
+        "              ~",
+    );
+    assert_eq!(codes(&yaml).len(), 3, "{:?}", codes(&yaml));
 }

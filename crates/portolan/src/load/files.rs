@@ -99,7 +99,12 @@ impl Decoder<'_> {
         render
     }
 
-    pub(super) fn sync(&mut self, node: &Spanned<Node<'_>>) -> Vec<SyncFile> {
+    pub(super) fn sync(
+        &mut self,
+        node: &Spanned<Node<'_>>,
+        environments: &[Environment],
+        services: &[Service],
+    ) -> Vec<SyncFile> {
         let Some(items) = self.list(node, "`sync`") else {
             return Vec::new();
         };
@@ -174,6 +179,32 @@ impl Decoder<'_> {
                         .with_help("add `values: { port: \"{{ port(\'my-service\') }}\" }`"),
                 );
             }
+            let covered_services = entry
+                .get("services")
+                .map(|n| self.covered_services(n, services));
+            let covered_environments = entry.get("environments").map(|n| {
+                self.service_environments(n, environments, "sync entry")
+                    .into_iter()
+                    .map(|i| environments[i].name.value.clone())
+                    .collect::<Vec<_>>()
+            });
+            for (key, list) in [
+                ("services", &covered_services),
+                ("environments", &covered_environments),
+            ] {
+                if let (Some(node), Some([])) = (entry.get(key), list.as_deref())
+                    && matches!(&node.value, Node::Seq(items) if items.is_empty())
+                {
+                    self.push(
+                        Diagnostic::new(
+                            Code::InvalidType,
+                            node.span,
+                            format!("`{key}: []` covers nothing, so the entry would sync nothing"),
+                        )
+                        .with_help(format!("remove `{key}:` to cover them all, or name some")),
+                    );
+                }
+            }
             if let (Some(file), Some(format)) = (file, format) {
                 out.push(SyncFile {
                     file,
@@ -181,8 +212,48 @@ impl Decoder<'_> {
                     create,
                     values,
                     lists,
+                    services: covered_services,
+                    environments: covered_environments,
                 });
             }
+        }
+        out
+    }
+
+    /// `services:` of a sync entry: declared service names.
+    fn covered_services(&mut self, node: &Spanned<Node<'_>>, services: &[Service]) -> Vec<String> {
+        let Node::Seq(items) = &node.value else {
+            self.type_error(
+                node,
+                "a list of service names",
+                "`services` of a sync entry",
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let Some(name) = self.string(item, "service name") else {
+                continue;
+            };
+            if services.iter().any(|s| s.name.value == name) {
+                if !out.contains(&name) {
+                    out.push(name);
+                }
+                continue;
+            }
+            let mut d = Diagnostic::new(
+                Code::UnknownKey,
+                item.span,
+                format!(
+                    "sync entry names service `{}`, which is not declared",
+                    name.escape_debug()
+                ),
+            );
+            if let Some(best) = did_you_mean(&name, services.iter().map(|s| s.name.value.as_str()))
+            {
+                d = d.with_help(format!("did you mean `{best}`?"));
+            }
+            self.push(d);
         }
         out
     }

@@ -144,6 +144,9 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
     let mut by_path: HashMap<String, usize> = HashMap::new();
     for target in &registry.sync {
         for (path, scope) in render::expand(registry, &target.file.value) {
+            if !target.covers(scope.service.as_deref(), scope.environment.as_deref()) {
+                continue;
+            }
             match by_path.get(&path) {
                 Some(&i) if cx.share(&path, &team[i].1, target) => {
                     team[i].1.push((target, scope));

@@ -77,11 +77,15 @@ impl Planner<'_> {
         let mut lists = Vec::new();
         let owned_lists = entries
             .iter()
-            .flat_map(|(t, scope)| t.lists.iter().map(move |l| (l, scope)));
-        for (list, scope) in owned_lists {
+            .flat_map(|(t, scope)| t.lists.iter().map(move |l| (*t, l, scope)));
+        for (target, list, scope) in owned_lists {
             let kp = key_path(&list.key)?;
             let mut items = Vec::new();
-            for row in engine.list_rows(scope.environment.as_deref()) {
+            let rows = engine.list_rows(scope.environment.as_deref());
+            let covered = rows
+                .iter()
+                .filter(|r| target.covers(Some(&r.service), r.environment.as_deref()));
+            for row in covered {
                 let extra = [
                     ("service", serde_json::json!(row.service)),
                     ("name", serde_json::json!(row.name)),
