@@ -207,6 +207,9 @@ impl<'t> Document<'t> {
             Found::Node(node, _) => match &node.kind {
                 // `key:` with nothing after it.
                 Kind::Scalar { .. } if node.start == node.end => Current::Missing,
+                Kind::Scalar { tag: Some(tag), .. } => {
+                    return fail(tagged(path, tag), Some(node.line));
+                }
                 Kind::Scalar { value, .. } => Current::Scalar(value.to_string()),
                 Kind::Alias => {
                     return fail(
@@ -377,7 +380,41 @@ impl<'t> Document<'t> {
     /// (and any missing parent mappings) at the end of its mapping if absent.
     pub fn set(&self, path: &KeyPath, value: &Value) -> Result<Option<String>, EditError> {
         let splice = self.set_splice(path, value)?;
+        if splice.is_some() {
+            self.not_through_anchor(path)?;
+        }
         self.finish(splice.into_iter().collect())
+    }
+
+    /// Refuses an edit inside an anchored mapping or list (`base: &base`):
+    /// every alias of it (`<<: *base`) would change too, unseen.
+    pub(super) fn not_through_anchor(&self, path: &KeyPath) -> Result<(), EditError> {
+        for depth in 0..path.segments.len() {
+            let outer = KeyPath {
+                segments: path.segments[..depth].to_vec(),
+            };
+            let node = match depth {
+                0 => self.root.as_ref(),
+                _ => match self.find(&outer)? {
+                    Found::Node(node, _) => Some(node),
+                    Found::Missing { .. } => None,
+                },
+            };
+            let Some(node) = node else { break };
+            if let Kind::Map { anchored: true, .. } | Kind::Seq { anchored: true, .. } = node.kind {
+                let outer = match depth {
+                    0 => "the document".to_owned(),
+                    _ => format!("`{outer}`"),
+                };
+                return fail(
+                    format!(
+                        "`{path}` lies inside {outer}, which carries an anchor (`&…`); changing it would change every alias of it too: move the owned key out of the anchored part, or write it without the anchor"
+                    ),
+                    Some(node.line),
+                );
+            }
+        }
+        Ok(())
     }
 
     /// Applies several owned values and lists; `None` when nothing changes.
@@ -451,7 +488,11 @@ impl<'t> Document<'t> {
                 )?
             }
         };
-        self.finish(vec![splice])
+        let out = self.finish(vec![splice])?;
+        if out.is_some() {
+            self.not_through_anchor(path)?;
+        }
+        Ok(out)
     }
 
     /// Whether the collection directly holding `path`'s node is in flow style.
@@ -537,7 +578,7 @@ impl<'t> Document<'t> {
             }
         };
         let Some(Node {
-            kind: Kind::Map { entries, flow },
+            kind: Kind::Map { entries, flow, .. },
             ..
         }) = parent
         else {
@@ -617,7 +658,11 @@ impl<'t> Document<'t> {
                     value: old,
                     style,
                     anchored,
+                    tag,
                 } if node.start < node.end => {
+                    if let Some(tag) = tag {
+                        return fail(tagged(path, tag), Some(node.line));
+                    }
                     if *old == value.as_text() {
                         return Ok(None);
                     }
@@ -708,7 +753,9 @@ impl<'t> Document<'t> {
                 };
                 let (start, indent) = match &node.kind {
                     // The first item's dash: an indentless list starts at its first key.
-                    Kind::Seq { flow: false, items } => (
+                    Kind::Seq {
+                        flow: false, items, ..
+                    } => (
                         self.line_end(entry.key_end),
                         items
                             .first()
@@ -797,6 +844,7 @@ impl<'t> Document<'t> {
             Kind::Map {
                 entries,
                 flow: false,
+                ..
             } if !entries.is_empty() => {
                 let indent = entries[0].key_col;
                 let at = self.after_value(
@@ -812,6 +860,7 @@ impl<'t> Document<'t> {
             Kind::Map {
                 entries,
                 flow: true,
+                ..
             } => {
                 let leaf = leaf(0);
                 if leaf_is_block || keys.len() > 1 {
@@ -947,4 +996,14 @@ fn verify(
         verify_list(&doc, list, team)?;
     }
     Ok(())
+}
+
+/// Why a value with a custom tag is not edited: the tag's reader decides what
+/// it means (`!env PORT` reads a variable), and a number under it would not be
+/// the port.
+fn tagged(path: &KeyPath, tag: &str) -> String {
+    format!(
+        "`{path}` carries the tag `{}`, which its reader interprets; Portolan does not know what it makes of the value: write the value without the tag, or own another key",
+        printable(tag)
+    )
 }

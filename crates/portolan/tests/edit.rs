@@ -988,10 +988,53 @@ fn aliases_are_refused() {
         e.message,
         "`m` is an alias (`*…`) of a value written elsewhere; Portolan does not edit through aliases: write the value here"
     );
-    // The anchored node can be edited (the alias then follows it).
+    // Inside an anchored mapping, as for an anchored scalar: the alias would
+    // follow unseen.
+    let e = set_err(text, "base.port", Value::Int(2));
+    assert!(
+        e.message
+            .starts_with("`base.port` lies inside `base`, which carries an anchor"),
+        "{e}"
+    );
+    assert_eq!(e.line, Some(2));
+    // Adding a key to it, or a list item under it, too.
+    let e = set_err(text, "base.host", str("x"));
+    assert!(e.message.contains("carries an anchor"), "{e}");
+    let anchored_list = "maps: &m
+  # portolan: x
+  - p: 1
+copy: *m
+";
+    let e = Document::parse(anchored_list)
+        .unwrap()
+        .set_list(&owned("maps", &mappings()))
+        .unwrap_err();
+    assert!(e.message.contains("`maps`, which carries an anchor"), "{e}");
+    // Nothing to change, nothing refused.
     assert_eq!(
-        set_one(text, "base.port", Value::Int(2)),
-        text.replace("port: 1", "port: 2")
+        Document::parse(text)
+            .unwrap()
+            .set(&path("base.port"), &Value::Int(1)),
+        Ok(None)
+    );
+}
+
+#[test]
+fn a_value_with_a_custom_tag_is_refused() {
+    let text = "port: !env PORT
+host: !!str localhost
+";
+    let e = set_err(text, "port", Value::Int(8001));
+    assert_eq!(
+        e.message,
+        "`port` carries the tag `!env`, which its reader interprets; Portolan does not know what it makes of the value: write the value without the tag, or own another key"
+    );
+    assert_eq!(e.line, Some(1));
+    assert!(Document::parse(text).unwrap().get(&path("port")).is_err());
+    // A core-schema tag says what YAML already reads.
+    assert_eq!(
+        set_one(text, "host", str("db")),
+        "port: !env PORT\nhost: !!str db\n"
     );
 }
 

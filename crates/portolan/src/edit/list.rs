@@ -257,6 +257,17 @@ impl<'t> Document<'t> {
     /// produces in place, removes its others, adds the new ones after its
     /// last; every team item stays byte for byte.
     pub fn set_list(&self, list: &OwnedItems) -> Result<Option<String>, EditError> {
+        let out = self.merge_list(list)?;
+        if out.is_some() {
+            // The list itself, or a mapping around it, may be an anchor's.
+            let mut inside = list.path.clone();
+            inside.segments.push(Segment::Index(0));
+            self.not_through_anchor(&inside)?;
+        }
+        Ok(out)
+    }
+
+    fn merge_list(&self, list: &OwnedItems) -> Result<Option<String>, EditError> {
         let wanted = self.wanted(list)?;
         let Some((_, held)) = self.held(list, &wanted)? else {
             return self.finish(self.list_splice(&list.path, &list.items)?);

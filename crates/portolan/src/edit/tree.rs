@@ -16,18 +16,22 @@ pub(super) struct Node<'t> {
 #[derive(Debug)]
 pub(super) enum Kind<'t> {
     /// `anchored`: the value carries an anchor (`&a 8080`) that aliases may share.
+    /// `tag`: a tag outside YAML's core schema (`!env PORT`), as written.
     Scalar {
         value: Cow<'t, str>,
         style: ScalarStyle,
         anchored: bool,
+        tag: Option<String>,
     },
     Map {
         entries: Vec<Entry<'t>>,
         flow: bool,
+        anchored: bool,
     },
     Seq {
         items: Vec<Node<'t>>,
         flow: bool,
+        anchored: bool,
     },
     Alias,
 }
@@ -74,16 +78,17 @@ impl<'t, I: Iterator<Item = Located<'t>>> Builder<'t, I> {
                 col,
             };
             return Some(match event {
-                Event::Scalar(value, style, anchor, _) => node(
+                Event::Scalar(value, style, anchor, tag) => node(
                     Kind::Scalar {
                         value,
                         style,
                         anchored: anchor != 0,
+                        tag: tag.filter(|t| t.is_custom()).map(|t| t.to_string()),
                     },
                     end,
                 ),
                 Event::Alias(_) => node(Kind::Alias, end),
-                Event::SequenceStart(style, ..) => {
+                Event::SequenceStart(style, anchor, _) => {
                     let flow = style == StructureStyle::Flow;
                     let mut items = Vec::new();
                     let mut last = end;
@@ -104,9 +109,16 @@ impl<'t, I: Iterator<Item = Located<'t>>> Builder<'t, I> {
                             items.push(item);
                         }
                     }
-                    node(Kind::Seq { items, flow }, last)
+                    node(
+                        Kind::Seq {
+                            items,
+                            flow,
+                            anchored: anchor != 0,
+                        },
+                        last,
+                    )
                 }
-                Event::MappingStart(style, ..) => {
+                Event::MappingStart(style, anchor, _) => {
                     let flow = style == StructureStyle::Flow;
                     let mut entries = Vec::new();
                     let mut last = end;
@@ -137,7 +149,14 @@ impl<'t, I: Iterator<Item = Located<'t>>> Builder<'t, I> {
                             value,
                         });
                     }
-                    node(Kind::Map { entries, flow }, last)
+                    node(
+                        Kind::Map {
+                            entries,
+                            flow,
+                            anchored: anchor != 0,
+                        },
+                        last,
+                    )
                 }
                 // Comments and anchors carry no data.
                 _ => continue,
