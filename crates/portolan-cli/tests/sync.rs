@@ -615,3 +615,44 @@ sync:
     let check = portolan(root).arg("check").output().unwrap();
     assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
 }
+
+/// A port copied by hand into a team file, under a key no entry owns, is
+/// named by `check` (and by `sync` as a warning) with the line and the entry
+/// that would own it: it would go stale at the next port move.
+#[test]
+fn a_port_repeated_by_hand_outside_the_owned_values_is_named() {
+    let dir = rerp();
+    let root = dir.path();
+    let values = "helm/rerp-microservice/values/invoice.yaml";
+    edit(
+        &root.join(values),
+        "podAnnotations:\n  prometheus.io/scrape: \"true\"\n",
+        "podAnnotations:\n  prometheus.io/scrape: \"true\"\n  prometheus.io/port: \"8001\"\n",
+    );
+    let out = portolan(root)
+        .args(["check", "--format", "short"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let expected = format!(
+        "{values}:64: `podAnnotations.\"prometheus.io/port\": 8001` is the port of `general-ledger api` (cluster), repeated by hand: own it (`podAnnotations.\"prometheus.io/port\": \"{{{{ port('general-ledger', 'api') }}}}\"` in the entry's `values:`), or remove it\n"
+    );
+    assert!(stdout(&out).contains(&expected), "{}", stdout(&out));
+    assert!(
+        stdout(&out).ends_with("10 files up to date; 1 port is repeated by hand in a team file\n"),
+        "{}",
+        stdout(&out)
+    );
+    let json = portolan(root)
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(stdout(&json).contains("\"code\": \"unowned-port\""));
+    let sync = portolan(root).arg("sync").output().unwrap();
+    assert_eq!(sync.status.code(), Some(0));
+    assert!(
+        stdout(&sync).contains(&format!("warning: {expected}")),
+        "{}",
+        stdout(&sync)
+    );
+}

@@ -87,5 +87,8 @@ pub fn print_changes(
             &format!("{} files up to date; nothing to do\n", plan.unchanged),
         )?;
     }
+    for line in &plan.strays {
+        write(out, &format!("warning: {line}\n"))?;
+    }
     Ok(Outcome::Ok)
 }

@@ -5,17 +5,17 @@
 use super::{Current, EditError, Value, fail};
 
 /// One assignment line.
-struct Assignment<'t> {
-    name: &'t str,
+pub(super) struct Assignment<'t> {
+    pub(super) name: &'t str,
     /// The value's text between its quotes (or the bare value), as a byte range.
-    value: std::ops::Range<usize>,
+    pub(super) value: std::ops::Range<usize>,
     quote: Option<char>,
-    line: usize,
+    pub(super) line: usize,
 }
 
 /// Every `KEY=value` line of `text`; a name set twice is an error, since
 /// readers disagree on which one wins.
-fn assignments(text: &str) -> Result<Vec<Assignment<'_>>, EditError> {
+pub(super) fn assignments(text: &str) -> Result<Vec<Assignment<'_>>, EditError> {
     let mut out: Vec<Assignment<'_>> = Vec::new();
     let mut offset = 0;
     for (i, line) in text.split_inclusive('\n').enumerate() {

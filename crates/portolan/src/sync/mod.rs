@@ -22,6 +22,7 @@ mod orphans;
 mod patch;
 mod paths;
 mod report;
+mod strays;
 
 use report::first_difference;
 
@@ -103,6 +104,9 @@ pub struct Plan {
     /// Team files of `{service}` entries whose service is gone: never
     /// changed, but `check` names them (one line each).
     pub gone: Vec<String>,
+    /// Ports a team file repeats outside what Portolan owns in it, equal to
+    /// one the registry gives a service: `check` names them (one line each).
+    pub strays: Vec<String>,
     /// How many files were checked and found up to date.
     pub unchanged: usize,
     /// The manifest's path, when the plan renders artifacts.
@@ -164,6 +168,8 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
     // one is skipped, not counted; an entry that matches no file at all is
     // named (a mistyped path would otherwise sync nothing, silently).
     let mut covers: HashMap<*const SyncFile, bool> = HashMap::new();
+    let holders = strays::holders(&rows);
+    let mut strays = Vec::new();
     for (path, entries) in &team {
         let per_service = entries
             .iter()
@@ -175,10 +181,23 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
         if per_service && !exists {
             continue;
         }
-        match cx.patch(engine(), entries, path) {
-            Ok(Some(change)) => found.changes.push(change),
-            Ok(None) => found.unchanged += 1,
-            Err(problem) => cx.problems.push(problem),
+        let text = match cx.patch(engine(), entries, path) {
+            Ok(Some(change)) => {
+                let text = change.new.clone();
+                found.changes.push(change);
+                text
+            }
+            Ok(None) => {
+                found.unchanged += 1;
+                cx.read(path).ok().flatten()
+            }
+            Err(problem) => {
+                cx.problems.push(problem);
+                None
+            }
+        };
+        if let Some(text) = text {
+            strays.extend(cx.strays(&holders, entries, path, &text));
         }
     }
 
@@ -238,6 +257,7 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
         shown_root,
         changes,
         gone,
+        strays,
         unchanged: found.unchanged,
         manifest: Some(manifest_path),
         dirs,
@@ -787,6 +807,7 @@ impl Plan {
             root,
             shown_root,
             gone: Vec::new(),
+            strays: Vec::new(),
             changes: Vec::new(),
             unchanged: 0,
             manifest: None,

@@ -5,7 +5,7 @@ use super::*;
 impl Plan {
     /// True when every file is up to date.
     pub fn is_clean(&self) -> bool {
-        self.changes.is_empty() && self.gone.is_empty()
+        self.changes.is_empty() && self.gone.is_empty() && self.strays.is_empty()
     }
 
     /// The path as the user sees it.
@@ -24,6 +24,7 @@ impl Plan {
                     .map(move |r| format!("{}: {}", printable(&shown), printable(r)))
             })
             .chain(self.gone.iter().cloned())
+            .chain(self.strays.iter().cloned())
             .collect()
     }
 
@@ -58,6 +59,16 @@ impl Plan {
                     "help": "delete the file, or restore the service",
                 })
             }))
+            .chain(self.strays.iter().map(|line| {
+                let (file, message) = line.split_once(": ").unwrap_or(("", line));
+                serde_json::json!({
+                    "file": file,
+                    "severity": "error",
+                    "code": "unowned-port",
+                    "message": message,
+                    "help": "own the value in a sync entry, or remove it",
+                })
+            }))
             .collect()
     }
 
@@ -76,6 +87,15 @@ impl Plan {
             out.push_str(&match self.gone.len() {
                 1 => "1 team file belongs to a service that is gone".to_owned(),
                 n => format!("{n} team files belong to services that are gone"),
+            });
+        }
+        if !self.strays.is_empty() {
+            if !out.is_empty() {
+                out.push_str("; ");
+            }
+            out.push_str(&match self.strays.len() {
+                1 => "1 port is repeated by hand in a team file".to_owned(),
+                n => format!("{n} ports are repeated by hand in team files"),
             });
         }
         out

@@ -1,0 +1,71 @@
+//! Ports a team file repeats by hand: a value under a port-like key that no
+//! entry owns, equal to a port the registry gives a service. It goes stale
+//! at the next port move, so `check` names it with the entry that would own it.
+
+use super::*;
+use crate::edit::{Unowned, unowned_ports};
+
+/// Who holds each host port and NodePort: `courier api (production)`.
+pub(super) fn holders(rows: &[render::Row]) -> HashMap<u16, (String, String)> {
+    let mut out = HashMap::new();
+    for row in rows {
+        let who = match &row.name {
+            Some(name) => format!("{} {name}", row.service),
+            None => row.service.clone(),
+        };
+        let env = row
+            .environment
+            .as_deref()
+            .map_or(String::new(), |e| format!(" ({e})"));
+        let call = match &row.name {
+            Some(name) => format!("port('{}', '{name}')", row.service),
+            None => format!("port('{}')", row.service),
+        };
+        out.entry(row.port)
+            .or_insert_with(|| (format!("the port of `{who}`{env}"), call.clone()));
+        if let Some(np) = row.node_port {
+            out.entry(np).or_insert_with(|| {
+                (
+                    format!("the NodePort of `{who}`{env}"),
+                    call.replace("port(", "node_port("),
+                )
+            });
+        }
+    }
+    out
+}
+
+impl Planner<'_> {
+    /// One line per port `text` repeats outside what `entries` own in it.
+    pub(super) fn strays(
+        &self,
+        holders: &HashMap<u16, (String, String)>,
+        entries: &[(&SyncFile, Scope)],
+        path: &str,
+        text: &str,
+    ) -> Vec<String> {
+        let Some((first, _)) = entries.first() else {
+            return Vec::new();
+        };
+        let owned: Vec<&str> = entries
+            .iter()
+            .flat_map(|(t, _)| t.values.iter().map(|(k, _)| k.value.as_str()))
+            .collect();
+        let lists: Vec<&str> = entries
+            .iter()
+            .flat_map(|(t, _)| t.lists.iter().map(|l| l.key.value.as_str()))
+            .collect();
+        unowned_ports(first.format, text, &owned, &lists)
+            .into_iter()
+            .filter_map(|Unowned { key, port, line }| {
+                let (who, call) = holders.get(&port)?;
+                Some(format!(
+                    "{}:{line}: `{}: {port}` is {who}, repeated by hand: own it (`{}: \"{{{{ {call} }}}}\"` in the entry's `values:`), or remove it",
+                    printable(&self.shown(path)),
+                    printable(&key),
+                    printable(&key),
+                ))
+            })
+            .collect()
+    }
+}
