@@ -66,6 +66,13 @@ fn a_port_move_changes_only_the_owned_bytes_of_every_format() {
         assert_eq!(read(&root, name), text, "{name}");
     };
     moved(
+        "config/development.yaml",
+        &[
+            ("port: 8001          # from", "port: 8011          # from"),
+            ("url: http://ledger:8002", "url: http://ledger:8012"),
+        ],
+    );
+    moved(
         ".env",
         &[
             ("export BILLING_PORT=8001", "export BILLING_PORT=8011"),
@@ -114,20 +121,20 @@ fn a_port_move_changes_only_the_owned_bytes_of_every_format() {
         env["DATABASE_URL"],
         "postgres://billing@localhost:5432/billing"
     );
-    // And in Python's own readers, where Python is installed (CI installs it).
-    if let Ok(out) = std::process::Command::new("python3")
-        .current_dir(&root)
-        .args([
-            "-c",
-            "import json, tomllib, py_compile; \
-             assert json.load(open('package.json'))['config']['port'] == 8011; \
-             assert tomllib.load(open('pyproject.toml', 'rb'))['tool']['billing']['upstreams'][0]['port'] == 8012; \
-             py_compile.compile('settings.py', doraise=True)",
-        ])
-        .output()
-    {
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    }
+    // And in Python's own readers: json, tomllib, PyYAML, python-dotenv.
+    python(
+        &root,
+        "import json, tomllib, py_compile, yaml, dotenv; \
+         assert json.load(open('package.json'))['config']['port'] == 8011; \
+         assert tomllib.load(open('pyproject.toml', 'rb'))['tool']['billing']['upstreams'][0]['port'] == 8012; \
+         py_compile.compile('settings.py', doraise=True); \
+         config = yaml.safe_load(open('config/development.yaml')); \
+         assert config['server'] == {'host': '0.0.0.0', 'port': 8011, 'workers': 2}, config; \
+         assert config['upstreams'][0]['url'] == 'http://ledger:8012'; \
+         env = dotenv.dotenv_values('.env'); \
+         assert env['BILLING_PORT'] == '8011' and env['LEDGER_URL'] == 'http://ledger:8012', env; \
+         assert env['DATABASE_URL'] == 'postgres://billing@localhost:5432/billing', env",
+    );
     let check = portolan(&root).arg("check").output().unwrap();
     assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
 }

@@ -427,6 +427,22 @@ fn rerp_helm_values_and_kind_mappings_follow_the_registry() {
                 && m["containerPort"] == 31012
                 && m["protocol"] == "TCP")
     );
+    // In PyYAML, and in the shape kind reads (v1alpha4): known keys only,
+    // integer ports, a known protocol, no host port mapped twice.
+    crate::python(
+        root,
+        "import yaml; \
+         kind = yaml.safe_load(open('kind-config.yaml')); \
+         assert kind['kind'] == 'Cluster' and kind['apiVersion'] == 'kind.x-k8s.io/v1alpha4'; \
+         maps = [m for n in kind['nodes'] for m in n.get('extraPortMappings') or []]; \
+         assert all(n['role'] in ('control-plane', 'worker') for n in kind['nodes']); \
+         assert all(set(m) <= {'containerPort', 'hostPort', 'listenAddress', 'protocol'} for m in maps), maps; \
+         assert all(type(m['containerPort']) is int and type(m['hostPort']) is int for m in maps), maps; \
+         assert all(m.get('protocol', 'TCP') in ('TCP', 'UDP', 'SCTP') for m in maps), maps; \
+         assert len({m['hostPort'] for m in maps}) == len(maps) == 5, maps; \
+         values = yaml.safe_load(open('helm/rerp-microservice/values/invoice.yaml')); \
+         assert values['service'] == {'type': 'NodePort', 'port': 8012, 'containerPort': 8012, 'nodePort': 31012}, values",
+    );
     let check = portolan(root).arg("check").output().unwrap();
     assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
 }

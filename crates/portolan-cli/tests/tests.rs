@@ -46,3 +46,30 @@ fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Runs a Python script in `dir` with the interpreter CI prepares
+/// (`PORTOLAN_PYTHON`, a virtualenv with PyYAML and python-dotenv); without
+/// it, with `python3` when that has the modules the script imports, and not
+/// at all otherwise. Panics with Python's error when the script fails.
+fn python(dir: &Path, script: &str) {
+    let strict = std::env::var_os("PORTOLAN_PYTHON");
+    let python = strict.clone().unwrap_or_else(|| "python3".into());
+    let out = match std::process::Command::new(&python)
+        .current_dir(dir)
+        .args(["-c", script])
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) if strict.is_none() => {
+            eprintln!("python3 not run ({e})");
+            return;
+        }
+        Err(e) => panic!("{}: {e}", python.to_string_lossy()),
+    };
+    let err = String::from_utf8_lossy(&out.stderr);
+    if strict.is_none() && err.contains("ModuleNotFoundError") {
+        eprintln!("python3 lacks a module; CI runs this with PORTOLAN_PYTHON: {err}");
+        return;
+    }
+    assert!(out.status.success(), "{err}");
+}
