@@ -340,6 +340,16 @@ pub struct ImportArgs {
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub node_port_offset: Option<i32>,
 
+    /// RERP: the NodePort range, e.g. 30000-32767 (default: the blocks of 1000
+    /// that hold every service's NodePort).
+    #[arg(long, value_name = "A-B", value_parser = node_port_range)]
+    pub node_port_range: Option<(u16, u16)>,
+
+    /// Write the new registry even when entries of the source are left out
+    /// (each is reported; without this the import fails).
+    #[arg(long)]
+    pub partial: bool,
+
     /// The project name (default: the source's, else the format's team).
     #[arg(long, value_name = "NAME")]
     pub project: Option<String>,
@@ -397,4 +407,16 @@ pub enum Color {
     Always,
     /// Never colour.
     Never,
+}
+
+/// `A-B` with `A <= B`, both ports.
+fn node_port_range(text: &str) -> std::result::Result<(u16, u16), String> {
+    let bad = || format!("`{text}` is not a range like 30000-32767");
+    let (a, b) = text.split_once('-').ok_or_else(bad)?;
+    let a: u16 = a.trim().parse().map_err(|_| bad())?;
+    let b: u16 = b.trim().parse().map_err(|_| bad())?;
+    if a == 0 || a > b {
+        return Err(bad());
+    }
+    Ok((a, b))
 }

@@ -3,8 +3,9 @@
 
 use super::{portolan, stderr, stdout};
 
-/// A Lumiere registry whose test courier mapping and discovery URL disagree
-/// with its port; everything else is sound.
+/// A Lumiere registry whose test courier publishes host port 7764 for its
+/// container port 7765, and whose discovery URL names neither; everything
+/// else is sound.
 const LUMIERE: &str = r#"project: lumiere
 environments:
   production:
@@ -19,7 +20,7 @@ environments:
     service_discovery: { courier_url: "http://courier:9765" }
   test:
     pourtier: { api_port: 7000, health_port: 7091 }
-    courier: { api_port: 7765, api_mapping: "7766:7765", health_port: 7791 }
+    courier: { api_port: 7765, api_mapping: "7764:7765", health_port: 7791 }
     passeur: { api_port: 7766, bridge_port: 7768 }
     service_discovery: { courier_url: "http://courier:7767" }
 infrastructure:
@@ -58,25 +59,31 @@ fn a_lumiere_registry_is_imported_with_its_problems_and_passes_check() {
         .unwrap();
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{text}{}", stderr(&output));
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(
-        lines[..2],
-        [
-            "old-ports.yaml: environments.test.courier.api_mapping: \"7766:7765\" publishes host port \
-             7766, but api_port is 7765; imported 7765 (the port the services' configs use) without \
-             the mapping: decide which is right and fix the other by hand",
-            "old-ports.yaml: environments.test.service_discovery.courier_url: http://courier:7767 uses \
-             port 7767, but `courier.api` listens on 7765 in test; Portolan derives the URL from the \
-             port (http://courier:7765), so fix the configs that still use 7767",
-        ]
+    // Each finding once, at its line in the source, with a snippet.
+    assert!(
+        text.starts_with(
+            "warning[import-choice]: http://courier:7767 uses port 7767, but `courier.api` listens \
+             on 7765 in test; Portolan derives the URL from the port (http://courier:7765), so fix \
+             the configs that still use 7767\n  --> old-ports.yaml:17:26\n"
+        ),
+        "{text}"
+    );
+    // "host:container": the port key is the container side.
+    assert!(
+        text.contains(
+            "old-ports.yaml:15:16: note: `api_port: 7765` is the container side of `api_mapping: \
+             \"7764:7765\"`; imported as host port 7764 with container_port 7765\n"
+        ),
+        "{text}"
     );
     assert!(
         text.contains("old-ports.yaml: note: service_discovery URLs are not copied"),
         "{text}"
     );
+    assert!(!text.contains("configs use"), "{text}");
     assert!(
         text.ends_with(
-            "wrote ports.yaml (3 services, 3 environments, 2 infrastructure entries)\nnext: portolan check\n"
+            "wrote ports.yaml: 3 services, 3 environments, 2 infrastructure entries\nnext: portolan check\n"
         ),
         "{text}"
     );
@@ -88,6 +95,10 @@ fn a_lumiere_registry_is_imported_with_its_problems_and_passes_check() {
         written.contains(
             "    postgres-test: { port: 5433, container_port: 5432, description: Test database }\n"
         ),
+        "{written}"
+    );
+    assert!(
+        written.contains("test: { port: 7764, container_port: 7765 }"),
         "{written}"
     );
 
@@ -135,11 +146,11 @@ fn an_existing_output_is_kept_unless_forced() {
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     assert_eq!(
         stdout(&output),
-        "port-registry.json: next_port: note: 8004 is not copied: `portolan assign` picks the lowest \
+        "port-registry.json:2:3: note: 8004 is not copied: `portolan assign` picks the lowest \
          free port in the range itself\n\
          port-registry.json: note: environment `cluster`: range 8001-8099 (the lowest assigned port \
          to the end of its hundred) with NodePorts of port + 23000 in 31000-31999\n\
-         wrote ports.yaml (3 services, 1 environment)\n\
+         wrote ports.yaml: 3 services, 1 environment\n\
          next: portolan check\n"
     );
     let written = std::fs::read_to_string(dir.path().join("ports.yaml")).unwrap();
@@ -153,7 +164,7 @@ fn an_existing_output_is_kept_unless_forced() {
 }
 
 #[test]
-fn a_node_port_out_of_range_is_explained_and_nothing_is_written() {
+fn a_node_port_out_of_range_is_explained_once_and_nothing_is_written() {
     let dir = dir_with("port-registry.json", RERP_NODE_PORT_OUT_OF_RANGE);
     let output = portolan(dir.path())
         .args(["import", "port-registry.json", "-o", "k8s/ports.yaml"])
@@ -163,20 +174,20 @@ fn a_node_port_out_of_range_is_explained_and_nothing_is_written() {
     assert_eq!(output.status.code(), Some(1), "{text}");
     assert!(
         text.starts_with(
-            "port-registry.json: assignments.reporting: port 9800 of `reporting` gets NodePort 32800 \
-             (9800 + 23000), outside Kubernetes' NodePort range 30000-32767;"
+            "error[import-undecided]: port 9800 of `reporting` gets NodePort 32800 (9800 + 23000), \
+             outside Kubernetes' NodePort range 30000-32767;"
         ),
         "{text}"
     );
-    assert!(
-        text.contains("k8s/ports.yaml:")
-            && text.contains("error[invalid-node-port]: NodePort 32800"),
-        "{text}"
-    );
+    assert!(text.contains("--> port-registry.json:3:44\n"), "{text}");
+    // The new registry's own finding on it is not said a second time.
+    assert!(!text.contains("error[invalid-node-port]"), "{text}");
     assert!(
         text.ends_with(
-            "k8s/ports.yaml: 1 error; k8s/ports.yaml was not written: decide the errors above by hand \
-             (fix port-registry.json and import again, or pass --force to write k8s/ports.yaml and edit it)\n"
+            "2 services, 1 environment; k8s/ports.yaml (proposed, not written): 1 error; \
+             k8s/ports.yaml was not written: decide the errors above by hand (fix \
+             port-registry.json and import again, or pass --force to write k8s/ports.yaml and \
+             edit it)\n"
         ),
         "{text}"
     );
@@ -197,8 +208,8 @@ fn a_node_port_out_of_range_is_explained_and_nothing_is_written() {
     assert_eq!(output.status.code(), Some(1), "{text}");
     assert!(
         text.ends_with(
-            "wrote k8s/ports.yaml (2 services, 1 environment)\nk8s/ports.yaml: 1 error: fix the errors \
-             above in k8s/ports.yaml by hand, then run `portolan check -f k8s/ports.yaml`\n"
+            "wrote k8s/ports.yaml: 2 services, 1 environment; k8s/ports.yaml: 1 error\nfix the \
+             errors above in k8s/ports.yaml by hand, then run `portolan check -f k8s/ports.yaml`\n"
         ),
         "{text}"
     );
@@ -211,48 +222,67 @@ fn a_node_port_out_of_range_is_explained_and_nothing_is_written() {
     assert_eq!(output.status.code(), Some(1));
     assert!(stdout(&output).contains("error[invalid-node-port]"));
 
-    // No offset fixes it: the NodePorts are the thousand holding the lowest
-    // port (8000-8999) plus the offset, so 9800's is outside them whatever the
-    // offset; the service itself has to move.
-    for (offset, reason) in [
-        (
+    // A lower offset brings every NodePort into Kubernetes' range; the
+    // NodePort range is the blocks of 1000 that hold them.
+    let output = portolan(dir.path())
+        .args([
+            "import",
+            "port-registry.json",
+            "-o",
+            "other.yaml",
+            "--node-port-offset",
             "22000",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let written = std::fs::read_to_string(dir.path().join("other.yaml")).unwrap();
+    assert!(
+        written.contains("    node_ports:\n      range: 30000-31999\n      offset: 22000\n"),
+        "{written}"
+    );
+    // Or the range is given, and what falls outside it is named.
+    let output = portolan(dir.path())
+        .args([
+            "import",
+            "port-registry.json",
+            "-o",
+            "third.yaml",
+            "--node-port-offset",
+            "22000",
+            "--node-port-range",
+            "30000-30999",
+        ])
+        .output()
+        .unwrap();
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(
             "port 9800 of `reporting` gets NodePort 31800 (9800 + 22000), outside the NodePort \
-             range 30000-30999; move the service into 8000-8999",
+             range 30000-30999; move the service into 8000-8999"
         ),
-        (
-            "22700",
-            "port 9800 of `reporting` gets NodePort 32500 (9800 + 22700), outside the NodePort \
-             range 30700-31699; move the service into 8000-8999",
-        ),
-    ] {
-        let output = portolan(dir.path())
-            .args([
-                "import",
-                "port-registry.json",
-                "-o",
-                "other.yaml",
-                "--node-port-offset",
-                offset,
-            ])
-            .output()
-            .unwrap();
-        let text = stdout(&output);
-        assert_eq!(
-            output.status.code(),
-            Some(1),
-            "--node-port-offset {offset}: {text}"
-        );
-        assert!(text.contains(reason), "--node-port-offset {offset}: {text}");
-        assert!(
-            !dir.path().join("other.yaml").exists(),
-            "--node-port-offset {offset}"
-        );
-    }
+        "{text}"
+    );
+    let output = portolan(dir.path())
+        .args([
+            "import",
+            "port-registry.json",
+            "--node-port-range",
+            "20000-20999",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("--node-port-range 20000-20999 leaves Kubernetes' NodePort range"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
-fn a_duplicate_port_exits_1_naming_both_services() {
+fn a_duplicate_port_exits_1_naming_both_services_once() {
     let dir = dir_with("port-registry.json", RERP_DUPLICATE);
     let output = portolan(dir.path())
         .args(["import", "port-registry.json"])
@@ -260,11 +290,15 @@ fn a_duplicate_port_exits_1_naming_both_services() {
         .unwrap();
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(1), "{text}");
-    assert!(text.starts_with(
-        "port-registry.json: assignments.accounts-receivable: port 8002 is also assigned to `invoice`; \
-         one of them must move: decide which by hand\n"
-    ));
-    assert!(text.contains("error[port-conflict]"), "{text}");
+    assert!(
+        text.starts_with(
+            "error[import-undecided]: port 8002 is also assigned to `invoice`; one of them must \
+             move: decide which by hand\n --> port-registry.json:2:61\n"
+        ),
+        "{text}"
+    );
+    // Said once: the new registry's port and NodePort conflicts are this one.
+    assert_eq!(text.matches("error[").count(), 1, "{text}");
     assert!(!dir.path().join("ports.yaml").exists());
 }
 
@@ -333,4 +367,124 @@ fn standard_input_can_be_imported() {
         "{}",
         stdout(&output)
     );
+}
+
+/// An entry that cannot be imported fails the import; `--partial` writes the
+/// rest. A quoted port is converted with a warning, and both are counted.
+#[test]
+fn dropped_entries_fail_the_import_unless_partial() {
+    let dir = dir_with(
+        "port-registry.json",
+        "{\n  \"assignments\": {\n    \"general-ledger\": 8001,\n    \"ledger\": \"8002\",\n    \"invoice\": 70000\n  }\n}\n",
+    );
+    let output = portolan(dir.path())
+        .args(["import", "port-registry.json"])
+        .output()
+        .unwrap();
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(
+            "warning[import-converted]: the port is written as a string (\"8002\"); imported as the \
+             number 8002."
+        ) && text.contains(" --> port-registry.json:4:5\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "error[not-imported]: 70000 is not a port (an integer from 1 to 65535); not imported\n --> port-registry.json:5:5\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(
+            "2 services, 1 environment; 1 entry not imported, 1 value converted; ports.yaml was not \
+             written: 1 entry of port-registry.json is not imported (above): fix port-registry.json \
+             and import again, or pass --partial to write the rest\n"
+        ),
+        "{text}"
+    );
+    assert!(!dir.path().join("ports.yaml").exists());
+    let output = portolan(dir.path())
+        .args(["import", "port-registry.json", "--partial"])
+        .output()
+        .unwrap();
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(
+            "wrote ports.yaml: 2 services, 1 environment; 1 entry not imported, 1 value converted\n"
+        ),
+        "{text}"
+    );
+}
+
+/// 2,000 services: the NodePort range follows the data (here with an offset
+/// that keeps every NodePort in Kubernetes' range), no `--force` needed.
+#[test]
+fn a_two_thousand_service_registry_imports_and_checks() {
+    let assignments: Vec<String> = (0..2000)
+        .map(|i| format!("    \"service-{i:04}\": {}", 8001 + i))
+        .collect();
+    let json = format!(
+        "{{\n  \"next_port\": 10001,\n  \"assignments\": {{\n{}\n  }}\n}}\n",
+        assignments.join(",\n")
+    );
+    let dir = dir_with("port-registry.json", &json);
+    let output = portolan(dir.path())
+        .args([
+            "import",
+            "port-registry.json",
+            "--project",
+            "big",
+            "--node-port-offset",
+            "22000",
+        ])
+        .output()
+        .unwrap();
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("with NodePorts of port + 22000 in 30000-32767"),
+        "{text}"
+    );
+    let written = std::fs::read_to_string(dir.path().join("ports.yaml")).unwrap();
+    assert!(written.contains("      range: 30000-32767\n"), "{written}");
+    let output = portolan(dir.path())
+        .args(["check", "--format", "short"])
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&output).starts_with("ports.yaml: ok"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+/// The README's import run is this binary's real output on the README's source.
+#[test]
+fn the_readme_import_run_is_real() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let after = readme
+        .split_once("A run on this `config/ports.yaml`:\n\n```yaml\n")
+        .expect("the README shows an import run")
+        .1;
+    let (source, rest) = after.split_once("```\n").unwrap();
+    let run = rest
+        .split_once("$ portolan import config/ports.yaml\n")
+        .unwrap()
+        .1
+        .split_once("```\n")
+        .unwrap()
+        .0;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("config")).unwrap();
+    std::fs::write(dir.path().join("config/ports.yaml"), source).unwrap();
+    let output = portolan(dir.path())
+        .args(["import", "config/ports.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&output), run);
+    assert_eq!(output.status.code(), Some(1));
 }

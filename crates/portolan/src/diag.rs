@@ -115,6 +115,14 @@ codes! {
     EphemeralPort = "ephemeral-port", Warning, "a port lies in the Linux ephemeral range 32768-60999, where outgoing connections take ports";
     /// A port below 1024.
     PrivilegedPort = "privileged-port", Warning, "a port below 1024 needs privileges to bind";
+    /// `portolan import`: an entry of the source registry that is left out.
+    NotImported = "not-imported", Error, "an entry of the registry being imported is left out of the new ports.yaml";
+    /// `portolan import`: a problem in the source the import cannot decide.
+    ImportUndecided = "import-undecided", Error, "a problem in the registry being imported that must be decided by hand (a port two services hold)";
+    /// `portolan import`: a problem in the source, imported after a stated choice.
+    ImportChoice = "import-choice", Warning, "a problem in the registry being imported, imported after the choice the message states";
+    /// `portolan import`: a value read as another type than written.
+    ImportConverted = "import-converted", Warning, "a value of the registry being imported is read as another type than written (a quoted port)";
 }
 
 impl fmt::Display for Code {

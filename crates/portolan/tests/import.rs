@@ -77,8 +77,8 @@ const LUMIERE_IMPORTED: &str = r#"# Imported from config/ports.yaml by portolan 
 # - service_discovery URLs are not copied: Portolan derives `http://<service>:<container port>`
 #   (`url()` in sync, `*_URL` in generated/<environment>.env)
 # - environments: the source states no ranges; each environment got the block of 1000 ports that
-#   holds its ports (production 8000-8999, development 9000-9999, test 7000-7999); narrow them to
-#   what you allocate from
+#   holds most of its ports, and its other ports one by one (production 8000-8999, development
+#   9000-9999, test 7000-7999); narrow them to what you allocate from
 project: lumiere
 
 environments:
@@ -254,17 +254,10 @@ environments:
         problems(&out),
         [
             (
-                "environments.test.courier.api_mapping".to_owned(),
-                "\"7766:7765\" publishes host port 7766, but api_port is 7765; imported 7765 (the port \
-                 the services' configs use) without the mapping: decide which is right and fix the \
-                 other by hand"
-                    .to_owned()
-            ),
-            (
                 "environments.test.service_discovery.courier_url".to_owned(),
-                "http://courier:7766 uses port 7766, but `courier.api` listens on 7765 in test; \
-                 Portolan derives the URL from the port (http://courier:7765), so fix the configs \
-                 that still use 7766"
+                "http://courier:7766 uses port 7766 (that is its host port; Docker DNS reaches the \
+                 container port), but `courier.api` listens on 7765 in test; Portolan derives the \
+                 URL from the port (http://courier:7765), so fix the configs that still use 7766"
                     .to_owned()
             ),
             (
@@ -276,18 +269,22 @@ environments:
             ),
         ]
     );
+    // `api_port: 7765` is the container side of "7766:7765": host:container.
+    assert!(out.notes.iter().any(|n| n.location.as_deref()
+        == Some("environments.test.courier.api_port")
+        && n.message
+            == "`api_port: 7765` is the container side of `api_mapping: \"7766:7765\"`; imported as host port 7766 with container_port 7765"));
     // The problems head the file, and what was imported still validates.
-    assert!(
-        out.yaml.contains(
-            "# Problems found in ports.yaml:\n# - environments.test.courier.api_mapping:"
-        )
-    );
+    assert!(out.yaml.contains(
+        "# Problems found in ports.yaml:\n# - environments.test.service_discovery.courier_url:"
+    ));
     assert!(out.yaml.contains(
         "      api: { production: { port: 8000, container_port: 80 }, test: { port: 7000, container_port: 80 } }\n"
     ));
     assert!(
-        out.yaml
-            .contains("      api: { production: 8765, test: 7765 }\n")
+        out.yaml.contains(
+            "      api: { production: 8765, test: { port: 7766, container_port: 7765 } }\n"
+        )
     );
     assert!(out.is_valid(), "{:?}", out.report.diagnostics);
 }
@@ -311,13 +308,14 @@ infrastructure:
         [(
             "environments.production.passeur.bridge_port".to_owned(),
             "port 8765 of `passeur.bridge` in production is also used by `courier.api` in production \
-             (environments.production.courier.api_port); they share one host, so one of them must \
-             move: decide which by hand"
+             (line 4); they share one host, so one of them must move: decide which by hand"
                 .to_owned()
         )]
     );
     assert!(!out.is_valid());
     assert_eq!(error_codes(&out), [Code::PortConflict]);
+    // Said once: at its source line, not again as the new registry's conflict.
+    assert_eq!(out.proposed_findings().count(), 0);
     assert!(out.yaml.contains(
         "# This file does not validate yet; decide by hand:\n# - error[port-conflict]: port 8765 of `passeur.bridge`"
     ));
@@ -678,4 +676,56 @@ fn an_entry_the_reader_cannot_take_is_a_problem_not_a_silent_drop() {
         "{:?}",
         imported.problems
     );
+}
+
+/// `"host:container"`: a port key equal to the container side is the port
+/// inside the container, and one equal to neither side is a stated choice.
+#[test]
+fn mappings_are_read_as_host_colon_container() {
+    let source = r#"project: lumiere
+environments:
+  production:
+    api: { port: 8000 }
+    postgres: { port: 5432 }
+  test:
+    api: { port: 7000 }
+    postgres:
+      port: 5432
+      mapping: "5433:5432"
+    cache:
+      port: 6379
+      mapping: "6380:6381"
+"#;
+    let out = imported(source, "ports.yaml");
+    assert!(
+        out.yaml.contains(
+            "      api: { production: 5432, test: { port: 5433, container_port: 5432 } }\n"
+        ),
+        "{}",
+        out.yaml
+    );
+    // The test database goes into the test range on its own, not by widening it.
+    assert!(
+        out.yaml
+            .contains("  test:\n    range: [5433, 6380, 7000-7999]\n"),
+        "{}",
+        out.yaml
+    );
+    assert_eq!(
+        problems(&out),
+        [(
+            "environments.test.cache.mapping".to_owned(),
+            "`mapping: \"6380:6381\"` publishes host port 6380 for container port 6381, but `port` \
+             is 6379, neither side of it; imported the mapping (port 6380, container_port 6381), \
+             which is what Docker publishes: check which one the service listens on"
+                .to_owned()
+        )]
+    );
+    let at = out.problems[0].span.expect("located");
+    assert_eq!((at.line, at.column), (13, 7));
+    assert!(out.is_valid(), "{:?}", out.report.diagnostics);
+    // Nothing claims to have read what the import never reads.
+    for p in out.problems.iter().chain(&out.notes) {
+        assert!(!p.message.contains("configs"), "{}", p.message);
+    }
 }

@@ -4,7 +4,7 @@ use super::{Outcome, Result, write};
 use crate::cli::{ImportArgs, ImportFormat};
 use portolan::import::{self, Format, Imported, Options};
 use portolan::{Source, diag};
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 
 /// Runs the import: prints the problems of the source and the findings of the
@@ -46,24 +46,40 @@ pub fn run(args: ImportArgs, out: &mut dyn Write) -> Result<Outcome> {
     };
     let options = Options {
         node_port_offset: args.node_port_offset,
+        node_port_range: args.node_port_range,
         project: args.project,
         source_name: Some(name.clone()),
         output_name: Some(shown.clone()),
     };
     let imported = import::import(&text, format, &options).map_err(|e| format!("{name}: {e}"))?;
-    let source = Source::new(shown.as_str(), imported.yaml.as_str());
-    report(&name, &imported, &source, out)?;
-
-    let summary = diag::summary(&source, &imported.report.diagnostics);
     let valid = imported.is_valid();
-    if !valid && !args.force {
-        write(
-            out,
-            &format!(
-                "{summary}; {shown} was not written: decide the errors above by hand (fix {name} \
-                 and import again, or pass --force to write {shown} and edit it)\n"
+    let complete = imported.is_complete();
+    let writes = args.force || (valid && (complete || args.partial));
+    // Findings on the new registry point into its text; say so when that
+    // text is not written anywhere.
+    let proposed = match writes {
+        true => shown.clone(),
+        false => format!("{shown} (proposed, not written)"),
+    };
+    let source = Source::new(name.as_str(), text.as_str());
+    let output_source = Source::new(proposed.as_str(), imported.yaml.as_str());
+    report(&name, &imported, &source, &output_source, out)?;
+
+    let summary = summary(&imported, &output_source);
+    if !writes {
+        let why = match (complete, valid) {
+            (false, _) => format!(
+                "{} of {name} {} not imported (above): fix {name} and import again, or pass \
+                 --partial to write the rest",
+                plural(imported.dropped(), "entry", "entries"),
+                if imported.dropped() == 1 { "is" } else { "are" }
             ),
-        )?;
+            (true, _) => format!(
+                "decide the errors above by hand (fix {name} and import again, or pass --force to \
+                 write {shown} and edit it)"
+            ),
+        };
+        write(out, &format!("{summary}; {shown} was not written: {why}\n"))?;
         return Ok(Outcome::Findings);
     }
     if std::fs::symlink_metadata(&output).is_ok() && !args.force {
@@ -74,7 +90,7 @@ pub fn run(args: ImportArgs, out: &mut dyn Write) -> Result<Outcome> {
     }
     portolan::transaction::write_new(&output, imported.yaml.as_bytes())
         .map_err(|e| format!("cannot write {shown}: {e}"))?;
-    write(out, &format!("wrote {shown} ({})\n", counts(&imported)))?;
+    write(out, &format!("wrote {shown}: {summary}\n"))?;
     let check = if output == Path::new("ports.yaml") {
         "portolan check".to_owned()
     } else {
@@ -86,32 +102,82 @@ pub fn run(args: ImportArgs, out: &mut dyn Write) -> Result<Outcome> {
     } else {
         write(
             out,
-            &format!("{summary}: fix the errors above in {shown} by hand, then run `{check}`\n"),
+            &format!("fix the errors above in {shown} by hand, then run `{check}`\n"),
         )?;
         Ok(Outcome::Findings)
     }
 }
 
-/// One line per problem and note of the source, then per finding of the
-/// output (`source`, the text the report was made from).
-fn report(name: &str, imported: &Imported, source: &Source, out: &mut dyn Write) -> Result<()> {
-    let line = |location: &Option<String>, kind: &str, message: &str| {
-        let text = match location {
-            Some(location) => format!("{name}: {location}: {kind}{message}"),
-            None => format!("{name}: {kind}{message}"),
+/// How many findings are shown as snippets; the rest one line each.
+const SNIPPETS: usize = 100;
+
+/// Each problem of the source at its line, each note, then each finding of
+/// the new registry not already said at a source line.
+fn report(
+    name: &str,
+    imported: &Imported,
+    source: &Source,
+    output: &Source,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let color = std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
+    let findings = imported.source_findings(source);
+    let proposed: Vec<_> = imported.proposed_findings().collect();
+    let all = findings
+        .iter()
+        .map(|d| (source, d))
+        .chain(proposed.into_iter().map(|d| (output, d)));
+    for (i, (src, d)) in all.enumerate() {
+        let text = match i < SNIPPETS {
+            true => format!("{}\n\n", diag::snippet(src, d, color)),
+            false => format!("{}\n", diag::plain(src, d)),
         };
-        format!("{}\n", text.replace(['\n', '\r'], " "))
-    };
-    for p in &imported.problems {
-        write(out, &line(&p.location, "", &p.message))?;
+        write(out, &text)?;
     }
     for n in &imported.notes {
-        write(out, &line(&n.location, "note: ", &n.message))?;
-    }
-    for d in &imported.report.diagnostics {
-        write(out, &format!("{}\n", diag::plain(source, d)))?;
+        let at = match (&n.span, &n.location) {
+            (Some(span), _) => format!("{name}:{span}: "),
+            (None, Some(location)) => format!("{name}: {location}: "),
+            (None, None) => format!("{name}: "),
+        };
+        let line = format!("{at}note: {}", n.message).replace(['\n', '\r'], " ");
+        write(out, &format!("{line}\n"))?;
     }
     Ok(())
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `3 services, 3 environments, 5 infrastructure entries; 1 dropped, 1
+/// converted; 2 errors` — what the new registry holds and what it lacks.
+fn summary(imported: &Imported, output: &Source) -> String {
+    let mut out = counts(imported);
+    let mut lost = Vec::new();
+    if imported.dropped() > 0 {
+        lost.push(format!(
+            "{} not imported",
+            plural(imported.dropped(), "entry", "entries")
+        ));
+    }
+    if imported.converted() > 0 {
+        lost.push(format!(
+            "{} converted",
+            plural(imported.converted(), "value", "values")
+        ));
+    }
+    if !lost.is_empty() {
+        out = format!("{out}; {}", lost.join(", "));
+    }
+    let errors = imported.report.diagnostics.errors();
+    if errors > 0 {
+        out = format!(
+            "{out}; {}",
+            diag::summary(output, &imported.report.diagnostics)
+        );
+    }
+    out
 }
 
 fn counts(imported: &Imported) -> String {

@@ -44,52 +44,49 @@ pub(super) struct LInfra {
     pub(super) at: String,
 }
 
-/// A port key and an optional mapping key combined, reporting disagreement.
+/// A port key and an optional `"host:container"` mapping key combined. The
+/// mapping is what Docker publishes: a port key equal to its container side
+/// names the port inside the container, and one equal to neither side is a
+/// disagreement, imported as the mapping says and reported with both keys.
 pub(super) fn combine(
     port: Option<(u16, &str)>,
     mapping: Option<((u16, u16), &str)>,
-    port_key: &str,
     cx: &mut Ctx,
 ) -> Option<(Bound, String)> {
+    let bound = |port: u16, container: u16| Bound {
+        port,
+        container: (container != port).then_some(container),
+    };
+    let key = |at: &str| at.rsplit('.').next().unwrap_or(at).to_owned();
     match (port, mapping) {
-        (Some((p, at)), None) => Some((
-            Bound {
-                port: p,
-                container: None,
-            },
-            at.to_owned(),
-        )),
-        (Some((p, at)), Some(((h, c), _))) if h == p => Some((
-            Bound {
-                port: p,
-                container: (c != p).then_some(c),
-            },
-            at.to_owned(),
-        )),
+        (Some((p, at)), None) => Some((bound(p, p), at.to_owned())),
+        (Some((p, at)), Some(((h, c), _))) if h == p => Some((bound(h, c), at.to_owned())),
+        (Some((p, at)), Some(((h, c), map_at))) if c == p => {
+            cx.note(
+                at,
+                format!(
+                    "`{}: {p}` is the container side of `{}: \"{h}:{c}\"`; imported as host port \
+                     {h} with container_port {c}",
+                    key(at),
+                    key(map_at)
+                ),
+            );
+            Some((bound(h, c), map_at.to_owned()))
+        }
         (Some((p, at)), Some(((h, c), map_at))) => {
             cx.problem(
                 map_at,
                 format!(
-                    "\"{h}:{c}\" publishes host port {h}, but {port_key} is {p}; imported {p} (the \
-                     port the services' configs use) without the mapping: decide which is right \
-                     and fix the other by hand"
+                    "`{}: \"{h}:{c}\"` publishes host port {h} for container port {c}, but `{}` \
+                     is {p}, neither side of it; imported the mapping (port {h}, container_port \
+                     {c}), which is what Docker publishes: check which one the service listens on",
+                    key(map_at),
+                    key(at)
                 ),
             );
-            Some((
-                Bound {
-                    port: p,
-                    container: None,
-                },
-                at.to_owned(),
-            ))
+            Some((bound(h, c), map_at.to_owned()))
         }
-        (None, Some(((h, c), at))) => Some((
-            Bound {
-                port: h,
-                container: (c != h).then_some(c),
-            },
-            at.to_owned(),
-        )),
+        (None, Some(((h, c), at))) => Some((bound(h, c), at.to_owned())),
         (None, None) => None,
     }
 }
@@ -341,9 +338,8 @@ pub(super) fn lumiere_service(
             }
         };
         if is_port {
-            match port_of(v) {
-                Ok(p) => found[i].1 = Some((p, k_at)),
-                Err(e) => cx.problem(&k_at, e),
+            if let Some(p) = cx.port(v, &k_at) {
+                found[i].1 = Some((p, k_at));
             }
         } else {
             match mapping_of(v) {
@@ -361,11 +357,9 @@ pub(super) fn lumiere_service(
     }
     let mut bound = Vec::new();
     for (port_name, port, mapping) in found {
-        let port_key = format!("{port_name}_port");
         if let Some((b, b_at)) = combine(
             port.as_ref().map(|(p, a)| (*p, a.as_str())),
             mapping.as_ref().map(|(m, a)| (*m, a.as_str())),
-            &port_key,
             cx,
         ) {
             bound.push((port_name, b, b_at));
@@ -435,14 +429,16 @@ pub(super) fn lumiere_infra(key: &str, value: &Tree, at: &str, cx: &mut Ctx) -> 
                         Tree::Str(d) => description = Some(d.clone()),
                         _ => cx.ignore(k, &k_at),
                     },
-                    "port" | "host_port" => match port_of(v) {
-                        Ok(p) => port = Some((p, k_at)),
-                        Err(e) => cx.problem(&k_at, e),
-                    },
-                    "container_port" => match port_of(v) {
-                        Ok(p) => container = Some((p, k_at)),
-                        Err(e) => cx.problem(&k_at, e),
-                    },
+                    "port" | "host_port" => {
+                        if let Some(p) = cx.port(v, &k_at) {
+                            port = Some((p, k_at));
+                        }
+                    }
+                    "container_port" => {
+                        if let Some(p) = cx.port(v, &k_at) {
+                            container = Some((p, k_at));
+                        }
+                    }
                     "mapping" => match mapping_of(v) {
                         Ok(m) => mapping = Some((m, k_at)),
                         Err(e) => cx.problem(&k_at, e),
@@ -451,18 +447,14 @@ pub(super) fn lumiere_infra(key: &str, value: &Tree, at: &str, cx: &mut Ctx) -> 
                 }
             }
         }
-        other => match port_of(other) {
-            Ok(p) => port = Some((p, at.to_owned())),
-            Err(e) => {
-                cx.problem(at, e);
-                return None;
-            }
+        other => match cx.port(other, at) {
+            Some(p) => port = Some((p, at.to_owned())),
+            None => return None,
         },
     }
     let Some((mut bound, b_at)) = combine(
         port.as_ref().map(|(p, a)| (*p, a.as_str())),
         mapping.as_ref().map(|(m, a)| (*m, a.as_str())),
-        "port",
         cx,
     ) else {
         cx.problem(at, "has no port; not imported");
@@ -627,13 +619,17 @@ pub(super) fn check_duplicates(
     }
     for (port, what, at) in uses {
         match holders.get(&port) {
-            Some((first, first_at)) => cx.problem(
-                &at,
-                format!(
-                    "port {port} of {what} is also used by {first} ({first_at}); they share one \
-                     host, so one of them must move: decide which by hand"
-                ),
-            ),
+            Some((first, first_at)) => {
+                let first_line = cx.line_of(first_at);
+                cx.undecided(
+                    &at,
+                    format!(
+                        "port {port} of {what} is also used by {first} ({first_line}); they share \
+                         one host, so one of them must move: decide which by hand"
+                    ),
+                    (crate::Code::PortConflict, format!("port {port} of ")),
+                );
+            }
             None => {
                 holders.insert(port, (what, at));
             }
@@ -679,7 +675,26 @@ pub(super) fn lumiere_ranges(
                 derived.push(false);
             }
             None => {
-                ranges.push(vec![block(span(&ports))]);
+                // The block of 1000 that holds most of the ports; a port far
+                // from it (a test database beside 7xxx services) is added on
+                // its own rather than widening the range over both.
+                let mut counts: BTreeMap<u16, usize> = BTreeMap::new();
+                for p in &ports {
+                    *counts.entry(p / 1000).or_default() += 1;
+                }
+                // On a tie, the higher block: databases and caches sit on
+                // low well-known ports, services above them.
+                let main = counts
+                    .iter()
+                    .max_by_key(|(b, n)| (**n, **b))
+                    .map_or(0, |(b, _)| *b);
+                let (lo, hi) = block((main * 1000, main * 1000));
+                let mut range = vec![(lo, hi)];
+                let outside: Vec<u16> =
+                    ports.iter().copied().filter(|p| p / 1000 != main).collect();
+                range.extend(spans(&outside));
+                range.sort_unstable();
+                ranges.push(range);
                 derived.push(true);
             }
         }
@@ -717,7 +732,8 @@ pub(super) fn lumiere_ranges(
             "environments",
             format!(
                 "the source states no ranges; each environment got the block of 1000 ports that \
-                 holds its ports ({}); narrow them to what you allocate from",
+                 holds most of its ports, and its other ports one by one ({}); narrow them to what \
+                 you allocate from",
                 shown.join(", ")
             ),
         );

@@ -89,6 +89,9 @@ pub struct Options {
     /// RERP: NodePort = port + this offset (default 23000, or the offset every
     /// explicit `node_port` in the source agrees on).
     pub node_port_offset: Option<i32>,
+    /// RERP: the NodePort range (default: the blocks of 1000 that hold every
+    /// service's NodePort, within Kubernetes' 30000-32767).
+    pub node_port_range: Option<(u16, u16)>,
     /// The `project` of the new registry (default: the source's `project` key,
     /// else the name of the format's team, `lumiere` or `rerp`).
     pub project: Option<String>,
@@ -100,19 +103,43 @@ pub struct Options {
 
 /// Something wrong in the source, or a note on what the import decided.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Problem {
     /// What is wrong (or was decided) and what to do about it.
     pub message: String,
     /// Where in the source, as a key path: `environments.test.courier.api_mapping`,
     /// `assignments.invoice`; `None` for the file as a whole.
     pub location: Option<String>,
+    /// Where in the source text: the key's (or list item's) span.
+    pub span: Option<crate::Span>,
+    /// What the import did about it.
+    pub kind: ProblemKind,
+}
+
+/// What the import did with a problem's entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProblemKind {
+    /// Left out of the new ports.yaml: the import fails unless a partial
+    /// import is accepted.
+    Dropped,
+    /// Imported as written, but the new ports.yaml is invalid until it is
+    /// decided by hand (a port two services hold).
+    Undecided,
+    /// Imported as another type than written (a quoted port read as a number).
+    Converted,
+    /// Imported after a choice the message states (the later of two keys,
+    /// the mapping over a disagreeing port), or a decision (notes).
+    Decided,
 }
 
 impl Problem {
-    fn at(location: &str, message: impl Into<String>) -> Self {
+    fn at(location: &str, message: impl Into<String>, kind: ProblemKind) -> Self {
         Self {
             message: message.into(),
             location: (!location.is_empty()).then(|| location.to_owned()),
+            span: None,
+            kind,
         }
     }
 }
@@ -145,12 +172,68 @@ pub struct Imported {
     pub environments: usize,
     /// Number of infrastructure entries written.
     pub infrastructure: usize,
+    covered: Vec<(crate::Code, String)>,
 }
 
 impl Imported {
     /// Whether the new ports.yaml validates (warnings allowed).
     pub fn is_valid(&self) -> bool {
         self.report.is_ok()
+    }
+
+    /// How many problems left an entry of the source out.
+    pub fn dropped(&self) -> usize {
+        self.count(ProblemKind::Dropped)
+    }
+
+    /// How many values were imported as another type than written.
+    pub fn converted(&self) -> usize {
+        self.count(ProblemKind::Converted)
+    }
+
+    fn count(&self, kind: ProblemKind) -> usize {
+        self.problems.iter().filter(|p| p.kind == kind).count()
+    }
+
+    /// The problems as findings in `source`, the text that was imported:
+    /// each at its key, with the code its kind gives.
+    pub fn source_findings(&self, source: &Source) -> Vec<crate::Diagnostic> {
+        let mut out: Vec<crate::Diagnostic> = self
+            .problems
+            .iter()
+            .map(|p| {
+                let code = match p.kind {
+                    ProblemKind::Dropped => crate::Code::NotImported,
+                    ProblemKind::Undecided => crate::Code::ImportUndecided,
+                    ProblemKind::Converted => crate::Code::ImportConverted,
+                    ProblemKind::Decided => crate::Code::ImportChoice,
+                };
+                let message = match (&p.span, &p.location) {
+                    (None, Some(at)) => format!("{at}: {}", p.message),
+                    _ => p.message.clone(),
+                };
+                crate::Diagnostic::new(code, p.span.unwrap_or_else(|| source.span(0, 0)), message)
+            })
+            .collect();
+        out.sort_by_key(|d| (d.primary.span.start, d.primary.span.end));
+        out
+    }
+
+    /// Whether every entry of the source is in the new ports.yaml.
+    pub fn is_complete(&self) -> bool {
+        self.dropped() == 0
+    }
+
+    /// The findings on the new ports.yaml that the problems do not already
+    /// say at their source lines (a port the source gives twice conflicts in
+    /// the output too): each finding is printed once.
+    pub fn proposed_findings(&self) -> impl Iterator<Item = &crate::Diagnostic> {
+        self.report.diagnostics.iter().filter(|d| {
+            !self
+                .covered
+                .iter()
+                .any(|(code, start)| d.code == *code && d.message.starts_with(start.as_str()))
+        })
     }
 }
 
@@ -194,9 +277,10 @@ impl std::error::Error for ImportError {}
 /// fatal; the output is validated and the findings are in
 /// [`Imported::report`]. An error means nothing usable could be read.
 pub fn import(text: &str, format: Format, options: &Options) -> Result<Imported, ImportError> {
-    let (tree, format, left_out) = parse(text, format)?;
+    let (tree, format, read) = parse(text, format)?;
     let mut cx = Ctx {
-        problems: left_out,
+        problems: read.left_out,
+        index: read.index,
         ..Ctx::default()
     };
     let draft = match format {
@@ -225,13 +309,14 @@ pub fn import(text: &str, format: Format, options: &Options) -> Result<Imported,
     };
     Ok(Imported {
         yaml,
-        problems: cx.problems,
-        notes: cx.notes,
+        problems: std::mem::take(&mut cx.problems),
+        notes: std::mem::take(&mut cx.notes),
         report,
         format,
         services: draft.services.len(),
         environments: draft.envs.len(),
         infrastructure: draft.infra.as_ref().map_or(0, |i| i.services.len()),
+        covered: std::mem::take(&mut cx.covered),
     })
 }
 
@@ -239,18 +324,85 @@ pub fn import(text: &str, format: Format, options: &Options) -> Result<Imported,
 struct Ctx {
     problems: Vec<Problem>,
     notes: Vec<Problem>,
+    /// Key path → where it is in the source.
+    index: HashMap<String, crate::Span>,
+    /// Findings of the proposed registry a problem already says at its
+    /// source line (a port given twice conflicts in the output too): their
+    /// code and the start of their message.
+    covered: Vec<(crate::Code, String)>,
     said: HashSet<String>,
     /// Keys that are not ports: key → (count, first location).
     ignored: BTreeMap<String, (usize, String)>,
 }
 
 impl Ctx {
+    fn located(&self, at: &str, message: impl Into<String>, kind: ProblemKind) -> Problem {
+        let mut p = Problem::at(at, message, kind);
+        p.span = self.index.get(at).copied();
+        p
+    }
+
+    /// A problem in the source. One whose entry is left out says so in its
+    /// message (`…; not imported`), which is what makes it [`ProblemKind::Dropped`].
     fn problem(&mut self, at: &str, message: impl Into<String>) {
-        self.problems.push(Problem::at(at, message));
+        let message = message.into();
+        let kind = match message.contains("not imported") {
+            true => ProblemKind::Dropped,
+            false => ProblemKind::Decided,
+        };
+        self.problems.push(self.located(at, message, kind));
+    }
+
+    /// A problem the import cannot decide: the new registry is invalid until
+    /// it is decided by hand. `covers` is the finding of the new registry it
+    /// explains (its code and message start), which is then not said twice.
+    fn undecided(&mut self, at: &str, message: impl Into<String>, covers: (crate::Code, String)) {
+        self.problems
+            .push(self.located(at, message, ProblemKind::Undecided));
+        self.covered.push(covers);
+    }
+
+    /// Where a key path is, for a message: `line 14`, or the path itself.
+    fn line_of(&self, at: &str) -> String {
+        match self.index.get(at) {
+            Some(span) => format!("line {}", span.line),
+            None => at.to_owned(),
+        }
+    }
+
+    /// A value imported as another type than it is written.
+    fn converted(&mut self, at: &str, message: impl Into<String>) {
+        self.problems
+            .push(self.located(at, message, ProblemKind::Converted));
     }
 
     fn note(&mut self, at: &str, message: impl Into<String>) {
-        self.notes.push(Problem::at(at, message));
+        self.notes
+            .push(self.located(at, message, ProblemKind::Decided));
+    }
+
+    /// The port `v` holds; a quoted one is converted with a note, anything
+    /// else is a problem that drops the entry.
+    fn port(&mut self, v: &Tree, at: &str) -> Option<u16> {
+        match port_of(v) {
+            Ok(p) => {
+                if let Tree::Str(s) = v {
+                    self.converted(
+                        at,
+                        format!(
+                            "the port is written as a string ({s:?}); imported as the number {p}. \
+                             A quoted port can slip past checks that compare numbers: make sure \
+                             no other entry holds {p}"
+                        ),
+                    );
+                }
+                Some(p)
+            }
+            Err(e) => {
+                self.problem(at, e);
+                None
+            }
+        }
     }
 
     /// A note said once per `key`, however often it applies.

@@ -77,14 +77,12 @@ pub(super) fn rerp(root: &Tree, options: &Options, cx: &mut Ctx) -> Result<Draft
                 for (k, v) in cx.entries(fields, &at) {
                     let k_at = join(&at, k);
                     match k {
-                        "port" => match port_of(v) {
-                            Ok(p) => port = Some(p),
-                            Err(e) => cx.problem(&k_at, e),
-                        },
-                        "container_port" | "containerPort" => match port_of(v) {
-                            Ok(p) => a.container_port = Some(p),
-                            Err(e) => cx.problem(&k_at, e),
-                        },
+                        "port" => port = cx.port(v, &k_at).or(port),
+                        "container_port" | "containerPort" => {
+                            if let Some(p) = cx.port(v, &k_at) {
+                                a.container_port = Some(p);
+                            }
+                        }
                         "node_port" | "nodePort" => match v {
                             Tree::Int(n) => {
                                 a.node_port = Some((i64::try_from(*n).unwrap_or(i64::MAX), k_at))
@@ -112,12 +110,9 @@ pub(super) fn rerp(root: &Tree, options: &Options, cx: &mut Ctx) -> Result<Draft
                     }
                 }
             }
-            other => match port_of(other) {
-                Ok(p) => a.port = p,
-                Err(e) => {
-                    cx.problem(&at, e);
-                    continue;
-                }
+            other => match cx.port(other, &at) {
+                Some(p) => a.port = p,
+                None => continue,
             },
         }
         if a.container_port == Some(a.port) {
@@ -234,36 +229,45 @@ pub(super) fn rerp(root: &Tree, options: &Options, cx: &mut Ctx) -> Result<Draft
             _ => RERP_NODE_PORT_OFFSET,
         },
     };
-    let base = i64::from(lo) / 1000 * 1000 + i64::from(offset);
+    // The NodePort range: given, or the blocks of 1000 that hold every
+    // service's NodePort, within Kubernetes' range.
     let (k0, k1) = KUBERNETES_NODE_PORTS;
-    let node_range_ok = base.max(k0) <= (base + 999).min(k1);
-    let node_range = {
-        let (a, b) = (base.max(k0), (base + 999).min(k1));
-        if node_range_ok {
-            (a, b)
-        } else {
-            cx.problem(
-                "",
-                format!(
-                    "an offset of {offset} puts the NodePorts at {}-{}, outside Kubernetes' \
-                     NodePort range {k0}-{k1}; choose another --node-port-offset",
-                    base,
-                    base + 999
-                ),
-            );
-            (base.clamp(1, 65535), (base + 999).clamp(1, 65535))
-        }
+    let node_ports: Vec<i64> = list
+        .iter()
+        .map(|a| i64::from(a.port) + i64::from(offset))
+        .collect();
+    let lowest = node_ports.iter().copied().min().unwrap_or(k0);
+    let highest = node_ports.iter().copied().max().unwrap_or(lowest);
+    let node_range = match options.node_port_range {
+        Some((a, b)) => (i64::from(a), i64::from(b)),
+        None => (
+            (lowest.div_euclid(1000) * 1000).clamp(k0, k1),
+            (highest.div_euclid(1000) * 1000 + 999).clamp(k0, k1),
+        ),
     };
+    let node_range_ok = node_range.0 <= node_range.1;
+    if options.node_port_range.is_some() && (node_range.0 < k0 || node_range.1 > k1) {
+        return Err(ImportError::Option(format!(
+            "--node-port-range {}-{} leaves Kubernetes' NodePort range {k0}-{k1}",
+            node_range.0, node_range.1
+        )));
+    }
     let mut holders: HashMap<u16, String> = HashMap::new();
     for a in &list {
         if let Some(first) = holders.get(&a.port) {
-            cx.problem(
+            cx.undecided(
                 &a.at,
                 format!(
                     "port {} is also assigned to `{first}`; one of them must move: decide which by hand",
                     a.port
                 ),
+                (crate::Code::PortConflict, format!("port {} of ", a.port)),
             );
+            // Its NodePort, port + offset, is then taken twice as well.
+            cx.covered.push((
+                crate::Code::NodePortConflict,
+                format!("NodePort {} of ", i64::from(a.port) + i64::from(offset)),
+            ));
         } else {
             holders.insert(a.port, a.name.clone());
         }
@@ -276,12 +280,13 @@ pub(super) fn rerp(root: &Tree, options: &Options, cx: &mut Ctx) -> Result<Draft
             } else {
                 format!("ports {r0}-{r1} are")
             };
-            cx.problem(
+            cx.undecided(
                 &a.at,
                 format!(
                     "port {} is assigned, but {what} reserved in reserved_ports; move it",
                     a.port
                 ),
+                (crate::Code::ReservedPort, format!("port {} of ", a.port)),
             );
         }
         let np = i64::from(a.port) + i64::from(offset);
@@ -299,7 +304,7 @@ pub(super) fn rerp(root: &Tree, options: &Options, cx: &mut Ctx) -> Result<Draft
             );
         }
         if !(k0..=k1).contains(&np) {
-            cx.problem(
+            cx.undecided(
                 &a.at,
                 format!(
                     "port {} of `{}` gets NodePort {np} ({} + {offset}), outside Kubernetes' NodePort \
@@ -307,9 +312,10 @@ pub(super) fn rerp(root: &Tree, options: &Options, cx: &mut Ctx) -> Result<Draft
                      --node-port-offset",
                     a.port, a.name, a.port
                 ),
+                (crate::Code::InvalidNodePort, format!("NodePort {np} of ")),
             );
         } else if node_range_ok && !(node_range.0..=node_range.1).contains(&np) {
-            cx.problem(
+            cx.undecided(
                 &a.at,
                 format!(
                     "port {} of `{}` gets NodePort {np} ({} + {offset}), outside the NodePort range \
@@ -322,6 +328,7 @@ pub(super) fn rerp(root: &Tree, options: &Options, cx: &mut Ctx) -> Result<Draft
                     node_range.0 - i64::from(offset),
                     node_range.1 - i64::from(offset)
                 ),
+                (crate::Code::InvalidNodePort, format!("NodePort {np} of ")),
             );
         }
     }

@@ -38,14 +38,22 @@ pub(super) fn describe(v: &Tree) -> String {
     }
 }
 
+/// What reading the source gives besides the tree: entries the YAML layer
+/// left out (never silently), and where each key path starts in the file.
+#[derive(Default)]
+pub(super) struct Read {
+    pub(super) left_out: Vec<Problem>,
+    /// `environments.test.postgres.mapping`, `reserved_ports[1]` → the key's
+    /// (or the item's) span; a repeated key keeps its last place, whose value
+    /// is the one read.
+    pub(super) index: HashMap<String, crate::Span>,
+}
+
 /// The source read through Portolan's YAML layer (JSON is YAML's flow
 /// syntax): mapping entries in file order with duplicates kept, aliases
 /// expanded within the same budgets as ports.yaml's. Entries the layer leaves
 /// out (a list as a key) come back as problems, never silently.
-pub(super) fn read_tree(
-    text: &str,
-    language: &'static str,
-) -> Result<(Tree, Vec<Problem>), ImportError> {
+pub(super) fn read_tree(text: &str, language: &'static str) -> Result<(Tree, Read), ImportError> {
     let source = Source::new("source", text);
     let (root, findings) = crate::load::parse_yaml(&source).map_err(|d| ImportError::Syntax {
         language,
@@ -59,9 +67,45 @@ pub(super) fn read_tree(
         .map(|d| Problem {
             message: format!("{}; not imported", d.message),
             location: Some(format!("line {}", d.primary.span.line)),
+            span: Some(d.primary.span),
+            kind: ProblemKind::Dropped,
         })
         .collect();
-    Ok((tree_of(root), left_out))
+    let mut index = HashMap::new();
+    index_of(&root, &mut String::new(), &mut index);
+    Ok((tree_of(root), Read { left_out, index }))
+}
+
+fn index_of(
+    node: &crate::load::Spanned<crate::load::Node<'_>>,
+    path: &mut String,
+    index: &mut HashMap<String, crate::Span>,
+) {
+    use crate::load::Node;
+    match &node.value {
+        Node::Map(entries) => {
+            for (k, v) in entries {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(&k.value);
+                index.insert(path.clone(), k.span);
+                index_of(v, path, index);
+                path.truncate(len);
+            }
+        }
+        Node::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                let _ = write!(path, "[{i}]");
+                index.insert(path.clone(), item.span);
+                index_of(item, path, index);
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
 }
 
 pub(super) fn tree_of(node: crate::load::Spanned<crate::load::Node<'_>>) -> Tree {
@@ -93,7 +137,7 @@ pub(super) fn float(text: &str) -> f64 {
     }
 }
 
-pub(super) fn parse_json(text: &str) -> Result<(Tree, Vec<Problem>), ImportError> {
+pub(super) fn parse_json(text: &str) -> Result<(Tree, Read), ImportError> {
     // JSON's own grammar decides what is JSON; the tree then comes from the
     // YAML layer, which keeps duplicate keys and order as serde_json does not.
     serde_json::from_str::<serde_json::Value>(text).map_err(|e| ImportError::Syntax {
@@ -103,14 +147,11 @@ pub(super) fn parse_json(text: &str) -> Result<(Tree, Vec<Problem>), ImportError
     read_tree(text, "JSON")
 }
 
-pub(super) fn parse_yaml(text: &str) -> Result<(Tree, Vec<Problem>), ImportError> {
+pub(super) fn parse_yaml(text: &str) -> Result<(Tree, Read), ImportError> {
     read_tree(text, "YAML")
 }
 
-pub(super) fn parse(
-    text: &str,
-    format: Format,
-) -> Result<(Tree, Format, Vec<Problem>), ImportError> {
+pub(super) fn parse(text: &str, format: Format) -> Result<(Tree, Format, Read), ImportError> {
     match format {
         Format::Rerp => parse_json(text).map(|(t, p)| (t, Format::Rerp, p)),
         Format::Lumiere => parse_yaml(text).map(|(t, p)| (t, Format::Lumiere, p)),
