@@ -672,3 +672,95 @@ fn a_port_repeated_by_hand_outside_the_owned_values_is_named() {
         stdout(&sync)
     );
 }
+
+/// A `{service}` file's owned list holds that service's ports only.
+#[test]
+fn a_per_service_list_holds_its_own_services_ports() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("ports.yaml"),
+        "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  ledger: { ports: { api: 8001 } }\n  invoice: { ports: { http: 8002, admin: 8003 } }\nrender: { artifacts: [] }\nsync:\n  - file: values/{service}.yaml\n    lists:\n      service.ports:\n        key: name\n        item: { name: \"{{ name }}\", port: \"{{ port }}\" }\n",
+    )
+    .unwrap();
+    std::fs::create_dir(root.join("values")).unwrap();
+    for s in ["ledger", "invoice"] {
+        std::fs::write(
+            root.join(format!("values/{s}.yaml")),
+            "service:\n  ports: []\n",
+        )
+        .unwrap();
+    }
+    let out = portolan(root).arg("sync").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let read = |s: &str| std::fs::read_to_string(root.join(format!("values/{s}.yaml"))).unwrap();
+    assert_eq!(
+        read("ledger"),
+        "service:\n  ports:\n    - name: api\n      port: 8001\n"
+    );
+    assert_eq!(
+        read("invoice"),
+        "service:\n  ports:\n    - name: admin\n      port: 8003\n    - name: http\n      port: 8002\n"
+    );
+}
+
+/// Ports repeated by hand are compared with the file's own environments, and
+/// a container-side key is never taken for a host port.
+#[test]
+fn ports_repeated_by_hand_are_those_of_the_files_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("ports.yaml"),
+        "project: demo\nenvironments:\n  production: { range: 8000-8099 }\n  test: { range: 7000-7099 }\nservices:\n  web: { ports: { api: { production: 8001, test: 7001 } } }\n  admin: { ports: { api: { production: 8000, test: 7000 } } }\nrender: { artifacts: [] }\nsync:\n  - file: deploy/production.yaml\n    environments: [production]\n    values: { port: \"{{ port('web') }}\" }\n",
+    )
+    .unwrap();
+    std::fs::create_dir(root.join("deploy")).unwrap();
+    std::fs::write(
+        root.join("deploy/production.yaml"),
+        "port: 8001\ncontainerPort: 8000\ndebugPort: 7000\nadminPort: 8000\n",
+    )
+    .unwrap();
+    let out = portolan(root)
+        .args(["check", "--format", "short"])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    // One line: adminPort (production's admin); not containerPort, not test's 7000.
+    assert_eq!(text.matches("repeated by hand").count(), 2, "{text}");
+    assert!(
+        text.contains(
+            "deploy/production.yaml:4: `adminPort: 8000` is the port of `admin api` (production)"
+        ),
+        "{text}"
+    );
+}
+
+/// `check` names an item by Portolan's own comment only: a team comment may
+/// hold anything, and CI logs are public.
+#[test]
+fn list_drift_never_prints_a_team_comment() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("ports.yaml"),
+        "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  ledger: { ports: { api: 8001 } }\nrender: { artifacts: [] }\nsync:\n  - file: gateway.yaml\n    lists:\n      upstreams:\n        key: name\n        item: { name: \"{{ service }}\", port: \"{{ port }}\" }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("gateway.yaml"),
+        "upstreams:\n  # AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI (rotate monthly)\n  - name: ledger\n    port: 7001\n",
+    )
+    .unwrap();
+    let out = portolan(root)
+        .args(["check", "--format", "short"])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(
+        text.contains("gateway.yaml: upstreams differs from ports.yaml at line 4\n"),
+        "{text}"
+    );
+    assert!(!text.contains("wJalr"), "{text}");
+}

@@ -403,6 +403,25 @@ impl<'t> Document<'t> {
                 },
             };
             let Some(node) = node else { break };
+            if let Kind::Map {
+                tagged: Some(tag), ..
+            }
+            | Kind::Seq {
+                tagged: Some(tag), ..
+            } = &node.kind
+            {
+                let outer = match depth {
+                    0 => "the document".to_owned(),
+                    _ => format!("`{outer}`"),
+                };
+                return fail(
+                    format!(
+                        "`{path}` lies inside {outer}, which carries the tag `{}`; its reader decides what the values inside mean, so Portolan does not edit them",
+                        printable(tag)
+                    ),
+                    Some(node.line),
+                );
+            }
             if let Kind::Map { anchored: true, .. } | Kind::Seq { anchored: true, .. } = node.kind {
                 let outer = match depth {
                     0 => "the document".to_owned(),
@@ -763,7 +782,29 @@ impl<'t> Document<'t> {
                             .first()
                             .map_or(node.col, |i| self.dash_line(i.start).1),
                     ),
+                    // `key: []` or `key:`: the items go on the lines after the
+                    // key's, below any comment on it, and the `[]` goes.
+                    Kind::Seq { flow: true, .. } if !items.is_empty() => {
+                        let colon = self.after_colon(entry)?;
+                        return Ok(vec![
+                            Splice {
+                                range: colon..node.end.max(colon),
+                                text: String::new(),
+                            },
+                            Splice {
+                                range: self.line_end(entry.key_end)..self.line_end(entry.key_end),
+                                text: list_text(items, entry.key_col + 2),
+                            },
+                        ]);
+                    }
                     Kind::Seq { flow: true, .. } => (self.after_colon(entry)?, entry.key_col + 2),
+                    Kind::Scalar { .. } if node.start == node.end && !items.is_empty() => {
+                        let end = self.line_end(entry.key_end);
+                        return Ok(vec![Splice {
+                            range: end..end,
+                            text: list_text(items, entry.key_col + 2),
+                        }]);
+                    }
                     Kind::Scalar { .. } if node.start == node.end => {
                         (self.after_colon(entry)?, entry.key_col + 2)
                     }

@@ -77,7 +77,7 @@ fn get(text: &str, key: &str) -> Current {
 fn owned(key: &str, items: &[Item]) -> OwnedItems {
     OwnedItems {
         path: path(key),
-        owner: Owner::Marker("portolan:".to_owned()),
+        owner: Owner::Comment("portolan: .*".to_owned()),
         items: items.to_vec(),
     }
 }
@@ -1584,7 +1584,8 @@ ports:
     hostPort: 8002
 ";
     let doc = Document::parse(old).unwrap();
-    let clashes = doc.clashes(&owned("ports", &mappings())).unwrap();
+    let ports = ["containerPort", "hostPort"];
+    let clashes = doc.clashes(&owned("ports", &mappings()), &ports).unwrap();
     assert_eq!(clashes.len(), 1, "{clashes:?}");
     assert_eq!(clashes[0].line, 7);
     assert_eq!(clashes[0].key, "hostPort");
@@ -1593,7 +1594,16 @@ ports:
     // Portolan's own items never clash with themselves.
     let new = set_list("ports: []\n", "ports", &mappings());
     let doc = Document::parse(&new).unwrap();
-    assert_eq!(doc.clashes(&owned("ports", &mappings())), Ok(Vec::new()));
+    assert_eq!(
+        doc.clashes(&owned("ports", &mappings()), &ports),
+        Ok(Vec::new())
+    );
+    // A constant that is not a port (`protocol: TCP`, a weight) never clashes.
+    let doc = Document::parse("ports:\n  - protocol: TCP\n    hostPort: 8002\n").unwrap();
+    assert_eq!(
+        doc.clashes(&owned("ports", &mappings()), &["containerPort"]),
+        Ok(Vec::new())
+    );
 }
 
 #[test]
@@ -1624,4 +1634,139 @@ ports:
         .set_list(&owned("ports", &mappings()))
         .unwrap_err();
     assert!(e.message.contains("is a flow list"), "{e}");
+}
+
+/// Portolan's comments as the sync's pattern makes them: each variable one word.
+fn strict(key: &str, items: &[Item]) -> OwnedItems {
+    OwnedItems {
+        path: path(key),
+        owner: Owner::Comment(r"portolan: \S+ \S+".to_owned()),
+        items: items.to_vec(),
+    }
+}
+
+#[test]
+fn marker_comments_are_recognised_by_shape_and_across_blank_lines() {
+    let old = "\
+ports:
+  # portolan: courier api
+
+  - containerPort: 1
+    hostPort: 2
+  # portolan: not managed, Grafana is mapped by hand
+  - containerPort: 32300
+    hostPort: 9000
+  # portolan: gone api
+  - containerPort: 30009
+    hostPort: 8009
+";
+    let doc = Document::parse(old).unwrap();
+    let new = doc
+        .set_list(&strict("ports", &mappings()))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        new,
+        "\
+ports:
+  # portolan: courier api
+
+  - containerPort: 30001
+    hostPort: 8001
+    protocol: TCP
+  # portolan: courier ws
+  - containerPort: 30002
+    hostPort: 8002
+    protocol: TCP
+  # portolan: not managed, Grafana is mapped by hand
+  - containerPort: 32300
+    hostPort: 9000
+"
+    );
+}
+
+#[test]
+fn replacing_every_item_keeps_the_comments_between_and_the_item_style() {
+    let old = "\
+ports:   # Portolan's
+  # portolan: old api
+  - { containerPort: 30009, hostPort: 8009 }
+
+  # ---- keep sorted by hostPort ----
+  # portolan: older api
+  - { containerPort: 30010, hostPort: 8010 }
+kind: Cluster
+";
+    let doc = Document::parse(old).unwrap();
+    let new = doc
+        .set_list(&strict("ports", &mappings()[..1]))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        new,
+        "\
+ports:   # Portolan's
+  # portolan: courier api
+  - { containerPort: 30001, hostPort: 8001, protocol: TCP }
+
+  # ---- keep sorted by hostPort ----
+kind: Cluster
+"
+    );
+    // Emptied: `[]` on the key's line, before its comment; the rest stays.
+    let empty = doc.set_list(&strict("ports", &[])).unwrap().unwrap();
+    assert_eq!(
+        empty,
+        "ports: []   # Portolan's\n\n  # ---- keep sorted by hostPort ----\nkind: Cluster\n"
+    );
+}
+
+#[test]
+fn a_comment_on_an_empty_lists_key_line_stays_there() {
+    for old in [
+        "ports:   # none yet, add below\nkind: Cluster\n",
+        "ports: []   # none yet, add below\nkind: Cluster\n",
+    ] {
+        assert_eq!(
+            set_list(old, "ports", &mappings()[..1]),
+            "ports:   # none yet, add below\n  # portolan: courier api\n  - containerPort: 30001\n    hostPort: 8001\n    protocol: TCP\nkind: Cluster\n",
+            "{old}"
+        );
+    }
+}
+
+#[test]
+fn a_list_ending_the_file_without_a_line_break_takes_new_items() {
+    for old in ["ports:\n  - hostPort: 5432", "ports:\r\n  - hostPort: 5432"] {
+        let new = set_list(old, "ports", &mappings()[..1]);
+        let crlf = old.contains('\r');
+        let expected = "ports:\n  - hostPort: 5432\n  # portolan: courier api\n  - containerPort: 30001\n    hostPort: 8001\n    protocol: TCP";
+        match crlf {
+            true => assert_eq!(new, expected.replace('\n', "\r\n")),
+            false => assert_eq!(new, expected),
+        }
+    }
+}
+
+#[test]
+fn core_tags_that_change_the_reading_and_tagged_mappings_are_refused() {
+    for (text, tag) in [
+        ("port: !!bool true\n", "!!bool"),
+        ("port: !!null ~\n", "!!null"),
+        ("port: !!float 1\n", "!!float"),
+    ] {
+        let e = set_err(text, "port", Value::Int(8001));
+        assert!(e.message.contains("carries the tag"), "{text}: {e}");
+        assert!(
+            e.message.contains(tag) || e.message.contains("tag:yaml.org"),
+            "{text}: {e}"
+        );
+    }
+    let e = set_err("svc: !custom\n  port: 1\n", "svc.port", Value::Int(8001));
+    assert!(e.message.contains("carries the tag `!custom`"), "{e}");
+    // `!!int` and `!!str` say what the value is: edited.
+    assert_eq!(
+        set_one("port: !!int 1\n", "port", Value::Int(8001)),
+        "port: !!int 8001\n"
+    );
 }

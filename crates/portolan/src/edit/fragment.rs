@@ -86,7 +86,9 @@ pub(super) fn comment_line(comment: &str) -> String {
             }
         })
         .collect();
-    line.trim().to_owned()
+    // The `#` is Portolan's to write: a template that starts with one
+    // (`# portolan: …`) gets one `#`.
+    line.trim().trim_start_matches('#').trim_start().to_owned()
 }
 
 /// Items, each on lines of its own that start with a newline: a `# comment`

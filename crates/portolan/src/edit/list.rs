@@ -15,8 +15,12 @@ use super::*;
 /// How Portolan's items in an owned list are told from the team's.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Owner {
-    /// Items under a `# comment` line that starts with this text.
-    Marker(String),
+    /// Items under a `# comment` line (blank lines may part them) that is
+    /// one Portolan writes now, or that this regular expression matches in
+    /// full: the comment template with each variable one word
+    /// (`portolan: \S+ \S+`), so a released service's item is recognised
+    /// and a team comment that merely starts alike is not.
+    Comment(String),
     /// Mapping items whose value at this key is one Portolan renders; the
     /// rest, a released service's included, are the team's.
     Key(String),
@@ -65,7 +69,7 @@ impl OwnedItems {
     /// The identity of one of Portolan's items.
     fn identity(&self, item: &Item) -> Option<String> {
         match &self.owner {
-            Owner::Marker(_) => item.comment.as_deref().map(comment_line),
+            Owner::Comment(_) => item.comment.as_deref().map(comment_line),
             Owner::Key(key) => item
                 .fields
                 .iter()
@@ -127,17 +131,19 @@ impl<'t> Document<'t> {
                 );
             }
         };
+        let pattern = match &list.owner {
+            Owner::Comment(p) => Some(regex_lite::Regex::new(&format!("^(?:{p})$")).map_err(
+                |e| EditError {
+                    message: format!("the comment pattern of `{path}` is not valid: {e}"),
+                    line: None,
+                },
+            )?),
+            Owner::Key(_) => None,
+        };
         let mut held = Vec::with_capacity(items.len());
         for item in items {
             let (line_start, col) = self.dash_line(item.start);
-            let comment = line_start
-                .checked_sub(1)
-                .map(|newline| {
-                    let start = self.text[..newline].rfind('\n').map_or(0, |i| i + 1);
-                    (start, self.text[start..self.before_cr(newline)].trim())
-                })
-                .filter(|(_, l)| l.starts_with('#'))
-                .map(|(start, l)| (start, l.trim_start_matches('#').trim()));
+            let comment = self.comment_above(line_start);
             // A block scalar ends after its newline; the item's last line ends before it.
             let last = match item.end > item.start && self.text.as_bytes()[item.end - 1] == b'\n' {
                 true => item.end - 1,
@@ -149,8 +155,11 @@ impl<'t> Document<'t> {
                 None => self.text.len(),
             };
             let (identity, start) = match &list.owner {
-                Owner::Marker(marker) => match comment {
-                    Some((start, c)) if c.starts_with(marker.as_str()) => {
+                Owner::Comment(_) => match comment {
+                    Some((start, c))
+                        if wanted.iter().any(|w| w == c)
+                            || pattern.as_ref().is_some_and(|p| p.is_match(c)) =>
+                    {
                         (Some(c.to_owned()), start)
                     }
                     _ => (None, line_start),
@@ -185,7 +194,7 @@ impl<'t> Document<'t> {
                 .find(|b| b.identity.is_some() && b.identity == a.identity)
             {
                 let what = match &list.owner {
-                    Owner::Marker(_) => "comment",
+                    Owner::Comment(_) => "comment",
                     Owner::Key(key) => key,
                 };
                 return fail(
@@ -218,6 +227,25 @@ impl<'t> Document<'t> {
         }
     }
 
+    /// The `# comment` line above the line starting at `line_start`, blank
+    /// lines between allowed: its start and its text after `#`.
+    fn comment_above(&self, line_start: usize) -> Option<(usize, &str)> {
+        let mut end = line_start;
+        while end > 0 {
+            let newline = end - 1;
+            let start = self.text[..newline].rfind('\n').map_or(0, |i| i + 1);
+            let line = self.text[start..self.before_cr(newline)].trim();
+            if line.is_empty() {
+                end = start;
+                continue;
+            }
+            return line
+                .starts_with('#')
+                .then(|| (start, line.trim_start_matches('#').trim()));
+        }
+        None
+    }
+
     fn wanted(&self, list: &OwnedItems) -> Result<Vec<String>, EditError> {
         let mut wanted: Vec<String> = Vec::with_capacity(list.items.len());
         for item in &list.items {
@@ -227,7 +255,7 @@ impl<'t> Document<'t> {
                         "an item of `{}` has no {}, so Portolan could not find it again",
                         list.path,
                         match &list.owner {
-                            Owner::Marker(_) => "comment".to_owned(),
+                            Owner::Comment(_) => "comment".to_owned(),
                             Owner::Key(key) => format!("`{key}`"),
                         }
                     ),
@@ -241,7 +269,7 @@ impl<'t> Document<'t> {
                         list.path,
                         list.shown(item),
                         match &list.owner {
-                            Owner::Marker(_) => "comment",
+                            Owner::Comment(_) => "comment",
                             Owner::Key(_) => "key's value",
                         }
                     ),
@@ -312,22 +340,35 @@ impl<'t> Document<'t> {
             .filter(|(_, w)| !held.iter().any(|h| h.identity.as_ref() == Some(*w)))
             .map(|(item, _)| item.clone())
             .collect();
+        let flow = held.iter().any(|h| h.flow_map);
         if !held.iter().any(|h| kept(&h)) {
-            // Nothing of the team's to keep: the list is Portolan's alone.
-            return match doc.finish(doc.list_splice(&list.path, &list.items)?)? {
-                Some(t) => Ok(Some(t)),
-                None if text != self.text => Ok(Some(text.into_owned())),
-                None => Ok(None),
-            };
-        }
-        if !new.is_empty() {
+            // Every item goes: the new ones take the first one's place (the
+            // comments between items stay), or the list is written `[]`.
+            match held.first() {
+                Some(first) if !new.is_empty() => {
+                    let items = list_items_text(&new, first.col, flow);
+                    splices.push(Splice {
+                        range: first.lines.start..first.lines.start,
+                        text: format!("{}\n", items.strip_prefix('\n').unwrap_or(&items)),
+                    });
+                }
+                _ => {
+                    if let Found::Node(_, Some(entry)) = doc.find(&list.path)? {
+                        let colon = doc.after_colon(entry)?;
+                        splices.push(Splice {
+                            range: colon..colon,
+                            text: " []".to_owned(),
+                        });
+                    }
+                }
+            }
+        } else if !new.is_empty() {
             let anchor = held
                 .iter()
                 .rev()
                 .find(|h| h.identity.is_some() && kept(h))
                 .or_else(|| held.iter().rev().find(kept))
                 .expect("a kept item exists");
-            let flow = held.iter().any(|h| h.flow_map);
             splices.push(Splice {
                 range: anchor.after..anchor.after,
                 text: list_items_text(&new, anchor.col, flow),
@@ -347,15 +388,21 @@ impl<'t> Document<'t> {
             Some((_, held)) => held
                 .iter()
                 .filter(|h| h.identity.is_none())
-                .map(|h| self.text[h.lines.clone()].to_owned())
+                // The last line of a file may lack its line break until an
+                // item is added after it.
+                .map(|h| {
+                    self.text[h.lines.clone()]
+                        .trim_end_matches(['\n', '\r'])
+                        .to_owned()
+                })
                 .collect(),
             None => Vec::new(),
         })
     }
 
-    /// Team items of `list` that hold, at one of the keys Portolan's items
-    /// set to an integer, the value one of Portolan's items holds there.
-    pub fn clashes(&self, list: &OwnedItems) -> Result<Vec<Clash>, EditError> {
+    /// Team items of `list` that hold, at one of `ports` (the item keys
+    /// whose values are ports), the value one of Portolan's items holds there.
+    pub fn clashes(&self, list: &OwnedItems, ports: &[&str]) -> Result<Vec<Clash>, EditError> {
         let wanted = self.wanted(list)?;
         let Some((node, held)) = self.held(list, &wanted)? else {
             return Ok(Vec::new());
@@ -373,6 +420,9 @@ impl<'t> Document<'t> {
                 else {
                     continue;
                 };
+                if !ports.contains(&key.as_ref()) {
+                    continue;
+                }
                 let theirs = list.items.iter().find(|item| {
                     item.fields.iter().any(|(k, v)| {
                         k == key.as_ref() && matches!(v, Value::Int(_)) && v.as_text() == *value

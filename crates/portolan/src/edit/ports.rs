@@ -44,6 +44,24 @@ fn quoted_key(key: &str) -> String {
     }
 }
 
+/// Whether a key names the port inside a container (`containerPort`,
+/// `targetPort`, compose's `target`): not a host port, so not compared.
+pub(crate) fn container_side(key: &str) -> bool {
+    let lower = key.to_ascii_lowercase();
+    lower.contains("container") || lower.contains("target")
+}
+
+/// The host port of a compose-style `"8001:8000"` (or
+/// `"127.0.0.1:8001:8000/tcp"`), or a plain port.
+fn host_port(text: &str) -> Option<u16> {
+    let body = text.split('/').next().unwrap_or(text);
+    let mut parts = body.rsplitn(3, ':');
+    match (parts.next(), parts.next()) {
+        (Some(_), Some(host)) => as_port(host),
+        _ => as_port(body),
+    }
+}
+
 fn as_port(text: &str) -> Option<u16> {
     let text = text.trim();
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) || text.starts_with('0') {
@@ -67,7 +85,9 @@ pub(crate) fn unowned_ports(
         FileFormat::Dotenv => dotenv::assignments(text)
             .map(|all| {
                 all.into_iter()
-                    .filter(|a| port_like(a.name) && !owned.contains(&a.name))
+                    .filter(|a| {
+                        port_like(a.name) && !container_side(a.name) && !owned.contains(&a.name)
+                    })
                     .filter_map(|a| {
                         Some(Unowned {
                             key: a.name.to_owned(),
@@ -111,7 +131,7 @@ fn walk(
     }
     match &node.kind {
         Kind::Scalar { value, .. } if portish => {
-            if let Some(port) = as_port(value) {
+            if let Some(port) = host_port(value) {
                 out.push(Unowned {
                     key: path.clone(),
                     port,
@@ -129,7 +149,11 @@ fn walk(
                     path.push('.');
                 }
                 path.push_str(&quoted_key(key));
-                walk(&entry.value, path, port_like(key), skip, out);
+                // Under a port-like key, every key names a port
+                // (`ports: { http: 8001 }`, compose's `published:`) except
+                // the container side.
+                let portish = (portish || port_like(key)) && !container_side(key);
+                walk(&entry.value, path, portish, skip, out);
                 path.truncate(len);
             }
         }
@@ -190,13 +214,14 @@ fn in_toml(text: &str, owned: &[&str]) -> Vec<Unowned> {
         match item {
             toml_edit::Item::Table(t) => {
                 for (k, v) in t.iter() {
-                    stack.push((join(k), v, port_like(k)));
+                    stack.push((join(k), v, (portish || port_like(k)) && !container_side(k)));
                 }
             }
             toml_edit::Item::ArrayOfTables(a) => {
                 for (i, t) in a.iter().enumerate() {
                     for (k, v) in t.iter() {
-                        stack.push((format!("{path}[{i}].{}", quoted_key(k)), v, port_like(k)));
+                        let portish = (portish || port_like(k)) && !container_side(k);
+                        stack.push((format!("{path}[{i}].{}", quoted_key(k)), v, portish));
                     }
                 }
             }
@@ -251,7 +276,8 @@ fn value_ports(
                     true => k.to_owned(),
                     false => format!("{path}.{k}"),
                 };
-                value_ports(&key, v, port_like(k), owned, line, out);
+                let portish = (portish || port_like(k)) && !container_side(k);
+                value_ports(&key, v, portish, owned, line, out);
             }
         }
         _ => {}
@@ -289,6 +315,24 @@ mod tests {
     }
 
     #[test]
+    fn compose_and_helm_shapes_are_read_and_container_ports_are_not() {
+        let yaml = "services:\n  web:\n    ports: [\"8001:8000\", \"127.0.0.1:8002:80/tcp\"]\n    expose: [\"9000\"]\n  api:\n    ports:\n      - published: 8003\n        target: 80\nservice:\n  ports: { http: 8004 }\n  containerPort: 8000\n  targetPort: 8000\n";
+        let got: Vec<(String, u16)> = unowned_ports(FileFormat::Yaml, yaml, &[], &[])
+            .into_iter()
+            .map(|u| (u.key, u.port))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("services.web.ports[0]".to_owned(), 8001),
+                ("services.web.ports[1]".to_owned(), 8002),
+                ("services.api.ports[0].published".to_owned(), 8003),
+                ("service.ports.http".to_owned(), 8004),
+            ]
+        );
+    }
+
+    #[test]
     fn owned_values_and_lists_are_not_unowned() {
         let yaml = "server:\n  port: 8001\n  adminPort: 8002\nlist:\n  - hostPort: 8003\nreplicas: 3\nports: [8004, \"8005\", \"8006:80\"]\n";
         let found = unowned_ports(FileFormat::Yaml, yaml, &["server.port"], &["list"]);
@@ -301,7 +345,8 @@ mod tests {
             [
                 ("server.adminPort", 8002, 3),
                 ("ports[0]", 8004, 7),
-                ("ports[1]", 8005, 7)
+                ("ports[1]", 8005, 7),
+                ("ports[2]", 8006, 7)
             ]
         );
         let json = "{\n  \"port\": 8001,\n  \"debug\": {\"port\": \"9229\"}\n}\n";

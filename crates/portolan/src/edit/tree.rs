@@ -23,15 +23,18 @@ pub(super) enum Kind<'t> {
         anchored: bool,
         tag: Option<String>,
     },
+    /// `tagged`: a tag outside YAML's core schema (`!custom`), as written.
     Map {
         entries: Vec<Entry<'t>>,
         flow: bool,
         anchored: bool,
+        tagged: Option<String>,
     },
     Seq {
         items: Vec<Node<'t>>,
         flow: bool,
         anchored: bool,
+        tagged: Option<String>,
     },
     Alias,
 }
@@ -83,12 +86,21 @@ impl<'t, I: Iterator<Item = Located<'t>>> Builder<'t, I> {
                         value,
                         style,
                         anchored: anchor != 0,
-                        tag: tag.filter(|t| t.is_custom()).map(|t| t.to_string()),
+                        // `!!int` and `!!str` say what the value already is;
+                        // any other tag changes how it reads (`!!float 8001`
+                        // is 8001.0, `!env PORT` a variable).
+                        tag: tag
+                            .filter(|t| {
+                                !(t.is_yaml_core_schema_tag("int")
+                                    || t.is_yaml_core_schema_tag("str"))
+                            })
+                            .map(|t| t.to_string()),
                     },
                     end,
                 ),
                 Event::Alias(_) => node(Kind::Alias, end),
-                Event::SequenceStart(style, anchor, _) => {
+                Event::SequenceStart(style, anchor, tag) => {
+                    let tagged = tag.filter(|t| t.is_custom()).map(|t| t.to_string());
                     let flow = style == StructureStyle::Flow;
                     let mut items = Vec::new();
                     let mut last = end;
@@ -114,11 +126,13 @@ impl<'t, I: Iterator<Item = Located<'t>>> Builder<'t, I> {
                             items,
                             flow,
                             anchored: anchor != 0,
+                            tagged,
                         },
                         last,
                     )
                 }
-                Event::MappingStart(style, anchor, _) => {
+                Event::MappingStart(style, anchor, tag) => {
+                    let tagged = tag.filter(|t| t.is_custom()).map(|t| t.to_string());
                     let flow = style == StructureStyle::Flow;
                     let mut entries = Vec::new();
                     let mut last = end;
@@ -154,6 +168,7 @@ impl<'t, I: Iterator<Item = Located<'t>>> Builder<'t, I> {
                             entries,
                             flow,
                             anchored: anchor != 0,
+                            tagged,
                         },
                         last,
                     )

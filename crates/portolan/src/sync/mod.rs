@@ -147,9 +147,14 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
     let mut team: Vec<(String, Vec<(&SyncFile, Scope)>)> = Vec::new();
     let mut by_path: HashMap<String, usize> = HashMap::new();
     for target in &registry.sync {
-        for (path, scope) in render::expand(registry, &target.file.value) {
+        for (path, mut scope) in render::expand(registry, &target.file.value) {
             if !target.covers(scope.service.as_deref(), scope.environment.as_deref()) {
                 continue;
+            }
+            // A file for one environment (`environments: [production]`)
+            // looks its ports up there, as a `{environment}` file does.
+            if let (None, Some([only])) = (&scope.environment, target.environments.as_deref()) {
+                scope.environment = Some(only.clone());
             }
             match by_path.get(&path) {
                 Some(&i) if cx.share(&path, &team[i].1, target) => {

@@ -75,6 +75,7 @@ impl Planner<'_> {
             values.push((kp, value));
         }
         let mut lists = Vec::new();
+        let mut owned_lists_markers: Vec<(KeyPath, Option<String>)> = Vec::new();
         let owned_lists = entries
             .iter()
             .flat_map(|(t, scope)| t.lists.iter().map(move |l| (*t, l, scope)));
@@ -82,8 +83,10 @@ impl Planner<'_> {
             let kp = key_path(&list.key)?;
             let mut items = Vec::new();
             let rows = engine.list_rows(scope.environment.as_deref());
+            // A `{service}` file lists its own service's ports only.
             let covered = rows
                 .iter()
+                .filter(|r| scope.service.as_ref().is_none_or(|s| *s == r.service))
                 .filter(|r| target.covers(Some(&r.service), r.environment.as_deref()));
             for row in covered {
                 let extra = [
@@ -119,7 +122,13 @@ impl Planner<'_> {
             }
             let owner = match (&list.item_key, list.marker()) {
                 (Some(key), _) => Owner::Key(key.value.clone()),
-                (None, Some(marker)) => Owner::Marker(marker.to_owned()),
+                (None, Some(_)) => Owner::Comment(comment_pattern(
+                    &list
+                        .comment
+                        .as_ref()
+                        .map(|c| c.value.clone())
+                        .unwrap_or_default(),
+                )),
                 // load refuses such a list; a registry built by hand still must not lose items.
                 (None, None) => {
                     return Err(in_registry(
@@ -135,8 +144,15 @@ impl Planner<'_> {
             };
             // Two items publishing one port: the tool reading the list fails,
             // or one of the two services is unreachable.
+            // The keys whose values are ports: rendered from one.
+            let ports: Vec<&str> = list
+                .item
+                .iter()
+                .filter(|(_, t)| t.value.contains("port"))
+                .map(|(k, _)| k.value.as_str())
+                .collect();
             let clashes = doc
-                .clashes(&owned)
+                .clashes(&owned, &ports)
                 .map_err(|e| problem(e.line.map(|l| (l, 1)), e.message))?;
             if let Some(c) = clashes.first() {
                 return Err(problem(
@@ -150,6 +166,7 @@ impl Planner<'_> {
                     ),
                 ));
             }
+            owned_lists_markers.push((owned.path.clone(), list.marker().map(str::to_owned)));
             lists.push(owned);
         }
         let new = doc
@@ -170,9 +187,13 @@ impl Planner<'_> {
             if doc.get(kp).ok() == Some(Current::Missing) {
                 reasons.push(format!("{kp} is missing"));
             } else if let Ok(Some(alone)) = doc.set_list(list) {
+                let marker = owned_lists_markers
+                    .iter()
+                    .find(|(k, _)| k == kp)
+                    .and_then(|(_, m)| m.as_deref());
                 reasons.push(format!(
                     "{kp} differs from ports.yaml {}",
-                    where_lists_differ(&text, &alone)
+                    where_lists_differ(&text, &alone, marker)
                 ));
             }
         }
@@ -346,8 +367,9 @@ impl Planner<'_> {
 }
 
 /// Where an owned list's text first differs: the line in the file, and the
-/// item's comment (Portolan's own text, never the team's values).
-fn where_lists_differ(old: &str, new: &str) -> String {
+/// item's comment when it is one of Portolan's (its own text; a team comment
+/// may hold anything, and `check` prints into CI logs).
+fn where_lists_differ(old: &str, new: &str, marker: Option<&str>) -> String {
     let old_lines: Vec<&str> = old.lines().collect();
     let new_lines: Vec<&str> = new.lines().collect();
     let at = old_lines
@@ -355,11 +377,14 @@ fn where_lists_differ(old: &str, new: &str) -> String {
         .zip(&new_lines)
         .position(|(a, b)| a != b)
         .unwrap_or(old_lines.len().min(new_lines.len()));
-    let item = new_lines[..(at + 1).min(new_lines.len())]
+    // The file's own lines up to the difference: a removed item's comment
+    // is the first differing line itself.
+    let item = old_lines[..(at + 1).min(old_lines.len())]
         .iter()
         .rev()
         .map(|l| l.trim())
         .find(|l| l.starts_with('#'))
+        .filter(|c| marker.is_some_and(|m| c.trim_start_matches('#').trim_start().starts_with(m)))
         .map(|c| format!(" (the item under `{}`)", printable(c)))
         .unwrap_or_default();
     format!("at line {}{item}", at + 1)
@@ -417,4 +442,35 @@ pub(super) fn near_miss(format: FileFormat, text: &str, key: &str) -> Option<Str
         "`{key}`: the file has no `{missing}`, but has `{best}`{}; fix the key path if `{best}` is meant, or add `{missing}` to the file first if it is a new key",
         line(best)
     ))
+}
+
+/// The comments a list's `comment:` template writes, as a regular
+/// expression: its fixed text as is, each `{{ … }}` or `{% … %}` one word.
+fn comment_pattern(template: &str) -> String {
+    let template = template.trim().trim_start_matches('#').trim_start();
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(open) = ["{{", "{%", "{#"].iter().filter_map(|o| rest.find(o)).min() {
+        out.push_str(&regex_lite::escape(&rest[..open]));
+        let close = match &rest[open..open + 2] {
+            "{{" => "}}",
+            "{%" => "%}",
+            _ => "#}",
+        };
+        match rest[open..].find(close) {
+            Some(end) => {
+                // A comment block writes nothing; a variable or tag, a word.
+                if !rest[open..].starts_with("{#") {
+                    out.push_str(r"\S+");
+                }
+                rest = &rest[open + end + 2..];
+            }
+            None => {
+                rest = &rest[open..];
+                break;
+            }
+        }
+    }
+    out.push_str(&regex_lite::escape(rest.trim_end()));
+    out
 }

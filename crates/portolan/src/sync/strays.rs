@@ -5,9 +5,19 @@
 use super::*;
 use crate::edit::{Unowned, unowned_ports};
 
-/// Who holds each host port and NodePort: `courier api (production)`.
-pub(super) fn holders(rows: &[render::Row]) -> HashMap<u16, (String, String)> {
-    let mut out = HashMap::new();
+/// One holder of a host port or NodePort.
+pub(super) struct Holder {
+    /// `None`: infrastructure shared by every environment.
+    environment: Option<String>,
+    /// `the port of `courier api` (production)`.
+    who: String,
+    /// The template call that renders it: `port('courier', 'api')`.
+    call: String,
+}
+
+/// Who holds each host port and NodePort.
+pub(super) fn holders(rows: &[render::Row]) -> HashMap<u16, Vec<Holder>> {
+    let mut out: HashMap<u16, Vec<Holder>> = HashMap::new();
     for row in rows {
         let who = match &row.name {
             Some(name) => format!("{} {name}", row.service),
@@ -21,14 +31,16 @@ pub(super) fn holders(rows: &[render::Row]) -> HashMap<u16, (String, String)> {
             Some(name) => format!("port('{}', '{name}')", row.service),
             None => format!("port('{}')", row.service),
         };
-        out.entry(row.port)
-            .or_insert_with(|| (format!("the port of `{who}`{env}"), call.clone()));
+        out.entry(row.port).or_default().push(Holder {
+            environment: row.environment.clone(),
+            who: format!("the port of `{who}`{env}"),
+            call: call.clone(),
+        });
         if let Some(np) = row.node_port {
-            out.entry(np).or_insert_with(|| {
-                (
-                    format!("the NodePort of `{who}`{env}"),
-                    call.replace("port(", "node_port("),
-                )
+            out.entry(np).or_default().push(Holder {
+                environment: row.environment.clone(),
+                who: format!("the NodePort of `{who}`{env}"),
+                call: call.replace("port(", "node_port("),
             });
         }
     }
@@ -39,7 +51,7 @@ impl Planner<'_> {
     /// One line per port `text` repeats outside what `entries` own in it.
     pub(super) fn strays(
         &self,
-        holders: &HashMap<u16, (String, String)>,
+        holders: &HashMap<u16, Vec<Holder>>,
         entries: &[(&SyncFile, Scope)],
         path: &str,
         text: &str,
@@ -55,10 +67,21 @@ impl Planner<'_> {
             .iter()
             .flat_map(|(t, _)| t.lists.iter().map(|l| l.key.value.as_str()))
             .collect();
+        // A file for some environments repeats their ports: another
+        // environment's port there is a coincidence, not a copy.
+        let environments: Option<Vec<&str>> = entries
+            .iter()
+            .map(|(_, scope)| scope.environment.as_deref())
+            .collect();
         unowned_ports(first.format, text, &owned, &lists)
             .into_iter()
             .filter_map(|Unowned { key, port, line }| {
-                let (who, call) = holders.get(&port)?;
+                let Holder { who, call, .. } = holders.get(&port)?.iter().find(|h| {
+                    match (&environments, h.environment.as_deref()) {
+                        (Some(envs), Some(env)) => envs.contains(&env),
+                        _ => true,
+                    }
+                })?;
                 Some(format!(
                     "{}:{line}: `{}: {port}` is {who}, repeated by hand: own it (`{}: \"{{{{ {call} }}}}\"` in the entry's `values:`), or remove it",
                     printable(&self.shown(path)),
