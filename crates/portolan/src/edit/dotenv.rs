@@ -188,6 +188,11 @@ fn double_quoted(value: &str) -> String {
 
 /// `text` with each variable set; a missing one is added at the end.
 pub(crate) fn apply(text: &str, values: &[(String, Value)]) -> Result<Option<String>, EditError> {
+    // New lines follow the file's line endings.
+    let newline = match text.find('\n') {
+        Some(i) if text[..i].ends_with('\r') => "\r\n",
+        _ => "\n",
+    };
     readable(text)?;
     let found = assignments(text)?;
     let mut splices: Vec<(std::ops::Range<usize>, String)> = Vec::new();
@@ -226,7 +231,7 @@ pub(crate) fn apply(text: &str, values: &[(String, Value)]) -> Result<Option<Str
                 } else {
                     double_quoted(&new)
                 };
-                appended.push_str(&format!("{name}={shown}\n"));
+                appended.push_str(&format!("{name}={shown}{newline}"));
             }
         }
     }
@@ -244,7 +249,7 @@ pub(crate) fn apply(text: &str, values: &[(String, Value)]) -> Result<Option<Str
     out.push_str(&text[at..]);
     if !appended.is_empty() {
         if !out.is_empty() && !out.ends_with('\n') {
-            out.push('\n');
+            out.push_str(newline);
         }
         out.push_str(&appended);
     }

@@ -170,4 +170,21 @@ mod tests {
         assert_eq!(e.line, Some(2), "{e}");
         assert!(e.message.starts_with("does not read as dotenv"), "{e}");
     }
+
+    #[test]
+    fn json_and_dotenv_insertions_follow_line_endings_and_indentation() {
+        let json = "{\r\n\t\"config\": {\r\n\t\t\"a\": 1\r\n\t}\r\n}\r\n";
+        let out = set(FileFormat::Json, json, "config.port", Value::Int(8001))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            out,
+            "{\r\n\t\"config\": {\r\n\t\t\"a\": 1,\r\n\t\t\"port\": 8001\r\n\t}\r\n}\r\n"
+        );
+        let env = "A=1\r\nB=2\r\n";
+        let out = set(FileFormat::Dotenv, env, "B_PORT", Value::Int(8001))
+            .unwrap()
+            .unwrap();
+        assert_eq!(out, "A=1\r\nB=2\r\nB_PORT=8001\r\n");
+    }
 }

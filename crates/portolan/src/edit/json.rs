@@ -107,8 +107,22 @@ pub(crate) fn apply(text: &str, values: &[(KeyPath, Value)]) -> Result<Option<St
                 match entries.last() {
                     Some(last) => {
                         let multiline = entries.first().is_some_and(|e| e.key_line > node.line);
+                        // The last member's own indentation (tabs stay tabs)
+                        // and the file's line endings.
+                        let line_start = out[..last.key_start].rfind('\n').map_or(0, |i| i + 1);
+                        let indent = match out[line_start..last.key_start]
+                            .chars()
+                            .all(|c| c == ' ' || c == '\t')
+                        {
+                            true => out[line_start..last.key_start].to_owned(),
+                            false => " ".repeat(last.key_col),
+                        };
+                        let newline = match out.find('\n') {
+                            Some(i) if out[..i].ends_with('\r') => "\r\n",
+                            _ => "\n",
+                        };
                         let text = if multiline {
-                            format!(",\n{}{member}", " ".repeat(last.key_col))
+                            format!(",{newline}{indent}{member}")
                         } else {
                             format!(", {member}")
                         };
