@@ -350,6 +350,15 @@ pub struct ImportArgs {
     #[arg(long)]
     pub partial: bool,
 
+    /// Do not search the output's directory for files that repeat the ports
+    /// (by default their `sync:` entries are proposed in the new registry).
+    #[arg(long)]
+    pub no_sync: bool,
+
+    /// Print the new registry instead of writing it.
+    #[arg(long)]
+    pub dry_run: bool,
+
     /// The project name (default: the source's, else the format's team).
     #[arg(long, value_name = "NAME")]
     pub project: Option<String>,

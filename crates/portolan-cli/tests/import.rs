@@ -488,3 +488,107 @@ fn the_readme_import_run_is_real() {
     assert_eq!(stdout(&output), run);
     assert_eq!(output.status.code(), Some(1));
 }
+
+/// Import proposes the `sync:` entries of the repository it sits in: each
+/// value that repeats an imported port, with file:line:column; a value it
+/// cannot own by key is listed, not proposed; an entry a sync could not keep
+/// is left out. The result passes `check` after one `sync`.
+#[test]
+fn import_proposes_the_sync_entries_of_its_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |path: &str, text: &str| {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "scripts/port-registry.json",
+        "{ \"assignments\": { \"billing\": 8001, \"ledger\": 8002, \"invoice\": { \"port\": 8003, \"node_port\": 31003 } } }\n",
+    );
+    write(
+        "billing/Dockerfile",
+        "FROM python:3.12\nEXPOSE 8001\nCMD [\"gunicorn\", \"app:app\", \"--bind\", \"0.0.0.0:8001\"]\n",
+    );
+    write(
+        "billing/.env",
+        "export BILLING_PORT=8001\nLEDGER_PORT=8002\nWORKERS=4\n",
+    );
+    write(
+        "billing/package.json",
+        "{\n  \"config\": { \"port\": 8001, \"ports\": \"8001:8001\" }\n}\n",
+    );
+    write(
+        "helm/invoice.yaml",
+        "service:\n  type: NodePort\n  port: 8003\n  nodePort: 31003\nreplicas: 8001\n",
+    );
+    // Read two ways: not a file a sync can keep.
+    write("helm/broken.yaml", "port: 8002\nport: 8002\n");
+    write("node_modules/x/config.json", "{ \"port\": 8001 }\n");
+    let out = portolan(root)
+        .args(["import", "scripts/port-registry.json", "--project", "shop"])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    for line in [
+        "billing/.env:1:21: `BILLING_PORT` holds 8001, the port of `billing api` (cluster): proposed as `{{ port('billing', 'api') }}`\n",
+        "billing/Dockerfile:2:8: `EXPOSE (\\d+)` holds 8001, the port of `billing api` (cluster): proposed as `{{ port('billing', 'api') }}`\n",
+        "billing/package.json:2:23: `config.ports` holds 8001, the port of `billing api` (cluster) inside a longer value; not proposed: own it with a line pattern (`format: text`)\n",
+        "helm/invoice.yaml:4:13: `service.nodePort` holds 31003, the NodePort of `invoice api` (cluster): proposed as `{{ node_port('invoice', 'api') }}`\n",
+        "proposed 7 owned values in `sync:`; review them, then `portolan check`\n",
+    ] {
+        assert!(text.contains(line), "{line}\nin:\n{text}");
+    }
+    assert!(
+        text.contains("helm/broken.yaml:1:7: `port` holds 8002, the port of `ledger api` (cluster); not proposed: "),
+        "{text}"
+    );
+    assert!(!text.contains("node_modules"), "{text}");
+    assert!(!text.contains("replicas"), "{text}");
+    let written = std::fs::read_to_string(root.join("ports.yaml")).unwrap();
+    assert!(
+        written.ends_with(
+            "sync:\n  - file: billing/.env\n    values:\n      BILLING_PORT: \"{{ port('billing', 'api') }}\"\n      LEDGER_PORT: \"{{ port('ledger', 'api') }}\"\n  - file: billing/Dockerfile\n    format: text\n    values:\n      'EXPOSE (\\d+)': \"{{ port('billing', 'api') }}\"\n      'CMD \\[\"gunicorn\", \"app:app\", \"\\-\\-bind\", \"0\\.0\\.0\\.0:(\\d+)\"\\]': \"{{ port('billing', 'api') }}\"\n  - file: billing/package.json\n    values:\n      config.port: \"{{ port('billing', 'api') }}\"\n  - file: helm/invoice.yaml\n    values:\n      service.port: \"{{ port('invoice', 'api') }}\"\n      service.nodePort: \"{{ node_port('invoice', 'api') }}\"\n"
+        ),
+        "{written}"
+    );
+    // Owning the values changes nothing in the team's files.
+    let sync = portolan(root).arg("sync").output().unwrap();
+    assert_eq!(sync.status.code(), Some(0), "{}", stdout(&sync));
+    assert!(!stdout(&sync).contains("updated "), "{}", stdout(&sync));
+    // What was listed and not proposed is what `check` still names.
+    let check = portolan(root)
+        .args(["check", "--format", "short"])
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(1), "{}", stdout(&check));
+    assert!(
+        stdout(&check).contains(
+            "billing/package.json:2: `config.ports` repeats 8001, the port of `billing api` (cluster), by hand inside a longer value: own it with a line pattern"
+        ),
+        "{}",
+        stdout(&check)
+    );
+    assert_eq!(
+        stdout(&check).matches("repeat").count(),
+        2,
+        "{}",
+        stdout(&check)
+    );
+    // --no-sync searches nothing; --dry-run writes nothing.
+    let out = portolan(root)
+        .args([
+            "import",
+            "scripts/port-registry.json",
+            "--no-sync",
+            "--dry-run",
+            "-o",
+            "other.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert!(!stdout(&out).contains("sync:"), "{}", stdout(&out));
+    assert!(stdout(&out).ends_with("(dry run: other.yaml was not written)\n"));
+    assert!(!root.join("other.yaml").exists());
+}

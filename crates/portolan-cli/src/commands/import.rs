@@ -82,13 +82,27 @@ pub fn run(args: ImportArgs, out: &mut dyn Write) -> Result<Outcome> {
         write(out, &format!("{summary}; {shown} was not written: {why}\n"))?;
         return Ok(Outcome::Findings);
     }
+    // The files of the repository that repeat the ports, as `sync:` entries.
+    let yaml = match args.no_sync {
+        true => imported.yaml.clone(),
+        false => propose_sync(&args.file, &output, &shown, &imported.yaml, stdin, out)?,
+    };
+    if args.dry_run {
+        write(out, &yaml)?;
+        write(out, &format!("(dry run: {shown} was not written)\n"))?;
+        return Ok(if valid {
+            Outcome::Ok
+        } else {
+            Outcome::Findings
+        });
+    }
     if std::fs::symlink_metadata(&output).is_ok() && !args.force {
         eprintln!(
             "error: {shown} already exists; nothing was written (pass --force to replace it)"
         );
         return Ok(Outcome::Findings);
     }
-    portolan::transaction::write_new(&output, imported.yaml.as_bytes())
+    portolan::transaction::write_new(&output, yaml.as_bytes())
         .map_err(|e| format!("cannot write {shown}: {e}"))?;
     write(out, &format!("wrote {shown}: {summary}\n"))?;
     let check = if output == Path::new("ports.yaml") {
@@ -106,6 +120,79 @@ pub fn run(args: ImportArgs, out: &mut dyn Write) -> Result<Outcome> {
         )?;
         Ok(Outcome::Findings)
     }
+}
+
+/// Searches the output's directory for files that repeat the imported ports,
+/// prints each value found, and returns the registry with the `sync:`
+/// entries that would own them (checked by planning a sync).
+fn propose_sync(
+    source: &Path,
+    output: &Path,
+    shown: &str,
+    yaml: &str,
+    stdin: bool,
+    out: &mut dyn Write,
+) -> Result<String> {
+    let text_source = Source::new(shown, yaml);
+    let report = portolan::check(&text_source);
+    let Some(registry) = report.valid_registry() else {
+        return Ok(yaml.to_owned());
+    };
+    let root = match output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let registry_name = output
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // The imported file is not one to keep in sync.
+    let exclude: Vec<String> = match (stdin, source.canonicalize(), root.canonicalize()) {
+        (false, Ok(file), Ok(dir)) => file
+            .strip_prefix(&dir)
+            .ok()
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .into_iter()
+            .collect(),
+        _ => Vec::new(),
+    };
+    let proposal = import::propose(&root, &registry_name, registry, &exclude);
+    let (proposal, yaml) = proposal.checked(shown, yaml);
+    let prefix = match root.as_os_str() == "." {
+        true => String::new(),
+        false => format!("{}/", root.display()),
+    };
+    for f in &proposal.found {
+        let line = match &f.template {
+            Some(t) => format!(
+                "{prefix}{}:{}:{}: `{}` holds {}, {}: proposed as `{}`",
+                f.file, f.line, f.column, f.key, f.port, f.what, t
+            ),
+            None => format!(
+                "{prefix}{}:{}:{}: `{}` holds {}, {}",
+                f.file, f.line, f.column, f.key, f.port, f.what
+            ),
+        };
+        write(out, &format!("{}\n", line.replace(['\n', '\r'], " ")))?;
+    }
+    for s in &proposal.skipped {
+        write(out, &format!("{prefix}{s}: not searched\n"))?;
+    }
+    let proposed = proposal
+        .found
+        .iter()
+        .filter(|f| f.template.is_some())
+        .count();
+    if proposed > 0 {
+        write(
+            out,
+            &format!(
+                "proposed {proposed} owned value{} in `sync:`; review them, then `portolan check`\n",
+                if proposed == 1 { "" } else { "s" }
+            ),
+        )?;
+    }
+    Ok(yaml)
 }
 
 /// How many findings are shown as snippets; the rest one line each.

@@ -14,6 +14,8 @@ pub(crate) struct Unowned {
     pub(crate) port: u16,
     /// 1-based.
     pub(crate) line: usize,
+    /// The value is the port alone (not `"8001:8000"`).
+    pub(crate) whole: bool,
 }
 
 /// Whether a key names a port: one of its words (split at `_`, `-`, `.` and
@@ -91,8 +93,9 @@ pub(crate) fn unowned_ports(
                     .filter_map(|a| {
                         Some(Unowned {
                             key: a.name.to_owned(),
-                            port: as_port(text[a.value].trim_matches(['"', '\'']))?,
+                            port: as_port(text[a.value.clone()].trim_matches(['"', '\'']))?,
                             line: a.line,
+                            whole: true,
                         })
                     })
                     .collect()
@@ -136,6 +139,7 @@ fn walk(
                     key: path.clone(),
                     port,
                     line: node.line,
+                    whole: as_port(value).is_some(),
                 });
             }
         }
@@ -253,6 +257,7 @@ fn value_ports(
                     key: path.to_owned(),
                     port,
                     line: line(value.span()),
+                    whole: true,
                 });
             }
         }
@@ -262,6 +267,7 @@ fn value_ports(
                     key: path.to_owned(),
                     port,
                     line: line(value.span()),
+                    whole: true,
                 });
             }
         }
@@ -356,7 +362,8 @@ mod tests {
             [Unowned {
                 key: "debug.port".into(),
                 port: 9229,
-                line: 3
+                line: 3,
+                whole: true,
             }]
         );
         let toml = "[tool.app]\nport = 8001\nmetrics_port = 9100\n\n[[upstreams]]\nname = \"ledger\"\nport = 8009\n";
@@ -387,7 +394,8 @@ mod tests {
             [Unowned {
                 key: "LEDGER_PORT".into(),
                 port: 8009,
-                line: 2
+                line: 2,
+                whole: true,
             }]
         );
     }

@@ -34,11 +34,15 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::{self, Write as _};
 
 mod lumiere;
+#[cfg(feature = "sync")]
+mod propose;
 mod rerp;
 mod source;
 mod write;
 
 use lumiere::*;
+#[cfg(feature = "sync")]
+pub use propose::{Found, Proposal, propose};
 use rerp::*;
 use source::*;
 use write::*;

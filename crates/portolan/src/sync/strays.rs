@@ -75,19 +75,24 @@ impl Planner<'_> {
             .collect();
         unowned_ports(first.format, text, &owned, &lists)
             .into_iter()
-            .filter_map(|Unowned { key, port, line }| {
+            .filter_map(|Unowned { key, port, line, whole }| {
                 let Holder { who, call, .. } = holders.get(&port)?.iter().find(|h| {
                     match (&environments, h.environment.as_deref()) {
                         (Some(envs), Some(env)) => envs.contains(&env),
                         _ => true,
                     }
                 })?;
-                Some(format!(
-                    "{}:{line}: `{}: {port}` is {who}, repeated by hand: own it (`{}: \"{{{{ {call} }}}}\"` in the entry's `values:`), or remove it",
-                    printable(&self.shown(path)),
-                    printable(&key),
-                    printable(&key),
-                ))
+                let shown = printable(&self.shown(path)).into_owned();
+                let key = printable(&key);
+                Some(match whole {
+                    true => format!(
+                        "{shown}:{line}: `{key}: {port}` is {who}, repeated by hand: own it (`{key}: \"{{{{ {call} }}}}\"` in the entry's `values:`), or remove it"
+                    ),
+                    // `"8001:8000"`: the key holds more than the port.
+                    false => format!(
+                        "{shown}:{line}: `{key}` repeats {port}, {who}, by hand inside a longer value: own it with a line pattern (an entry with `format: text`), or remove it"
+                    ),
+                })
             })
             .collect()
     }
