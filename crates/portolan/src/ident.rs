@@ -115,7 +115,8 @@ pub fn push_port_constant(out: &mut String, service: &str, port: &str) {
 pub(crate) enum EnvVar {
     /// `<BASE>_PORT`: the host port.
     Port,
-    /// `<BASE>_CONTAINER_PORT`, when it differs from the host port.
+    /// `<BASE>_CONTAINER_PORT`, always: a compose file that says
+    /// `${X_CONTAINER_PORT}` works whether or not it differs from the host port.
     ContainerPort,
     /// `<BASE>_NODE_PORT`, in node-port environments.
     NodePort,
@@ -131,7 +132,7 @@ pub(crate) fn env_variables(
     buf: &mut String,
     service: &str,
     name: Option<&str>,
-    (container_differs, node_port, url): (bool, bool, bool),
+    (node_port, url): (bool, bool),
     mut emit: impl FnMut(&str, EnvVar),
 ) {
     buf.clear();
@@ -146,9 +147,7 @@ pub(crate) fn env_variables(
         emit(buf, kind);
     };
     var("_PORT", EnvVar::Port);
-    if container_differs {
-        var("_CONTAINER_PORT", EnvVar::ContainerPort);
-    }
+    var("_CONTAINER_PORT", EnvVar::ContainerPort);
     if node_port {
         var("_NODE_PORT", EnvVar::NodePort);
     }

@@ -444,11 +444,7 @@ fn env_file(registry: &Registry, rows: &[Row], environment: &str) -> String {
         if r.environment.as_deref().is_some_and(|e| e != environment) {
             continue;
         }
-        let flags = (
-            r.container_port != r.port,
-            r.node_port.is_some(),
-            r.url.is_some(),
-        );
+        let flags = (r.node_port.is_some(), r.url.is_some());
         crate::ident::env_variables(
             &mut buf,
             &r.service,

@@ -263,11 +263,7 @@ fn env_variables(registry: &Registry, bindings: &[Binding<'_>], out: &mut Vec<Di
                         }
                     };
                     // The names render writes: one function makes both.
-                    let flags = (
-                        b.container_port != b.port,
-                        b.node_port.is_some(),
-                        port.is_some(),
-                    );
+                    let flags = (b.node_port.is_some(), port.is_some());
                     ident::env_variables(&mut name, service, port, flags, |var, _| {
                         emit(Ns::Env(e), var, Some(b.span), holder);
                     });
