@@ -19,9 +19,30 @@ pub const FILE_NAME: &str = "ports.schema.json";
 pub fn json() -> String {
     let generator = schemars::generate::SchemaSettings::draft07().into_generator();
     let schema = generator.into_root_schema_for::<Registry>();
-    let mut out = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    let mut value = serde_json::to_value(&schema).unwrap_or_default();
+    strip_formats(&mut value);
+    let mut out = serde_json::to_string_pretty(&value).unwrap_or_default();
     out.push('\n');
     out
+}
+
+/// Removes the integer `format`s schemars adds (`uint16`, `int64`): they are
+/// not JSON Schema's, and strict validators (ajv --strict) refuse unknown
+/// formats. The `minimum`/`maximum` beside them say the same.
+fn strip_formats(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let numeric = map.get("format").and_then(|f| f.as_str()).is_some_and(|f| {
+                f.starts_with("int") || f.starts_with("uint") || matches!(f, "float" | "double")
+            });
+            if numeric {
+                map.remove("format");
+            }
+            map.values_mut().for_each(strip_formats);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_formats),
+        _ => {}
+    }
 }
 
 /// A name: lowercase letters, digits, `-` and `_`, starting with a letter.
@@ -39,7 +60,12 @@ enum Range {
     /// A single port.
     Port(PortNumber),
     /// `A-B`, inclusive.
-    Span(#[schemars(regex(pattern = r"^\s*\d+\s*-\s*\d+\s*$"))] String),
+    Span(
+        #[schemars(regex(
+            pattern = r"^\s*(?:6553[0-5]|655[0-2]\d|65[0-4]\d\d|6[0-4]\d{3}|[1-5]\d{4}|[1-9]\d{0,3})\s*-\s*(?:6553[0-5]|655[0-2]\d|65[0-4]\d\d|6[0-4]\d{3}|[1-5]\d{4}|[1-9]\d{0,3})\s*$"
+        ))]
+        String,
+    ),
     /// Several ports and spans.
     List(Vec<RangeItem>),
 }
@@ -51,7 +77,12 @@ enum RangeItem {
     /// A single port.
     Port(PortNumber),
     /// `A-B`, inclusive.
-    Span(#[schemars(regex(pattern = r"^\s*\d+\s*-\s*\d+\s*$"))] String),
+    Span(
+        #[schemars(regex(
+            pattern = r"^\s*(?:6553[0-5]|655[0-2]\d|65[0-4]\d\d|6[0-4]\d{3}|[1-5]\d{4}|[1-9]\d{0,3})\s*-\s*(?:6553[0-5]|655[0-2]\d|65[0-4]\d\d|6[0-4]\d{3}|[1-5]\d{4}|[1-9]\d{0,3})\s*$"
+        ))]
+        String,
+    ),
 }
 
 /// Every port a project's services use, in every environment: the single source of truth.
@@ -61,8 +92,10 @@ struct Registry {
     /// The project's name; gives `PROJECT` and the `<PROJECT>_ENV` variable in the generated code.
     project: Name,
     /// The environments, by name (their order is `Environment::ALL`'s).
+    #[schemars(extend("propertyNames" = {"pattern": "^[a-z][a-z0-9_-]*$"}))]
     environments: BTreeMap<String, Environment>,
     /// The services, by name.
+    #[schemars(extend("propertyNames" = {"pattern": "^[a-z][a-z0-9_-]*$"}))]
     services: Option<BTreeMap<String, Service>>,
     /// Ports of shared infrastructure (databases, caches), the same in every environment.
     infrastructure: Option<Infrastructure>,
@@ -133,6 +166,7 @@ struct Service {
     /// The environments it runs in (default: all).
     environments: Option<Vec<Name>>,
     /// Its ports by name (`api`, `metrics`, …).
+    #[schemars(extend("propertyNames" = {"pattern": "^[a-z][a-z0-9_-]*$"}))]
     ports: BTreeMap<String, NamedPort>,
     /// The process names it runs as, for `portolan doctor` (default: a name like the service's).
     processes: Option<Processes>,
@@ -201,6 +235,7 @@ struct Infrastructure {
     /// The host it runs on (default: the shared host).
     host: Option<Name>,
     /// The infrastructure services, by name.
+    #[schemars(extend("propertyNames" = {"pattern": "^[a-z][a-z0-9_-]*$"}))]
     services: Option<BTreeMap<String, InfraService>>,
 }
 
