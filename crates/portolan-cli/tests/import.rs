@@ -83,7 +83,7 @@ fn a_lumiere_registry_is_imported_with_its_problems_and_passes_check() {
     assert!(!text.contains("configs use"), "{text}");
     assert!(
         text.ends_with(
-            "wrote ports.yaml: 3 services, 3 environments, 2 infrastructure entries\nnext: portolan check\n"
+            "wrote ports.yaml: 3 services, 3 environments, 2 infrastructure entries\nnext: `portolan sync` renders generated/, then `portolan check`\n"
         ),
         "{text}"
     );
@@ -151,7 +151,7 @@ fn an_existing_output_is_kept_unless_forced() {
          port-registry.json: note: environment `cluster`: range 8001-8099 (the lowest assigned port \
          to the end of its hundred) with NodePorts of port + 23000 in 31000-31999\n\
          wrote ports.yaml: 3 services, 1 environment\n\
-         next: portolan check\n"
+         next: `portolan sync` renders generated/, then `portolan check`\n"
     );
     let written = std::fs::read_to_string(dir.path().join("ports.yaml")).unwrap();
     assert!(written.contains("project: rerp\n"));
@@ -184,7 +184,7 @@ fn a_node_port_out_of_range_is_explained_once_and_nothing_is_written() {
     assert!(!text.contains("error[invalid-node-port]"), "{text}");
     assert!(
         text.ends_with(
-            "2 services, 1 environment; k8s/ports.yaml (proposed, not written): 1 error; \
+            "2 services, 1 environment; 1 error; \
              k8s/ports.yaml was not written: decide the errors above by hand (fix \
              port-registry.json and import again, or pass --force to write k8s/ports.yaml and \
              edit it)\n"
@@ -208,7 +208,7 @@ fn a_node_port_out_of_range_is_explained_once_and_nothing_is_written() {
     assert_eq!(output.status.code(), Some(1), "{text}");
     assert!(
         text.ends_with(
-            "wrote k8s/ports.yaml: 2 services, 1 environment; k8s/ports.yaml: 1 error\nfix the \
+            "wrote k8s/ports.yaml: 2 services, 1 environment; 1 error\nfix the \
              errors above in k8s/ports.yaml by hand, then run `portolan check -f k8s/ports.yaml`\n"
         ),
         "{text}"
@@ -357,7 +357,7 @@ fn standard_input_can_be_imported() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
-    assert!(stdout(&output).ends_with("next: portolan check -f rerp.yaml\n"));
+    assert!(stdout(&output).ends_with("next: `portolan sync -f rerp.yaml` renders generated/, then `portolan check -f rerp.yaml`\n"));
     let output = portolan(dir.path())
         .args(["check", "-f", "rerp.yaml", "--format", "short"])
         .output()
@@ -398,12 +398,19 @@ fn dropped_entries_fail_the_import_unless_partial() {
     );
     assert!(
         text.ends_with(
-            "2 services, 1 environment; 1 entry not imported, 1 value converted; ports.yaml was not \
+            "2 services, 1 environment; 1 entry not imported, 1 value converted; 1 error; ports.yaml was not \
              written: 1 entry of port-registry.json is not imported (above): fix port-registry.json \
              and import again, or pass --partial to write the rest\n"
         ),
         "{text}"
     );
+    assert!(!dir.path().join("ports.yaml").exists());
+    // --force lifts the other gates, not this one.
+    let output = portolan(dir.path())
+        .args(["import", "port-registry.json", "--force"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
     assert!(!dir.path().join("ports.yaml").exists());
     let output = portolan(dir.path())
         .args(["import", "port-registry.json", "--partial"])
@@ -413,7 +420,7 @@ fn dropped_entries_fail_the_import_unless_partial() {
     assert_eq!(output.status.code(), Some(0), "{text}");
     assert!(
         text.contains(
-            "wrote ports.yaml: 2 services, 1 environment; 1 entry not imported, 1 value converted\n"
+            "wrote ports.yaml: 2 services, 1 environment; 1 entry not imported, 1 value converted; 1 error\n"
         ),
         "{text}"
     );
@@ -591,4 +598,23 @@ fn import_proposes_the_sync_entries_of_its_repository() {
     assert!(!stdout(&out).contains("sync:"), "{}", stdout(&out));
     assert!(stdout(&out).ends_with("(dry run: other.yaml was not written)\n"));
     assert!(!root.join("other.yaml").exists());
+}
+
+/// Names come from the imported file: an escape sequence in one is printed
+/// escaped, never sent to the terminal.
+#[test]
+fn control_characters_in_names_are_printed_escaped() {
+    let dir = dir_with(
+        "port-registry.json",
+        "{ \"assignments\": { \"evil\\u001b[2J\\u0007x\": 8001, \"ok\": 8002 } }\n",
+    );
+    let output = portolan(dir.path())
+        .args(["import", "port-registry.json", "--dry-run"])
+        .output()
+        .unwrap();
+    let text = stdout(&output);
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
 }

@@ -308,7 +308,8 @@ infrastructure:
         [(
             "environments.production.passeur.bridge_port".to_owned(),
             "port 8765 of `passeur.bridge` in production is also used by `courier.api` in production \
-             (line 4); they share one host, so one of them must move: decide which by hand"
+             (line 4); Portolan's environments share one host unless one names its own `host:`, so \
+             one of them must move, or give an environment its own `host:` in ports.yaml"
                 .to_owned()
         )]
     );
@@ -728,4 +729,97 @@ environments:
     for p in out.problems.iter().chain(&out.notes) {
         assert!(!p.message.contains("configs"), "{}", p.message);
     }
+}
+
+/// Nothing that holds a port is lost without a problem that fails the import.
+#[test]
+fn ports_in_unexpected_keys_are_not_imported_loudly() {
+    let source = r#"project: lumiere
+environments:
+  production:
+    courier: { port: 8000, api_port: 8001 }
+    postgres: { host_port: 5433, container_port: 5432 }
+    passeur: { api_port: 8002, api_prot: 8003, admin: 8004, grpc_ports: [8005] }
+    pourtier: { ports: { api: 8006 } }
+    lone: 9000
+  staging:
+"#;
+    let out = imported(source, "ports.yaml");
+    let dropped: Vec<(String, String)> = out
+        .problems
+        .iter()
+        .filter(|p| p.kind == portolan::import::ProblemKind::Dropped)
+        .map(|p| (p.location.clone().unwrap_or_default(), p.message.clone()))
+        .collect();
+    let at: Vec<&str> = dropped.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(
+        at,
+        [
+            "environments.production.courier.api_port",
+            "environments.production.passeur.api_prot",
+            "environments.production.passeur.admin",
+            "environments.production.passeur.grpc_ports",
+            "environments.production.pourtier.ports",
+            "environments.production.lone",
+        ],
+        "{dropped:#?}"
+    );
+    assert_eq!(
+        dropped[0].1,
+        "`api_port` names the same port of `api` as `port` (line 4); imported 8001, and `port: 8000` is not imported: keep one of them"
+    );
+    assert!(!out.is_complete());
+    // host_port and container_port are two sides of one port.
+    assert!(
+        out.yaml
+            .contains("    ports:\n      api: { port: 5433, container_port: 5432 }\n"),
+        "{}",
+        out.yaml
+    );
+    // An empty environment is one without services, not a problem.
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.location.as_deref() == Some("environments.staging"))
+    );
+}
+
+/// A key written twice that hides a mapping loses data: not imported.
+#[test]
+fn a_repeated_environment_block_is_not_imported_silently() {
+    let source = "project: p\nenvironments:\n  test:\n    a: { api_port: 7000 }\n  test:\n    b: { api_port: 7001 }\n";
+    let out = imported(source, "ports.yaml");
+    assert!(!out.is_complete());
+    let p = &out.problems[0];
+    assert_eq!(p.location.as_deref(), Some("environments.test"));
+    assert!(
+        p.message.contains("the earlier one is not imported"),
+        "{}",
+        p.message
+    );
+    assert_eq!(p.span.map(|s| s.line), Some(5));
+}
+
+/// A reserved entry with both `port` and `range` reserves both; quoted ports
+/// and NodePorts are converted with a warning.
+#[test]
+fn rerp_reserved_entries_and_quoted_values_are_kept() {
+    let json = r#"{
+  "reserved_ports": [{"port": "8080", "range": "8090-8095"}],
+  "assignments": { "a": 8001, "f": {"port": 8092, "node_port": "31092"} }
+}"#;
+    let out = imported(json, "port-registry.json");
+    assert!(out.yaml.contains("  - port: 8080\n"), "{}", out.yaml);
+    assert!(out.yaml.contains("  - range: 8090-8095\n"), "{}", out.yaml);
+    // The service inside the reserved range: said once, at its source line.
+    assert_eq!(error_codes(&out), [Code::ReservedPort]);
+    assert_eq!(out.proposed_findings().count(), 0);
+    assert!(
+        out.problems.iter().any(|p| p
+            .message
+            .contains("port 8092 is assigned, but ports 8090-8095 are reserved")),
+        "{:#?}",
+        out.problems
+    );
+    assert_eq!(out.converted(), 2, "{:#?}", out.problems);
 }

@@ -54,7 +54,9 @@ pub fn run(args: ImportArgs, out: &mut dyn Write) -> Result<Outcome> {
     let imported = import::import(&text, format, &options).map_err(|e| format!("{name}: {e}"))?;
     let valid = imported.is_valid();
     let complete = imported.is_complete();
-    let writes = args.force || (valid && (complete || args.partial));
+    // `--force` lifts the existing-file and validity gates, never the
+    // partial one: a dropped entry is written only when that is asked for.
+    let writes = (complete || args.partial) && (valid || args.force);
     // Findings on the new registry point into its text; say so when that
     // text is not written anywhere.
     let proposed = match writes {
@@ -65,9 +67,9 @@ pub fn run(args: ImportArgs, out: &mut dyn Write) -> Result<Outcome> {
     let output_source = Source::new(proposed.as_str(), imported.yaml.as_str());
     report(&name, &imported, &source, &output_source, out)?;
 
-    let summary = summary(&imported, &output_source);
+    let summary = summary(&imported, &source);
     if !writes {
-        let why = match (complete, valid) {
+        let why = match (complete || args.partial, valid) {
             (false, _) => format!(
                 "{} of {name} {} not imported (above): fix {name} and import again, or pass \
                  --partial to write the rest",
@@ -111,7 +113,11 @@ pub fn run(args: ImportArgs, out: &mut dyn Write) -> Result<Outcome> {
         format!("portolan check -f {shown}")
     };
     if valid {
-        write(out, &format!("next: {check}\n"))?;
+        let sync = check.replacen("check", "sync", 1);
+        write(
+            out,
+            &format!("next: `{sync}` renders generated/, then `{check}`\n"),
+        )?;
         Ok(Outcome::Ok)
     } else {
         write(
@@ -173,7 +179,10 @@ fn propose_sync(
                 f.file, f.line, f.column, f.key, f.port, f.what
             ),
         };
-        write(out, &format!("{}\n", line.replace(['\n', '\r'], " ")))?;
+        write(
+            out,
+            &format!("{}\n", printable(&line.replace(['\n', '\r'], " "))),
+        )?;
     }
     for s in &proposal.skipped {
         write(out, &format!("{prefix}{s}: not searched\n"))?;
@@ -228,7 +237,7 @@ fn report(
             (None, None) => format!("{name}: "),
         };
         let line = format!("{at}note: {}", n.message).replace(['\n', '\r'], " ");
-        write(out, &format!("{line}\n"))?;
+        write(out, &format!("{}\n", printable(&line)))?;
     }
     Ok(())
 }
@@ -239,7 +248,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 /// `3 services, 3 environments, 5 infrastructure entries; 1 dropped, 1
 /// converted; 2 errors` — what the new registry holds and what it lacks.
-fn summary(imported: &Imported, output: &Source) -> String {
+fn summary(imported: &Imported, source: &Source) -> String {
     let mut out = counts(imported);
     let mut lost = Vec::new();
     if imported.dropped() > 0 {
@@ -257,12 +266,19 @@ fn summary(imported: &Imported, output: &Source) -> String {
     if !lost.is_empty() {
         out = format!("{out}; {}", lost.join(", "));
     }
-    let errors = imported.report.diagnostics.errors();
+    // The errors printed above: the source's, and the proposed registry's
+    // that the source's do not already say.
+    let errors = imported
+        .source_findings(source)
+        .iter()
+        .filter(|d| d.is_error())
+        .count()
+        + imported
+            .proposed_findings()
+            .filter(|d| d.is_error())
+            .count();
     if errors > 0 {
-        out = format!(
-            "{out}; {}",
-            diag::summary(output, &imported.report.diagnostics)
-        );
+        out = format!("{out}; {}", plural(errors, "error", "errors"));
     }
     out
 }
@@ -288,4 +304,15 @@ fn same_file(a: &Path, b: &Path) -> bool {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
     }
+}
+
+/// `text` with control characters escaped: names come from the imported
+/// file, and an escape sequence could rewrite a terminal's earlier lines.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| match c.is_control() {
+            true => c.escape_default().to_string(),
+            false => c.to_string(),
+        })
+        .collect()
 }

@@ -128,6 +128,12 @@ pub(super) fn lumiere(root: &Tree, options: &Options, cx: &mut Ctx) -> Result<Dr
     let mut services: Vec<LService> = Vec::new();
     for (env_key, env_value) in cx.entries(envs_map, "environments") {
         let at = join("environments", env_key);
+        // `staging:` with nothing under it is an environment without services.
+        let empty = Vec::new();
+        let env_value = match env_value {
+            Tree::Null => &Tree::Map(empty),
+            v => v,
+        };
         let Tree::Map(env_map) = env_value else {
             cx.problem(
                 &at,
@@ -168,6 +174,14 @@ pub(super) fn lumiere(root: &Tree, options: &Options, cx: &mut Ctx) -> Result<Dr
                 (_, Tree::Map(svc)) => {
                     lumiere_service(env_index, key, svc, &key_at, cx, &mut services);
                 }
+                // `courier: 9000`: a port, but not in a service's shape.
+                (_, v) if holds_a_port(v) => cx.problem(
+                    &key_at,
+                    format!(
+                        "{} is not a service mapping (`{key}: {{ api_port: … }}`); not imported",
+                        describe(v)
+                    ),
+                ),
                 _ => cx.ignore(key, &key_at),
             }
         }
@@ -307,63 +321,156 @@ pub(super) fn lumiere_service(
 ) {
     let name = cx.name(key, at, "service");
     let mut description = None;
-    // Port names in order of first appearance, with their port and mapping.
-    type Found = (String, Option<(u16, String)>, Option<((u16, u16), String)>);
+    // Port names in order of first appearance, with their port, mapping and
+    // container port.
+    type Found = (
+        String,
+        Option<(u16, String)>,
+        Option<((u16, u16), String)>,
+        Option<(u16, String)>,
+    );
     let mut found: Vec<Found> = Vec::new();
     // Keys that are not ports, reported only if this is a service at all.
-    let mut ignored: Vec<(&str, String)> = Vec::new();
+    let mut ignored: Vec<(&str, String, &Tree)> = Vec::new();
     for (k, v) in cx.entries(map, at) {
         let k_at = join(at, k);
         if k == "description" {
             match v {
                 Tree::Str(d) => description = Some(d.clone()),
-                _ => ignored.push((k, k_at)),
+                _ => ignored.push((k, k_at, v)),
             }
             continue;
         }
-        let (port_name, is_port) = match (port_key(k), mapping_key(k)) {
-            (Some(p), _) => (p, true),
-            (None, Some(p)) => (p, false),
-            (None, None) => {
-                ignored.push((k, k_at));
-                continue;
-            }
+        // `container_port` / `<name>_container_port` and `host_port` /
+        // `<name>_host_port` are two sides of one port, as for infrastructure.
+        enum Side {
+            Host,
+            Mapping,
+            Container,
+        }
+        let lower = k.to_ascii_lowercase();
+        let (port_name, side) = match lower.as_str() {
+            "container_port" => ("api".to_owned(), Side::Container),
+            "host_port" => ("api".to_owned(), Side::Host),
+            _ => match (
+                lower.strip_suffix("_container_port"),
+                lower.strip_suffix("_host_port"),
+                port_key(&lower),
+                mapping_key(&lower),
+            ) {
+                (Some(n), ..) if !n.is_empty() => (n.to_owned(), Side::Container),
+                (_, Some(n), ..) if !n.is_empty() => (n.to_owned(), Side::Host),
+                (_, _, Some(p), _) => (p.to_owned(), Side::Host),
+                (_, _, None, Some(p)) => (p.to_owned(), Side::Mapping),
+                _ => {
+                    ignored.push((k, k_at, v));
+                    continue;
+                }
+            },
         };
-        let port_name = cx.name(&port_name.to_ascii_lowercase(), &k_at, "port name");
-        let i = match found.iter().position(|(n, _, _)| *n == port_name) {
+        let port_name = cx.name(&port_name, &k_at, "port name");
+        let i = match found.iter().position(|(n, ..)| *n == port_name) {
             Some(i) => i,
             None => {
-                found.push((port_name, None, None));
+                found.push((port_name, None, None, None));
                 found.len() - 1
             }
         };
-        if is_port {
-            if let Some(p) = cx.port(v, &k_at) {
-                found[i].1 = Some((p, k_at));
+        // Two keys for one side of one port (`port` and `api_port`): the
+        // earlier value is lost unless both say the same.
+        let earlier = match side {
+            Side::Host => found[i].1.as_ref().map(|(p, a)| (p.to_string(), a.clone())),
+            Side::Mapping => found[i]
+                .2
+                .as_ref()
+                .map(|((h, c), a)| (format!("\"{h}:{c}\""), a.clone())),
+            Side::Container => found[i].3.as_ref().map(|(p, a)| (p.to_string(), a.clone())),
+        };
+        match side {
+            Side::Host => {
+                if let Some(p) = cx.port(v, &k_at) {
+                    found[i].1 = Some((p, k_at.clone()));
+                }
             }
-        } else {
-            match mapping_of(v) {
-                Ok(m) => found[i].2 = Some((m, k_at)),
+            Side::Mapping => match mapping_of(v) {
+                Ok(m) => found[i].2 = Some((m, k_at.clone())),
                 Err(e) => cx.problem(&k_at, e),
+            },
+            Side::Container => {
+                if let Some(p) = cx.port(v, &k_at) {
+                    found[i].3 = Some((p, k_at.clone()));
+                }
             }
         }
+        let now = match side {
+            Side::Host => found[i].1.as_ref().map(|(p, _)| p.to_string()),
+            Side::Mapping => found[i]
+                .2
+                .as_ref()
+                .map(|((h, c), _)| format!("\"{h}:{c}\"")),
+            Side::Container => found[i].3.as_ref().map(|(p, _)| p.to_string()),
+        };
+        if let (Some((old, old_at)), Some(now)) = (earlier, now)
+            && old != now
+        {
+            let old_key = old_at.rsplit('.').next().unwrap_or(&old_at).to_owned();
+            let line = cx.line_of(&old_at);
+            cx.problem(
+                &k_at,
+                format!(
+                    "`{k}` names the same port of `{}` as `{old_key}` ({line}); imported {now}, and \
+                     `{old_key}: {old}` is not imported: keep one of them",
+                    found[i].0
+                ),
+            );
+        }
     }
-    if found.is_empty() {
+    if found.is_empty() && !ignored.iter().any(|(_, _, v)| holds_a_port(v)) {
         cx.note(at, "has no `*_port` or `*_mapping` keys; not imported");
         return;
     }
-    for (k, k_at) in ignored {
-        cx.ignore(k, &k_at);
+    for (k, k_at, v) in ignored {
+        // A key that holds ports but is not named as one (`admin: 8004`,
+        // `api_prot: 8001`, `ports: { api: 8002 }`) is data the import loses.
+        if holds_a_port(v) {
+            cx.problem(
+                &k_at,
+                format!(
+                    "holds {} but is not a `<name>_port` or `<name>_mapping` key; not imported: \
+                     rename it (`{k}_port`)",
+                    describe(v)
+                ),
+            );
+        } else {
+            cx.ignore(k, &k_at);
+        }
     }
     let mut bound = Vec::new();
-    for (port_name, port, mapping) in found {
-        if let Some((b, b_at)) = combine(
+    for (port_name, port, mapping, container) in found {
+        let combined = combine(
             port.as_ref().map(|(p, a)| (*p, a.as_str())),
             mapping.as_ref().map(|(m, a)| (*m, a.as_str())),
             cx,
-        ) {
-            bound.push((port_name, b, b_at));
+        );
+        let Some((mut b, b_at)) = combined else {
+            if let Some((_, c_at)) = container {
+                cx.problem(&c_at, "a container port without a host port; not imported");
+            }
+            continue;
+        };
+        if let Some((c, c_at)) = container {
+            match b.container {
+                Some(m) if m != c => cx.problem(
+                    &c_at,
+                    format!(
+                        "is {c}, but the mapping says the container listens on {m}; imported {c}"
+                    ),
+                ),
+                _ => {}
+            }
+            b.container = (c != b.port).then_some(c);
         }
+        bound.push((port_name, b, b_at));
     }
     if bound.is_empty() {
         // Every port was reported as a problem already.
@@ -624,8 +731,9 @@ pub(super) fn check_duplicates(
                 cx.undecided(
                     &at,
                     format!(
-                        "port {port} of {what} is also used by {first} ({first_line}); they share \
-                         one host, so one of them must move: decide which by hand"
+                        "port {port} of {what} is also used by {first} ({first_line}); Portolan's \
+                         environments share one host unless one names its own `host:`, so one of \
+                         them must move, or give an environment its own `host:` in ports.yaml"
                     ),
                     (crate::Code::PortConflict, format!("port {port} of ")),
                 );
@@ -739,4 +847,15 @@ pub(super) fn lumiere_ranges(
         );
     }
     ranges
+}
+
+/// Whether a value is, or holds, a number that could be a port.
+pub(super) fn holds_a_port(v: &Tree) -> bool {
+    match v {
+        Tree::Int(n) => (1..=65535).contains(n),
+        Tree::Str(s) => s.trim().parse::<u16>().is_ok_and(|p| p > 0) || mapping_of(v).is_ok(),
+        Tree::Seq(items) => items.iter().any(holds_a_port),
+        Tree::Map(entries) => entries.iter().any(|(_, v)| holds_a_port(v)),
+        _ => false,
+    }
 }

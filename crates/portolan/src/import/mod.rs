@@ -446,14 +446,23 @@ impl Ctx {
             match index.get(k.as_str()) {
                 Some(&i) => {
                     let previous = describe(out[i].1);
-                    self.problem(
-                        &join(at, k),
-                        format!(
+                    // The tools that read the file keep the later one; a
+                    // mapping or list it hides is data the import loses.
+                    let lost = matches!(out[i].1, Tree::Map(_) | Tree::Seq(_)) && out[i].1 != v;
+                    let message = match lost {
+                        true => format!(
+                            "`{k}` appears twice ({previous}, then {}); the later one wins, as for \
+                             the tools that read this file, and the earlier one is not imported: \
+                             merge them by hand",
+                            describe(v)
+                        ),
+                        false => format!(
                             "`{k}` appears twice ({previous}, then {}); the later one wins, as for \
                              the tools that read this file, and is imported",
                             describe(v)
                         ),
-                    );
+                    };
+                    self.problem(&join(at, k), message);
                     out[i].1 = v;
                 }
                 None => {

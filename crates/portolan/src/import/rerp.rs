@@ -88,6 +88,10 @@ pub(super) fn rerp(root: &Tree, options: &Options, cx: &mut Ctx) -> Result<Draft
                                 a.node_port = Some((i64::try_from(*n).unwrap_or(i64::MAX), k_at))
                             }
                             Tree::Null => {}
+                            Tree::Str(_) => match cx.port(v, &k_at) {
+                                Some(n) => a.node_port = Some((i64::from(n), k_at)),
+                                None => {}
+                            },
                             _ => cx.problem(
                                 &k_at,
                                 format!("{} is not a NodePort; ignored", describe(v)),
@@ -163,10 +167,25 @@ pub(super) fn rerp(root: &Tree, options: &Options, cx: &mut Ctx) -> Result<Draft
                 let at = format!("reserved_ports[{i}]");
                 match item {
                     Tree::Map(_) => {
-                        let value = item.get("port").or_else(|| item.get("range"));
-                        match value {
-                            Some(v) => add_reserved(v, item.get("reason"), &at, cx),
-                            None => cx.problem(&at, "has no `port` or `range`; not imported"),
+                        // Both `port` and `range` may be given: each is reserved.
+                        let values: Vec<(&str, &Tree)> = ["port", "range"]
+                            .into_iter()
+                            .filter_map(|k| Some((k, item.get(k)?)))
+                            .collect();
+                        if values.is_empty() {
+                            cx.problem(&at, "has no `port` or `range`; not imported");
+                        }
+                        for (k, v) in values {
+                            let k_at = join(&at, k);
+                            if let Tree::Str(text) = v
+                                && !text.contains('-')
+                            {
+                                cx.converted(
+                                    &k_at,
+                                    format!("the reserved port is written as a string ({text:?}); imported as a number"),
+                                );
+                            }
+                            add_reserved(v, item.get("reason"), &k_at, cx);
                         }
                     }
                     _ => add_reserved(item, None, &at, cx),
@@ -308,9 +327,12 @@ pub(super) fn rerp(root: &Tree, options: &Options, cx: &mut Ctx) -> Result<Draft
                 &a.at,
                 format!(
                     "port {} of `{}` gets NodePort {np} ({} + {offset}), outside Kubernetes' NodePort \
-                     range {k0}-{k1}; move the service to a lower port or choose another \
+                     range {k0}-{k1}; move the service to a {} port or choose another \
                      --node-port-offset",
-                    a.port, a.name, a.port
+                    a.port,
+                    a.name,
+                    a.port,
+                    if np > k1 { "lower" } else { "higher" }
                 ),
                 (crate::Code::InvalidNodePort, format!("NodePort {np} of ")),
             );
