@@ -88,10 +88,11 @@ pub(super) fn rerp(root: &Tree, options: &Options, cx: &mut Ctx) -> Result<Draft
                                 a.node_port = Some((i64::try_from(*n).unwrap_or(i64::MAX), k_at))
                             }
                             Tree::Null => {}
-                            Tree::Str(_) => match cx.port(v, &k_at) {
-                                Some(n) => a.node_port = Some((i64::from(n), k_at)),
-                                None => {}
-                            },
+                            Tree::Str(_) => {
+                                if let Some(n) = cx.port(v, &k_at) {
+                                    a.node_port = Some((i64::from(n), k_at));
+                                }
+                            }
                             _ => cx.problem(
                                 &k_at,
                                 format!("{} is not a NodePort; ignored", describe(v)),
