@@ -13,9 +13,32 @@ use std::path::PathBuf;
     after_help = "Examples:\n  portolan check                  check ./ports.yaml (or the nearest parent's)\n  portolan check --format json     the same, as JSON"
 )]
 pub struct Cli {
+    /// The registry, for the commands that read one (default: ./ports.yaml or
+    /// the nearest parent's); the same as the command's own `-f`.
+    #[arg(short = 'f', long = "file", value_name = "PATH")]
+    pub file: Option<PathBuf>,
+
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Command {
+    /// The command's `-f`, for the commands that read a registry.
+    pub fn file_mut(&mut self) -> Option<&mut Option<PathBuf>> {
+        match self {
+            Command::Check(a) => Some(&mut a.file),
+            Command::Sync(a) => Some(&mut a.file),
+            Command::Assign(a) => Some(&mut a.file),
+            Command::Release(a) => Some(&mut a.file),
+            Command::List(a) => Some(&mut a.file),
+            Command::Query(a) => Some(&mut a.file),
+            Command::Doctor(a) => Some(&mut a.file),
+            Command::Init(_) | Command::Import(_) | Command::Schema | Command::Completions(_) => {
+                None
+            }
+        }
+    }
 }
 
 /// The commands.
@@ -410,7 +433,8 @@ pub enum Format {
 /// Colour choice.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Color {
-    /// Colour when printing to a terminal and NO_COLOR is unset.
+    /// Colour on a terminal that supports it, unless NO_COLOR is set
+    /// (CLICOLOR_FORCE forces it, CLICOLOR=0 and TERM=dumb turn it off).
     Auto,
     /// Always colour.
     Always,

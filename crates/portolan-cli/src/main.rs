@@ -15,7 +15,22 @@ use commands::Outcome;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    // `portolan -f PATH check` is `portolan check -f PATH`.
+    if let Some(file) = cli.file.take() {
+        match cli.command.file_mut() {
+            Some(own @ None) => *own = Some(file),
+            Some(Some(own)) if *own == file => {}
+            Some(Some(_)) => {
+                eprintln!("error: -f is given twice, with two paths; give it once");
+                return ExitCode::from(2);
+            }
+            None => {
+                eprintln!("error: -f names a registry, and this command reads none");
+                return ExitCode::from(2);
+            }
+        }
+    }
     #[cfg(target_os = "linux")]
     if matches!(
         cli.command,

@@ -1,6 +1,6 @@
 //! `portolan check`: output, formats, exit codes and registry discovery.
 
-use super::{portolan, stdout};
+use super::{REPO, portolan, stderr, stdout};
 use assert_cmd::Command;
 use std::path::Path;
 
@@ -270,4 +270,54 @@ fn doctor_refuses_a_host_and_environment_that_do_not_go_together() {
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         assert_eq!(crate::stderr(&out), expected, "{args:?}");
     }
+}
+
+/// `-f` before the command is the command's own; a command that reads no
+/// registry refuses it.
+#[test]
+fn the_registry_may_be_named_before_the_command() {
+    let root = Path::new(REPO);
+    let out = portolan(root)
+        .args([
+            "-f",
+            "examples/rerp/ports.yaml",
+            "check",
+            "--format",
+            "short",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("examples/rerp/ports.yaml: ok\n"));
+    let out = portolan(root)
+        .args(["-f", "x.yaml", "schema"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("this command reads none"));
+}
+
+/// Colour follows the ecosystem's variables: CLICOLOR_FORCE colours a pipe,
+/// and an empty NO_COLOR does not turn colour off.
+#[test]
+fn colour_follows_clicolor_force_and_no_color() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ports.yaml"),
+        "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 80 } }\n",
+    )
+    .unwrap();
+    let run = |vars: &[(&str, &str)]| {
+        let mut cmd = portolan(dir.path());
+        cmd.env_remove("NO_COLOR")
+            .env_remove("CLICOLOR")
+            .env_remove("CLICOLOR_FORCE");
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        stdout(&cmd.arg("check").output().unwrap())
+    };
+    assert!(run(&[("CLICOLOR_FORCE", "1")]).contains('\u{1b}'));
+    assert!(run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "")]).contains('\u{1b}'));
+    assert!(!run(&[]).contains('\u{1b}'), "a pipe is not a terminal");
 }

@@ -1,9 +1,9 @@
 //! `portolan check`: every finding in ports.yaml, then every file out of sync.
 
 use super::{Outcome, Result, fix_command, registry_source, write};
-use crate::cli::{CheckArgs, Color, Format};
+use crate::cli::{CheckArgs, Format};
 use portolan::diag;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 /// Warnings of one code printed in full; the rest are counted.
 const WARNINGS_SHOWN: usize = 5;
@@ -37,13 +37,7 @@ pub fn run(args: CheckArgs, out: &mut dyn Write) -> Result<Outcome> {
             write(out, &format!("{text}\n"))?;
         }
         Format::Short | Format::Human => {
-            let color = match args.color {
-                Color::Always => true,
-                Color::Never => false,
-                Color::Auto => {
-                    std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
-                }
-            };
+            let color = super::color(args.color);
             // Every error, but only the first few warnings of each kind: a
             // registry that fills the port space may have thousands.
             let (shown, hidden) = diag::shown(&report.diagnostics, WARNINGS_SHOWN);

@@ -4,7 +4,7 @@ use super::{Outcome, Result, write};
 use crate::cli::{ImportArgs, ImportFormat};
 use portolan::import::{self, Format, Imported, Options};
 use portolan::{Source, diag};
-use std::io::{IsTerminal, Read, Write};
+use std::io::{Read, Write};
 use std::path::Path;
 
 /// Runs the import: prints the problems of the source and the findings of the
@@ -216,7 +216,7 @@ fn report(
     output: &Source,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let color = std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
+    let color = super::color(crate::cli::Color::Auto);
     let findings = imported.source_findings(source);
     let proposed: Vec<_> = imported.proposed_findings().collect();
     let all = findings

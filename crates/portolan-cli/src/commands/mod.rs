@@ -77,3 +77,23 @@ pub fn fix_command(file: Option<&Path>) -> String {
         None => "portolan sync".to_owned(),
     }
 }
+
+/// Whether to colour standard output: `--color`, else the environment as
+/// the ecosystem reads it (CLICOLOR_FORCE, NO_COLOR when not empty,
+/// CLICOLOR=0, TERM=dumb) and whether it is a terminal.
+pub fn color(choice: crate::cli::Color) -> bool {
+    use std::io::IsTerminal;
+    match choice {
+        crate::cli::Color::Always => true,
+        crate::cli::Color::Never => false,
+        crate::cli::Color::Auto => {
+            if anstyle_query::clicolor_force() {
+                return true;
+            }
+            !anstyle_query::no_color()
+                && anstyle_query::clicolor() != Some(false)
+                && anstyle_query::term_supports_color()
+                && std::io::stdout().is_terminal()
+        }
+    }
+}
