@@ -187,9 +187,14 @@ pub struct SyncArgs {
     #[arg(short = 'f', long = "file", value_name = "PATH")]
     pub file: Option<PathBuf>,
 
-    /// Print a unified diff of what would change and write nothing.
+    /// Print what would change and write nothing: each team file's diff in
+    /// full, and one line per generated artifact.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// With --dry-run, the generated artifacts' diffs too.
+    #[arg(long, requires = "dry_run")]
+    pub diff_artifacts: bool,
 
     #[command(flatten)]
     pub replace: ReplaceArgs,

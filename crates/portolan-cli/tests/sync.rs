@@ -89,9 +89,25 @@ fn changing_one_port_is_listed_diffed_synced_and_then_clean() {
         diff.contains("\n-port: 9765  # WebSocket listener\n+port: 9767  # WebSocket listener\n"),
         "{diff}"
     );
-    assert!(diff.contains("\n-COURIER_API_PORT=9765\n"), "{diff}");
-    assert!(diff.contains("\n+COURIER_API_PORT=9767\n"), "{diff}");
+    // Generated artifacts are one line each; their diffs on request.
+    assert!(!diff.contains("\n-COURIER_API_PORT=9765\n"), "{diff}");
+    assert!(
+        diff.contains(
+            "generated artifacts (`--diff-artifacts` shows their diffs):\n generated/.portolan-manifest | updated, +"
+        ) && diff.contains("\n generated/development.env | updated, +3 -3\n"),
+        "{diff}"
+    );
     assert!(diff.ends_with("would change 8 files; nothing was written (dry run)\n"));
+    let full = portolan(root)
+        .args(["sync", "--dry-run", "--diff-artifacts"])
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&full).contains("\n-COURIER_API_PORT=9765\n"),
+        "{}",
+        stdout(&full)
+    );
+    assert!(stdout(&full).contains("\n+COURIER_API_PORT=9767\n"));
     assert_eq!(snapshot(root), before, "--dry-run wrote nothing");
 
     let sync = portolan(root).arg("sync").output().unwrap();

@@ -53,6 +53,7 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<Outcome> {
         SyncArgs {
             file: Some(PathBuf::from("ports.yaml")),
             dry_run: false,
+            diff_artifacts: false,
             replace: ReplaceArgs::default(),
         },
         out,

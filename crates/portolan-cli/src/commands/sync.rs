@@ -41,7 +41,7 @@ pub fn run(args: SyncArgs, out: &mut dyn Write) -> Result<Outcome> {
         }
     };
     let Some(lock) = lock else {
-        write(out, &plan.diff())?;
+        write(out, &plan.diff_of(args.diff_artifacts))?;
         let n = plan.changes.len();
         write(
             out,

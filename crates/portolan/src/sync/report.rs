@@ -103,8 +103,38 @@ impl Plan {
 
     /// A unified diff of every change.
     pub fn diff(&self) -> String {
+        self.diff_of(true)
+    }
+
+    /// The dry run's view: every team file's diff in full (those are the
+    /// changes to review), and one diffstat line per generated artifact, or
+    /// their diffs too when `artifacts` is set.
+    pub fn diff_of(&self, artifacts: bool) -> String {
         let mut out = String::new();
-        for c in &self.changes {
+        let mut stats = String::new();
+        for c in self.changes.iter().filter(|c| c.artifact && !artifacts) {
+            let old = c.old.as_deref().unwrap_or("");
+            let new = c.new.as_deref().unwrap_or("");
+            let diff = similar::TextDiff::from_lines(old, new);
+            let (mut added, mut removed) = (0, 0);
+            for change in diff.iter_all_changes() {
+                match change.tag() {
+                    similar::ChangeTag::Insert => added += 1,
+                    similar::ChangeTag::Delete => removed += 1,
+                    similar::ChangeTag::Equal => {}
+                }
+            }
+            let what = match c.kind {
+                ChangeKind::Create => "created",
+                ChangeKind::Update => "updated",
+                ChangeKind::Remove => "removed",
+            };
+            stats.push_str(&format!(
+                " {} | {what}, +{added} -{removed}\n",
+                printable(&self.shown(c))
+            ));
+        }
+        for c in self.changes.iter().filter(|c| !c.artifact || artifacts) {
             let shown = self.shown(c);
             let old = c.old.as_deref().unwrap_or("");
             let new = c.new.as_deref().unwrap_or("");
@@ -126,6 +156,10 @@ impl Plan {
                     .header(&a, &b)
                     .to_string(),
             );
+        }
+        if !stats.is_empty() {
+            out.push_str("generated artifacts (`--diff-artifacts` shows their diffs):\n");
+            out.push_str(&stats);
         }
         out
     }
