@@ -780,3 +780,50 @@ fn list_drift_never_prints_a_team_comment() {
     );
     assert!(!text.contains("wJalr"), "{text}");
 }
+
+/// A generated file the repository's .gitignore ignores is never committed:
+/// `check` names it with the rule, and `sync` warns.
+#[test]
+fn generated_files_git_ignores_are_named_with_the_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .current_dir(root)
+            .args(args)
+            .output()
+    };
+    if git(&["init", "-q"]).is_err() {
+        eprintln!("skipped: git is not installed");
+        return;
+    }
+    std::fs::write(root.join(".gitignore"), "# local settings\n*.env\n").unwrap();
+    std::fs::write(
+        root.join("ports.yaml"),
+        "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\nrender: { artifacts: [env, ports.json] }\n",
+    )
+    .unwrap();
+    let sync = portolan(root).arg("sync").output().unwrap();
+    assert_eq!(sync.status.code(), Some(0), "{}", stdout(&sync));
+    let expected = "generated/dev.env: git ignores it (.gitignore:2: *.env), so it is never committed and a fresh clone lacks it: add `!generated/dev.env` to that ignore file, or leave the artifact out of `render.artifacts`\n";
+    assert!(
+        stdout(&sync).contains(&format!("warning: {expected}")),
+        "{}",
+        stdout(&sync)
+    );
+    let check = portolan(root)
+        .args(["check", "--format", "short"])
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(1), "{}", stdout(&check));
+    assert!(stdout(&check).contains(expected), "{}", stdout(&check));
+    assert!(
+        !stdout(&check).contains("ports.json: git"),
+        "{}",
+        stdout(&check)
+    );
+    // Un-ignored by a negated rule: clean.
+    std::fs::write(root.join(".gitignore"), "*.env\n!generated/*.env\n").unwrap();
+    let check = portolan(root).arg("check").output().unwrap();
+    assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
+}

@@ -87,7 +87,7 @@ pub fn print_changes(
             &format!("{} files up to date; nothing to do\n", plan.unchanged),
         )?;
     }
-    for line in &plan.strays {
+    for line in plan.ignored.iter().chain(&plan.strays) {
         write(out, &format!("warning: {line}\n"))?;
     }
     Ok(Outcome::Ok)

@@ -18,6 +18,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+mod ignored;
 mod orphans;
 mod patch;
 mod paths;
@@ -107,6 +108,8 @@ pub struct Plan {
     /// Ports a team file repeats outside what Portolan owns in it, equal to
     /// one the registry gives a service: `check` names them (one line each).
     pub strays: Vec<String>,
+    /// Generated files git ignores, with the rule: `check` names them.
+    pub ignored: Vec<String>,
     /// How many files were checked and found up to date.
     pub unchanged: usize,
     /// The manifest's path, when the plan renders artifacts.
@@ -138,6 +141,19 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
 
     let rows = render::rows(registry);
     let outputs = cx.outputs(registry, &rows, &engine);
+    // Generated files git would never commit: a fresh clone lacks them.
+    let output_paths: Vec<&str> = outputs.files.iter().map(|(p, _)| p.as_str()).collect();
+    let ignored: Vec<String> = ignored::ignored(&root, &output_paths)
+        .into_iter()
+        .map(|(path, rule)| {
+            format!(
+                "{}: git ignores it ({}), so it is never committed and a fresh clone lacks it: add `!{}` to that ignore file, or leave the artifact out of `render.artifacts`",
+                printable(&format!("{shown_root}{path}")),
+                printable(&rule),
+                printable(&path)
+            )
+        })
+        .collect();
     cx.claim_own(&manifest_path, &registry.render.dir);
     let previous = cx.previous_manifest(&manifest_path);
     let mut found = cx.compare_outputs(outputs, &manifest_path, previous.as_ref());
@@ -263,6 +279,7 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
         changes,
         gone,
         strays,
+        ignored,
         unchanged: found.unchanged,
         manifest: Some(manifest_path),
         dirs,
@@ -813,6 +830,7 @@ impl Plan {
             shown_root,
             gone: Vec::new(),
             strays: Vec::new(),
+            ignored: Vec::new(),
             changes: Vec::new(),
             unchanged: 0,
             manifest: None,

@@ -5,7 +5,10 @@ use super::*;
 impl Plan {
     /// True when every file is up to date.
     pub fn is_clean(&self) -> bool {
-        self.changes.is_empty() && self.gone.is_empty() && self.strays.is_empty()
+        self.changes.is_empty()
+            && self.gone.is_empty()
+            && self.strays.is_empty()
+            && self.ignored.is_empty()
     }
 
     /// The path as the user sees it.
@@ -25,6 +28,7 @@ impl Plan {
             })
             .chain(self.gone.iter().cloned())
             .chain(self.strays.iter().cloned())
+            .chain(self.ignored.iter().cloned())
             .collect()
     }
 
@@ -59,6 +63,16 @@ impl Plan {
                     "help": "delete the file, or restore the service",
                 })
             }))
+            .chain(self.ignored.iter().map(|line| {
+                let (file, message) = line.split_once(": ").unwrap_or(("", line));
+                serde_json::json!({
+                    "file": file,
+                    "severity": "error",
+                    "code": "ignored-artifact",
+                    "message": message,
+                    "help": "un-ignore the file, or leave the artifact out of render.artifacts",
+                })
+            }))
             .chain(self.strays.iter().map(|line| {
                 let (file, message) = line.split_once(": ").unwrap_or(("", line));
                 serde_json::json!({
@@ -87,6 +101,15 @@ impl Plan {
             out.push_str(&match self.gone.len() {
                 1 => "1 team file belongs to a service that is gone".to_owned(),
                 n => format!("{n} team files belong to services that are gone"),
+            });
+        }
+        if !self.ignored.is_empty() {
+            if !out.is_empty() {
+                out.push_str("; ");
+            }
+            out.push_str(&match self.ignored.len() {
+                1 => "1 generated file is ignored by git".to_owned(),
+                n => format!("{n} generated files are ignored by git"),
             });
         }
         if !self.strays.is_empty() {
