@@ -73,7 +73,7 @@ fn changing_one_port_is_listed_diffed_synced_and_then_clean() {
          generated/.portolan-manifest: stale: records an earlier ports.yaml\n\
          generated/PORTS.md: stale: line 27 is `| 9765 | courier | api | 9765 | Event Bus (WebSocket) |`, ports.yaml says `| 9767 | courier | api | 9767 | Event Bus (WebSocket) |` (2 lines differ)\n\
          generated/development.env: stale: line 3 is `COURIER_API_CONTAINER_PORT=9765`, ports.yaml says `COURIER_API_CONTAINER_PORT=9767` (3 lines differ)\n\
-         generated/docker-compose.development.yaml: stale: line 6 is `      - \"9765:9765\"`, ports.yaml says `      - \"9767:9767\"`\n\
+         generated/docker-compose.development.yaml: stale: line 7 is `      - \"9765:9765\"`, ports.yaml says `      - \"9767:9767\"`\n\
          generated/ports.json: stale: line 15 is `      \"container_port\": 9765,`, ports.yaml says `      \"container_port\": 9767,` (3 lines differ)\n\
          8 files out of date; run `portolan sync` to update them\n"
     );

