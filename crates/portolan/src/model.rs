@@ -562,7 +562,7 @@ impl Render {
                 value: "generated".to_owned(),
                 span,
             },
-            artifacts: Artifact::ALL.to_vec(),
+            artifacts: Artifact::DEFAULT.to_vec(),
             templates: Vec::new(),
         }
     }
@@ -582,11 +582,24 @@ pub enum Artifact {
     Compose,
     /// `ports.schema.json`: the JSON Schema of ports.yaml, for editors.
     Schema,
+    /// `kubernetes.<environment>.yaml` per environment: a Service per service.
+    /// Not rendered unless listed.
+    Kubernetes,
 }
 
 impl Artifact {
     /// Every built-in artifact.
-    pub const ALL: [Artifact; 5] = [
+    pub const ALL: [Artifact; 6] = [
+        Artifact::Json,
+        Artifact::Markdown,
+        Artifact::Env,
+        Artifact::Compose,
+        Artifact::Schema,
+        Artifact::Kubernetes,
+    ];
+
+    /// What `render.artifacts` means when it is not given.
+    pub const DEFAULT: [Artifact; 5] = [
         Artifact::Json,
         Artifact::Markdown,
         Artifact::Env,
@@ -602,6 +615,7 @@ impl Artifact {
             Artifact::Env => "env",
             Artifact::Compose => "compose",
             Artifact::Schema => "ports.schema.json",
+            Artifact::Kubernetes => "kubernetes",
         }
     }
 

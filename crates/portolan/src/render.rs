@@ -12,6 +12,7 @@ use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+mod kubernetes;
 mod templates;
 
 pub use templates::{Engine, FUEL, MAX_FILE_OUTPUT, MAX_TEMPLATE_SOURCE, MAX_VALUE_OUTPUT};
@@ -154,7 +155,7 @@ pub(crate) fn artifact_jobs<'a>(registry: &'a Registry, rows: &'a [Row]) -> Vec<
                 Box::new(move || ports_md(registry, rows)),
             )),
             // Per environment, below.
-            Artifact::Env | Artifact::Compose => {}
+            Artifact::Env | Artifact::Compose | Artifact::Kubernetes => {}
             Artifact::Schema => jobs.push((
                 format!("{dir}/{}", crate::schema::FILE_NAME),
                 Box::new(crate::schema::json),
@@ -172,6 +173,12 @@ pub(crate) fn artifact_jobs<'a>(registry: &'a Registry, rows: &'a [Row]) -> Vec<
             jobs.push((
                 format!("{dir}/docker-compose.{}.yaml", e.name),
                 Box::new(move || compose(rows, &e.name.value, dir)),
+            ));
+        }
+        if e.renders(Artifact::Kubernetes, &registry.render) {
+            jobs.push((
+                format!("{dir}/kubernetes.{}.yaml", e.name),
+                Box::new(move || kubernetes::services(registry, rows, &e.name.value)),
             ));
         }
     }
@@ -193,10 +200,11 @@ pub fn could_produce(registry: &Registry, path: &str) -> bool {
                 || name
                     .strip_suffix(".env")
                     .is_some_and(crate::load::is_valid_name)
-                || name
-                    .strip_prefix("docker-compose.")
-                    .and_then(|n| n.strip_suffix(".yaml"))
-                    .is_some_and(crate::load::is_valid_name)
+                || ["docker-compose.", "kubernetes."].iter().any(|prefix| {
+                    name.strip_prefix(prefix)
+                        .and_then(|n| n.strip_suffix(".yaml"))
+                        .is_some_and(crate::load::is_valid_name)
+                })
         });
     builtin
         || registry

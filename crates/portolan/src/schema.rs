@@ -313,6 +313,9 @@ enum ArtifactName {
     /// `ports.schema.json`: this schema, for editors.
     #[serde(rename = "ports.schema.json")]
     Schema,
+    /// `kubernetes.<environment>.yaml` per environment: a Service per service.
+    #[serde(rename = "kubernetes")]
+    Kubernetes,
 }
 
 /// A user template and where it renders.

@@ -839,3 +839,72 @@ fn compose_overrides_replace_the_base_files_ports_in_docker_compose() {
         assert_eq!(&got, ports, "{service}");
     }
 }
+
+/// A Service per service of the environment: NodePort where the environment
+/// has NodePorts, ClusterIP otherwise, checked by kubernetes-validate
+/// (`PORTOLAN_KUBERNETES_VALIDATE`, installed by CI from PyPI).
+#[test]
+fn kubernetes_services_follow_the_registry_and_validate() {
+    let (_, rerp) = registry(&Path::new(ROOT).join("examples/rerp/ports.yaml"));
+    let files = render::artifacts(&rerp);
+    let text = artifact(&files, "generated/kubernetes.cluster.yaml");
+    let docs: Vec<serde_json::Value> = text
+        .split("\n---\n")
+        .skip(1)
+        .map(|d| serde_saphyr::from_str(d).unwrap())
+        .collect();
+    assert_eq!(docs.len(), 3, "{text}");
+    let invoice = docs
+        .iter()
+        .find(|d| d["metadata"]["name"] == "invoice")
+        .unwrap();
+    assert_eq!(invoice["kind"], "Service");
+    assert_eq!(invoice["spec"]["type"], "NodePort");
+    assert_eq!(
+        invoice["spec"]["selector"]["app.kubernetes.io/name"],
+        "invoice"
+    );
+    assert_eq!(
+        invoice["metadata"]["labels"]["app.kubernetes.io/part-of"],
+        "rerp"
+    );
+    let port = &invoice["spec"]["ports"][0];
+    assert_eq!(
+        (&port["port"], &port["targetPort"], &port["nodePort"]),
+        (
+            &serde_json::json!(8002),
+            &serde_json::json!(8002),
+            &serde_json::json!(31002)
+        )
+    );
+    let (_, lumiere) = registry(&Path::new(ROOT).join("ports.yaml"));
+    let lumiere_files = render::artifacts(&lumiere);
+    let test = artifact(&lumiere_files, "generated/kubernetes.test.yaml");
+    assert!(
+        test.contains("  type: ClusterIP\n") && !test.contains("nodePort"),
+        "{test}"
+    );
+    assert!(test.contains("      port: 7765\n"), "{test}");
+
+    let Ok(tool) = std::env::var("PORTOLAN_KUBERNETES_VALIDATE") else {
+        eprintln!(
+            "skipped: PORTOLAN_KUBERNETES_VALIDATE is not set (CI installs kubernetes-validate)"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [("rerp.yaml", text), ("lumiere.yaml", test)] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let out = std::process::Command::new(&tool)
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

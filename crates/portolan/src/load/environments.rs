@@ -62,14 +62,15 @@ impl Decoder<'_> {
             return None;
         }
         let items = self.list(node, &format!("`artifacts` of {what}"))?;
-        let per_environment = [Artifact::Env, Artifact::Compose].map(Artifact::as_str);
+        let per_environment =
+            [Artifact::Env, Artifact::Compose, Artifact::Kubernetes].map(Artifact::as_str);
         let mut out = Vec::new();
         for item in items {
             let Some(name) = self.text(item, "artifact") else {
                 continue;
             };
             match Artifact::from_name(&name.value) {
-                Some(a @ (Artifact::Env | Artifact::Compose)) => {
+                Some(a @ (Artifact::Env | Artifact::Compose | Artifact::Kubernetes)) => {
                     if !out.contains(&a) {
                         out.push(a);
                     }
@@ -89,7 +90,7 @@ impl Decoder<'_> {
                         }
                         _ => d.with_help(format!(
                             "an environment chooses among {}; `render.artifacts` chooses the rest",
-                            per_environment.join(" and ")
+                            per_environment.join(", ")
                         )),
                     };
                     self.push(d);

@@ -1,0 +1,54 @@
+//! `kubernetes.<environment>.yaml`: a Service per service of the environment,
+//! NodePort where the environment has NodePorts, ClusterIP otherwise, with
+//! Kubernetes' recommended labels. Infrastructure is left to its own charts.
+
+use super::*;
+
+/// A Portolan name as a DNS label (`_` is not allowed there), at most `max`
+/// characters: Service names take 63, port names 15.
+fn dns_label(name: &str, max: usize) -> String {
+    let label: String = name.replace('_', "-").chars().take(max).collect();
+    label.trim_end_matches('-').to_owned()
+}
+
+pub(super) fn services(registry: &Registry, rows: &[Row], environment: &str) -> String {
+    let mut by_service: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
+    for r in rows {
+        if r.name.is_some() && r.environment.as_deref() == Some(environment) {
+            by_service.entry(&r.service).or_default().push(r);
+        }
+    }
+    let mut out = format!(
+        "# {NOTICE}\n# kubectl apply -f {}/kubernetes.{environment}.yaml\n",
+        registry.render.dir.value.trim_end_matches('/')
+    );
+    if by_service.is_empty() {
+        return out;
+    }
+    let project = yaml_string(&registry.project.value);
+    for (service, mut ports) in by_service {
+        ports.sort_by_key(|r| r.port);
+        let name = yaml_string(&dns_label(service, 63));
+        let node_ports = ports.iter().any(|r| r.node_port.is_some());
+        let _ = write!(
+            out,
+            "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\n  labels:\n    \
+             app.kubernetes.io/name: {name}\n    app.kubernetes.io/part-of: {project}\n    \
+             app.kubernetes.io/managed-by: portolan\nspec:\n  type: {}\n  selector:\n    \
+             app.kubernetes.io/name: {name}\n  ports:\n",
+            if node_ports { "NodePort" } else { "ClusterIP" }
+        );
+        for r in ports {
+            let port_name = yaml_string(&dns_label(r.name.as_deref().unwrap_or("api"), 15));
+            let _ = write!(
+                out,
+                "    - name: {port_name}\n      port: {}\n      targetPort: {}\n      protocol: TCP\n",
+                r.port, r.container_port
+            );
+            if let Some(np) = r.node_port {
+                let _ = writeln!(out, "      nodePort: {np}");
+            }
+        }
+    }
+    out
+}
