@@ -498,7 +498,7 @@ fn release_with_sync_removes_artifacts_and_mappings_and_warns_about_team_files()
     assert_eq!(check.status.code(), Some(1), "{}", stdout(&check));
     assert_eq!(
         stdout(&check),
-        "ports.yaml: ok\nhelm/rerp-microservice/values/invoice.yaml: belongs to service `invoice`, which ports.yaml no longer has; the ports it holds may be another service's now: delete it (Portolan leaves the team's files), or restore the service\n9 files up to date; 1 team file belongs to a service that is gone\n"
+        "ports.yaml: ok\nhelm/rerp-microservice/values/invoice.yaml: belongs to service `invoice`, which ports.yaml no longer has; the ports it holds may be another service's now: delete it (Portolan leaves the team's files), or restore the service\n10 files up to date; 1 team file belongs to a service that is gone\n"
     );
     std::fs::remove_file(&values).unwrap();
     let check = portolan(dir.path()).arg("check").output().unwrap();

@@ -74,8 +74,9 @@ fn changing_one_port_is_listed_diffed_synced_and_then_clean() {
          generated/PORTS.md: stale: line 27 is `| 9765 | courier | api | 9765 | Event Bus (WebSocket) |`, ports.yaml says `| 9767 | courier | api | 9767 | Event Bus (WebSocket) |` (2 lines differ)\n\
          generated/development.env: stale: line 3 is `COURIER_API_CONTAINER_PORT=9765`, ports.yaml says `COURIER_API_CONTAINER_PORT=9767` (3 lines differ)\n\
          generated/docker-compose.development.yaml: stale: line 7 is `      - \"9765:9765\"`, ports.yaml says `      - \"9767:9767\"`\n\
+         generated/kubernetes.development.yaml: stale: line 18 is `      port: 9765`, ports.yaml says `      port: 9767` (2 lines differ)\n\
          generated/ports.json: stale: line 15 is `      \"container_port\": 9765,`, ports.yaml says `      \"container_port\": 9767,` (3 lines differ)\n\
-         8 files out of date; run `portolan sync` to update them\n"
+         9 files out of date; run `portolan sync` to update them\n"
     );
 
     let before = snapshot(root);
@@ -97,7 +98,7 @@ fn changing_one_port_is_listed_diffed_synced_and_then_clean() {
         ) && diff.contains("\n generated/development.env | updated, +3 -3\n"),
         "{diff}"
     );
-    assert!(diff.ends_with("would change 8 files; nothing was written (dry run)\n"));
+    assert!(diff.ends_with("would change 9 files; nothing was written (dry run)\n"));
     let full = portolan(root)
         .args(["sync", "--dry-run", "--diff-artifacts"])
         .output()
@@ -112,10 +113,10 @@ fn changing_one_port_is_listed_diffed_synced_and_then_clean() {
 
     let sync = portolan(root).arg("sync").output().unwrap();
     assert_eq!(sync.status.code(), Some(0), "{}", stdout(&sync));
-    assert_eq!(stdout(&sync).lines().count(), 8);
+    assert_eq!(stdout(&sync).lines().count(), 9);
     let after = snapshot(root);
     let changed: Vec<&PathBuf> = after.keys().filter(|p| before[*p] != after[*p]).collect();
-    assert_eq!(changed.len(), 8, "{changed:?}");
+    assert_eq!(changed.len(), 9, "{changed:?}");
 
     let check = portolan(root).arg("check").output().unwrap();
     assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
@@ -671,7 +672,7 @@ fn a_port_repeated_by_hand_outside_the_owned_values_is_named() {
     );
     assert!(stdout(&out).contains(&expected), "{}", stdout(&out));
     assert!(
-        stdout(&out).ends_with("10 files up to date; 1 port is repeated by hand in a team file\n"),
+        stdout(&out).ends_with("11 files up to date; 1 port is repeated by hand in a team file\n"),
         "{}",
         stdout(&out)
     );
