@@ -76,7 +76,9 @@ fn changing_one_port_is_listed_diffed_synced_and_then_clean() {
          generated/docker-compose.development.yaml: stale: line 7 is `      - \"9765:9765\"`, ports.yaml says `      - \"9767:9767\"`\n\
          generated/kubernetes.development.yaml: stale: line 18 is `      port: 9765`, ports.yaml says `      port: 9767` (2 lines differ)\n\
          generated/ports.json: stale: line 15 is `      \"container_port\": 9765,`, ports.yaml says `      \"container_port\": 9767,` (3 lines differ)\n\
-         9 files out of date; run `portolan sync` to update them\n"
+         generated/ports.py: stale: line 40 is `COURIER_API_DEVELOPMENT: Final = 9765`, ports.yaml says `COURIER_API_DEVELOPMENT: Final = 9767` (2 lines differ)\n\
+         generated/ports.ts: stale: line 31 is `export const COURIER_API_DEVELOPMENT = 9765;`, ports.yaml says `export const COURIER_API_DEVELOPMENT = 9767;` (2 lines differ)\n\
+         11 files out of date; run `portolan sync` to update them\n"
     );
 
     let before = snapshot(root);
@@ -98,7 +100,7 @@ fn changing_one_port_is_listed_diffed_synced_and_then_clean() {
         ) && diff.contains("\n generated/development.env | updated, +3 -3\n"),
         "{diff}"
     );
-    assert!(diff.ends_with("would change 9 files; nothing was written (dry run)\n"));
+    assert!(diff.ends_with("would change 11 files; nothing was written (dry run)\n"));
     let full = portolan(root)
         .args(["sync", "--dry-run", "--diff-artifacts"])
         .output()
@@ -113,15 +115,15 @@ fn changing_one_port_is_listed_diffed_synced_and_then_clean() {
 
     let sync = portolan(root).arg("sync").output().unwrap();
     assert_eq!(sync.status.code(), Some(0), "{}", stdout(&sync));
-    assert_eq!(stdout(&sync).lines().count(), 9);
+    assert_eq!(stdout(&sync).lines().count(), 11);
     let after = snapshot(root);
     let changed: Vec<&PathBuf> = after.keys().filter(|p| before[*p] != after[*p]).collect();
-    assert_eq!(changed.len(), 9, "{changed:?}");
+    assert_eq!(changed.len(), 11, "{changed:?}");
 
     let check = portolan(root).arg("check").output().unwrap();
     assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
     let again = portolan(root).arg("sync").output().unwrap();
-    assert_eq!(stdout(&again), "22 files up to date; nothing to do\n");
+    assert_eq!(stdout(&again), "24 files up to date; nothing to do\n");
     assert_eq!(snapshot(root), after, "a second sync changes nothing");
 }
 

@@ -585,17 +585,23 @@ pub enum Artifact {
     /// `kubernetes.<environment>.yaml` per environment: a Service per service.
     /// Not rendered unless listed.
     Kubernetes,
+    /// `ports.py`: the constants for Python services. Not rendered unless listed.
+    Python,
+    /// `ports.ts`: the constants for TypeScript services. Not rendered unless listed.
+    TypeScript,
 }
 
 impl Artifact {
     /// Every built-in artifact.
-    pub const ALL: [Artifact; 6] = [
+    pub const ALL: [Artifact; 8] = [
         Artifact::Json,
         Artifact::Markdown,
         Artifact::Env,
         Artifact::Compose,
         Artifact::Schema,
         Artifact::Kubernetes,
+        Artifact::Python,
+        Artifact::TypeScript,
     ];
 
     /// What `render.artifacts` means when it is not given.
@@ -616,6 +622,8 @@ impl Artifact {
             Artifact::Compose => "compose",
             Artifact::Schema => "ports.schema.json",
             Artifact::Kubernetes => "kubernetes",
+            Artifact::Python => "ports.py",
+            Artifact::TypeScript => "ports.ts",
         }
     }
 

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 mod kubernetes;
+mod modules;
 mod templates;
 
 pub use templates::{Engine, FUEL, MAX_FILE_OUTPUT, MAX_TEMPLATE_SOURCE, MAX_VALUE_OUTPUT};
@@ -160,6 +161,14 @@ pub(crate) fn artifact_jobs<'a>(registry: &'a Registry, rows: &'a [Row]) -> Vec<
                 format!("{dir}/{}", crate::schema::FILE_NAME),
                 Box::new(crate::schema::json),
             )),
+            Artifact::Python => jobs.push((
+                format!("{dir}/ports.py"),
+                Box::new(move || modules::python(registry, rows)),
+            )),
+            Artifact::TypeScript => jobs.push((
+                format!("{dir}/ports.ts"),
+                Box::new(move || modules::typescript(registry, rows)),
+            )),
         }
     }
     for e in &registry.environments {
@@ -196,7 +205,14 @@ pub fn could_produce(registry: &Registry, path: &str) -> bool {
         .strip_prefix(dir)
         .and_then(|rest| rest.strip_prefix('/'))
         .is_some_and(|name| {
-            ["ports.json", "PORTS.md", crate::schema::FILE_NAME].contains(&name)
+            [
+                "ports.json",
+                "PORTS.md",
+                "ports.py",
+                "ports.ts",
+                crate::schema::FILE_NAME,
+            ]
+            .contains(&name)
                 || name
                     .strip_suffix(".env")
                     .is_some_and(crate::load::is_valid_name)

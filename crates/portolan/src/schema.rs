@@ -316,6 +316,12 @@ enum ArtifactName {
     /// `kubernetes.<environment>.yaml` per environment: a Service per service.
     #[serde(rename = "kubernetes")]
     Kubernetes,
+    /// `ports.py`: the constants for Python services.
+    #[serde(rename = "ports.py")]
+    Python,
+    /// `ports.ts`: the constants for TypeScript services.
+    #[serde(rename = "ports.ts")]
+    TypeScript,
 }
 
 /// A user template and where it renders.

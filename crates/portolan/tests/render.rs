@@ -908,3 +908,95 @@ fn kubernetes_services_follow_the_registry_and_validate() {
         );
     }
 }
+
+/// `ports.py` and `ports.ts` in their tools: imported and type-checked by
+/// Python with mypy --strict (`PORTOLAN_PYTHON`), compiled by tsc --strict
+/// and run by node (`PORTOLAN_TSC`); CI installs both.
+#[test]
+fn python_and_typescript_modules_type_check_and_run() {
+    let (_, reg) = registry(&Path::new(ROOT).join("ports.yaml"));
+    let files = render::artifacts(&reg);
+    let py = artifact(&files, "generated/ports.py");
+    let ts = artifact(&files, "generated/ports.ts");
+    assert!(py.contains("COURIER_API_TEST: Final = 7765\n"), "{py}");
+    assert!(
+        py.contains("def courier_api(environment: Environment) -> int:\n"),
+        "{py}"
+    );
+    assert!(
+        ts.contains("export const COURIER_API_TEST = 7765;\n"),
+        "{ts}"
+    );
+    assert!(
+        ts.contains("export function courierApi(environment: Environment): number {\n"),
+        "{ts}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ports.py"), py).unwrap();
+    std::fs::write(dir.path().join("ports.ts"), ts).unwrap();
+    let run = |program: &str, args: &[&str]| {
+        let out = std::process::Command::new(program)
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{program}: {e}"));
+        assert!(
+            out.status.success(),
+            "{program} {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    match std::env::var("PORTOLAN_PYTHON") {
+        Ok(python) => {
+            run(&python, &["-m", "mypy", "--strict", "ports.py"]);
+            let printed = run(
+                &python,
+                &[
+                    "-c",
+                    "import ports\n\
+                     print(ports.courier_api(ports.Environment.parse('test')), ports.POSTGRES_PORT)\n\
+                     try:\n    ports.Environment.parse('prod')\nexcept ValueError as e:\n    print(e)",
+                ],
+            );
+            assert_eq!(
+                printed,
+                "7765 5432\nunknown environment 'prod'; expected one of: production, development, test\n"
+            );
+        }
+        Err(_) => eprintln!("skipped: PORTOLAN_PYTHON is not set (CI installs mypy)"),
+    }
+    match std::env::var("PORTOLAN_TSC") {
+        Ok(tsc) => {
+            std::fs::write(
+                dir.path().join("use.ts"),
+                "import { parseEnvironment, courierApi, POSTGRES_PORT } from \"./ports\";\n\
+                 console.log(courierApi(parseEnvironment(\"test\")), POSTGRES_PORT);\n\
+                 try { parseEnvironment(\"prod\"); } catch (e) { console.log((e as Error).message); }\n",
+            )
+            .unwrap();
+            run(
+                &tsc,
+                &[
+                    "--strict",
+                    "--noUncheckedIndexedAccess",
+                    "--target",
+                    "es2020",
+                    "--module",
+                    "commonjs",
+                    "--outDir",
+                    "out",
+                    "ports.ts",
+                    "use.ts",
+                ],
+            );
+            let printed = run("node", &["out/use.js"]);
+            assert_eq!(
+                printed,
+                "7765 5432\nunknown environment \"prod\"; expected one of: production, development, test\n"
+            );
+        }
+        Err(_) => eprintln!("skipped: PORTOLAN_TSC is not set (CI installs typescript)"),
+    }
+}

@@ -1,0 +1,206 @@
+//! `ports.py` and `ports.ts`: the Rust constants' shape for Python and
+//! TypeScript services (a constant per environment and port, the
+//! environment enum with a parse that lists the valid names, a function per
+//! named port taking the environment), typed for mypy --strict and
+//! tsc --strict. Names come from the one place Rust's do (`ident`), so the
+//! collisions validation refuses for Rust are refused for these too.
+
+use super::*;
+use crate::ident::camel;
+
+/// The ports of each service port, by environment, in the registry's order.
+struct Port<'r> {
+    service: &'r str,
+    name: &'r str,
+    description: Option<&'r str>,
+    by_env: Vec<(&'r str, u16)>,
+}
+
+/// An infrastructure entry's port: its name, the environment it is limited
+/// to (`None`: every one) and the port.
+type Infra<'r> = (&'r str, Option<&'r str>, u16);
+
+fn ports<'r>(rows: &'r [Row]) -> (Vec<Port<'r>>, Vec<Infra<'r>>) {
+    let mut named: Vec<Port<'r>> = Vec::new();
+    let mut infra = Vec::new();
+    for r in rows {
+        match (&r.name, &r.environment) {
+            (Some(name), Some(env)) => {
+                match named
+                    .iter_mut()
+                    .find(|p| p.service == r.service && p.name == name)
+                {
+                    Some(p) => p.by_env.push((env, r.port)),
+                    None => named.push(Port {
+                        service: &r.service,
+                        name,
+                        description: r.description.as_deref(),
+                        by_env: vec![(env, r.port)],
+                    }),
+                }
+            }
+            (None, env) => infra.push((r.service.as_str(), env.as_deref(), r.port)),
+            (Some(_), None) => {}
+        }
+    }
+    (named, infra)
+}
+
+fn lower_camel(service: &str, name: &str) -> String {
+    let joined = format!("{}{}", camel(service), camel(name));
+    let mut chars = joined.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => joined,
+    }
+}
+
+/// A string literal both languages read the same way (JSON's syntax).
+fn literal(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_default()
+}
+
+/// One line of documentation: line breaks and comment ends written out.
+fn doc(text: &str) -> String {
+    text.replace(['\n', '\r'], " ")
+        .replace("*/", "* /")
+        .replace("\"\"\"", "'''")
+        .replace('\\', "\\\\")
+}
+
+pub(super) fn python(registry: &Registry, rows: &[Row]) -> String {
+    let envs: Vec<&str> = registry
+        .environments
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
+    let (named, infra) = ports(rows);
+    let mut out = format!(
+        "\"\"\"{NOTICE}\n\nThe ports of {}: `Environment.parse(name)`, then a function per named port.\n\"\"\"\n\n\
+         from __future__ import annotations\n\nimport enum\nfrom typing import Final\n\nPROJECT: Final = {}\n\n\n\
+         class Environment(enum.Enum):\n    \"\"\"The environments, in the order ports.yaml declares them.\"\"\"\n\n",
+        doc(&registry.project.value),
+        literal(&registry.project.value)
+    );
+    for e in &envs {
+        let _ = writeln!(out, "    {} = {}", screaming(e), literal(e));
+    }
+    let names = envs.join(", ");
+    let _ = write!(
+        out,
+        "\n    @classmethod\n    def parse(cls, name: str) -> Environment:\n        \
+         \"\"\"The environment called `name`; a ValueError lists the valid names.\"\"\"\n        \
+         for environment in cls:\n            if environment.value == name:\n                \
+         return environment\n        raise ValueError(\n            \
+         f\"unknown environment {{name!r}}; expected one of: {}\"\n        )\n\n\n\
+         def _port(table: dict[Environment, int], environment: Environment, what: str) -> int:\n    \
+         try:\n        return table[environment]\n    except KeyError:\n        \
+         raise ValueError(f\"{{what}} has no port in {{environment.value}}\") from None\n",
+        doc(&names)
+    );
+    for p in &named {
+        let base = crate::ident::port_constant(p.service, p.name);
+        out.push_str("\n\n");
+        for (env, port) in &p.by_env {
+            let _ = writeln!(out, "{base}_{}: Final = {port}", screaming(env));
+        }
+        let table: Vec<String> = p
+            .by_env
+            .iter()
+            .map(|(env, port)| format!("Environment.{}: {port}", screaming(env)))
+            .collect();
+        let function = crate::ident::snake(&format!("{}-{}", p.service, p.name));
+        let described = p
+            .description
+            .map_or(String::new(), |d| format!(" ({})", doc(d)));
+        let _ = write!(
+            out,
+            "_{base}: Final[dict[Environment, int]] = {{{}}}\n\n\n\
+             def {function}(environment: Environment) -> int:\n    \
+             \"\"\"The host port of `{}` `{}`{described} in `environment`.\"\"\"\n    \
+             return _port(_{base}, environment, {})\n",
+            table.join(", "),
+            p.service,
+            p.name,
+            literal(&format!("{} {}", p.service, p.name))
+        );
+    }
+    if !infra.is_empty() {
+        out.push_str("\n\n# Infrastructure: the same in every environment that publishes it.\n");
+        for (service, env, port) in infra {
+            let suffix = env.map_or(String::new(), |e| format!("_{}", screaming(e)));
+            let _ = writeln!(out, "{}_PORT{suffix}: Final = {port}", screaming(service));
+        }
+    }
+    out
+}
+
+pub(super) fn typescript(registry: &Registry, rows: &[Row]) -> String {
+    let envs: Vec<&str> = registry
+        .environments
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
+    let (named, infra) = ports(rows);
+    let list: Vec<String> = envs.iter().map(|e| literal(e)).collect();
+    let mut out = format!(
+        "// {NOTICE}\n// The ports of {}: `parseEnvironment(name)`, then a function per named port.\n\n\
+         export const PROJECT = {} as const;\n\n\
+         /** The environments, in the order ports.yaml declares them. */\n\
+         export const ENVIRONMENTS = [{}] as const;\n\n\
+         export type Environment = (typeof ENVIRONMENTS)[number];\n\n\
+         /** The environment called `name`; the error lists the valid names. */\n\
+         export function parseEnvironment(name: string): Environment {{\n  \
+         const found = ENVIRONMENTS.find((environment) => environment === name);\n  \
+         if (found === undefined) {{\n    \
+         throw new Error(`unknown environment ${{JSON.stringify(name)}}; expected one of: {}`);\n  }}\n  \
+         return found;\n}}\n\n\
+         type Table = Readonly<Partial<Record<Environment, number>>>;\n\n\
+         function port(table: Table, environment: Environment, what: string): number {{\n  \
+         const found = table[environment];\n  if (found === undefined) {{\n    \
+         throw new Error(`${{what}} has no port in ${{environment}}`);\n  }}\n  return found;\n}}\n",
+        doc(&registry.project.value).replace('`', "'"),
+        literal(&registry.project.value),
+        list.join(", "),
+        doc(&envs.join(", ")).replace(['`', '$'], "")
+    );
+    for p in &named {
+        let base = crate::ident::port_constant(p.service, p.name);
+        let _ = writeln!(out);
+        for (env, port) in &p.by_env {
+            let _ = writeln!(out, "export const {base}_{} = {port};", screaming(env));
+        }
+        let table: Vec<String> = p
+            .by_env
+            .iter()
+            .map(|(env, port)| format!("{}: {port}", literal(env)))
+            .collect();
+        let described = p
+            .description
+            .map_or(String::new(), |d| format!(" ({})", doc(d)));
+        let _ = write!(
+            out,
+            "const {base}: Table = {{ {} }};\n\n\
+             /** The host port of `{}` `{}`{described} in `environment`. */\n\
+             export function {}(environment: Environment): number {{\n  \
+             return port({base}, environment, {});\n}}\n",
+            table.join(", "),
+            p.service,
+            p.name,
+            lower_camel(p.service, p.name),
+            literal(&format!("{} {}", p.service, p.name))
+        );
+    }
+    if !infra.is_empty() {
+        out.push_str("\n// Infrastructure: the same in every environment that publishes it.\n");
+        for (service, env, port) in infra {
+            let suffix = env.map_or(String::new(), |e| format!("_{}", screaming(e)));
+            let _ = writeln!(
+                out,
+                "export const {}_PORT{suffix} = {port};",
+                screaming(service)
+            );
+        }
+    }
+    out
+}
