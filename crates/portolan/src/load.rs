@@ -158,7 +158,7 @@ const ROOT_KEYS: &[&str] = &[
     "render",
     "sync",
 ];
-const RENDER_KEYS: &[&str] = &["dir", "artifacts", "templates"];
+const RENDER_KEYS: &[&str] = &["dir", "artifacts", "templates", "scrape"];
 const TEMPLATE_KEYS: &[&str] = &["template", "output"];
 const SYNC_KEYS: &[&str] = &[
     "file",

@@ -551,6 +551,8 @@ pub struct Render {
     pub artifacts: Vec<Artifact>,
     /// User templates, in the order of the file.
     pub templates: Vec<Template>,
+    /// `scrape`: the named ports the `prometheus` artifact scrapes (`metrics`).
+    pub scrape: Vec<String>,
 }
 
 impl Render {
@@ -564,6 +566,7 @@ impl Render {
             },
             artifacts: Artifact::DEFAULT.to_vec(),
             templates: Vec::new(),
+            scrape: vec!["metrics".to_owned()],
         }
     }
 }
@@ -589,11 +592,14 @@ pub enum Artifact {
     Python,
     /// `ports.ts`: the constants for TypeScript services. Not rendered unless listed.
     TypeScript,
+    /// `prometheus.<environment>.yml` per environment: a Prometheus config
+    /// scraping the `render.scrape` ports. Not rendered unless listed.
+    Prometheus,
 }
 
 impl Artifact {
     /// Every built-in artifact.
-    pub const ALL: [Artifact; 8] = [
+    pub const ALL: [Artifact; 9] = [
         Artifact::Json,
         Artifact::Markdown,
         Artifact::Env,
@@ -602,6 +608,7 @@ impl Artifact {
         Artifact::Kubernetes,
         Artifact::Python,
         Artifact::TypeScript,
+        Artifact::Prometheus,
     ];
 
     /// What `render.artifacts` means when it is not given.
@@ -624,6 +631,7 @@ impl Artifact {
             Artifact::Kubernetes => "kubernetes",
             Artifact::Python => "ports.py",
             Artifact::TypeScript => "ports.ts",
+            Artifact::Prometheus => "prometheus",
         }
     }
 

@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 
 mod kubernetes;
 mod modules;
+mod prometheus;
 mod templates;
 
 pub use templates::{Engine, FUEL, MAX_FILE_OUTPUT, MAX_TEMPLATE_SOURCE, MAX_VALUE_OUTPUT};
@@ -156,7 +157,7 @@ pub(crate) fn artifact_jobs<'a>(registry: &'a Registry, rows: &'a [Row]) -> Vec<
                 Box::new(move || ports_md(registry, rows)),
             )),
             // Per environment, below.
-            Artifact::Env | Artifact::Compose | Artifact::Kubernetes => {}
+            Artifact::Env | Artifact::Compose | Artifact::Kubernetes | Artifact::Prometheus => {}
             Artifact::Schema => jobs.push((
                 format!("{dir}/{}", crate::schema::FILE_NAME),
                 Box::new(crate::schema::json),
@@ -182,6 +183,12 @@ pub(crate) fn artifact_jobs<'a>(registry: &'a Registry, rows: &'a [Row]) -> Vec<
             jobs.push((
                 format!("{dir}/docker-compose.{}.yaml", e.name),
                 Box::new(move || compose(rows, &e.name.value, dir)),
+            ));
+        }
+        if e.renders(Artifact::Prometheus, &registry.render) {
+            jobs.push((
+                format!("{dir}/prometheus.{}.yml", e.name),
+                Box::new(move || prometheus::config(registry, rows, &e.name.value)),
             ));
         }
         if e.renders(Artifact::Kubernetes, &registry.render) {
@@ -216,9 +223,15 @@ pub fn could_produce(registry: &Registry, path: &str) -> bool {
                 || name
                     .strip_suffix(".env")
                     .is_some_and(crate::load::is_valid_name)
-                || ["docker-compose.", "kubernetes."].iter().any(|prefix| {
+                || [
+                    ("docker-compose.", ".yaml"),
+                    ("kubernetes.", ".yaml"),
+                    ("prometheus.", ".yml"),
+                ]
+                .iter()
+                .any(|(prefix, suffix)| {
                     name.strip_prefix(prefix)
-                        .and_then(|n| n.strip_suffix(".yaml"))
+                        .and_then(|n| n.strip_suffix(suffix))
                         .is_some_and(crate::load::is_valid_name)
                 })
         });

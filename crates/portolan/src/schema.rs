@@ -289,10 +289,22 @@ struct ReservedRange {
 struct Render {
     /// Directory of the built-in artifacts, relative to ports.yaml (default `generated`).
     dir: Option<String>,
-    /// Built-in artifacts to render (default: all four; `[]` for none).
+    /// Built-in artifacts to render (default: ports.json, PORTS.md, env, compose and ports.schema.json; `[]` for none).
     artifacts: Option<Vec<ArtifactName>>,
     /// minijinja templates rendered to a path (`{environment}`/`{service}` make one file each).
     templates: Option<Vec<TemplateOutput>>,
+    /// The named ports the `prometheus` artifact scrapes (default `metrics`).
+    scrape: Option<Scrape>,
+}
+
+/// One port name or a list of them.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+enum Scrape {
+    /// One port name.
+    One(Name),
+    /// Several.
+    Several(Vec<Name>),
 }
 
 /// A built-in artifact.
@@ -322,6 +334,9 @@ enum ArtifactName {
     /// `ports.ts`: the constants for TypeScript services.
     #[serde(rename = "ports.ts")]
     TypeScript,
+    /// `prometheus.<environment>.yml` per environment: scrape targets of the `render.scrape` ports.
+    #[serde(rename = "prometheus")]
+    Prometheus,
 }
 
 /// A user template and where it renders.

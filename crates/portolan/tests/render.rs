@@ -1000,3 +1000,47 @@ fn python_and_typescript_modules_type_check_and_run() {
         Err(_) => eprintln!("skipped: PORTOLAN_TSC is not set (CI installs typescript)"),
     }
 }
+
+/// `prometheus.<environment>.yml` scrapes the `render.scrape` ports of the
+/// environment's services; promtool (`PORTOLAN_PROMTOOL`, which CI takes
+/// from Debian's prometheus package) accepts it.
+#[test]
+fn prometheus_configs_scrape_the_named_ports_and_pass_promtool() {
+    let (_, reg) = registry(&Path::new(ROOT).join("ports.yaml"));
+    let files = render::artifacts(&reg);
+    let text = artifact(&files, "generated/prometheus.test.yml");
+    let config: serde_json::Value = serde_saphyr::from_str(text).unwrap();
+    let jobs = config["scrape_configs"].as_array().unwrap();
+    assert_eq!(jobs.len(), 3, "{text}");
+    assert_eq!(jobs[0]["job_name"], "lumiere-test-courier");
+    assert_eq!(jobs[0]["static_configs"][0]["targets"][0], "courier:7790");
+    assert_eq!(
+        jobs[0]["static_configs"][0]["labels"]["environment"],
+        "test"
+    );
+    // Another port name, chosen by `render.scrape`.
+    let (_, mut other) = registry(&Path::new(ROOT).join("ports.yaml"));
+    other.render.scrape = vec!["health".to_owned()];
+    let other_files = render::artifacts(&other);
+    let health = artifact(&other_files, "generated/prometheus.test.yml");
+    assert!(health.contains("\"courier:7791\""), "{health}");
+
+    let Ok(promtool) = std::env::var("PORTOLAN_PROMTOOL") else {
+        eprintln!("skipped: PORTOLAN_PROMTOOL is not set (CI takes promtool from Debian)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("prometheus.test.yml");
+    std::fs::write(&path, text).unwrap();
+    let out = std::process::Command::new(&promtool)
+        .args(["check", "config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -62,15 +62,25 @@ impl Decoder<'_> {
             return None;
         }
         let items = self.list(node, &format!("`artifacts` of {what}"))?;
-        let per_environment =
-            [Artifact::Env, Artifact::Compose, Artifact::Kubernetes].map(Artifact::as_str);
+        let per_environment = [
+            Artifact::Env,
+            Artifact::Compose,
+            Artifact::Kubernetes,
+            Artifact::Prometheus,
+        ]
+        .map(Artifact::as_str);
         let mut out = Vec::new();
         for item in items {
             let Some(name) = self.text(item, "artifact") else {
                 continue;
             };
             match Artifact::from_name(&name.value) {
-                Some(a @ (Artifact::Env | Artifact::Compose | Artifact::Kubernetes)) => {
+                Some(
+                    a @ (Artifact::Env
+                    | Artifact::Compose
+                    | Artifact::Kubernetes
+                    | Artifact::Prometheus),
+                ) => {
                     if !out.contains(&a) {
                         out.push(a);
                     }

@@ -76,6 +76,20 @@ impl Decoder<'_> {
             }
             render.artifacts.sort();
         }
+        if let Some(node) = table.get("scrape") {
+            let names: Vec<String> = match &node.value {
+                Node::Seq(items) => items
+                    .iter()
+                    .filter_map(|i| self.name_value(i, "`render.scrape`"))
+                    .map(|n| n.value)
+                    .collect(),
+                _ => self
+                    .name_value(node, "`render.scrape`")
+                    .map(|n| vec![n.value])
+                    .unwrap_or_default(),
+            };
+            render.scrape = names;
+        }
         if let Some(list) = table.get("templates")
             && let Some(items) = self.list(list, "`render.templates`")
         {
