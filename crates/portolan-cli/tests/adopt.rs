@@ -183,3 +183,59 @@ fn the_readme_walkthrough_works_in_a_fresh_repository() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", shown(&out));
 }
+
+/// The repository's pre-commit hooks, run by pre-commit itself
+/// (`PORTOLAN_PRE_COMMIT`, installed by CI from PyPI) with `try-repo`: the
+/// check hook fails on a stale file and passes once it is synced.
+#[test]
+fn the_pre_commit_hooks_run_in_pre_commit() {
+    let Ok(pre_commit) = std::env::var("PORTOLAN_PRE_COMMIT") else {
+        eprintln!("skipped: PORTOLAN_PRE_COMMIT is not set (CI installs pre-commit)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let bin = assert_cmd::cargo::cargo_bin("portolan");
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = |program: &str, args: &[&str]| {
+        std::process::Command::new(program)
+            .current_dir(root)
+            .env("PATH", &path)
+            .env("PRE_COMMIT_HOME", root.join(".pre-commit-home"))
+            .env("NO_COLOR", "1")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(run("git", &["init", "-q"]).status.success());
+    std::fs::write(
+        root.join("ports.yaml"),
+        "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\nrender: { artifacts: [ports.json] }\n",
+    )
+    .unwrap();
+    assert!(run("git", &["add", "ports.yaml"]).status.success());
+    let repo = std::path::Path::new(crate::REPO).canonicalize().unwrap();
+    let repo = repo.to_str().unwrap();
+    let hook = |id: &str| run(&pre_commit, &["try-repo", repo, id, "--all-files"]);
+    let stale = hook("portolan-check");
+    let text = String::from_utf8_lossy(&stale.stdout).into_owned();
+    assert!(!stale.status.success(), "{text}");
+    assert!(text.contains("generated/ports.json: missing"), "{text}");
+    let synced = hook("portolan-sync");
+    assert!(
+        synced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&synced.stdout)
+    );
+    assert!(root.join("generated/ports.json").exists());
+    let clean = hook("portolan-check");
+    assert!(
+        clean.status.success(),
+        "{}",
+        String::from_utf8_lossy(&clean.stdout)
+    );
+}
