@@ -321,3 +321,23 @@ fn colour_follows_clicolor_force_and_no_color() {
     assert!(run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "")]).contains('\u{1b}'));
     assert!(!run(&[]).contains('\u{1b}'), "a pipe is not a terminal");
 }
+
+/// With `--format json`, a check that cannot run still prints a JSON
+/// document (and exits 2).
+#[test]
+fn json_output_is_json_even_when_check_cannot_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = portolan(dir.path())
+        .args(["check", "-f", "missing.yaml", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let items: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(items[0]["code"], "cannot-run");
+    assert!(
+        items[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("missing.yaml")
+    );
+}

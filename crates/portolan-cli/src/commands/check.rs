@@ -13,7 +13,22 @@ const SNIPPETS: usize = 100;
 /// Runs the check and prints its findings to `out`.
 pub fn run(args: CheckArgs, out: &mut dyn Write) -> Result<Outcome> {
     let fix = fix_command(args.file.as_deref());
-    let source = registry_source(args.file)?;
+    let source = match registry_source(args.file) {
+        Ok(source) => source,
+        // A JSON reader gets a JSON document whatever happens.
+        Err(failure) if args.format == Format::Json => {
+            let item = serde_json::json!([{
+                "severity": "error",
+                "code": "cannot-run",
+                "message": failure.0,
+            }]);
+            let text = serde_json::to_string_pretty(&item)
+                .map_err(|e| format!("cannot build JSON: {e}"))?;
+            write(out, &format!("{text}\n"))?;
+            return Err(failure);
+        }
+        Err(failure) => return Err(failure),
+    };
     // Drift is only meaningful for a registry that loads and validates; it is
     // computed while the rules run and kept only then.
     let (report, drift) =
