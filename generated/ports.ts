@@ -10,27 +10,30 @@ export type Environment = (typeof ENVIRONMENTS)[number];
 
 /** The environment called `name`; the error lists the valid names. */
 export function parseEnvironment(name: string): Environment {
-  const found = ENVIRONMENTS.find((environment) => environment === name);
-  if (found === undefined) {
-    throw new Error(`unknown environment ${JSON.stringify(name)}; expected one of: production, development, test`);
+  for (const environment of ENVIRONMENTS) {
+    if (environment === name) {
+      return environment;
+    }
   }
-  return found;
+  throw new Error(`unknown environment ${JSON.stringify(name)}; expected one of: production, development, test`);
 }
 
-type Table = Readonly<Partial<Record<Environment, number>>>;
+// Pairs, not an object: an environment may be called `constructor`.
+type Table = ReadonlyArray<readonly [Environment, number]>;
 
 function port(table: Table, environment: Environment, what: string): number {
-  const found = table[environment];
-  if (found === undefined) {
-    throw new Error(`${what} has no port in ${environment}`);
+  for (const [name, found] of table) {
+    if (name === environment) {
+      return found;
+    }
   }
-  return found;
+  throw new Error(`${what} has no port in ${environment}`);
 }
 
 export const COURIER_API_PRODUCTION = 8765;
 export const COURIER_API_DEVELOPMENT = 9765;
 export const COURIER_API_TEST = 7765;
-const COURIER_API: Table = { "production": 8765, "development": 9765, "test": 7765 };
+const COURIER_API: Table = [["production", 8765], ["development", 9765], ["test", 7765]];
 
 /** The host port of `courier` `api` (Event Bus (WebSocket)) in `environment`. */
 export function courierApi(environment: Environment): number {
@@ -40,7 +43,7 @@ export function courierApi(environment: Environment): number {
 export const COURIER_HEALTH_PRODUCTION = 8791;
 export const COURIER_HEALTH_DEVELOPMENT = 9791;
 export const COURIER_HEALTH_TEST = 7791;
-const COURIER_HEALTH: Table = { "production": 8791, "development": 9791, "test": 7791 };
+const COURIER_HEALTH: Table = [["production", 8791], ["development", 9791], ["test", 7791]];
 
 /** The host port of `courier` `health` (Event Bus (WebSocket)) in `environment`. */
 export function courierHealth(environment: Environment): number {
@@ -50,7 +53,7 @@ export function courierHealth(environment: Environment): number {
 export const COURIER_METRICS_PRODUCTION = 8790;
 export const COURIER_METRICS_DEVELOPMENT = 9790;
 export const COURIER_METRICS_TEST = 7790;
-const COURIER_METRICS: Table = { "production": 8790, "development": 9790, "test": 7790 };
+const COURIER_METRICS: Table = [["production", 8790], ["development", 9790], ["test", 7790]];
 
 /** The host port of `courier` `metrics` (Event Bus (WebSocket)) in `environment`. */
 export function courierMetrics(environment: Environment): number {
@@ -60,7 +63,7 @@ export function courierMetrics(environment: Environment): number {
 export const PASSEUR_API_PRODUCTION = 8766;
 export const PASSEUR_API_DEVELOPMENT = 9766;
 export const PASSEUR_API_TEST = 7766;
-const PASSEUR_API: Table = { "production": 8766, "development": 9766, "test": 7766 };
+const PASSEUR_API: Table = [["production", 8766], ["development", 9766], ["test", 7766]];
 
 /** The host port of `passeur` `api` (Blockchain Bridge) in `environment`. */
 export function passeurApi(environment: Environment): number {
@@ -70,7 +73,7 @@ export function passeurApi(environment: Environment): number {
 export const PASSEUR_BRIDGE_PRODUCTION = 8768;
 export const PASSEUR_BRIDGE_DEVELOPMENT = 9768;
 export const PASSEUR_BRIDGE_TEST = 7768;
-const PASSEUR_BRIDGE: Table = { "production": 8768, "development": 9768, "test": 7768 };
+const PASSEUR_BRIDGE: Table = [["production", 8768], ["development", 9768], ["test", 7768]];
 
 /** The host port of `passeur` `bridge` (Blockchain Bridge) in `environment`. */
 export function passeurBridge(environment: Environment): number {
@@ -80,7 +83,7 @@ export function passeurBridge(environment: Environment): number {
 export const PASSEUR_HEALTH_PRODUCTION = 8793;
 export const PASSEUR_HEALTH_DEVELOPMENT = 9793;
 export const PASSEUR_HEALTH_TEST = 7793;
-const PASSEUR_HEALTH: Table = { "production": 8793, "development": 9793, "test": 7793 };
+const PASSEUR_HEALTH: Table = [["production", 8793], ["development", 9793], ["test", 7793]];
 
 /** The host port of `passeur` `health` (Blockchain Bridge) in `environment`. */
 export function passeurHealth(environment: Environment): number {
@@ -90,7 +93,7 @@ export function passeurHealth(environment: Environment): number {
 export const PASSEUR_METRICS_PRODUCTION = 8792;
 export const PASSEUR_METRICS_DEVELOPMENT = 9792;
 export const PASSEUR_METRICS_TEST = 7792;
-const PASSEUR_METRICS: Table = { "production": 8792, "development": 9792, "test": 7792 };
+const PASSEUR_METRICS: Table = [["production", 8792], ["development", 9792], ["test", 7792]];
 
 /** The host port of `passeur` `metrics` (Blockchain Bridge) in `environment`. */
 export function passeurMetrics(environment: Environment): number {
@@ -100,7 +103,7 @@ export function passeurMetrics(environment: Environment): number {
 export const POURTIER_API_PRODUCTION = 8000;
 export const POURTIER_API_DEVELOPMENT = 9000;
 export const POURTIER_API_TEST = 7000;
-const POURTIER_API: Table = { "production": 8000, "development": 9000, "test": 7000 };
+const POURTIER_API: Table = [["production", 8000], ["development", 9000], ["test", 7000]];
 
 /** The host port of `pourtier` `api` (User Management API) in `environment`. */
 export function pourtierApi(environment: Environment): number {
@@ -110,7 +113,7 @@ export function pourtierApi(environment: Environment): number {
 export const POURTIER_HEALTH_PRODUCTION = 8091;
 export const POURTIER_HEALTH_DEVELOPMENT = 9091;
 export const POURTIER_HEALTH_TEST = 7091;
-const POURTIER_HEALTH: Table = { "production": 8091, "development": 9091, "test": 7091 };
+const POURTIER_HEALTH: Table = [["production", 8091], ["development", 9091], ["test", 7091]];
 
 /** The host port of `pourtier` `health` (User Management API) in `environment`. */
 export function pourtierHealth(environment: Environment): number {
@@ -120,7 +123,7 @@ export function pourtierHealth(environment: Environment): number {
 export const POURTIER_METRICS_PRODUCTION = 8090;
 export const POURTIER_METRICS_DEVELOPMENT = 9090;
 export const POURTIER_METRICS_TEST = 7090;
-const POURTIER_METRICS: Table = { "production": 8090, "development": 9090, "test": 7090 };
+const POURTIER_METRICS: Table = [["production", 8090], ["development", 9090], ["test", 7090]];
 
 /** The host port of `pourtier` `metrics` (User Management API) in `environment`. */
 export function pourtierMetrics(environment: Environment): number {

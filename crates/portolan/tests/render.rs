@@ -978,11 +978,10 @@ fn python_and_typescript_modules_type_check_and_run() {
             .unwrap();
             run(
                 &tsc,
+                // The README's flags, on tsc's default target (ES5).
                 &[
                     "--strict",
                     "--noUncheckedIndexedAccess",
-                    "--target",
-                    "es2020",
                     "--module",
                     "commonjs",
                     "--outDir",
@@ -1043,4 +1042,74 @@ fn prometheus_configs_scrape_the_named_ports_and_pass_promtool() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Names that mean something to Python or JavaScript stay plain data: an
+/// environment called `constructor`, a description with a NUL, quotes and
+/// comment ends.
+#[test]
+fn module_names_and_descriptions_cannot_break_the_modules() {
+    let text = "project: demo\nenvironments:\n  constructor: { range: 8000-8099 }\n  test: { range: 7000-7099 }\nservices:\n  web:\n    description: \"nul \\0, \\\"\\\"\\\", */ and \\\\\"\n    environments: [test]\n    ports: { api: 7001 }\n  self: { ports: { api: { constructor: 8002, test: 7002 } } }\nrender: { artifacts: [ports.py, ports.ts] }\n";
+    let source = Source::new("ports.yaml", text);
+    let report = portolan::check(&source);
+    let reg = report.valid_registry().expect("valid").clone();
+    let files = render::artifacts(&reg);
+    let py = artifact(&files, "generated/ports.py");
+    let ts = artifact(&files, "generated/ports.ts");
+    assert!(!py.contains('\0') && !ts.contains('\0'));
+    assert!(ts.contains("export function selfApi("), "{ts}");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ports.py"), py).unwrap();
+    std::fs::write(dir.path().join("ports.ts"), ts).unwrap();
+    if let Ok(python) = std::env::var("PORTOLAN_PYTHON") {
+        let out = std::process::Command::new(&python)
+            .current_dir(dir.path())
+            .args([
+                "-c",
+                "import ports; print(ports.self_api(ports.Environment.parse('constructor')))",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "8002\n",
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    if let Ok(tsc) = std::env::var("PORTOLAN_TSC") {
+        std::fs::write(
+            dir.path().join("use.ts"),
+            "import { webApi, parseEnvironment } from \"./ports\";\ntry { webApi(parseEnvironment(\"constructor\")); } catch (e) { console.log((e as Error).message); }\n",
+        )
+        .unwrap();
+        let out = std::process::Command::new(&tsc)
+            .current_dir(dir.path())
+            .args([
+                "--strict",
+                "--noUncheckedIndexedAccess",
+                "--module",
+                "commonjs",
+                "--outDir",
+                "out",
+                "ports.ts",
+                "use.ts",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let run = std::process::Command::new("node")
+            .current_dir(dir.path())
+            .arg("out/use.js")
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&run.stdout),
+            "web api has no port in constructor\n"
+        );
+    }
 }

@@ -23,6 +23,8 @@ pub(super) fn services(registry: &Registry, rows: &[Row], environment: &str) -> 
         registry.render.dir.value.trim_end_matches('/')
     );
     if by_service.is_empty() {
+        // kubectl refuses a file with no object; an empty List applies.
+        out.push_str("apiVersion: v1\nkind: List\nitems: []\n");
         return out;
     }
     let project = yaml_string(&registry.project.value);

@@ -6,7 +6,6 @@
 //! collisions validation refuses for Rust are refused for these too.
 
 use super::*;
-use crate::ident::camel;
 
 /// The ports of each service port, by environment, in the registry's order.
 struct Port<'r> {
@@ -46,13 +45,25 @@ fn ports<'r>(rows: &'r [Row]) -> (Vec<Port<'r>>, Vec<Infra<'r>>) {
     (named, infra)
 }
 
+/// `courierApi`: TypeScript's convention, from the names as written
+/// (TypeScript has no use for Rust's keyword escapes).
 fn lower_camel(service: &str, name: &str) -> String {
-    let joined = format!("{}{}", camel(service), camel(name));
-    let mut chars = joined.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => joined,
+    let mut out = String::new();
+    for (i, word) in format!("{service}-{name}")
+        .split(['-', '_'])
+        .filter(|w| !w.is_empty())
+        .enumerate()
+    {
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            match i {
+                0 => out.extend(first.to_lowercase()),
+                _ => out.extend(first.to_uppercase()),
+            }
+            out.extend(chars);
+        }
     }
+    out
 }
 
 /// A string literal both languages read the same way (JSON's syntax).
@@ -60,12 +71,24 @@ fn literal(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_default()
 }
 
-/// One line of documentation: line breaks and comment ends written out.
-fn doc(text: &str) -> String {
-    text.replace(['\n', '\r'], " ")
-        .replace("*/", "* /")
-        .replace("\"\"\"", "'''")
+/// Text as one line of a Python docstring: no line breaks, control
+/// characters (a NUL makes the module unimportable), backslashes or quotes
+/// that would end it.
+fn doc_py(text: &str) -> String {
+    one_line(text)
         .replace('\\', "\\\\")
+        .replace("\"\"\"", "\\\"\"\"")
+}
+
+/// Text as one line of a TypeScript comment: no `*/` that would end it.
+fn doc_ts(text: &str) -> String {
+    one_line(text).replace("*/", "*\\/")
+}
+
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 pub(super) fn python(registry: &Registry, rows: &[Row]) -> String {
@@ -79,7 +102,7 @@ pub(super) fn python(registry: &Registry, rows: &[Row]) -> String {
         "\"\"\"{NOTICE}\n\nThe ports of {}: `Environment.parse(name)`, then a function per named port.\n\"\"\"\n\n\
          from __future__ import annotations\n\nimport enum\nfrom typing import Final\n\nPROJECT: Final = {}\n\n\n\
          class Environment(enum.Enum):\n    \"\"\"The environments, in the order ports.yaml declares them.\"\"\"\n\n",
-        doc(&registry.project.value),
+        doc_py(&registry.project.value),
         literal(&registry.project.value)
     );
     for e in &envs {
@@ -96,7 +119,7 @@ pub(super) fn python(registry: &Registry, rows: &[Row]) -> String {
          def _port(table: dict[Environment, int], environment: Environment, what: str) -> int:\n    \
          try:\n        return table[environment]\n    except KeyError:\n        \
          raise ValueError(f\"{{what}} has no port in {{environment.value}}\") from None\n",
-        doc(&names)
+        doc_py(&names)
     );
     for p in &named {
         let base = crate::ident::port_constant(p.service, p.name);
@@ -112,7 +135,7 @@ pub(super) fn python(registry: &Registry, rows: &[Row]) -> String {
         let function = crate::ident::snake(&format!("{}-{}", p.service, p.name));
         let described = p
             .description
-            .map_or(String::new(), |d| format!(" ({})", doc(d)));
+            .map_or(String::new(), |d| format!(" ({})", doc_py(d)));
         let _ = write!(
             out,
             "_{base}: Final[dict[Environment, int]] = {{{}}}\n\n\n\
@@ -151,18 +174,19 @@ pub(super) fn typescript(registry: &Registry, rows: &[Row]) -> String {
          export type Environment = (typeof ENVIRONMENTS)[number];\n\n\
          /** The environment called `name`; the error lists the valid names. */\n\
          export function parseEnvironment(name: string): Environment {{\n  \
-         const found = ENVIRONMENTS.find((environment) => environment === name);\n  \
-         if (found === undefined) {{\n    \
-         throw new Error(`unknown environment ${{JSON.stringify(name)}}; expected one of: {}`);\n  }}\n  \
-         return found;\n}}\n\n\
-         type Table = Readonly<Partial<Record<Environment, number>>>;\n\n\
+         for (const environment of ENVIRONMENTS) {{\n    \
+         if (environment === name) {{\n      return environment;\n    }}\n  }}\n  \
+         throw new Error(`unknown environment ${{JSON.stringify(name)}}; expected one of: {}`);\n}}\n\n\
+         // Pairs, not an object: an environment may be called `constructor`.\n\
+         type Table = ReadonlyArray<readonly [Environment, number]>;\n\n\
          function port(table: Table, environment: Environment, what: string): number {{\n  \
-         const found = table[environment];\n  if (found === undefined) {{\n    \
-         throw new Error(`${{what}} has no port in ${{environment}}`);\n  }}\n  return found;\n}}\n",
-        doc(&registry.project.value).replace('`', "'"),
+         for (const [name, found] of table) {{\n    \
+         if (name === environment) {{\n      return found;\n    }}\n  }}\n  \
+         throw new Error(`${{what}} has no port in ${{environment}}`);\n}}\n",
+        doc_ts(&registry.project.value).replace('`', "'"),
         literal(&registry.project.value),
         list.join(", "),
-        doc(&envs.join(", ")).replace(['`', '$'], "")
+        doc_ts(&envs.join(", ")).replace(['`', '$'], "")
     );
     for p in &named {
         let base = crate::ident::port_constant(p.service, p.name);
@@ -173,14 +197,14 @@ pub(super) fn typescript(registry: &Registry, rows: &[Row]) -> String {
         let table: Vec<String> = p
             .by_env
             .iter()
-            .map(|(env, port)| format!("{}: {port}", literal(env)))
+            .map(|(env, port)| format!("[{}, {port}]", literal(env)))
             .collect();
         let described = p
             .description
-            .map_or(String::new(), |d| format!(" ({})", doc(d)));
+            .map_or(String::new(), |d| format!(" ({})", doc_ts(d)));
         let _ = write!(
             out,
-            "const {base}: Table = {{ {} }};\n\n\
+            "const {base}: Table = [{}];\n\n\
              /** The host port of `{}` `{}`{described} in `environment`. */\n\
              export function {}(environment: Environment): number {{\n  \
              return port({base}, environment, {});\n}}\n",
