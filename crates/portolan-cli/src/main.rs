@@ -20,7 +20,12 @@ fn main() -> ExitCode {
     if let Some(file) = cli.file.take() {
         match cli.command.file_mut() {
             Some(own @ None) => *own = Some(file),
-            Some(Some(own)) if *own == file => {}
+            Some(Some(own))
+                if *own == file
+                    || own
+                        .canonicalize()
+                        .ok()
+                        .is_some_and(|o| file.canonicalize().ok() == Some(o)) => {}
             Some(Some(_)) => {
                 eprintln!("error: -f is given twice, with two paths; give it once");
                 return ExitCode::from(2);

@@ -320,6 +320,8 @@ fn colour_follows_clicolor_force_and_no_color() {
     assert!(run(&[("CLICOLOR_FORCE", "1")]).contains('\u{1b}'));
     assert!(run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "")]).contains('\u{1b}'));
     assert!(!run(&[]).contains('\u{1b}'), "a pipe is not a terminal");
+    assert!(!run(&[("CLICOLOR_FORCE", "0")]).contains('\u{1b}'));
+    assert!(!run(&[("CLICOLOR_FORCE", "")]).contains('\u{1b}'));
 }
 
 /// With `--format json`, a check that cannot run still prints a JSON

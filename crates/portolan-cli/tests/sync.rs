@@ -808,7 +808,7 @@ fn generated_files_git_ignores_are_named_with_the_rule() {
     .unwrap();
     let sync = portolan(root).arg("sync").output().unwrap();
     assert_eq!(sync.status.code(), Some(0), "{}", stdout(&sync));
-    let expected = "generated/dev.env: git ignores it (.gitignore:2: *.env), so it is never committed and a fresh clone lacks it: add `!generated/dev.env` to that ignore file, or leave the artifact out of `render.artifacts`\n";
+    let expected = "generated/dev.env: git ignores it (rule `.gitignore:2: *.env`), so it is never committed and a fresh clone lacks it: change the ignore rules so git keeps it (`git check-ignore -v generated/dev.env` names the rule; a directory ignored whole must be un-ignored first)\n";
     assert!(
         stdout(&sync).contains(&format!("warning: {expected}")),
         "{}",
@@ -829,4 +829,50 @@ fn generated_files_git_ignores_are_named_with_the_rule() {
     std::fs::write(root.join(".gitignore"), "*.env\n!generated/*.env\n").unwrap();
     let check = portolan(root).arg("check").output().unwrap();
     assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
+    // The manifest, and a team file Portolan keeps in sync, count too.
+    std::fs::write(root.join(".gitignore"), ".portolan-manifest\nlocal.env\n").unwrap();
+    std::fs::write(root.join("local.env"), "WEB_PORT=8000\n").unwrap();
+    let registry = std::fs::read_to_string(root.join("ports.yaml")).unwrap();
+    std::fs::write(
+        root.join("ports.yaml"),
+        format!("{registry}sync:\n  - file: local.env\n    values: {{ WEB_PORT: \"{{{{ port('web') }}}}\" }}\n"),
+    )
+    .unwrap();
+    portolan(root).arg("sync").output().unwrap();
+    let check = portolan(root)
+        .args(["check", "--format", "short"])
+        .output()
+        .unwrap();
+    let text = stdout(&check);
+    assert!(
+        text.contains(
+            "generated/.portolan-manifest: git ignores it (rule `.gitignore:1: .portolan-manifest`)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("local.env: git ignores it (rule `.gitignore:2: local.env`)"),
+        "{text}"
+    );
+}
+
+/// A dry run's diff shows control characters escaped: a file's bytes could
+/// otherwise rewrite the terminal lines a reviewer reads.
+#[test]
+fn dry_run_diffs_escape_control_characters() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("ports.yaml"),
+        "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\nrender: { artifacts: [] }\nsync:\n  - file: run.sh\n    format: text\n    values:\n      'PORT=(.*)': \"{{ port('web') }}\\e[2K\\e[1A\"\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("run.sh"), "PORT=1\n").unwrap();
+    let dry = portolan(root).args(["sync", "--dry-run"]).output().unwrap();
+    let text = stdout(&dry);
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+    assert!(
+        text.contains("+PORT=8000\\u{1b}[2K\\u{1b}[1A\n"),
+        "{text:?}"
+    );
 }

@@ -87,7 +87,9 @@ pub fn color(choice: crate::cli::Color) -> bool {
         crate::cli::Color::Always => true,
         crate::cli::Color::Never => false,
         crate::cli::Color::Auto => {
-            if anstyle_query::clicolor_force() {
+            // CLICOLOR_FORCE forces colour when set to anything but `0`
+            // or nothing.
+            if std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0") {
                 return true;
             }
             !anstyle_query::no_color()

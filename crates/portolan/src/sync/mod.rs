@@ -141,13 +141,25 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
 
     let rows = render::rows(registry);
     let outputs = cx.outputs(registry, &rows, &engine);
-    // Generated files git would never commit: a fresh clone lacks them.
-    let output_paths: Vec<&str> = outputs.files.iter().map(|(p, _)| p.as_str()).collect();
-    let ignored: Vec<String> = ignored::ignored(&root, &output_paths)
+    // Files git would never commit: a fresh clone lacks them. The rendered
+    // files and their manifest, and the team files Portolan keeps in sync.
+    let mut watched: Vec<String> = outputs.files.iter().map(|(p, _)| p.clone()).collect();
+    watched.push(manifest_path.clone());
+    for target in &registry.sync {
+        for (path, _) in render::expand(registry, &target.file.value) {
+            if cx.resolve(&path).is_ok_and(|p| p.exists()) {
+                watched.push(path);
+            }
+        }
+    }
+    watched.sort();
+    watched.dedup();
+    let watched: Vec<&str> = watched.iter().map(String::as_str).collect();
+    let ignored: Vec<String> = ignored::ignored(&root, &watched)
         .into_iter()
         .map(|(path, rule)| {
             format!(
-                "{}: git ignores it ({}), so it is never committed and a fresh clone lacks it: add `!{}` to that ignore file, or leave the artifact out of `render.artifacts`",
+                "{}: git ignores it (rule `{}`), so it is never committed and a fresh clone lacks it: change the ignore rules so git keeps it (`git check-ignore -v {}` names the rule; a directory ignored whole must be un-ignored first)",
                 printable(&format!("{shown_root}{path}")),
                 printable(&rule),
                 printable(&path)

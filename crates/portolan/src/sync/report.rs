@@ -172,13 +172,22 @@ impl Plan {
             } else {
                 "/dev/null".to_owned()
             };
-            out.push_str(
-                &diff
-                    .unified_diff()
-                    .context_radius(3)
-                    .header(&a, &b)
-                    .to_string(),
-            );
+            // A file's bytes could rewrite the terminal's lines under review.
+            let text = diff
+                .unified_diff()
+                .context_radius(3)
+                .header(&a, &b)
+                .to_string();
+            let mut escaped = String::with_capacity(text.len());
+            let mut chars = text.chars().peekable();
+            while let Some(c) = chars.next() {
+                let line_end = c == '\r' && chars.peek() == Some(&'\n');
+                match c.is_control() && c != '\n' && c != '\t' && !line_end {
+                    true => escaped.extend(c.escape_default()),
+                    false => escaped.push(c),
+                }
+            }
+            out.push_str(&escaped);
         }
         if !stats.is_empty() {
             out.push_str("generated artifacts (`--diff-artifacts` shows their diffs):\n");
