@@ -77,7 +77,7 @@ fn changing_one_port_is_listed_diffed_synced_and_then_clean() {
          generated/kubernetes.development.yaml: stale: line 18 is `      port: 9765`, ports.yaml says `      port: 9767` (2 lines differ)\n\
          generated/ports.json: stale: line 15 is `      \"container_port\": 9765,`, ports.yaml says `      \"container_port\": 9767,` (3 lines differ)\n\
          generated/ports.py: stale: line 40 is `COURIER_API_DEVELOPMENT: Final = 9765`, ports.yaml says `COURIER_API_DEVELOPMENT: Final = 9767` (2 lines differ)\n\
-         generated/ports.ts: stale: line 31 is `export const COURIER_API_DEVELOPMENT = 9765;`, ports.yaml says `export const COURIER_API_DEVELOPMENT = 9767;` (2 lines differ)\n\
+         generated/ports.ts: stale: line 34 is `export const COURIER_API_DEVELOPMENT = 9765;`, ports.yaml says `export const COURIER_API_DEVELOPMENT = 9767;` (2 lines differ)\n\
          11 files out of date; run `portolan sync` to update them\n"
     );
 
