@@ -110,6 +110,77 @@ pub fn push_port_constant(out: &mut String, service: &str, port: &str) {
     push_screaming(out, port);
 }
 
+/// `COURIER_API_TEST`: a port's constant for one environment in `ports.py`
+/// and `ports.ts`.
+pub(crate) fn module_constant(service: &str, port: &str, environment: &str) -> String {
+    format!(
+        "{}_{}",
+        port_constant(service, port),
+        screaming(environment)
+    )
+}
+
+/// `POSTGRES_PORT`, or `POSTGRES_PORT_TEST` for an entry limited to some
+/// environments: an infrastructure port in `ports.py` and `ports.ts`.
+pub(crate) fn module_infra_constant(service: &str, environment: Option<&str>) -> String {
+    match environment {
+        Some(e) => format!("{}_PORT_{}", screaming(service), screaming(e)),
+        None => format!("{}_PORT", screaming(service)),
+    }
+}
+
+/// `courier_api`: a named port's function in `ports.py`.
+pub(crate) fn python_function(service: &str, port: &str) -> String {
+    format!("{service}_{port}").replace('-', "_")
+}
+
+/// `courierApi`: a named port's function in `ports.ts` (TypeScript has no
+/// use for Rust's keyword escapes).
+pub(crate) fn typescript_function(service: &str, port: &str) -> String {
+    let mut out = String::new();
+    for (i, word) in format!("{service}-{port}")
+        .split(['-', '_'])
+        .filter(|w| !w.is_empty())
+        .enumerate()
+    {
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            match i {
+                0 => out.extend(first.to_lowercase()),
+                _ => out.extend(first.to_uppercase()),
+            }
+            out.extend(chars);
+        }
+    }
+    out
+}
+
+/// A name as a Kubernetes DNS label of at most `max` characters (Service
+/// names take 63, port names 15): `_` becomes `-`, runs of `-` one `-`
+/// (port names refuse `--`), and no `-` at the end.
+pub(crate) fn dns_label(name: &str, max: usize) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        let c = if c == '_' { '-' } else { c };
+        if !(c == '-' && out.ends_with('-')) {
+            out.push(c);
+        }
+    }
+    let cut: String = out.chars().take(max).collect();
+    cut.trim_end_matches('-').to_owned()
+}
+
+/// The names `ports.py` and `ports.ts` define themselves.
+pub(crate) const PYTHON_NAMES: &[&str] = &["PROJECT", "Environment", "_port", "annotations"];
+pub(crate) const TYPESCRIPT_NAMES: &[&str] = &[
+    "PROJECT",
+    "ENVIRONMENTS",
+    "Environment",
+    "parseEnvironment",
+    "Table",
+    "port",
+];
+
 /// Which value an `.env` variable holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum EnvVar {

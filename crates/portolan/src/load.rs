@@ -36,6 +36,7 @@ pub fn load(source: &Source) -> (Option<Registry>, Diagnostics) {
         diags: Diagnostics::default(),
         values: 0,
         env_keys: Default::default(),
+        scrape: Vec::new(),
     };
     if let Some(at) = source.invalid_utf8_at() {
         // The lossy copy holds U+FFFD where the bad byte was.
@@ -72,6 +73,8 @@ struct Decoder<'s> {
     /// How many named ports write each environment key, to tell which of
     /// two spellings of an environment is the typo.
     env_keys: std::collections::HashMap<String, usize>,
+    /// `render.scrape` as written, checked once the services are known.
+    scrape: Vec<Name>,
 }
 
 /// A mapping whose keys have been checked for duplicates (and, for fixed
@@ -516,6 +519,24 @@ impl<'s> Decoder<'s> {
             Some(node) => self.render(node),
             None => Render::defaults(start),
         };
+        // A `render.scrape` name no service has would scrape nothing, silently.
+        let port_names: Vec<&str> = services
+            .iter()
+            .flat_map(|s| s.ports.iter().map(|p| p.name.as_str()))
+            .collect();
+        for name in std::mem::take(&mut self.scrape) {
+            if !port_names.contains(&name.value.as_str()) {
+                let mut d = Diagnostic::new(
+                    Code::UnknownKey,
+                    name.span,
+                    format!("no service has a port named `{}` to scrape", name.value),
+                );
+                if let Some(best) = did_you_mean(&name.value, port_names.iter().copied()) {
+                    d = d.with_help(format!("did you mean `{best}`?"));
+                }
+                self.push(d);
+            }
+        }
         let sync = match root.get("sync") {
             Some(node) => self.sync(node, &environments, &services),
             None => Vec::new(),

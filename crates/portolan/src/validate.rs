@@ -111,6 +111,8 @@ pub fn validate(registry: &Registry) -> Vec<Diagnostic> {
     // Names that collide in Rust collide in .env too: say it once.
     if !out.iter().any(|d| d.code == Code::IdentifierCollision) {
         env_variables(registry, &bindings, &mut out);
+        modules(registry, &bindings, &mut out);
+        kubernetes_names(registry, &mut out);
     }
     range_overlaps(registry, &mut out);
     shared_across_environments(registry, &mut out);
@@ -156,6 +158,14 @@ enum Ns {
     Function(usize),
     /// Variables of one environment's `.env` file.
     Env(usize),
+    /// Kubernetes Service names.
+    KubeService,
+    /// Port names of one service's Kubernetes Service.
+    KubePort(usize),
+    /// Module-level names of `ports.py`.
+    Python,
+    /// Module-level names of `ports.ts`.
+    TypeScript,
 }
 
 impl Ns {
@@ -166,6 +176,10 @@ impl Ns {
             Ns::Constant | Ns::Infra => "Rust constant",
             Ns::Function(_) => "Rust function",
             Ns::Env(_) => ".env variable",
+            Ns::KubeService => "Kubernetes Service name",
+            Ns::KubePort(_) => "Kubernetes port name",
+            Ns::Python => "name in ports.py",
+            Ns::TypeScript => "name in ports.ts",
         }
     }
 }
@@ -218,6 +232,16 @@ fn collisions<'r>(decls: impl Fn(Emit<'_, 'r>), out: &mut Vec<Diagnostic>) {
         .with_label("collides")
         .with_help(match ns {
             Ns::Env(_) => "rename one of them; `-` and `_` are the same in .env variable names",
+            Ns::TypeScript => {
+                "rename one of them; `-` and `_` are dropped in ports.ts's camelCase names"
+            }
+            Ns::Python => "rename one of them; `-` and `_` are the same in ports.py's names",
+            Ns::KubeService => {
+                "rename one of them: a Service name is at most 63 characters, `_` written `-`"
+            }
+            Ns::KubePort(_) => {
+                "rename one of them: a port name is at most 15 characters, `_` written `-`"
+            }
             _ => "rename one of them; `-` and `_` are the same in Rust names",
         });
         if let Some(first) = first {
@@ -267,6 +291,129 @@ fn env_variables(registry: &Registry, bindings: &[Binding<'_>], out: &mut Vec<Di
                     ident::env_variables(&mut name, service, port, flags, |var, _| {
                         emit(Ns::Env(e), var, Some(b.span), holder);
                     });
+                }
+            }
+        },
+        out,
+    );
+}
+
+/// Names that collide once made Kubernetes DNS labels (cut to 63 characters
+/// for a Service, 15 for a port), where one Service would replace another
+/// or the API server would refuse the Service.
+fn kubernetes_names(registry: &Registry, out: &mut Vec<Diagnostic>) {
+    if !registry
+        .environments
+        .iter()
+        .any(|e| e.renders(Artifact::Kubernetes, &registry.render))
+    {
+        return;
+    }
+    collisions(
+        |emit| {
+            for (i, service) in registry.services.iter().enumerate() {
+                let holder = Holder::Service(service.name.as_str());
+                let name = ident::dns_label(service.name.as_str(), 63);
+                emit(Ns::KubeService, &name, Some(service.name.span), holder);
+                for port in &service.ports {
+                    let holder = Holder::Port(service.name.as_str(), port.name.as_str());
+                    let name = ident::dns_label(port.name.as_str(), 15);
+                    emit(Ns::KubePort(i), &name, Some(port.name.span), holder);
+                }
+            }
+        },
+        out,
+    );
+}
+
+/// Names that collide in `ports.py` or `ports.ts`, where the later definition
+/// would silently win (Python) or the module would not compile (TypeScript).
+fn modules(registry: &Registry, bindings: &[Binding<'_>], out: &mut Vec<Diagnostic>) {
+    let rendered = |a: Artifact| registry.render.artifacts.contains(&a);
+    let languages: Vec<(Ns, &[&str])> = [
+        (Artifact::Python, Ns::Python, ident::PYTHON_NAMES),
+        (
+            Artifact::TypeScript,
+            Ns::TypeScript,
+            ident::TYPESCRIPT_NAMES,
+        ),
+    ]
+    .into_iter()
+    .filter(|(a, ..)| rendered(*a))
+    .map(|(_, ns, names)| (ns, names))
+    .collect();
+    if languages.is_empty() {
+        return;
+    }
+    collisions(
+        |emit| {
+            for (ns, fixed) in &languages {
+                for name in *fixed {
+                    emit(
+                        *ns,
+                        name,
+                        None,
+                        Holder::Generated("the module's own definitions"),
+                    );
+                }
+                for service in &registry.services {
+                    for port in &service.ports {
+                        let holder = Holder::Port(service.name.as_str(), port.name.as_str());
+                        let function = match ns {
+                            Ns::Python => {
+                                ident::python_function(service.name.as_str(), port.name.as_str())
+                            }
+                            _ => ident::typescript_function(
+                                service.name.as_str(),
+                                port.name.as_str(),
+                            ),
+                        };
+                        emit(*ns, &function, Some(port.name.span), holder);
+                        // Its table of ports, `_<CONSTANT>`.
+                        let table = format!(
+                            "_{}",
+                            ident::port_constant(service.name.as_str(), port.name.as_str())
+                        );
+                        emit(*ns, &table, Some(port.name.span), holder);
+                    }
+                }
+                for b in bindings {
+                    match b.owner {
+                        Owner::Service {
+                            service,
+                            port,
+                            environment,
+                        } => {
+                            let name = ident::module_constant(
+                                service.name.as_str(),
+                                port.name.as_str(),
+                                environment.name.as_str(),
+                            );
+                            let holder = Holder::Port(service.name.as_str(), port.name.as_str());
+                            emit(*ns, &name, Some(b.span), holder);
+                        }
+                        Owner::Infrastructure(entry) => {
+                            let holder = Holder::Infrastructure(entry.name.as_str());
+                            match &entry.environments {
+                                None => emit(
+                                    *ns,
+                                    &ident::module_infra_constant(entry.name.as_str(), None),
+                                    Some(b.span),
+                                    holder,
+                                ),
+                                Some(envs) => {
+                                    for e in envs {
+                                        let env = registry.environments[*e].name.as_str();
+                                        let name = ident::module_infra_constant(
+                                            entry.name.as_str(),
+                                            Some(env),
+                                        );
+                                        emit(*ns, &name, Some(b.span), holder);
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
             }
         },

@@ -1271,3 +1271,79 @@ fn a_sync_entry_covers_declared_services_and_environments() {
     );
     assert_eq!(codes(&yaml).len(), 3, "{:?}", codes(&yaml));
 }
+
+#[test]
+fn names_that_collide_in_ports_py_or_ports_ts_are_refused_when_rendered() {
+    let text = "project: demo\nenvironments:\n  eu: { range: 7000-7049 }\n  prod-eu: { range: 7100-7149 }\nservices:\n  web: { ports: { api: { eu: 7000, prod-eu: 7100 }, api-prod: { eu: 7001, prod-eu: 7101 } } }\n  svc-2: { ports: { api: { eu: 7002, prod-eu: 7102 } } }\n  svc2: { ports: { api: { eu: 7003, prod-eu: 7103 } } }\nrender: { artifacts: [ports.py, ports.ts] }\n";
+    let found: Vec<String> = portolan::check(&portolan::Source::new("ports.yaml", text))
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::IdentifierCollision)
+        .map(|d| d.message.clone())
+        .collect();
+    assert!(
+        found
+            .iter()
+            .any(|m| m.contains("both become the name in ports.py `WEB_API_PROD_EU`")),
+        "{found:#?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|m| m.contains("both become the name in ports.ts `svc2Api`")),
+        "{found:#?}"
+    );
+    // Not rendered: not refused.
+    let quiet = text.replace(
+        "render: { artifacts: [ports.py, ports.ts] }\n",
+        "render: { artifacts: [] }\n",
+    );
+    assert!(
+        portolan::check(&portolan::Source::new("ports.yaml", quiet.as_str()))
+            .diagnostics
+            .iter()
+            .all(|d| d.code != Code::IdentifierCollision)
+    );
+}
+
+#[test]
+fn names_that_collide_as_kubernetes_labels_are_refused_when_rendered() {
+    let text = "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  payments-reconciliation-service-for-european-union-customers-east-1: { ports: { metrics-internal-a: 8000, metrics-internal-b: 8001 } }\n  payments-reconciliation-service-for-european-union-customers-east-2: { ports: { api: 8002 } }\nrender: { artifacts: [kubernetes] }\n";
+    let found: Vec<String> = portolan::check(&portolan::Source::new("ports.yaml", text))
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::IdentifierCollision)
+        .map(|d| d.message.clone())
+        .collect();
+    assert!(
+        found.iter().any(|m| m.contains("both become the Kubernetes Service name `payments-reconciliation-service-for-european-union-customers-ea`")),
+        "{found:#?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|m| m.contains("both become the Kubernetes port name `metrics-interna`")),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn a_scrape_name_no_service_has_is_located() {
+    let yaml = registry(
+        "services:\n  web: { ports: { api: 8000, metrics: 8001 } }\nrender: { scrape: [metric, metrics, metrics] }\n",
+    );
+    let d = expect(
+        &yaml,
+        Code::UnknownKey,
+        "no service has a port named `metric` to scrape",
+        "render: { scrape: [metric, metrics, metrics] }",
+        "                   ~~~~~~",
+    );
+    assert_eq!(d.help.as_deref(), Some("did you mean `metrics`?"));
+    // The repeated name is one name, and not a finding.
+    let unknown = codes(&yaml)
+        .into_iter()
+        .filter(|c| *c == Code::UnknownKey)
+        .count();
+    assert_eq!(unknown, 1);
+}

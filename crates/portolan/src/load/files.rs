@@ -77,18 +77,23 @@ impl Decoder<'_> {
             render.artifacts.sort();
         }
         if let Some(node) = table.get("scrape") {
-            let names: Vec<String> = match &node.value {
+            let names: Vec<Name> = match &node.value {
                 Node::Seq(items) => items
                     .iter()
                     .filter_map(|i| self.name_value(i, "`render.scrape`"))
-                    .map(|n| n.value)
                     .collect(),
                 _ => self
                     .name_value(node, "`render.scrape`")
-                    .map(|n| vec![n.value])
-                    .unwrap_or_default(),
+                    .into_iter()
+                    .collect(),
             };
-            render.scrape = names;
+            render.scrape = Vec::new();
+            for name in &names {
+                if !render.scrape.contains(&name.value) {
+                    render.scrape.push(name.value.clone());
+                }
+            }
+            self.scrape = names;
         }
         if let Some(list) = table.get("templates")
             && let Some(items) = self.list(list, "`render.templates`")

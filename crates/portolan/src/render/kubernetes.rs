@@ -4,12 +4,7 @@
 
 use super::*;
 
-/// A Portolan name as a DNS label (`_` is not allowed there), at most `max`
-/// characters: Service names take 63, port names 15.
-fn dns_label(name: &str, max: usize) -> String {
-    let label: String = name.replace('_', "-").chars().take(max).collect();
-    label.trim_end_matches('-').to_owned()
-}
+use crate::ident::dns_label;
 
 pub(super) fn services(registry: &Registry, rows: &[Row], environment: &str) -> String {
     let mut by_service: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
@@ -27,7 +22,7 @@ pub(super) fn services(registry: &Registry, rows: &[Row], environment: &str) -> 
         out.push_str("apiVersion: v1\nkind: List\nitems: []\n");
         return out;
     }
-    let project = yaml_string(&registry.project.value);
+    let project = yaml_string(&dns_label(&registry.project.value, 63));
     for (service, mut ports) in by_service {
         ports.sort_by_key(|r| r.port);
         let name = yaml_string(&dns_label(service, 63));

@@ -45,27 +45,6 @@ fn ports<'r>(rows: &'r [Row]) -> (Vec<Port<'r>>, Vec<Infra<'r>>) {
     (named, infra)
 }
 
-/// `courierApi`: TypeScript's convention, from the names as written
-/// (TypeScript has no use for Rust's keyword escapes).
-fn lower_camel(service: &str, name: &str) -> String {
-    let mut out = String::new();
-    for (i, word) in format!("{service}-{name}")
-        .split(['-', '_'])
-        .filter(|w| !w.is_empty())
-        .enumerate()
-    {
-        let mut chars = word.chars();
-        if let Some(first) = chars.next() {
-            match i {
-                0 => out.extend(first.to_lowercase()),
-                _ => out.extend(first.to_uppercase()),
-            }
-            out.extend(chars);
-        }
-    }
-    out
-}
-
 /// A string literal both languages read the same way (JSON's syntax).
 fn literal(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_default()
@@ -125,14 +104,15 @@ pub(super) fn python(registry: &Registry, rows: &[Row]) -> String {
         let base = crate::ident::port_constant(p.service, p.name);
         out.push_str("\n\n");
         for (env, port) in &p.by_env {
-            let _ = writeln!(out, "{base}_{}: Final = {port}", screaming(env));
+            let name = crate::ident::module_constant(p.service, p.name, env);
+            let _ = writeln!(out, "{name}: Final = {port}");
         }
         let table: Vec<String> = p
             .by_env
             .iter()
             .map(|(env, port)| format!("Environment.{}: {port}", screaming(env)))
             .collect();
-        let function = crate::ident::snake(&format!("{}-{}", p.service, p.name));
+        let function = crate::ident::python_function(p.service, p.name);
         let described = p
             .description
             .map_or(String::new(), |d| format!(" ({})", doc_py(d)));
@@ -151,8 +131,8 @@ pub(super) fn python(registry: &Registry, rows: &[Row]) -> String {
     if !infra.is_empty() {
         out.push_str("\n\n# Infrastructure: the same in every environment that publishes it.\n");
         for (service, env, port) in infra {
-            let suffix = env.map_or(String::new(), |e| format!("_{}", screaming(e)));
-            let _ = writeln!(out, "{}_PORT{suffix}: Final = {port}", screaming(service));
+            let name = crate::ident::module_infra_constant(service, env);
+            let _ = writeln!(out, "{name}: Final = {port}");
         }
     }
     out
@@ -192,7 +172,8 @@ pub(super) fn typescript(registry: &Registry, rows: &[Row]) -> String {
         let base = crate::ident::port_constant(p.service, p.name);
         let _ = writeln!(out);
         for (env, port) in &p.by_env {
-            let _ = writeln!(out, "export const {base}_{} = {port};", screaming(env));
+            let name = crate::ident::module_constant(p.service, p.name, env);
+            let _ = writeln!(out, "export const {name} = {port};");
         }
         let table: Vec<String> = p
             .by_env
@@ -204,14 +185,14 @@ pub(super) fn typescript(registry: &Registry, rows: &[Row]) -> String {
             .map_or(String::new(), |d| format!(" ({})", doc_ts(d)));
         let _ = write!(
             out,
-            "const {base}: Table = [{}];\n\n\
+            "const _{base}: Table = [{}];\n\n\
              /** The host port of `{}` `{}`{described} in `environment`. */\n\
              export function {}(environment: Environment): number {{\n  \
-             return port({base}, environment, {});\n}}\n",
+             return port(_{base}, environment, {});\n}}\n",
             table.join(", "),
             p.service,
             p.name,
-            lower_camel(p.service, p.name),
+            crate::ident::typescript_function(p.service, p.name),
             literal(&format!("{} {}", p.service, p.name))
         );
     }
