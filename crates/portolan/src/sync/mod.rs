@@ -201,7 +201,9 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
     // one is skipped, not counted; an entry that matches no file at all is
     // named (a mistyped path would otherwise sync nothing, silently).
     let mut covers: HashMap<*const SyncFile, bool> = HashMap::new();
-    let holders = strays::holders(&rows);
+    // Who holds each port, built only when a team file is read: the full
+    // port space has 60,000 holders.
+    let holders = std::cell::OnceCell::new();
     let mut strays = Vec::new();
     for (path, entries) in &team {
         let per_service = entries
@@ -230,7 +232,8 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
             }
         };
         if let Some(text) = text {
-            strays.extend(cx.strays(&holders, entries, path, &text));
+            let holders = holders.get_or_init(|| strays::holders(&rows));
+            strays.extend(cx.strays(holders, entries, path, &text));
         }
     }
 
