@@ -10,7 +10,7 @@ use std::path::PathBuf;
     version,
     about,
     propagate_version = true,
-    after_help = "Examples:\n  portolan check                  check ./ports.yaml (or the nearest parent's)\n  portolan check --format json     the same, as JSON"
+    after_help = "Examples:\n  portolan check                  check ./ports.yaml (or the nearest parent's)\n  portolan check --format json     the same, as JSON\n\nExit codes (every command): 0 all is well (warnings allowed), 1 findings, stale files or a refused\nchange, 2 usage or I/O error.\nColour: --color, else CLICOLOR_FORCE (not 0), NO_COLOR (not empty), CLICOLOR=0, TERM=dumb, and\nwhether the output is a terminal."
 )]
 pub struct Cli {
     /// The registry, for the commands that read one (default: ./ports.yaml or
