@@ -196,6 +196,10 @@ pub struct SyncArgs {
     #[arg(long, requires = "dry_run")]
     pub diff_artifacts: bool,
 
+    /// When to colour the dry run's diff.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+
     #[command(flatten)]
     pub replace: ReplaceArgs,
 }

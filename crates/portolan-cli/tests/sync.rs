@@ -876,3 +876,37 @@ fn dry_run_diffs_escape_control_characters() {
         "{text:?}"
     );
 }
+
+/// The dry run's diff is coloured as the environment asks: added lines
+/// green, removed red; never in a pipe unless forced.
+#[test]
+fn the_dry_run_diff_is_coloured_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("ports.yaml"),
+        "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\nrender: { artifacts: [] }\nsync:\n  - file: app.yaml\n    values: { port: \"{{ port('web') }}\" }\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("app.yaml"), "port: 1\n").unwrap();
+    let dry = |args: &[&str], force: Option<&str>| {
+        let mut cmd = portolan(root);
+        cmd.env_remove("CLICOLOR_FORCE");
+        if let Some(v) = force {
+            cmd.env("CLICOLOR_FORCE", v);
+        }
+        stdout(&cmd.args(["sync", "--dry-run"]).args(args).output().unwrap())
+    };
+    let forced = dry(&[], Some("1"));
+    assert!(
+        forced.contains("\u{1b}[32m+port: 8000\u{1b}[0m\n"),
+        "{forced:?}"
+    );
+    assert!(
+        forced.contains("\u{1b}[31m-port: 1\u{1b}[0m\n"),
+        "{forced:?}"
+    );
+    assert!(!dry(&[], None).contains('\u{1b}'));
+    assert!(!dry(&["--color", "never"], Some("1")).contains('\u{1b}'));
+    assert!(dry(&["--color", "always"], None).contains('\u{1b}'));
+}
