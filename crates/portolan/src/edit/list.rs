@@ -320,9 +320,15 @@ impl<'t> Document<'t> {
             }
         }
         let doc = Document::parse(&text)?;
-        let (_, held) = doc
-            .held(list, &wanted)?
-            .expect("setting values in items keeps the list");
+        let Some((_, held)) = doc.held(list, &wanted)? else {
+            return fail(
+                format!(
+                    "`{}` changed shape while its items were set; nothing was written",
+                    list.path
+                ),
+                None,
+            );
+        };
         let mut splices = Vec::new();
         for h in &held {
             if h.identity.as_ref().is_some_and(|i| !wanted.contains(i)) {
@@ -363,12 +369,15 @@ impl<'t> Document<'t> {
                 }
             }
         } else if !new.is_empty() {
-            let anchor = held
+            // Some item is kept: the branch above took the list without one.
+            let Some(anchor) = held
                 .iter()
                 .rev()
                 .find(|h| h.identity.is_some() && kept(h))
                 .or_else(|| held.iter().rev().find(kept))
-                .expect("a kept item exists");
+            else {
+                return fail(format!("`{}` has no item to add after", list.path), None);
+            };
             splices.push(Splice {
                 range: anchor.after..anchor.after,
                 text: list_items_text(&new, anchor.col, flow),
