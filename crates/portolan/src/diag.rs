@@ -317,6 +317,23 @@ pub fn hidden_line(code: Code, count: usize) -> String {
     )
 }
 
+/// `text` with control characters escaped: names and values come from the
+/// repository, and an escape sequence could rewrite a terminal's or CI log's
+/// earlier lines.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().any(char::is_control) {
+        text.chars()
+            .map(|c| match c.is_control() {
+                true => c.escape_default().to_string(),
+                false => c.to_string(),
+            })
+            .collect::<String>()
+            .into()
+    } else {
+        text.into()
+    }
+}
+
 /// One line per finding, as compilers print them:
 /// `ports.yaml:14:11: error[port-conflict]: …`, with related places and help on
 /// the same line (the build script emits each line as one `cargo::error=`).

@@ -654,10 +654,7 @@ impl<'t> Document<'t> {
             }
         }
         // New lines follow the file's line endings.
-        let crlf = self
-            .text
-            .find('\n')
-            .is_some_and(|i| self.text[..i].ends_with('\r'));
+        let crlf = newline_of(self.text) == "\r\n";
         let mut out = String::with_capacity(self.text.len() + 64);
         let mut at = 0;
         for s in &splices {
@@ -1049,4 +1046,12 @@ fn tagged(path: &KeyPath, tag: &str) -> String {
         "`{path}` carries the tag `{}`, which its reader interprets; Portolan does not know what it makes of the value: write the value without the tag, or own another key",
         printable(tag)
     )
+}
+
+/// The file's line ending, as its first line has it: what inserted lines use.
+pub(crate) fn newline_of(text: &str) -> &'static str {
+    match text.find('\n') {
+        Some(i) if text[..i].ends_with('\r') => "\r\n",
+        _ => "\n",
+    }
 }

@@ -2,6 +2,7 @@
 
 use super::{Outcome, Result, write};
 use crate::cli::{ImportArgs, ImportFormat};
+use portolan::diag::printable;
 use portolan::import::{self, Format, Imported, Options};
 use portolan::{Source, diag};
 use std::io::{Read, Write};
@@ -304,15 +305,4 @@ fn same_file(a: &Path, b: &Path) -> bool {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
     }
-}
-
-/// `text` with control characters escaped: names come from the imported
-/// file, and an escape sequence could rewrite a terminal's earlier lines.
-fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| match c.is_control() {
-            true => c.escape_default().to_string(),
-            false => c.to_string(),
-        })
-        .collect()
 }

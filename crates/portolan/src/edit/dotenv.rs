@@ -189,10 +189,7 @@ fn double_quoted(value: &str) -> String {
 /// `text` with each variable set; a missing one is added at the end.
 pub(crate) fn apply(text: &str, values: &[(String, Value)]) -> Result<Option<String>, EditError> {
     // New lines follow the file's line endings.
-    let newline = match text.find('\n') {
-        Some(i) if text[..i].ends_with('\r') => "\r\n",
-        _ => "\n",
-    };
+    let newline = super::newline_of(text);
     readable(text)?;
     let found = assignments(text)?;
     let mut splices: Vec<(std::ops::Range<usize>, String)> = Vec::new();

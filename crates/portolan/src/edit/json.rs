@@ -117,10 +117,7 @@ pub(crate) fn apply(text: &str, values: &[(KeyPath, Value)]) -> Result<Option<St
                             true => out[line_start..last.key_start].to_owned(),
                             false => " ".repeat(last.key_col),
                         };
-                        let newline = match out.find('\n') {
-                            Some(i) if out[..i].ends_with('\r') => "\r\n",
-                            _ => "\n",
-                        };
+                        let newline = super::newline_of(&out);
                         let text = if multiline {
                             format!(",{newline}{indent}{member}")
                         } else {

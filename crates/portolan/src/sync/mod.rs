@@ -48,22 +48,7 @@ impl fmt::Display for Problem {
     }
 }
 
-/// `text` with control characters escaped: names and values come from the
-/// repository, and an escape sequence could rewrite a terminal's or CI log's
-/// earlier lines.
-pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.chars().any(char::is_control) {
-        text.chars()
-            .map(|c| match c.is_control() {
-                true => c.escape_default().to_string(),
-                false => c.to_string(),
-            })
-            .collect::<String>()
-            .into()
-    } else {
-        text.into()
-    }
-}
+pub(crate) use crate::diag::printable;
 
 /// What happens to one file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
