@@ -120,6 +120,12 @@ pub(crate) fn module_constant(service: &str, port: &str, environment: &str) -> S
     )
 }
 
+/// `_COURIER_API`: a named port's table of ports by environment in
+/// `ports.py` and `ports.ts`.
+pub(crate) fn module_table(service: &str, port: &str) -> String {
+    format!("_{}", port_constant(service, port))
+}
+
 /// `POSTGRES_PORT`, or `POSTGRES_PORT_TEST` for an entry limited to some
 /// environments: an infrastructure port in `ports.py` and `ports.ts`.
 pub(crate) fn module_infra_constant(service: &str, environment: Option<&str>) -> String {

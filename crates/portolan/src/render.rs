@@ -9,7 +9,7 @@
 use crate::ident::{EnvVar, screaming};
 use crate::model::{Artifact, InfraService, Owner, Registry};
 use serde_json::{Value as Json, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 mod kubernetes;
@@ -199,6 +199,54 @@ pub(crate) fn artifact_jobs<'a>(registry: &'a Registry, rows: &'a [Row]) -> Vec<
         }
     }
     jobs
+}
+
+/// One holder of a host port or NodePort: what messages call it and the
+/// template call that renders its port.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Holder {
+    /// `None`: infrastructure shared by every environment.
+    pub(crate) environment: Option<String>,
+    /// `the port of `courier api` (production)`.
+    pub(crate) who: String,
+    /// `port('courier', 'api')`, with `environment='production'` when
+    /// `environment_arg` asked for it (a file not per environment).
+    pub(crate) call: String,
+}
+
+/// Who holds each host port and NodePort of `rows`.
+pub(crate) fn holders(rows: &[Row], environment_arg: bool) -> HashMap<u16, Vec<Holder>> {
+    let mut out: HashMap<u16, Vec<Holder>> = HashMap::new();
+    for row in rows {
+        let shown_env = row
+            .environment
+            .as_deref()
+            .map_or(String::new(), |e| format!(" ({e})"));
+        let env_arg = match (&row.environment, environment_arg) {
+            (Some(e), true) => format!(", environment='{e}'"),
+            _ => String::new(),
+        };
+        let (who, args) = match &row.name {
+            Some(name) => (
+                format!("{} {name}", row.service),
+                format!("'{}', '{name}'{env_arg}", row.service),
+            ),
+            None => (row.service.clone(), format!("'{}'", row.service)),
+        };
+        out.entry(row.port).or_default().push(Holder {
+            environment: row.environment.clone(),
+            who: format!("the port of `{who}`{shown_env}"),
+            call: format!("port({args})"),
+        });
+        if let Some(np) = row.node_port {
+            out.entry(np).or_default().push(Holder {
+                environment: row.environment.clone(),
+                who: format!("the NodePort of `{who}`{shown_env}"),
+                call: format!("node_port({args})"),
+            });
+        }
+    }
+    out
 }
 
 /// Whether some registry with this one's artifact directory and templates

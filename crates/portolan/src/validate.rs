@@ -369,11 +369,8 @@ fn modules(registry: &Registry, bindings: &[Binding<'_>], out: &mut Vec<Diagnost
                             ),
                         };
                         emit(*ns, &function, Some(port.name.span), holder);
-                        // Its table of ports, `_<CONSTANT>`.
-                        let table = format!(
-                            "_{}",
-                            ident::port_constant(service.name.as_str(), port.name.as_str())
-                        );
+                        // Its table of ports by environment.
+                        let table = ident::module_table(service.name.as_str(), port.name.as_str());
                         emit(*ns, &table, Some(port.name.span), holder);
                     }
                 }

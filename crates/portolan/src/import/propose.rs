@@ -7,6 +7,7 @@
 use super::*;
 use crate::edit::unowned_ports;
 use crate::model::FileFormat;
+use crate::render::Holder;
 use std::path::Path;
 
 /// Directories never searched: version control, dependencies, build output,
@@ -62,40 +63,6 @@ pub struct Proposal {
     pub skipped: Vec<String>,
 }
 
-/// The holders of each host port and NodePort of `registry`.
-fn holders(registry: &crate::Registry) -> HashMap<u16, Vec<(String, String)>> {
-    let several = registry.environments.len() > 1;
-    let mut out: HashMap<u16, Vec<(String, String)>> = HashMap::new();
-    for row in crate::render::rows(registry) {
-        let env = match (&row.environment, several) {
-            (Some(e), true) => format!(", environment='{e}'"),
-            _ => String::new(),
-        };
-        let shown_env = row
-            .environment
-            .as_deref()
-            .map_or(String::new(), |e| format!(" ({e})"));
-        let (who, args) = match &row.name {
-            Some(name) => (
-                format!("{} {name}", row.service),
-                format!("'{}', '{name}'{env}", row.service),
-            ),
-            None => (row.service.clone(), format!("'{}'", row.service)),
-        };
-        out.entry(row.port).or_default().push((
-            format!("the port of `{who}`{shown_env}"),
-            format!("{{{{ port({args}) }}}}"),
-        ));
-        if let Some(np) = row.node_port {
-            out.entry(np).or_default().push((
-                format!("the NodePort of `{who}`{shown_env}"),
-                format!("{{{{ node_port({args}) }}}}"),
-            ));
-        }
-    }
-    out
-}
-
 /// Searches `root` for files that repeat a port of `registry` (the imported
 /// ports.yaml at `registry_path`, relative to `root`; `exclude` are paths
 /// never proposed, such as the imported source).
@@ -105,7 +72,9 @@ pub fn propose(
     registry: &crate::Registry,
     exclude: &[String],
 ) -> Proposal {
-    let holders = holders(registry);
+    // Several environments: each call names its own.
+    let rows = crate::render::rows(registry);
+    let holders = crate::render::holders(&rows, registry.environments.len() > 1);
     let mut files = Vec::new();
     let mut skipped = Vec::new();
     walk(root, "", 0, &mut files, &mut skipped);
@@ -186,7 +155,7 @@ fn format_of(name: &str) -> Option<FileFormat> {
     })
 }
 
-fn in_file(file: &str, text: &str, holders: &HashMap<u16, Vec<(String, String)>>) -> Vec<Found> {
+fn in_file(file: &str, text: &str, holders: &HashMap<u16, Vec<Holder>>) -> Vec<Found> {
     let name = file.rsplit('/').next().unwrap_or(file);
     let Some(format) = format_of(name) else {
         return Vec::new();
@@ -199,13 +168,13 @@ fn in_file(file: &str, text: &str, holders: &HashMap<u16, Vec<(String, String)>>
     let attribute = |key: String, port: u16, line: usize| -> Option<Found> {
         let all = holders.get(&port)?;
         let (what, template) = match all.as_slice() {
-            [(what, template)] => (what.clone(), Some(template.clone())),
+            [one] => (one.who.clone(), Some(format!("{{{{ {} }}}}", one.call))),
             several => (
                 format!(
                     "held by {}: not proposed, own it by hand if it is one of them",
                     several
                         .iter()
-                        .map(|(w, _)| w.clone())
+                        .map(|h| h.who.clone())
                         .collect::<Vec<_>>()
                         .join(" and ")
                 ),
@@ -418,20 +387,13 @@ mod tests {
 
     #[test]
     fn a_port_two_holders_have_is_listed_not_proposed() {
+        let holder = |service: &str, env: &str| Holder {
+            environment: Some(env.to_owned()),
+            who: format!("the port of `{service} api` ({env})"),
+            call: format!("port('{service}')"),
+        };
         let mut holders = HashMap::new();
-        holders.insert(
-            8001,
-            vec![
-                (
-                    "the port of `a api` (kind)".to_owned(),
-                    "{{ port('a') }}".to_owned(),
-                ),
-                (
-                    "the port of `b api` (shared)".to_owned(),
-                    "{{ port('b') }}".to_owned(),
-                ),
-            ],
-        );
+        holders.insert(8001, vec![holder("a", "kind"), holder("b", "shared")]);
         let found = in_file("app.yaml", "server:\n  port: 8001\n", &holders);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].template, None);

@@ -101,7 +101,7 @@ pub(super) fn python(registry: &Registry, rows: &[Row]) -> String {
         doc_py(&names)
     );
     for p in &named {
-        let base = crate::ident::port_constant(p.service, p.name);
+        let table_name = crate::ident::module_table(p.service, p.name);
         out.push_str("\n\n");
         for (env, port) in &p.by_env {
             let name = crate::ident::module_constant(p.service, p.name, env);
@@ -118,10 +118,10 @@ pub(super) fn python(registry: &Registry, rows: &[Row]) -> String {
             .map_or(String::new(), |d| format!(" ({})", doc_py(d)));
         let _ = write!(
             out,
-            "_{base}: Final[dict[Environment, int]] = {{{}}}\n\n\n\
+            "{table_name}: Final[dict[Environment, int]] = {{{}}}\n\n\n\
              def {function}(environment: Environment) -> int:\n    \
              \"\"\"The host port of `{}` `{}`{described} in `environment`.\"\"\"\n    \
-             return _port(_{base}, environment, {})\n",
+             return _port({table_name}, environment, {})\n",
             table.join(", "),
             p.service,
             p.name,
@@ -169,7 +169,7 @@ pub(super) fn typescript(registry: &Registry, rows: &[Row]) -> String {
         doc_ts(&envs.join(", ")).replace(['`', '$'], "")
     );
     for p in &named {
-        let base = crate::ident::port_constant(p.service, p.name);
+        let table_name = crate::ident::module_table(p.service, p.name);
         let _ = writeln!(out);
         for (env, port) in &p.by_env {
             let name = crate::ident::module_constant(p.service, p.name, env);
@@ -185,10 +185,10 @@ pub(super) fn typescript(registry: &Registry, rows: &[Row]) -> String {
             .map_or(String::new(), |d| format!(" ({})", doc_ts(d)));
         let _ = write!(
             out,
-            "const _{base}: Table = [{}];\n\n\
+            "const {table_name}: Table = [{}];\n\n\
              /** The host port of `{}` `{}`{described} in `environment`. */\n\
              export function {}(environment: Environment): number {{\n  \
-             return port(_{base}, environment, {});\n}}\n",
+             return port({table_name}, environment, {});\n}}\n",
             table.join(", "),
             p.service,
             p.name,

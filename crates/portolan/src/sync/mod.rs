@@ -217,7 +217,7 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
             }
         };
         if let Some(text) = text {
-            let holders = holders.get_or_init(|| strays::holders(&rows));
+            let holders = holders.get_or_init(|| render::holders(&rows, false));
             strays.extend(cx.strays(holders, entries, path, &text));
         }
     }

@@ -4,48 +4,7 @@
 
 use super::*;
 use crate::edit::{Unowned, unowned_ports};
-
-/// One holder of a host port or NodePort.
-pub(super) struct Holder {
-    /// `None`: infrastructure shared by every environment.
-    environment: Option<String>,
-    /// `the port of `courier api` (production)`.
-    who: String,
-    /// The template call that renders it: `port('courier', 'api')`.
-    call: String,
-}
-
-/// Who holds each host port and NodePort.
-pub(super) fn holders(rows: &[render::Row]) -> HashMap<u16, Vec<Holder>> {
-    let mut out: HashMap<u16, Vec<Holder>> = HashMap::new();
-    for row in rows {
-        let who = match &row.name {
-            Some(name) => format!("{} {name}", row.service),
-            None => row.service.clone(),
-        };
-        let env = row
-            .environment
-            .as_deref()
-            .map_or(String::new(), |e| format!(" ({e})"));
-        let call = match &row.name {
-            Some(name) => format!("port('{}', '{name}')", row.service),
-            None => format!("port('{}')", row.service),
-        };
-        out.entry(row.port).or_default().push(Holder {
-            environment: row.environment.clone(),
-            who: format!("the port of `{who}`{env}"),
-            call: call.clone(),
-        });
-        if let Some(np) = row.node_port {
-            out.entry(np).or_default().push(Holder {
-                environment: row.environment.clone(),
-                who: format!("the NodePort of `{who}`{env}"),
-                call: call.replace("port(", "node_port("),
-            });
-        }
-    }
-    out
-}
+use crate::render::Holder;
 
 impl Planner<'_> {
     /// One line per port `text` repeats outside what `entries` own in it.
