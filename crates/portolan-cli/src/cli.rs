@@ -18,6 +18,10 @@ pub struct Cli {
     #[arg(short = 'f', long = "file", value_name = "PATH")]
     pub file: Option<PathBuf>,
 
+    /// When to colour findings and diffs (`auto`: see `portolan --help`).
+    #[arg(long, value_enum, global = true, default_value_t = Color::Auto)]
+    pub color: Color,
+
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
@@ -154,10 +158,6 @@ pub struct CheckArgs {
     /// How to print findings.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
-
-    /// When to use colour in human output.
-    #[arg(long, value_enum, default_value_t = Color::Auto)]
-    pub color: Color,
 }
 
 /// Arguments of `portolan init`.
@@ -195,10 +195,6 @@ pub struct SyncArgs {
     /// With --dry-run, the generated artifacts' diffs too.
     #[arg(long, requires = "dry_run")]
     pub diff_artifacts: bool,
-
-    /// When to colour the dry run's diff.
-    #[arg(long, value_enum, default_value_t = Color::Auto)]
-    pub color: Color,
 
     #[command(flatten)]
     pub replace: ReplaceArgs,
@@ -441,13 +437,11 @@ pub enum Format {
 
 /// Colour choice.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+// Without doc comments on the values: a documented value would make every
+// command's help the long form; `portolan --help` says how `auto` decides.
 pub enum Color {
-    /// Colour on a terminal that supports it, unless NO_COLOR is set
-    /// (CLICOLOR_FORCE forces it, CLICOLOR=0 and TERM=dumb turn it off).
     Auto,
-    /// Always colour.
     Always,
-    /// Never colour.
     Never,
 }
 

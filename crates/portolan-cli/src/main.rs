@@ -36,6 +36,7 @@ fn main() -> ExitCode {
             }
         }
     }
+    commands::set_color(cli.color);
     #[cfg(target_os = "linux")]
     if matches!(
         cli.command,

@@ -324,6 +324,49 @@ fn colour_follows_clicolor_force_and_no_color() {
     assert!(!run(&[("CLICOLOR_FORCE", "")]).contains('\u{1b}'));
 }
 
+/// `--color` is one flag of every command, before or after it: findings,
+/// the dry-run diffs of sync, assign and release, and import's snippets.
+#[test]
+fn color_is_one_flag_of_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ports.yaml"),
+        "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 80 } }\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = portolan(dir.path())
+            .env_remove("CLICOLOR_FORCE")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        stdout(&out)
+    };
+    assert!(run(&["--color", "always", "check"]).contains('\u{1b}'));
+    assert!(run(&["check", "--color", "always"]).contains('\u{1b}'));
+    assert!(!run(&["check", "--color", "never"]).contains('\u{1b}'));
+    std::fs::write(
+        dir.path().join("ports.yaml"),
+        "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\nrender: { artifacts: [] }\n",
+    )
+    .unwrap();
+    let assign = run(&["assign", "billing", "--dry-run", "--color", "always"]);
+    assert!(assign.contains("\u{1b}[32m+"), "{assign}");
+    assert!(!run(&["assign", "billing", "--dry-run", "--color", "never"]).contains('\u{1b}'));
+    let release = run(&["--color=always", "release", "web", "--dry-run"]);
+    assert!(release.contains("\u{1b}[31m-"), "{release}");
+    for command in [&["list"][..], &["query", "web"], &["schema"], &["doctor"]] {
+        let mut args = command.to_vec();
+        args.extend(["--color", "never"]);
+        run(&args);
+    }
+}
+
 /// With `--format json`, a check that cannot run still prints a JSON
 /// document (and exits 2).
 #[test]

@@ -36,10 +36,23 @@ fn a_port_move_changes_only_the_owned_bytes_of_every_format() {
     let check = portolan(&root).arg("check").output().unwrap();
     assert_eq!(check.status.code(), Some(1));
     assert!(
-        stdout(&check).contains("pyproject.toml: tool.billing.upstreams[name=ledger].port differs, ports.yaml says 8012\n"),
+        stdout(&check).contains("pyproject.toml:12:8: tool.billing.upstreams[name=ledger].port differs, ports.yaml says 8012\n"),
         "{}",
         stdout(&check)
     );
+    // Each format locates the value it would change.
+    for place in [
+        ".env:2:21: BILLING_PORT differs",
+        "Dockerfile:5:8: EXPOSE (\\d+) differs",
+        "config/development.yaml:4:9: server.port differs",
+        "package.json:5:13: config.port differs",
+    ] {
+        assert!(
+            stdout(&check).contains(place),
+            "{place}: {}",
+            stdout(&check)
+        );
+    }
     // The dry run shows the owned bytes changing, and writes nothing.
     let dry = portolan(&root)
         .args(["sync", "--dry-run"])

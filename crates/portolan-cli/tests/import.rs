@@ -572,7 +572,7 @@ fn import_proposes_the_sync_entries_of_its_repository() {
     assert_eq!(check.status.code(), Some(1), "{}", stdout(&check));
     assert!(
         stdout(&check).contains(
-            "billing/package.json:2: `config.ports` repeats 8001, the port of `billing api` (cluster), by hand inside a longer value: own it with a line pattern"
+            "billing/package.json:2:38: `config.ports` repeats 8001, the port of `billing api` (cluster), by hand inside a longer value: own it with a line pattern"
         ),
         "{}",
         stdout(&check)

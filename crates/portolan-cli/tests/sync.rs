@@ -67,19 +67,41 @@ fn changing_one_port_is_listed_diffed_synced_and_then_clean() {
     assert_eq!(
         stdout(&check),
         "ports.yaml: ok\n\
-         examples/lumiere/courier/config/development.yaml: port differs, ports.yaml says 9767\n\
-         examples/lumiere/passeur/config/development.yaml: courier_url differs, ports.yaml says ws://courier:9767\n\
-         examples/lumiere/pourtier/config/development.yaml: COURIER_URL differs, ports.yaml says ws://courier:9767\n\
+         examples/lumiere/courier/config/development.yaml:10:7: port differs, ports.yaml says 9767\n\
+         examples/lumiere/passeur/config/development.yaml:25:14: courier_url differs, ports.yaml says ws://courier:9767\n\
+         examples/lumiere/pourtier/config/development.yaml:17:14: COURIER_URL differs, ports.yaml says ws://courier:9767\n\
          generated/.portolan-manifest: stale: records an earlier ports.yaml\n\
-         generated/PORTS.md: stale: line 27 is `| 9765 | courier | api | 9765 | Event Bus (WebSocket) |`, ports.yaml says `| 9767 | courier | api | 9767 | Event Bus (WebSocket) |` (2 lines differ)\n\
-         generated/development.env: stale: line 3 is `COURIER_API_CONTAINER_PORT=9765`, ports.yaml says `COURIER_API_CONTAINER_PORT=9767` (3 lines differ)\n\
-         generated/docker-compose.development.yaml: stale: line 7 is `      - \"9765:9765\"`, ports.yaml says `      - \"9767:9767\"`\n\
-         generated/kubernetes.development.yaml: stale: line 18 is `      port: 9765`, ports.yaml says `      port: 9767` (2 lines differ)\n\
-         generated/ports.json: stale: line 15 is `      \"container_port\": 9765,`, ports.yaml says `      \"container_port\": 9767,` (3 lines differ)\n\
-         generated/ports.py: stale: line 40 is `COURIER_API_DEVELOPMENT: Final = 9765`, ports.yaml says `COURIER_API_DEVELOPMENT: Final = 9767` (2 lines differ)\n\
-         generated/ports.ts: stale: line 34 is `export const COURIER_API_DEVELOPMENT = 9765;`, ports.yaml says `export const COURIER_API_DEVELOPMENT = 9767;` (2 lines differ)\n\
+         generated/PORTS.md:27:1: stale: line 27 is `| 9765 | courier | api | 9765 | Event Bus (WebSocket) |`, ports.yaml says `| 9767 | courier | api | 9767 | Event Bus (WebSocket) |` (2 lines differ)\n\
+         generated/development.env:3:1: stale: line 3 is `COURIER_API_CONTAINER_PORT=9765`, ports.yaml says `COURIER_API_CONTAINER_PORT=9767` (3 lines differ)\n\
+         generated/docker-compose.development.yaml:7:1: stale: line 7 is `      - \"9765:9765\"`, ports.yaml says `      - \"9767:9767\"`\n\
+         generated/kubernetes.development.yaml:18:1: stale: line 18 is `      port: 9765`, ports.yaml says `      port: 9767` (2 lines differ)\n\
+         generated/ports.json:15:1: stale: line 15 is `      \"container_port\": 9765,`, ports.yaml says `      \"container_port\": 9767,` (3 lines differ)\n\
+         generated/ports.py:40:1: stale: line 40 is `COURIER_API_DEVELOPMENT: Final = 9765`, ports.yaml says `COURIER_API_DEVELOPMENT: Final = 9767` (2 lines differ)\n\
+         generated/ports.ts:34:1: stale: line 34 is `export const COURIER_API_DEVELOPMENT = 9765;`, ports.yaml says `export const COURIER_API_DEVELOPMENT = 9767;` (2 lines differ)\n\
          11 files out of date; run `portolan sync` to update them\n"
     );
+    // JSON says the same places: a team value at its value, an artifact at
+    // its first differing line, a file-wide difference at none.
+    let json = portolan(root)
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    let items: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    let place = |file: &str| {
+        let item = items
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["file"] == file)
+            .unwrap_or_else(|| panic!("{file} in {items}"));
+        (item["line"].as_u64(), item["column"].as_u64())
+    };
+    assert_eq!(
+        place("examples/lumiere/courier/config/development.yaml"),
+        (Some(10), Some(7))
+    );
+    assert_eq!(place("generated/PORTS.md"), (Some(27), Some(1)));
+    assert_eq!(place("generated/.portolan-manifest"), (None, None));
 
     let before = snapshot(root);
     let dry = portolan(root).args(["sync", "--dry-run"]).output().unwrap();
@@ -555,7 +577,7 @@ fn list_drift_names_the_line_and_the_item() {
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stdout(&out).contains(
-            "kind-config.yaml: nodes[role=control-plane].extraPortMappings differs from ports.yaml at line 39 (the item under `# portolan: invoice api`)\n"
+            "kind-config.yaml:39:1: nodes[role=control-plane].extraPortMappings differs from ports.yaml at line 39 (the item under `# portolan: invoice api`)\n"
         ),
         "{}",
         stdout(&out)
@@ -670,7 +692,7 @@ fn a_port_repeated_by_hand_outside_the_owned_values_is_named() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let expected = format!(
-        "{values}:64: `podAnnotations.\"prometheus.io/port\": 8001` is the port of `general-ledger api` (cluster), repeated by hand: own it (`podAnnotations.\"prometheus.io/port\": \"{{{{ port('general-ledger', 'api') }}}}\"` in the entry's `values:`), or remove it\n"
+        "{values}:64:23: `podAnnotations.\"prometheus.io/port\": 8001` is the port of `general-ledger api` (cluster), repeated by hand: own it (`podAnnotations.\"prometheus.io/port\": \"{{{{ port('general-ledger', 'api') }}}}\"` in the entry's `values:`), or remove it\n"
     );
     assert!(stdout(&out).contains(&expected), "{}", stdout(&out));
     assert!(
@@ -682,7 +704,21 @@ fn a_port_repeated_by_hand_outside_the_owned_values_is_named() {
         .args(["check", "--format", "json"])
         .output()
         .unwrap();
-    assert!(stdout(&json).contains("\"code\": \"unowned-port\""));
+    let items: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    let stray = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["code"] == "unowned-port")
+        .unwrap();
+    // The file's own place, as the short format's `file:line:column`, in
+    // the shape of the registry's findings.
+    assert_eq!(stray["file"].as_str(), Some(values));
+    assert_eq!(
+        (stray["line"].as_u64(), stray["column"].as_u64()),
+        (Some(64), Some(23))
+    );
+    assert_eq!(stray["related"], serde_json::json!([]));
     let sync = portolan(root).arg("sync").output().unwrap();
     assert_eq!(sync.status.code(), Some(0));
     assert!(
@@ -750,7 +786,7 @@ fn ports_repeated_by_hand_are_those_of_the_files_environment() {
     assert_eq!(text.matches("repeated by hand").count(), 2, "{text}");
     assert!(
         text.contains(
-            "deploy/production.yaml:4: `adminPort: 8000` is the port of `admin api` (production)"
+            "deploy/production.yaml:4:12: `adminPort: 8000` is the port of `admin api` (production)"
         ),
         "{text}"
     );
@@ -778,7 +814,7 @@ fn list_drift_never_prints_a_team_comment() {
         .unwrap();
     let text = stdout(&out);
     assert!(
-        text.contains("gateway.yaml: upstreams differs from ports.yaml at line 4\n"),
+        text.contains("gateway.yaml:4:1: upstreams differs from ports.yaml at line 4\n"),
         "{text}"
     );
     assert!(!text.contains("wJalr"), "{text}");

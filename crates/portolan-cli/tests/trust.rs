@@ -727,11 +727,11 @@ fn drift_messages_do_not_quote_what_a_pull_request_points_at() {
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
-        text.contains("generated/x.txt: stale: line 1 differs\n"),
+        text.contains("generated/x.txt:1:1: stale: line 1 differs\n"),
         "{text}"
     );
     assert!(
-        text.contains("ci-secrets.yaml: AWS_SECRET differs, ports.yaml says 8000\n"),
+        text.contains("ci-secrets.yaml:1:13: AWS_SECRET differs, ports.yaml says 8000\n"),
         "{text}"
     );
     assert!(!text.contains("wJalr"), "{text}");

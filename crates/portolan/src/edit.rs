@@ -31,7 +31,7 @@ mod text;
 mod toml_file;
 mod tree;
 
-pub(crate) use formats::{apply_in, get_in, missing_step_in};
+pub(crate) use formats::{apply_in, get_in, missing_step_in, value_at};
 pub use fragment::Fragment;
 use fragment::*;
 use list::verify_list;
@@ -225,6 +225,15 @@ impl<'t> Document<'t> {
             },
             Found::Missing { .. } => Current::Missing,
         })
+    }
+
+    /// Where the value at `path` starts: a byte offset, for drift messages
+    /// that point at the line to look at.
+    pub fn value_at(&self, path: &KeyPath) -> Option<usize> {
+        match self.find(path).ok()? {
+            Found::Node(node, _) => Some(node.start),
+            Found::Missing { .. } => None,
+        }
     }
 
     /// When `path` is missing below a mapping that exists: which of its
@@ -1049,6 +1058,17 @@ fn tagged(path: &KeyPath, tag: &str) -> String {
 }
 
 /// The file's line ending, as its first line has it: what inserted lines use.
+/// The 1-based line and column of byte `offset` in `text` (the column in
+/// characters, as editors count).
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    )
+}
+
 pub(crate) fn newline_of(text: &str) -> &'static str {
     match text.find('\n') {
         Some(i) if text[..i].ends_with('\r') => "\r\n",

@@ -455,9 +455,10 @@ fn a_missing_team_file_is_made_from_the_team_s_template_or_not_at_all() {
     );
     assert_eq!(
         plan.changes[0].reasons,
-        [
-            "missing; sync creates it from `chart/values.template.yaml` with the values ports.yaml owns"
-        ]
+        [sync::Reason {
+            at: None,
+            message: "missing; sync creates it from `chart/values.template.yaml` with the values ports.yaml owns".to_owned()
+        }]
     );
     plan.apply(
         &sync::Lock::acquire(source.path()).unwrap(),
@@ -689,7 +690,7 @@ fn team_files_of_a_service_that_is_gone_are_named_not_deleted() {
     assert!(!plan.is_clean());
     assert_eq!(plan.gone.len(), 1);
     assert!(
-        plan.gone[0].ends_with("team/ghost/app.yaml: belongs to service `ghost`, which ports.yaml no longer has; the ports it holds may be another service's now: delete it (Portolan leaves the team's files), or restore the service"),
+        plan.gone[0].to_string().ends_with("team/ghost/app.yaml: belongs to service `ghost`, which ports.yaml no longer has; the ports it holds may be another service's now: delete it (Portolan leaves the team's files), or restore the service"),
         "{}",
         plan.gone[0]
     );
@@ -728,7 +729,7 @@ fn per_service_entries_and_infrastructure_of_some_environments_say_what_they_cov
     assert_eq!(plan.unchanged, 0);
     assert!(!plan.is_clean());
     assert!(
-        plan.gone[0].ends_with(":9:11: `valz/{service}.yaml` matches no file: no service has one; check the path (a `{service}` entry covers the services that have the file, or add `create:`)"),
+        plan.gone[0].to_string().ends_with(":9:11: `valz/{service}.yaml` matches no file: no service has one; check the path (a `{service}` entry covers the services that have the file, or add `create:`)"),
         "{}",
         plan.gone[0]
     );
@@ -752,7 +753,9 @@ fn per_service_entries_and_infrastructure_of_some_environments_say_what_they_cov
         plan.gone
     );
     assert!(
-        plan.gone[0].contains("helm/common-test.yaml: belongs to service `common`"),
+        plan.gone[0]
+            .to_string()
+            .contains("helm/common-test.yaml: belongs to service `common`"),
         "{:?}",
         plan.gone
     );

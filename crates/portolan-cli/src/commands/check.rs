@@ -21,6 +21,11 @@ pub fn run(args: CheckArgs, out: &mut dyn Write) -> Result<Outcome> {
                 "severity": "error",
                 "code": "cannot-run",
                 "message": failure.0,
+                "file": null,
+                "line": null,
+                "column": null,
+                "related": [],
+                "help": null,
             }]);
             let text = serde_json::to_string_pretty(&item)
                 .map_err(|e| format!("cannot build JSON: {e}"))?;
@@ -43,7 +48,7 @@ pub fn run(args: CheckArgs, out: &mut dyn Write) -> Result<Outcome> {
             match &drift {
                 Some(Ok(plan)) => items.extend(plan.drift_json(&fix)),
                 Some(Err(problems)) => items.extend(problems.iter().map(|p| {
-                    serde_json::json!({"file": p.file, "line": p.at.map(|a| a.0), "column": p.at.map(|a| a.1), "severity": "error", "code": "sync-failed", "message": p.message})
+                    serde_json::json!({"file": p.file, "line": p.at.map(|a| a.0), "column": p.at.map(|a| a.1), "severity": "error", "code": "sync-failed", "message": p.message, "related": [], "help": null})
                 })),
                 None => {}
             }
@@ -52,7 +57,7 @@ pub fn run(args: CheckArgs, out: &mut dyn Write) -> Result<Outcome> {
             write(out, &format!("{text}\n"))?;
         }
         Format::Short | Format::Human => {
-            let color = super::color(args.color);
+            let color = super::color();
             // Every error, but only the first few warnings of each kind: a
             // registry that fills the port space may have thousands.
             let (shown, hidden) = diag::shown(&report.diagnostics, WARNINGS_SHOWN);

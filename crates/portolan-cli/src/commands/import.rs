@@ -217,7 +217,7 @@ fn report(
     output: &Source,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let color = super::color(crate::cli::Color::Auto);
+    let color = super::color();
     let findings = imported.source_findings(source);
     let proposed: Vec<_> = imported.proposed_findings().collect();
     let all = findings

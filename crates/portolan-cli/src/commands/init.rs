@@ -54,7 +54,6 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<Outcome> {
             file: Some(PathBuf::from("ports.yaml")),
             dry_run: false,
             diff_artifacts: false,
-            color: crate::cli::Color::Never,
             replace: ReplaceArgs::default(),
         },
         out,

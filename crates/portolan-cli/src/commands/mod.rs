@@ -78,12 +78,20 @@ pub fn fix_command(file: Option<&Path>) -> String {
     }
 }
 
+/// The `--color` choice, set once by `main` before any command runs.
+static COLOR: std::sync::OnceLock<crate::cli::Color> = std::sync::OnceLock::new();
+
+/// Records the `--color` choice for every command.
+pub fn set_color(choice: crate::cli::Color) {
+    let _ = COLOR.set(choice);
+}
+
 /// Whether to colour standard output: `--color`, else the environment as
 /// the ecosystem reads it (CLICOLOR_FORCE, NO_COLOR when not empty,
 /// CLICOLOR=0, TERM=dumb) and whether it is a terminal.
-pub fn color(choice: crate::cli::Color) -> bool {
+pub fn color() -> bool {
     use std::io::IsTerminal;
-    match choice {
+    match COLOR.get().copied().unwrap_or(crate::cli::Color::Auto) {
         crate::cli::Color::Always => true,
         crate::cli::Color::Never => false,
         crate::cli::Color::Auto => {
@@ -98,4 +106,33 @@ pub fn color(choice: crate::cli::Color) -> bool {
                 && std::io::stdout().is_terminal()
         }
     }
+}
+
+/// A unified diff with removed lines red, added lines green and hunk
+/// headers cyan, when colour is on.
+pub fn diff_text(diff: &str) -> String {
+    use anstyle::{AnsiColor, Style};
+    if !color() {
+        return diff.to_owned();
+    }
+    let mut out = String::with_capacity(diff.len() + diff.len() / 8);
+    for line in diff.split_inclusive('\n') {
+        let style = if line.starts_with("+++") || line.starts_with("---") {
+            Style::new().bold()
+        } else if line.starts_with('+') {
+            AnsiColor::Green.on_default()
+        } else if line.starts_with('-') {
+            AnsiColor::Red.on_default()
+        } else if line.starts_with("@@") {
+            AnsiColor::Cyan.on_default()
+        } else {
+            Style::new()
+        };
+        let body = line.strip_suffix('\n').unwrap_or(line);
+        out.push_str(&format!("{style}{body}{style:#}"));
+        if line.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out
 }

@@ -61,10 +61,11 @@ fn mode(dry_run: bool, sync: bool) -> Mode {
 
 fn diff(path: &Path, old: &str, new: &str) -> String {
     let shown = path.display().to_string();
-    similar::TextDiff::from_lines(old, new)
+    let diff = similar::TextDiff::from_lines(old, new)
         .unified_diff()
         .header(&format!("a/{shown}"), &format!("b/{shown}"))
-        .to_string()
+        .to_string();
+    super::diff_text(&diff)
 }
 
 /// After `--sync`: the files written beside ports.yaml.

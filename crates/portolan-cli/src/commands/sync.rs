@@ -42,10 +42,7 @@ pub fn run(args: SyncArgs, out: &mut dyn Write) -> Result<Outcome> {
     };
     let Some(lock) = lock else {
         let diff = plan.diff_of(args.diff_artifacts);
-        match super::color(args.color) {
-            true => write(out, &colored(&diff))?,
-            false => write(out, &diff)?,
-        }
+        write(out, &super::diff_text(&diff))?;
         let n = plan.changes.len();
         write(
             out,
@@ -95,30 +92,4 @@ pub fn print_changes(
         write(out, &format!("warning: {line}\n"))?;
     }
     Ok(Outcome::Ok)
-}
-
-/// A unified diff with removed lines red, added lines green and hunk
-/// headers cyan.
-fn colored(diff: &str) -> String {
-    use anstyle::{AnsiColor, Style};
-    let mut out = String::with_capacity(diff.len() + diff.len() / 8);
-    for line in diff.split_inclusive('\n') {
-        let style = if line.starts_with("+++") || line.starts_with("---") {
-            Style::new().bold()
-        } else if line.starts_with('+') {
-            AnsiColor::Green.on_default()
-        } else if line.starts_with('-') {
-            AnsiColor::Red.on_default()
-        } else if line.starts_with("@@") {
-            AnsiColor::Cyan.on_default()
-        } else {
-            Style::new()
-        };
-        let body = line.strip_suffix('\n').unwrap_or(line);
-        out.push_str(&format!("{style}{body}{style:#}"));
-        if line.ends_with('\n') {
-            out.push('\n');
-        }
-    }
-    out
 }

@@ -147,6 +147,15 @@ pub(crate) fn names(text: &str) -> Result<Vec<(String, usize)>, EditError> {
         .collect())
 }
 
+/// Where variable `name`'s value starts (a byte offset).
+pub(crate) fn value_at(text: &str, name: &str) -> Option<usize> {
+    let found = assignments(text)
+        .ok()?
+        .into_iter()
+        .find(|a| a.name == name)?;
+    Some(found.value.start)
+}
+
 /// What variable `name` holds now.
 pub(crate) fn get(text: &str, name: &str) -> Result<Current, EditError> {
     readable(text)?;

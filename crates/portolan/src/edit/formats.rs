@@ -18,6 +18,20 @@ pub(crate) fn get_in(format: FileFormat, text: &str, key: &str) -> Result<Curren
     }
 }
 
+/// Where the value of `key` starts in a team file of `format`: its 1-based
+/// line and column, when the file holds it.
+pub(crate) fn value_at(format: FileFormat, text: &str, key: &str) -> Option<(usize, usize)> {
+    let offset = match format {
+        FileFormat::Json | FileFormat::Yaml => {
+            Document::parse(text).ok()?.value_at(&key_path(key).ok()?)
+        }
+        FileFormat::Toml => toml_file::value_at(text, &key_path(key).ok()?),
+        FileFormat::Dotenv => dotenv::value_at(text, key),
+        FileFormat::Text => text::value_at(text, key),
+    }?;
+    Some(super::line_col(text, offset))
+}
+
 /// `text`, a team file of `format`, with every owned value set; `None` when
 /// nothing changes. Each format reads its result back before it is returned.
 pub(crate) fn apply_in(

@@ -12,8 +12,8 @@ pub(crate) struct Unowned {
     /// Where, as a key path (YAML, JSON, TOML) or a variable (dotenv).
     pub(crate) key: String,
     pub(crate) port: u16,
-    /// 1-based.
-    pub(crate) line: usize,
+    /// Where the value starts, as a byte offset.
+    pub(crate) offset: usize,
     /// The value is the port alone (not `"8001:8000"`).
     pub(crate) whole: bool,
 }
@@ -94,7 +94,7 @@ pub(crate) fn unowned_ports(
                         Some(Unowned {
                             key: a.name.to_owned(),
                             port: as_port(text[a.value.clone()].trim_matches(['"', '\'']))?,
-                            line: a.line,
+                            offset: a.value.start,
                             whole: true,
                         })
                     })
@@ -138,7 +138,7 @@ fn walk(
                 out.push(Unowned {
                     key: path.clone(),
                     port,
-                    line: node.line,
+                    offset: node.start,
                     whole: as_port(value).is_some(),
                 });
             }
@@ -196,11 +196,7 @@ fn in_toml(text: &str, owned: &[&str]) -> Vec<Unowned> {
             }
         })
         .collect();
-    let line = |at: Option<Range<usize>>| {
-        at.map_or(1, |r| {
-            text[..r.start.min(text.len())].matches('\n').count() + 1
-        })
-    };
+    let offset = |at: Option<Range<usize>>| at.map_or(0, |r| r.start.min(text.len()));
     let mut out = Vec::new();
     let mut stack: Vec<(String, &toml_edit::Item, bool)> =
         vec![(String::new(), doc.as_item(), false)];
@@ -229,11 +225,11 @@ fn in_toml(text: &str, owned: &[&str]) -> Vec<Unowned> {
                     }
                 }
             }
-            toml_edit::Item::Value(v) => value_ports(&path, v, portish, &owned, &line, &mut out),
+            toml_edit::Item::Value(v) => value_ports(&path, v, portish, &owned, &offset, &mut out),
             toml_edit::Item::None => {}
         }
     }
-    out.sort_by_key(|u| u.line);
+    out.sort_by_key(|u| u.offset);
     out
 }
 
@@ -242,7 +238,7 @@ fn value_ports(
     value: &toml_edit::Value,
     portish: bool,
     owned: &[String],
-    line: &dyn Fn(Option<Range<usize>>) -> usize,
+    offset: &dyn Fn(Option<Range<usize>>) -> usize,
     out: &mut Vec<Unowned>,
 ) {
     if owned.iter().any(|o| o == path) {
@@ -256,7 +252,7 @@ fn value_ports(
                 out.push(Unowned {
                     key: path.to_owned(),
                     port,
-                    line: line(value.span()),
+                    offset: offset(value.span()),
                     whole: true,
                 });
             }
@@ -266,14 +262,14 @@ fn value_ports(
                 out.push(Unowned {
                     key: path.to_owned(),
                     port,
-                    line: line(value.span()),
+                    offset: offset(value.span()),
                     whole: true,
                 });
             }
         }
         toml_edit::Value::Array(a) => {
             for (i, v) in a.iter().enumerate() {
-                value_ports(&format!("{path}[{i}]"), v, portish, owned, line, out);
+                value_ports(&format!("{path}[{i}]"), v, portish, owned, offset, out);
             }
         }
         toml_edit::Value::InlineTable(t) => {
@@ -283,7 +279,7 @@ fn value_ports(
                     false => format!("{path}.{k}"),
                 };
                 let portish = (portish || port_like(k)) && !container_side(k);
-                value_ports(&key, v, portish, owned, line, out);
+                value_ports(&key, v, portish, owned, offset, out);
             }
         }
         _ => {}
@@ -293,6 +289,7 @@ fn value_ports(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::edit::line_col;
 
     #[test]
     fn port_like_keys_are_words_not_substrings() {
@@ -344,7 +341,7 @@ mod tests {
         let found = unowned_ports(FileFormat::Yaml, yaml, &["server.port"], &["list"]);
         let got: Vec<(&str, u16, usize)> = found
             .iter()
-            .map(|u| (u.key.as_str(), u.port, u.line))
+            .map(|u| (u.key.as_str(), u.port, line_col(yaml, u.offset).0))
             .collect();
         assert_eq!(
             got,
@@ -362,7 +359,7 @@ mod tests {
             [Unowned {
                 key: "debug.port".into(),
                 port: 9229,
-                line: 3,
+                offset: json.find("\"9229\"").unwrap(),
                 whole: true,
             }]
         );
@@ -370,7 +367,7 @@ mod tests {
         let found = unowned_ports(FileFormat::Toml, toml, &["tool.app.port"], &[]);
         let got: Vec<(&str, u16, usize)> = found
             .iter()
-            .map(|u| (u.key.as_str(), u.port, u.line))
+            .map(|u| (u.key.as_str(), u.port, line_col(toml, u.offset).0))
             .collect();
         assert_eq!(
             got,
@@ -394,7 +391,7 @@ mod tests {
             [Unowned {
                 key: "LEDGER_PORT".into(),
                 port: 8009,
-                line: 2,
+                offset: env.find("8009").unwrap(),
                 whole: true,
             }]
         );

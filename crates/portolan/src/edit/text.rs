@@ -59,6 +59,11 @@ fn locate(text: &str, pattern: &str) -> Result<std::ops::Range<usize>, EditError
     }
 }
 
+/// Where the pattern's group starts (a byte offset).
+pub(crate) fn value_at(text: &str, pattern: &str) -> Option<usize> {
+    locate(text, pattern).ok().map(|r| r.start)
+}
+
 /// What the pattern's group holds now.
 pub(crate) fn get(text: &str, pattern: &str) -> Result<Current, EditError> {
     let range = locate(text, pattern)?;

@@ -113,6 +113,18 @@ pub(crate) fn get(text: &str, path: &KeyPath) -> Result<Current, EditError> {
     })
 }
 
+/// Where the value at `path` starts (a byte offset).
+pub(crate) fn value_at(text: &str, path: &KeyPath) -> Option<usize> {
+    let bom = text.len() - text.strip_prefix('\u{feff}').unwrap_or(text).len();
+    let doc = toml_edit::Document::parse(&text[bom..]).ok()?;
+    let item = find(doc.as_item(), path).ok()??;
+    let span = match item {
+        Item::Value(v) => v.span(),
+        other => other.span(),
+    }?;
+    Some(bom + span.start)
+}
+
 /// The new TOML value: an integer stays an integer, a string a string.
 fn new_value(old: Option<&toml_edit::Value>, value: &Value) -> toml_edit::Value {
     match (old, value) {

@@ -242,7 +242,7 @@ fn in_file(file: &str, text: &str, holders: &HashMap<u16, Vec<Holder>>) -> Vec<F
         _ => unowned_ports(format, text, &[], &[])
             .into_iter()
             .filter_map(|u| {
-                let mut found = attribute(u.key, u.port, u.line)?;
+                let mut found = attribute(u.key, u.port, crate::edit::line_col(text, u.offset).0)?;
                 // Only a whole value is owned by its key: `"8001:8000"`
                 // would need a line pattern.
                 if !u.whole && found.template.is_some() {

@@ -74,8 +74,36 @@ pub struct Change {
     pub old: Option<String>,
     /// The wanted text (`None` when it is removed).
     pub new: Option<String>,
-    /// What differs, one line each: `port is 9765, ports.yaml says 9767`.
-    pub reasons: Vec<String>,
+    /// What differs, one each: `port differs, ports.yaml says 9767`.
+    pub reasons: Vec<Reason>,
+}
+
+/// One difference in a file, located in the file as it is now where the
+/// difference has a place (a missing file or key has none).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reason {
+    /// 1-based line and column.
+    pub at: Option<(usize, usize)>,
+    /// What differs.
+    pub message: String,
+}
+
+impl Reason {
+    /// A difference at no place in the file.
+    pub(crate) fn whole(message: impl Into<String>) -> Reason {
+        Reason {
+            at: None,
+            message: message.into(),
+        }
+    }
+
+    /// A difference at `line`, column 1.
+    pub(crate) fn at_line(line: usize, message: impl Into<String>) -> Reason {
+        Reason {
+            at: Some((line, 1)),
+            message: message.into(),
+        }
+    }
 }
 
 /// Every file that would change, computed without writing anything.
@@ -89,12 +117,12 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// Team files of `{service}` entries whose service is gone: never
     /// changed, but `check` names them (one line each).
-    pub gone: Vec<String>,
+    pub gone: Vec<Problem>,
     /// Ports a team file repeats outside what Portolan owns in it, equal to
     /// one the registry gives a service: `check` names them (one line each).
-    pub strays: Vec<String>,
+    pub strays: Vec<Problem>,
     /// Generated files git ignores, with the rule: `check` names them.
-    pub ignored: Vec<String>,
+    pub ignored: Vec<Problem>,
     /// How many files were checked and found up to date.
     pub unchanged: usize,
     /// The manifest's path, when the plan renders artifacts.
@@ -140,15 +168,16 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
     watched.sort();
     watched.dedup();
     let watched: Vec<&str> = watched.iter().map(String::as_str).collect();
-    let ignored: Vec<String> = ignored::ignored(&root, &watched)
+    let ignored: Vec<Problem> = ignored::ignored(&root, &watched)
         .into_iter()
-        .map(|(path, rule)| {
-            format!(
-                "{}: git ignores it (rule `{}`), so it is never committed and a fresh clone lacks it: change the ignore rules so git keeps it (`git check-ignore -v {}` names the rule; a directory ignored whole must be un-ignored first)",
-                printable(&format!("{shown_root}{path}")),
+        .map(|(path, rule)| Problem {
+            file: format!("{shown_root}{path}"),
+            at: None,
+            message: format!(
+                "git ignores it (rule `{}`), so it is never committed and a fresh clone lacks it: change the ignore rules so git keeps it (`git check-ignore -v {}` names the rule; a directory ignored whole must be un-ignored first)",
                 printable(&rule),
                 printable(&path)
-            )
+            ),
         })
         .collect();
     cx.claim_own(&manifest_path, &registry.render.dir);
@@ -240,13 +269,17 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
     for target in &registry.sync {
         let per_service = target.create.is_none() && target.file.value.contains("{service}");
         if per_service && covers.get(&std::ptr::from_ref(target)) == Some(&false) {
-            gone.push(format!(
-                "{}:{}:{}: `{}` matches no file: no service has one; check the path (a `{{service}}` entry covers the services that have the file, or add `create:`)",
-                source.name(),
-                target.file.span.line,
-                target.file.span.column,
-                printable(&target.file.value)
-            ));
+            gone.push(Problem {
+                file: source.name().to_owned(),
+                at: Some((
+                    target.file.span.line as usize,
+                    target.file.span.column as usize,
+                )),
+                message: format!(
+                    "`{}` matches no file: no service has one; check the path (a `{{service}}` entry covers the services that have the file, or add `create:`)",
+                    printable(&target.file.value)
+                ),
+            });
         }
     }
     cx.refuse_aliases();
@@ -558,6 +591,10 @@ impl<'a> Planner<'a> {
             }
             Ok(Same::No(old)) => {
                 let reasons = vec![match &old {
+                    // The line of the first difference, for editors and CI annotations.
+                    Some(old) if file.path != manifest_path => {
+                        first_difference(old, &file.contents, !from_templates.contains(&file.path))
+                    }
                     // Hashes say nothing to a reader: name the inputs that changed.
                     Some(old) if file.path == manifest_path => {
                         let before = Manifest::parse(old);
@@ -568,17 +605,12 @@ impl<'a> Planner<'a> {
                             .filter(|i| !before.inputs.contains(i))
                             .map(|(path, _)| path.as_str())
                             .collect();
-                        match changed.is_empty() {
+                        Reason::whole(match changed.is_empty() {
                             true => "stale: lists other files".to_owned(),
                             false => format!("stale: records an earlier {}", changed.join(", ")),
-                        }
+                        })
                     }
-                    // A template may be any file of the repository, so a
-                    // rendered line is not quoted: `check` prints it in CI.
-                    Some(old) => {
-                        first_difference(old, &file.contents, !from_templates.contains(&file.path))
-                    }
-                    None => "missing".to_owned(),
+                    _ => Reason::whole("missing"),
                 }];
                 found.changes.push(Change {
                     kind: if old.is_some() {
@@ -848,7 +880,7 @@ impl Plan {
             artifact: false,
             old: Some(source.text().to_owned()),
             new: Some(new),
-            reasons: vec!["edited".to_owned()],
+            reasons: vec![Reason::whole("edited")],
         };
         let at = self
             .changes

@@ -148,7 +148,7 @@ impl Planner<'_> {
                     artifact: true,
                     old: Some(old),
                     new: None,
-                    reasons: vec!["no longer produced by ports.yaml".to_owned()],
+                    reasons: vec![Reason::whole("no longer produced by ports.yaml")],
                 });
                 None
             }
@@ -161,7 +161,7 @@ impl Planner<'_> {
     /// (`values/bank-sync.yaml` after `release bank-sync`): the team's, so
     /// never deleted, but named, since the ports they publish may be
     /// another service's now.
-    pub(super) fn gone_services(&self, registry: &Registry) -> Vec<String> {
+    pub(super) fn gone_services(&self, registry: &Registry) -> Vec<Problem> {
         let mut out = Vec::new();
         for target in &registry.sync {
             let pattern = &target.file.value;
@@ -193,7 +193,7 @@ impl Planner<'_> {
                 let Ok(entries) = std::fs::read_dir(real) else {
                     continue;
                 };
-                let mut found: Vec<String> = Vec::new();
+                let mut found: Vec<Problem> = Vec::new();
                 for entry in entries.flatten() {
                     let name = entry.file_name().to_string_lossy().into_owned();
                     let Some(service) = name
@@ -232,12 +232,15 @@ impl Planner<'_> {
                     if self.claimed.contains_key(&path) {
                         continue;
                     }
-                    found.push(format!(
-                        "{}: belongs to service `{service}`, which ports.yaml no longer has; the ports it holds may be another service's now: delete it (Portolan leaves the team's files), or restore the service",
-                        printable(&self.shown(&path))
-                    ));
+                    found.push(Problem {
+                        file: self.shown(&path),
+                        at: None,
+                        message: format!(
+                            "belongs to service `{service}`, which ports.yaml no longer has; the ports it holds may be another service's now: delete it (Portolan leaves the team's files), or restore the service"
+                        ),
+                    });
                 }
-                found.sort();
+                found.sort_by(|a, b| a.file.cmp(&b.file));
                 out.extend(found);
             }
         }

@@ -55,7 +55,11 @@ impl Planner<'_> {
                 // The current value is not quoted: `check` prints this in
                 // CI, and a sync entry may name a file that holds a secret.
                 Current::Scalar(_) => {
-                    reasons.push(format!("{kp} differs, ports.yaml says {value}"));
+                    let at = doc.value_at(&kp).map(|o| crate::edit::line_col(&text, o));
+                    reasons.push(Reason {
+                        at,
+                        message: format!("{kp} differs, ports.yaml says {value}"),
+                    });
                 }
                 Current::Missing => {
                     if old.is_some()
@@ -63,7 +67,9 @@ impl Planner<'_> {
                     {
                         return Err(in_registry(key, near));
                     }
-                    reasons.push(format!("{kp} is missing, ports.yaml says {value}"))
+                    reasons.push(Reason::whole(format!(
+                        "{kp} is missing, ports.yaml says {value}"
+                    )))
                 }
                 Current::Other => {
                     return Err(problem(
@@ -179,29 +185,30 @@ impl Planner<'_> {
                 artifact: false,
                 old: None,
                 new: Some(text),
-                reasons: vec![missing_reason(created_from.as_deref())],
+                reasons: vec![Reason::whole(missing_reason(created_from.as_deref()))],
             }));
         };
         for list in &lists {
             let kp = &list.path;
             if doc.get(kp).ok() == Some(Current::Missing) {
-                reasons.push(format!("{kp} is missing"));
+                reasons.push(Reason::whole(format!("{kp} is missing")));
             } else if let Ok(Some(alone)) = doc.set_list(list) {
                 let marker = owned_lists_markers
                     .iter()
                     .find(|(k, _)| k == kp)
                     .and_then(|(_, m)| m.as_deref());
-                reasons.push(format!(
-                    "{kp} differs from ports.yaml {}",
-                    where_lists_differ(&text, &alone, marker)
+                let (line, place) = where_lists_differ(&text, &alone, marker);
+                reasons.push(Reason::at_line(
+                    line,
+                    format!("{kp} differs from ports.yaml {place}"),
                 ));
             }
         }
         if old.is_none() {
             // The file, not a key, is what is missing.
-            reasons = vec![missing_reason(created_from.as_deref())];
+            reasons = vec![Reason::whole(missing_reason(created_from.as_deref()))];
         } else if reasons.is_empty() {
-            reasons.push("owned values differ from ports.yaml".to_owned());
+            reasons.push(Reason::whole("owned values differ from ports.yaml"));
         }
         Ok(Some(Change {
             path: path.to_owned(),
@@ -262,14 +269,18 @@ impl Planner<'_> {
             match crate::edit::get_in(target.format, &text, &key.value).map_err(located)? {
                 Current::Scalar(now) if now == value.as_text() => {}
                 // Not quoted: a team file may hold a secret, and `check` prints this in CI.
-                Current::Scalar(_) => {
-                    reasons.push(format!("{} differs, ports.yaml says {value}", key.value))
-                }
+                Current::Scalar(_) => reasons.push(Reason {
+                    at: crate::edit::value_at(target.format, &text, &key.value),
+                    message: format!("{} differs, ports.yaml says {value}", key.value),
+                }),
                 Current::Missing => {
                     if let Some(near) = near_miss(target.format, &text, &key.value) {
                         return Err(in_registry(key, near));
                     }
-                    reasons.push(format!("{} is missing, ports.yaml says {value}", key.value))
+                    reasons.push(Reason::whole(format!(
+                        "{} is missing, ports.yaml says {value}",
+                        key.value
+                    )))
                 }
                 Current::Other => {
                     return Err(at_file(format!(
@@ -292,14 +303,14 @@ impl Planner<'_> {
                 artifact: false,
                 old: None,
                 new: Some(new.unwrap_or(text)),
-                reasons: vec![missing_reason(created_from.as_deref())],
+                reasons: vec![Reason::whole(missing_reason(created_from.as_deref()))],
             }));
         }
         let Some(new) = new else {
             return Ok(None);
         };
         if reasons.is_empty() {
-            reasons.push("owned values differ from ports.yaml".to_owned());
+            reasons.push(Reason::whole("owned values differ from ports.yaml"));
         }
         Ok(Some(Change {
             path: path.to_owned(),
@@ -369,7 +380,7 @@ impl Planner<'_> {
 /// Where an owned list's text first differs: the line in the file, and the
 /// item's comment when it is one of Portolan's (its own text; a team comment
 /// may hold anything, and `check` prints into CI logs).
-fn where_lists_differ(old: &str, new: &str, marker: Option<&str>) -> String {
+fn where_lists_differ(old: &str, new: &str, marker: Option<&str>) -> (usize, String) {
     let old_lines: Vec<&str> = old.lines().collect();
     let new_lines: Vec<&str> = new.lines().collect();
     let at = old_lines
@@ -387,7 +398,7 @@ fn where_lists_differ(old: &str, new: &str, marker: Option<&str>) -> String {
         .filter(|c| marker.is_some_and(|m| c.trim_start_matches('#').trim_start().starts_with(m)))
         .map(|c| format!(" (the item under `{}`)", printable(c)))
         .unwrap_or_default();
-    format!("at line {}{item}", at + 1)
+    (at + 1, format!("at line {}{item}", at + 1))
 }
 
 fn missing_reason(created_from: Option<&str>) -> String {

@@ -16,73 +16,62 @@ impl Plan {
         format!("{}{}", self.shown_root, change.path)
     }
 
-    /// One line per difference: `path: what differs`, sorted by path.
+    /// One line per difference, `path:line:column: what differs` (or
+    /// `path: …` where it has no place in the file), sorted by path.
     pub fn drift(&self) -> Vec<String> {
+        self.located()
+            .map(|(problem, _)| problem.to_string())
+            .collect()
+    }
+
+    /// Every difference, located, with its code.
+    fn located(&self) -> impl Iterator<Item = (Problem, &'static str)> + '_ {
         self.changes
             .iter()
-            .flat_map(|c| {
-                let shown = self.shown(c);
-                c.reasons
-                    .iter()
-                    .map(move |r| format!("{}: {}", printable(&shown), printable(r)))
+            .flat_map(move |c| {
+                let code = match c.kind {
+                    ChangeKind::Create => "missing-file",
+                    ChangeKind::Update => "stale-file",
+                    ChangeKind::Remove => "orphaned-file",
+                };
+                c.reasons.iter().map(move |r| {
+                    let problem = Problem {
+                        file: self.shown(c),
+                        at: r.at,
+                        message: r.message.clone(),
+                    };
+                    (problem, code)
+                })
             })
-            .chain(self.gone.iter().cloned())
-            .chain(self.strays.iter().cloned())
-            .chain(self.ignored.iter().cloned())
-            .collect()
+            .chain(self.gone.iter().map(|p| (p.clone(), "gone-service-file")))
+            .chain(self.strays.iter().map(|p| (p.clone(), "unowned-port")))
+            .chain(self.ignored.iter().map(|p| (p.clone(), "ignored-artifact")))
     }
 
     /// The drift as JSON findings, shaped like [`crate::diag::json`]'s.
     pub fn drift_json(&self, fix: &str) -> Vec<serde_json::Value> {
-        self.changes
-            .iter()
-            .flat_map(|c| {
-                let shown = self.shown(c);
-                let kind = match c.kind {
-                    ChangeKind::Create => "missing",
-                    ChangeKind::Update => "stale",
-                    ChangeKind::Remove => "orphaned",
+        self.located()
+            .map(|(problem, code)| {
+                let help = match code {
+                    "gone-service-file" => "delete the file, or restore the service".to_owned(),
+                    "ignored-artifact" => {
+                        "un-ignore the file, or leave the artifact out of render.artifacts"
+                            .to_owned()
+                    }
+                    "unowned-port" => "own the value in a sync entry, or remove it".to_owned(),
+                    _ => format!("run `{fix}`"),
                 };
-                c.reasons.iter().map(move |r| {
-                    serde_json::json!({
-                        "file": shown,
-                        "severity": "error",
-                        "code": format!("{kind}-file"),
-                        "message": r,
-                        "help": format!("run `{fix}`"),
-                    })
+                serde_json::json!({
+                    "file": problem.file,
+                    "line": problem.at.map(|a| a.0),
+                    "column": problem.at.map(|a| a.1),
+                    "severity": "error",
+                    "code": code,
+                    "message": problem.message,
+                    "related": [],
+                    "help": help,
                 })
             })
-            .chain(self.gone.iter().map(|line| {
-                let (file, message) = line.split_once(": ").unwrap_or(("", line));
-                serde_json::json!({
-                    "file": file,
-                    "severity": "error",
-                    "code": "gone-service-file",
-                    "message": message,
-                    "help": "delete the file, or restore the service",
-                })
-            }))
-            .chain(self.ignored.iter().map(|line| {
-                let (file, message) = line.split_once(": ").unwrap_or(("", line));
-                serde_json::json!({
-                    "file": file,
-                    "severity": "error",
-                    "code": "ignored-artifact",
-                    "message": message,
-                    "help": "un-ignore the file, or leave the artifact out of render.artifacts",
-                })
-            }))
-            .chain(self.strays.iter().map(|line| {
-                let (file, message) = line.split_once(": ").unwrap_or(("", line));
-                serde_json::json!({
-                    "file": file,
-                    "severity": "error",
-                    "code": "unowned-port",
-                    "message": message,
-                    "help": "own the value in a sync entry, or remove it",
-                })
-            }))
             .collect()
     }
 
@@ -200,15 +189,15 @@ impl Plan {
 /// What differs in a stale artifact, in one line: its first changed line and
 /// how many lines differ in all (a changed line counts once). With `quote`
 /// false the lines' text is left out (`stale: line 3 differs`).
-pub(super) fn first_difference(old: &str, new: &str, quote: bool) -> String {
+pub(super) fn first_difference(old: &str, new: &str, quote: bool) -> Reason {
     use similar::{ChangeTag, DiffOp};
     if old.replace("\r\n", "\n") == new.replace("\r\n", "\n") {
         let ending = |t: &str| if t.contains("\r\n") { "CRLF" } else { "LF" };
-        return format!(
+        return Reason::whole(format!(
             "stale: only line endings differ (the file has {}, ports.yaml renders {})",
             ending(old),
             ending(new)
-        );
+        ));
     }
     let diff = similar::TextDiff::from_lines(old, new);
     let count: usize = diff
@@ -239,6 +228,12 @@ pub(super) fn first_difference(old: &str, new: &str, quote: bool) -> String {
         "" => "an empty line".to_owned(),
         text => format!("`{text}`"),
     };
+    // The line in the file as it is now; an added line goes where the
+    // file's next line is.
+    let at = match (removed, added) {
+        (Some((i, _)), _) | (None, Some((i, _))) => i + 1,
+        (None, None) => old.lines().count().max(1),
+    };
     let first = match (removed, added) {
         (Some((i, _)), _) | (None, Some((i, _))) if !quote => format!("line {} differs", i + 1),
         (Some((i, old)), Some((_, new))) => format!(
@@ -251,28 +246,45 @@ pub(super) fn first_difference(old: &str, new: &str, quote: bool) -> String {
         (Some((i, old)), None) => format!("line {} {} should not be there", i + 1, line(old)),
         (None, None) => "the last line's ending differs".to_owned(),
     };
-    match count {
-        0 | 1 => format!("stale: {first}"),
-        n => format!("stale: {first} ({n} lines differ)"),
-    }
+    Reason::at_line(
+        at,
+        match count {
+            0 | 1 => format!("stale: {first}"),
+            n => format!("stale: {first} ({n} lines differ)"),
+        },
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::first_difference;
 
+    fn first_difference_text(old: &str, new: &str, quote: bool) -> String {
+        first_difference(old, new, quote).message
+    }
+
+    #[test]
+    fn the_difference_is_located_in_the_file() {
+        assert_eq!(
+            first_difference("a\nb\nc\n", "a\nB\nc\n", true).at,
+            Some((2, 1))
+        );
+        assert_eq!(first_difference("a\n", "a\nb\n", true).at, Some((2, 1)));
+        assert_eq!(first_difference("a\r\n", "a\n", true).at, None);
+    }
+
     #[test]
     fn a_changed_line_counts_once() {
         assert_eq!(
-            first_difference("a\nb\nc\n", "a\nB\nc\n", true),
+            first_difference_text("a\nb\nc\n", "a\nB\nc\n", true),
             "stale: line 2 is `b`, ports.yaml says `B`"
         );
         assert_eq!(
-            first_difference("a\nb\nc\n", "A\nb\nC\nd\n", true),
+            first_difference_text("a\nb\nc\n", "A\nb\nC\nd\n", true),
             "stale: line 1 is `a`, ports.yaml says `A` (3 lines differ)"
         );
         assert_eq!(
-            first_difference("a\n", "a\nb\n", true),
+            first_difference_text("a\n", "a\nb\n", true),
             "stale: line 2 `b` is missing"
         );
     }
@@ -280,11 +292,11 @@ mod tests {
     #[test]
     fn template_lines_are_not_quoted() {
         assert_eq!(
-            first_difference("a\nb\nc\n", "A\nb\nC\nd\n", false),
+            first_difference_text("a\nb\nc\n", "A\nb\nC\nd\n", false),
             "stale: line 1 differs (3 lines differ)"
         );
         assert_eq!(
-            first_difference("a\n", "a\nb\n", false),
+            first_difference_text("a\n", "a\nb\n", false),
             "stale: line 2 differs"
         );
     }
@@ -292,7 +304,7 @@ mod tests {
     #[test]
     fn line_endings_alone_are_named() {
         assert_eq!(
-            first_difference("a\r\nb\r\n", "a\nb\n", true),
+            first_difference_text("a\r\nb\r\n", "a\nb\n", true),
             "stale: only line endings differ (the file has CRLF, ports.yaml renders LF)"
         );
     }

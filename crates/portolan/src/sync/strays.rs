@@ -14,7 +14,7 @@ impl Planner<'_> {
         entries: &[(&SyncFile, Scope)],
         path: &str,
         text: &str,
-    ) -> Vec<String> {
+    ) -> Vec<Problem> {
         let Some((first, _)) = entries.first() else {
             return Vec::new();
         };
@@ -34,23 +34,33 @@ impl Planner<'_> {
             .collect();
         unowned_ports(first.format, text, &owned, &lists)
             .into_iter()
-            .filter_map(|Unowned { key, port, line, whole }| {
+            .filter_map(|found| {
+                let Unowned {
+                    key,
+                    port,
+                    offset,
+                    whole,
+                } = found;
                 let Holder { who, call, .. } = holders.get(&port)?.iter().find(|h| {
                     match (&environments, h.environment.as_deref()) {
                         (Some(envs), Some(env)) => envs.contains(&env),
                         _ => true,
                     }
                 })?;
-                let shown = printable(&self.shown(path)).into_owned();
                 let key = printable(&key);
-                Some(match whole {
+                let message = match whole {
                     true => format!(
-                        "{shown}:{line}: `{key}: {port}` is {who}, repeated by hand: own it (`{key}: \"{{{{ {call} }}}}\"` in the entry's `values:`), or remove it"
+                        "`{key}: {port}` is {who}, repeated by hand: own it (`{key}: \"{{{{ {call} }}}}\"` in the entry's `values:`), or remove it"
                     ),
                     // `"8001:8000"`: the key holds more than the port.
                     false => format!(
-                        "{shown}:{line}: `{key}` repeats {port}, {who}, by hand inside a longer value: own it with a line pattern (an entry with `format: text`), or remove it"
+                        "`{key}` repeats {port}, {who}, by hand inside a longer value: own it with a line pattern (an entry with `format: text`), or remove it"
                     ),
+                };
+                Some(Problem {
+                    file: self.shown(path),
+                    at: Some(crate::edit::line_col(text, offset)),
+                    message,
                 })
             })
             .collect()
