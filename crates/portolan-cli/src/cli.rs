@@ -1,6 +1,8 @@
 //! The command line, as typed: clap definitions only, no logic.
 
+use crate::complete;
 use clap::{Parser, Subcommand, ValueEnum};
+use clap_complete::ArgValueCandidates;
 use std::path::PathBuf;
 
 /// Keep every port of every service in one ports.yaml.
@@ -142,8 +144,12 @@ pub enum Command {
     Schema,
 
     /// Print a shell completion script.
+    ///
+    /// The script asks `portolan` for each completion, so service, port,
+    /// environment and host names come from the nearest ports.yaml. It is
+    /// the same as `COMPLETE=<shell> portolan`.
     #[command(
-        after_help = "Examples:\n  portolan completions bash > ~/.local/share/bash-completion/completions/portolan\n  portolan completions zsh > ~/.zfunc/_portolan\n  portolan completions fish > ~/.config/fish/completions/portolan.fish"
+        after_help = "Examples:\n  portolan completions bash > ~/.local/share/bash-completion/completions/portolan\n  portolan completions zsh > ~/.zfunc/_portolan\n  portolan completions fish > ~/.config/fish/completions/portolan.fish\n  echo 'source <(COMPLETE=bash portolan)' >> ~/.bashrc"
     )]
     Completions(CompletionsArgs),
 }
@@ -226,10 +232,11 @@ impl ReplaceArgs {
 #[derive(Debug, clap::Args)]
 pub struct AssignArgs {
     /// The service to add the port to (created when new).
+    #[arg(add = ArgValueCandidates::new(complete::services))]
     pub service: String,
 
     /// The port's name.
-    #[arg(long, default_value = "api", value_name = "PORT_NAME")]
+    #[arg(long, default_value = "api", value_name = "PORT_NAME", add = ArgValueCandidates::new(complete::port_names))]
     pub name: String,
 
     /// Use this port instead of the lowest free one: `N` when the service gets
@@ -266,10 +273,11 @@ pub struct AssignArgs {
 #[derive(Debug, clap::Args)]
 pub struct ReleaseArgs {
     /// The service to remove.
+    #[arg(add = ArgValueCandidates::new(complete::services))]
     pub service: String,
 
     /// Remove only this named port (the service goes with its last port).
-    #[arg(long, value_name = "PORT_NAME")]
+    #[arg(long, value_name = "PORT_NAME", add = ArgValueCandidates::new(complete::port_names))]
     pub name: Option<String>,
 
     /// Print the change to ports.yaml and write nothing.
@@ -292,7 +300,7 @@ pub struct ReleaseArgs {
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
     /// Only this environment (infrastructure, shared by all, is always shown).
-    #[arg(long, value_name = "ENV")]
+    #[arg(long, value_name = "ENV", add = ArgValueCandidates::new(complete::environments))]
     pub env: Option<String>,
 
     /// Output format.
@@ -308,10 +316,11 @@ pub struct ListArgs {
 #[derive(Debug, clap::Args)]
 pub struct QueryArgs {
     /// The service (or infrastructure entry).
+    #[arg(add = ArgValueCandidates::new(complete::services_and_infrastructure))]
     pub service: String,
 
     /// Only this environment.
-    #[arg(long, value_name = "ENV")]
+    #[arg(long, value_name = "ENV", add = ArgValueCandidates::new(complete::environments))]
     pub env: Option<String>,
 
     /// Output format.
@@ -327,7 +336,7 @@ pub struct QueryArgs {
 #[derive(Debug, clap::Args)]
 pub struct DoctorArgs {
     /// Only this environment's ports (and the infrastructure).
-    #[arg(long, value_name = "ENV")]
+    #[arg(long, value_name = "ENV", add = ArgValueCandidates::new(complete::environments))]
     pub env: Option<String>,
 
     /// Exit 1 when a port is held by a process that is not its service.
@@ -336,7 +345,7 @@ pub struct DoctorArgs {
 
     /// The host this is, as `host:` names it (default: the shared host, which
     /// entries without `host:` use). Ports of other hosts are not checked.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", add = ArgValueCandidates::new(complete::hosts))]
     pub host: Option<String>,
 
     /// The registry (default: ports.yaml in the current directory or the nearest parent).

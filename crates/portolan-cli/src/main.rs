@@ -8,6 +8,7 @@
 mod bounded;
 mod cli;
 mod commands;
+mod complete;
 
 use clap::Parser;
 use cli::{Cli, Command};
@@ -15,6 +16,12 @@ use commands::Outcome;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // `COMPLETE=bash portolan -- …`: the shell asking for completions.
+    clap_complete::CompleteEnv::with_factory(|| {
+        use clap::CommandFactory;
+        Cli::command()
+    })
+    .complete();
     let mut cli = Cli::parse();
     // `portolan -f PATH check` is `portolan check -f PATH`.
     if let Some(file) = cli.file.take() {
@@ -59,14 +66,10 @@ fn main() -> ExitCode {
         Command::Schema => {
             commands::write(&mut stdout, &portolan::schema::json()).map(|()| Outcome::Ok)
         }
-        Command::Completions(args) => {
-            use clap::CommandFactory;
-            // Into memory first: clap_complete panics on a failed write (a
-            // closed pipe), which `write` reports instead.
-            let mut script = Vec::new();
-            clap_complete::generate(args.shell, &mut Cli::command(), "portolan", &mut script);
-            commands::write(&mut stdout, &String::from_utf8_lossy(&script)).map(|()| Outcome::Ok)
-        }
+        Command::Completions(args) => complete::registration(args.shell)
+            .map_err(commands::Failure)
+            .and_then(|script| commands::write(&mut stdout, &script))
+            .map(|()| Outcome::Ok),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

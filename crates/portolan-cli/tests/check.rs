@@ -186,13 +186,111 @@ fn completions_cover_every_command_in_each_shell() {
             .output()
             .unwrap();
         assert!(output.status.success(), "{shell}");
+        // The script asks portolan for each word.
         let script = stdout(&output);
+        assert!(
+            script.contains(&format!("COMPLETE={shell}"))
+                || script.contains(&format!("COMPLETE=\"{shell}\"")),
+            "{shell}: {script}"
+        );
+        let words = Command::cargo_bin("portolan")
+            .unwrap()
+            .env("COMPLETE", "fish")
+            .args(["--", "portolan", ""])
+            .output()
+            .unwrap();
         for command in [
-            "check", "sync", "assign", "release", "list", "query", "doctor",
+            "init",
+            "check",
+            "sync",
+            "assign",
+            "release",
+            "list",
+            "query",
+            "doctor",
+            "import",
+            "schema",
+            "completions",
         ] {
-            assert!(script.contains(command), "{shell} lacks {command}");
+            assert!(
+                stdout(&words)
+                    .lines()
+                    .any(|l| l.starts_with(&format!("{command}\t"))),
+                "{command}: {}",
+                stdout(&words)
+            );
         }
     }
+}
+
+/// Bash, with the script `completions bash` prints, completes the names of
+/// the nearest registry: services (and infrastructure for `query`),
+/// environments, port names, hosts.
+#[test]
+fn bash_completes_the_registrys_names() {
+    let dir = registry(
+        "project: demo\nenvironments:\n  production: { range: 8000-8099 }\n  kind-test: { range: 9000-9099, host: kind }\nservices:\n  ledger: { description: Ledger, ports: { api: { production: 8001, kind-test: 9001 }, metrics: { production: 8002, kind-test: 9002 } } }\n  billing: { ports: { grpc: { production: 8003, kind-test: 9003 } } }\ninfrastructure:\n  services:\n    postgres: { port: 5432 }\nrender: { artifacts: [] }\n",
+    );
+    let bin = Path::new(env!("CARGO_BIN_EXE_portolan"));
+    let script = stdout(
+        &Command::cargo_bin("portolan")
+            .unwrap()
+            .args(["completions", "bash"])
+            .output()
+            .unwrap(),
+    );
+    std::fs::write(dir.path().join("complete.bash"), script).unwrap();
+    let complete = |words: &[&str]| {
+        let line = words.join(" ");
+        let list = words
+            .iter()
+            .map(|w| format!("'{w}'"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let program = format!(
+            "source ./complete.bash; COMP_WORDS=({list}); COMP_CWORD={}; COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}; COMP_TYPE=9; _clap_complete_portolan portolan '{}' '{}'; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            words.len() - 1,
+            words[words.len() - 1],
+            words[words.len() - 2],
+        );
+        let path = format!(
+            "{}:{}",
+            bin.parent().unwrap().display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(program)
+            .current_dir(dir.path())
+            .env("PATH", path)
+            .output()
+            .unwrap();
+        let mut got: Vec<String> = stdout(&out)
+            .lines()
+            .filter(|l| !l.starts_with('-'))
+            .map(str::to_owned)
+            .collect();
+        got.sort();
+        got
+    };
+    assert_eq!(
+        complete(&["portolan", "release", ""]),
+        ["billing", "ledger"]
+    );
+    assert_eq!(
+        complete(&["portolan", "query", ""]),
+        ["billing", "ledger", "postgres"]
+    );
+    assert_eq!(complete(&["portolan", "query", "le"]), ["ledger"]);
+    assert_eq!(
+        complete(&["portolan", "list", "--env", ""]),
+        ["kind-test", "production"]
+    );
+    assert_eq!(
+        complete(&["portolan", "release", "ledger", "--name", ""]),
+        ["api", "grpc", "metrics"]
+    );
+    assert_eq!(complete(&["portolan", "doctor", "--host", ""]), ["kind"]);
 }
 
 #[test]

@@ -1,0 +1,141 @@
+//! What the shell completes from the registry: services, environments,
+//! port names and hosts, read from the nearest ports.yaml when the shell asks
+//! (`COMPLETE=bash portolan`, through clap_complete). A registry that cannot
+//! be read completes nothing; one with errors still completes its names.
+
+use clap_complete::engine::CompletionCandidate;
+use portolan::Registry;
+
+fn registry() -> Option<Registry> {
+    let cwd = std::env::current_dir().ok()?;
+    let source = portolan::Source::read(portolan::source::discover(&cwd)?).ok()?;
+    portolan::load(&source).0
+}
+
+/// A name as the shell may insert it: only what ports.yaml accepts as a name,
+/// so a registry cannot put shell syntax on the command line.
+fn candidate(name: &str, help: Option<&str>) -> Option<CompletionCandidate> {
+    let plain = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    plain.then(|| {
+        CompletionCandidate::new(name)
+            .help(help.map(|h| portolan::diag::printable(h).into_owned().into()))
+    })
+}
+
+/// The services (for `assign`, which adds ports to one, and `release`).
+pub fn services() -> Vec<CompletionCandidate> {
+    let Some(registry) = registry() else {
+        return Vec::new();
+    };
+    registry
+        .services
+        .iter()
+        .filter_map(|s| candidate(s.name.as_str(), s.description.as_deref()))
+        .collect()
+}
+
+/// The services and the infrastructure entries (for `query`).
+pub fn services_and_infrastructure() -> Vec<CompletionCandidate> {
+    let Some(registry) = registry() else {
+        return Vec::new();
+    };
+    let services = registry
+        .services
+        .iter()
+        .map(|s| (s.name.as_str(), s.description.as_deref()));
+    let infrastructure = registry
+        .infrastructure
+        .services
+        .iter()
+        .map(|s| (s.name.as_str(), s.description.as_deref()));
+    services
+        .chain(infrastructure)
+        .filter_map(|(name, help)| candidate(name, help))
+        .collect()
+}
+
+/// The environments.
+pub fn environments() -> Vec<CompletionCandidate> {
+    let Some(registry) = registry() else {
+        return Vec::new();
+    };
+    registry
+        .environments
+        .iter()
+        .filter_map(|e| candidate(e.name.as_str(), None))
+        .collect()
+}
+
+/// Every port name, once (for `--name`).
+pub fn port_names() -> Vec<CompletionCandidate> {
+    let Some(registry) = registry() else {
+        return Vec::new();
+    };
+    let mut names: Vec<&str> = registry
+        .services
+        .iter()
+        .flat_map(|s| s.ports.iter().map(|p| p.name.as_str()))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+        .into_iter()
+        .filter_map(|n| candidate(n, None))
+        .collect()
+}
+
+/// The hosts named by `host:` (for `doctor --host`).
+pub fn hosts() -> Vec<CompletionCandidate> {
+    let Some(registry) = registry() else {
+        return Vec::new();
+    };
+    let mut names: Vec<&str> = registry
+        .environments
+        .iter()
+        .filter_map(|e| e.host.as_ref())
+        .chain(registry.infrastructure.host.as_ref())
+        .map(|h| h.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+        .into_iter()
+        .filter_map(|n| candidate(n, None))
+        .collect()
+}
+
+/// The registration script of `shell`: it calls `portolan` back with
+/// `COMPLETE=<shell>` to complete each word.
+pub fn registration(shell: clap_complete::Shell) -> Result<String, String> {
+    let name = shell.to_string();
+    let shells = clap_complete::env::Shells::builtins();
+    let completer = shells
+        .completer(&name)
+        .ok_or_else(|| format!("no completion for {name}"))?;
+    let mut script = Vec::new();
+    completer
+        .write_registration("COMPLETE", "portolan", "portolan", "portolan", &mut script)
+        .map_err(|e| format!("cannot write the completion script: {e}"))?;
+    String::from_utf8(script).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::candidate;
+
+    #[test]
+    fn only_names_reach_the_command_line() {
+        assert!(candidate("ledger-api_2", None).is_some());
+        for hostile in ["$(touch x)", "a;b", "a b", "`x`", "", "a\nb"] {
+            assert!(candidate(hostile, None).is_none(), "{hostile}");
+        }
+        let with_help = candidate("ledger", Some("line\u{1b}[2J")).unwrap();
+        assert_eq!(
+            with_help.get_help().map(|h| h.to_string()),
+            Some("line\\u{1b}[2J".to_owned())
+        );
+    }
+}
