@@ -946,3 +946,31 @@ fn the_dry_run_diff_is_coloured_when_asked() {
     assert!(!dry(&["--color", "never"], Some("1")).contains('\u{1b}'));
     assert!(dry(&["--color", "always"], None).contains('\u{1b}'));
 }
+
+/// The repository's own artifacts load in the readers teams use: Python's
+/// `json`, python-dotenv (every `_CONTAINER_PORT` a compose file may name),
+/// PyYAML for the compose, Kubernetes and Prometheus files.
+#[test]
+fn the_repositorys_artifacts_load_in_python_readers() {
+    let generated = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../generated");
+    super::python(
+        &generated,
+        r#"
+import glob, json, yaml
+from dotenv import dotenv_values
+ports = json.load(open("ports.json"))["ports"]
+assert any(p["service"] == "courier" and p["environment"] == "development" for p in ports), ports
+for env in glob.glob("*.env"):
+    values = dotenv_values(env)
+    name = env[: -len(".env")]
+    assert values["LUMIERE_ENV"] == name, (env, values)
+    for p in ports:
+        if p.get("environment") == name:
+            key = (p["service"] + "_" + p["name"]).upper().replace("-", "_") + "_CONTAINER_PORT"
+            assert values[key] == str(p["container_port"]), (env, key)
+for path in glob.glob("*.yaml") + glob.glob("*.yml"):
+    for doc in yaml.load_all(open(path), Loader=yaml.BaseLoader):
+        assert isinstance(doc, dict), path
+"#,
+    );
+}
