@@ -100,6 +100,7 @@ fn assign(bencher: Bencher, size: &str) {
         ports: Vec::new(),
         description: Some("A new service".into()),
         force: false,
+        protocol: None,
     };
     bencher.bench(|| {
         allocate::assign(divan::black_box(source), registry, &request).expect("a free port")

@@ -249,6 +249,11 @@ pub struct AssignArgs {
     #[arg(long, value_name = "TEXT")]
     pub description: Option<String>,
 
+    /// The new port's transport: free only where no port of the same
+    /// transport is (default: tcp).
+    #[arg(long, value_name = "tcp|udp|both", value_parser = protocol)]
+    pub protocol: Option<portolan::model::Protocol>,
+
     /// Move an existing port to a new one instead of refusing.
     #[arg(long)]
     pub force: bool,
@@ -452,6 +457,12 @@ pub enum Color {
     Auto,
     Always,
     Never,
+}
+
+/// `tcp`, `udp` or `both`.
+fn protocol(text: &str) -> std::result::Result<portolan::model::Protocol, String> {
+    portolan::model::Protocol::parse(text)
+        .ok_or_else(|| format!("`{text}` is not a protocol: tcp, udp or both"))
 }
 
 /// `A-B` with `A <= B`, both ports.

@@ -391,7 +391,7 @@ fn list_and_query_print_tables_and_json() {
     assert_eq!(
         rows,
         serde_json::json!([{"service": "invoice", "name": "api", "environment": "cluster",
-            "port": 8002, "container_port": 8002, "node_port": 31002}])
+            "port": 8002, "container_port": 8002, "node_port": 31002, "protocol": "tcp", "bind": null}])
     );
 
     let dir = copy_of("ports.yaml");

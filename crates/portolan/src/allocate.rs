@@ -11,7 +11,9 @@
 //! advisory lock, a re-read and an atomic write.
 
 use crate::edit::{Document, Fragment, Value};
-use crate::model::{HostRef, KUBERNETES_NODE_PORTS, KeyPath, Owner, Port, Registry, Segment};
+use crate::model::{
+    HostRef, KUBERNETES_NODE_PORTS, KeyPath, Owner, Port, Protocol, Registry, Segment,
+};
 use crate::source::Source;
 use crate::sync::{Plan, Problem};
 use crate::transaction::{Lock, Permit};
@@ -34,6 +36,9 @@ pub struct Request {
     pub description: Option<String>,
     /// Move an existing port instead of refusing.
     pub force: bool,
+    /// The new port's transport (`None`: an existing port's, else TCP); it
+    /// is free only where no port of the same transport is.
+    pub protocol: Option<Protocol>,
 }
 
 /// A port the user chose (`--port 8005`, `--port production=8005`).
@@ -106,7 +111,9 @@ fn refuse<T>(message: impl Into<String>) -> Result<T, Refusal> {
 /// the reserved ports. Holders are kept as references and named only when a
 /// refusal needs the name, so building the table allocates nothing per port.
 struct Taken<'r> {
-    ports: HashMap<HostRef<'r>, HashMap<u16, Owner<'r>>>,
+    /// The transport of the port being assigned: only holders sharing it collide.
+    protocol: Protocol,
+    ports: HashMap<(HostRef<'r>, Protocol), HashMap<u16, Owner<'r>>>,
     node_ports: HashMap<HostRef<'r>, HashMap<u16, Owner<'r>>>,
     /// Index into `registry.reserved` of the first entry reserving each port.
     reserved: HashMap<u16, usize>,
@@ -118,8 +125,9 @@ struct Taken<'r> {
 
 impl<'r> Taken<'r> {
     /// Every port of `registry` except those of `skip` (the entry being moved).
-    fn new(registry: &'r Registry, skip: Option<(&str, &str)>) -> Self {
+    fn new(registry: &'r Registry, skip: Option<(&str, &str)>, protocol: Protocol) -> Self {
         let mut taken = Taken {
+            protocol,
             ports: HashMap::new(),
             node_ports: HashMap::new(),
             reserved: HashMap::new(),
@@ -133,12 +141,14 @@ impl<'r> Taken<'r> {
             {
                 continue;
             }
-            taken
-                .ports
-                .entry(b.host)
-                .or_default()
-                .entry(b.port.get())
-                .or_insert(b.owner);
+            for &transport in b.protocol.transports() {
+                taken
+                    .ports
+                    .entry((b.host, transport))
+                    .or_default()
+                    .entry(b.port.get())
+                    .or_insert(b.owner);
+            }
             if let Some(np) = b.node_port {
                 taken
                     .node_ports
@@ -169,8 +179,17 @@ impl<'r> Taken<'r> {
             return Some(format!("outside {}'s range {}", e.name, e.range));
         }
         let host = e.host();
-        if let Some(holder) = self.ports.get(&host).and_then(|t| t.get(&port.get())) {
-            return Some(format!("held by {holder}"));
+        for &transport in self.protocol.transports() {
+            if let Some(holder) = self
+                .ports
+                .get(&(host, transport))
+                .and_then(|t| t.get(&port.get()))
+            {
+                return Some(match self.protocol {
+                    Protocol::Tcp => format!("held by {holder}"),
+                    _ => format!("held by {holder} ({transport})"),
+                });
+            }
         }
         if let Some((_, _, other)) = self
             .given
@@ -337,8 +356,21 @@ pub fn assign_in(
     }
     let envs = environments_of(registry, &request.service);
     let previous = previous_ports(registry, request, name, &envs)?;
+    let existing = registry
+        .service(&request.service)
+        .and_then(|s| s.ports.iter().find(|p| p.name.as_str() == name));
+    let protocol = match (existing, request.protocol) {
+        (Some(port), Some(p)) if p != port.protocol => {
+            return refuse(format!(
+                "`{}.{name}` is {}; change its `protocol:` in ports.yaml, then assign",
+                request.service, port.protocol
+            ));
+        }
+        (Some(port), _) => port.protocol,
+        (None, p) => p.unwrap_or_default(),
+    };
     // A forced move does not collide with the ports it leaves.
-    let mut taken = Taken::new(registry, Some((request.service.as_str(), name)));
+    let mut taken = Taken::new(registry, Some((request.service.as_str(), name)), protocol);
     let mut fixed = given_ports(registry, &mut taken, request, &envs)?;
     // A forced move of some environments (`--port production=8040`) leaves
     // the others where they are.
@@ -584,7 +616,13 @@ fn write_entry(
         return Ok(edited.unwrap_or_else(|| source.text().to_owned()));
     }
     let block = doc.first_mapping_style(&[Some("services"), None, Some("ports"), None]);
-    let value = port_fragment(registry, envs, ports, block);
+    let value = port_fragment(
+        registry,
+        envs,
+        ports,
+        block,
+        request.protocol.unwrap_or_default(),
+    );
     let edited = match registry.service(&request.service) {
         Some(_) => doc.set_fragment(&entry, &value),
         None => {
@@ -619,17 +657,29 @@ fn port_fragment(
     envs: &[usize],
     ports: &[Port],
     block: Option<bool>,
+    protocol: Protocol,
 ) -> Fragment {
+    // Another transport than TCP is said beside the ports.
+    let protocol = (protocol != Protocol::Tcp)
+        .then(|| ("protocol".to_owned(), Value::Str(protocol.to_string())));
     if registry.environments.len() == 1 && block.is_none() {
-        return Fragment::Value(Value::Int(i64::from(ports[0].get())));
+        let port = Value::Int(i64::from(ports[0].get()));
+        return match protocol {
+            None => Fragment::Value(port),
+            Some(p) => Fragment::Flow(vec![("port".to_owned(), port), p]),
+        };
     }
     let block = block.unwrap_or(false);
-    let entries = envs.iter().zip(ports).map(|(&i, p)| {
-        (
-            registry.environments[i].name.value.clone(),
-            Value::Int(i64::from(p.get())),
-        )
-    });
+    let entries = envs
+        .iter()
+        .zip(ports)
+        .map(|(&i, p)| {
+            (
+                registry.environments[i].name.value.clone(),
+                Value::Int(i64::from(p.get())),
+            )
+        })
+        .chain(protocol);
     if block {
         Fragment::Block(entries.map(|(k, v)| (k, Fragment::Value(v))).collect())
     } else {

@@ -7,7 +7,7 @@
 //! shared with validation, so a registry that validates always compiles.
 
 use crate::ident;
-use crate::model::{Environment, Port, Registry, Service};
+use crate::model::{Environment, Port, Protocol, Registry, Service};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
@@ -33,6 +33,30 @@ fn doc_text(text: String) -> String {
 fn lit(port: Port) -> TokenStream {
     let n = proc_macro2::Literal::u16_unsuffixed(port.get());
     quote!(Port::from_registry(#n))
+}
+
+fn protocol_lit(protocol: Protocol) -> TokenStream {
+    match protocol {
+        Protocol::Udp => quote!(Protocol::Udp),
+        Protocol::Both => quote!(Protocol::Both),
+        _ => quote!(Protocol::Tcp),
+    }
+}
+
+/// `Some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1)))`, a constant expression.
+fn bind_lit(bind: Option<crate::model::Bind>) -> TokenStream {
+    use std::net::IpAddr;
+    match bind.map(|b| b.addr) {
+        None => quote!(None),
+        Some(IpAddr::V4(v4)) => {
+            let [a, b, c, d] = v4.octets();
+            quote!(Some(::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(#a, #b, #c, #d))))
+        }
+        Some(IpAddr::V6(v6)) => {
+            let [a, b, c, d, e, f, g, h] = v6.segments();
+            quote!(Some(::std::net::IpAddr::V6(::std::net::Ipv6Addr::new(#a, #b, #c, #d, #e, #f, #g, #h))))
+        }
+    }
 }
 
 /// The generated items for a valid registry.
@@ -120,6 +144,45 @@ fn port_type() -> TokenStream {
         impl From<Port> for u16 {
             fn from(port: Port) -> u16 {
                 port.get()
+            }
+        }
+
+        /// The transport a port is for; ports of different transports may
+        /// share a number.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Protocol {
+            /// TCP.
+            Tcp,
+            /// UDP.
+            Udp,
+            /// TCP and UDP on the same number.
+            Both,
+        }
+
+        impl Protocol {
+            /// As ports.yaml writes it: `tcp`, `udp` or `both`.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    Protocol::Tcp => "tcp",
+                    Protocol::Udp => "udp",
+                    Protocol::Both => "both",
+                }
+            }
+
+            /// Whether it includes TCP.
+            pub const fn tcp(self) -> bool {
+                matches!(self, Protocol::Tcp | Protocol::Both)
+            }
+
+            /// Whether it includes UDP.
+            pub const fn udp(self) -> bool {
+                matches!(self, Protocol::Udp | Protocol::Both)
+            }
+        }
+
+        impl ::core::fmt::Display for Protocol {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(self.name())
             }
         }
     }
@@ -293,11 +356,16 @@ fn binding_table(registry: &Registry) -> TokenStream {
                     quote!(None),
                     quote!(infrastructure::#constant),
                     quote!(infrastructure::container::#constant),
-                    quote!(None),
+                    match infra.node_port {
+                        Some(_) => quote!(Some(infrastructure::node_ports::#constant)),
+                        None => quote!(None),
+                    },
                 )
             }
         };
         let description = b.description().unwrap_or("");
+        let protocol = protocol_lit(b.protocol);
+        let bind = bind_lit(b.bind);
         quote! {
             Binding {
                 service: #service,
@@ -307,6 +375,8 @@ fn binding_table(registry: &Registry) -> TokenStream {
                 container_port: #container,
                 node_port: #node,
                 description: #description,
+                protocol: #protocol,
+                bind: #bind,
             }
         }
     });
@@ -331,6 +401,22 @@ fn binding_table(registry: &Registry) -> TokenStream {
             pub node_port: Option<Port>,
             /// The service's description (empty when it has none).
             pub description: &'static str,
+            /// Its transport.
+            pub protocol: Protocol,
+            /// The address it is published on (`bind:` in ports.yaml);
+            /// `None` is every address.
+            pub bind: Option<::std::net::IpAddr>,
+        }
+
+        impl Binding {
+            /// The address a process on the host binds: the declared `bind`
+            /// address, else every IPv4 interface, with the host port.
+            pub const fn bind_addr(&self) -> ::std::net::SocketAddr {
+                match self.bind {
+                    Some(ip) => self.port.addr(ip),
+                    None => self.port.unspecified_addr(),
+                }
+            }
         }
 
         /// Every port of the registry: services by name, port name and
@@ -508,6 +594,7 @@ fn service_module(registry: &Registry, service: &Service) -> TokenStream {
 fn infrastructure_module(registry: &Registry) -> TokenStream {
     let mut host = Vec::new();
     let mut container = Vec::new();
+    let mut node = Vec::new();
     for entry in &registry.infrastructure.services {
         let name = format_ident!("{}", ident::screaming(entry.name.as_str()));
         let description = entry
@@ -526,7 +613,25 @@ fn infrastructure_module(registry: &Registry) -> TokenStream {
         ));
         let value = lit(entry.container_port);
         container.push(quote!(#[doc = #doc] pub const #name: Port = #value;));
+        if let Some((np, span)) = entry.node_port {
+            let doc = doc_text(format!(
+                " Kubernetes NodePort of infrastructure `{}`{description}. Declared at {}:{}.",
+                entry.name, registry.file, span.line
+            ));
+            let value = lit(np);
+            node.push(quote!(#[doc = #doc] pub const #name: Port = #value;));
+        }
     }
+    let node_module = (!node.is_empty()).then(|| {
+        quote! {
+            /// Kubernetes NodePorts of the infrastructure that has one.
+            pub mod node_ports {
+                #[allow(unused_imports)]
+                use super::super::Port;
+                #(#node)*
+            }
+        }
+    });
     quote! {
         /// Ports of shared infrastructure (databases, caches), the same in every environment.
         pub mod infrastructure {
@@ -540,6 +645,8 @@ fn infrastructure_module(registry: &Registry) -> TokenStream {
                 use super::super::Port;
                 #(#container)*
             }
+
+            #node_module
         }
     }
 }

@@ -6,34 +6,17 @@
 //! the registry's ports against a list of listeners, so it is tested without
 //! touching the host.
 
+pub use crate::model::Protocol;
 use crate::model::{HostRef, Registry};
 use crate::render::Row;
 use std::collections::BTreeMap;
-
-/// Transport protocol of a socket.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Protocol {
-    /// TCP, listening.
-    Tcp,
-    /// UDP, bound.
-    Udp,
-}
-
-impl std::fmt::Display for Protocol {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Protocol::Tcp => "tcp",
-            Protocol::Udp => "udp",
-        })
-    }
-}
 
 /// A socket bound on this host.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Listener {
     /// The local port.
     pub port: u16,
-    /// TCP or UDP.
+    /// TCP (listening) or UDP (bound).
     pub protocol: Protocol,
     /// The local address (`0.0.0.0`, `::`, `127.0.0.1`, …).
     pub address: std::net::IpAddr,
@@ -53,6 +36,10 @@ pub struct Finding {
     pub listeners: Vec<Listener>,
     /// True when a holder is known and its name does not match the service.
     pub conflict: bool,
+    /// The port's own listeners on a wider address than its `bind:`
+    /// (`0.0.0.0` where `127.0.0.1` is declared): reachable from where the
+    /// registry says it is not.
+    pub wider: Vec<Listener>,
 }
 
 /// The rows of ports published on `host` (`None`: the shared host, which
@@ -123,24 +110,52 @@ pub fn diagnose(registry: &Registry, rows: &[Row], listeners: &[Listener]) -> Ve
     }
     rows.iter()
         .map(|row| {
+            // Only sockets of the port's transports: statsd on 8125/udp
+            // does not hold an HTTP API's 8125/tcp.
             let mut found: Vec<Listener> = by_port
                 .get(&row.port)
-                .map(|ls| ls.iter().map(|l| (*l).clone()).collect())
+                .map(|ls| {
+                    ls.iter()
+                        .filter(|l| row.protocol.overlaps(l.protocol))
+                        .map(|l| (*l).clone())
+                        .collect()
+                })
                 .unwrap_or_default();
             found.sort();
             found.dedup();
-            let conflict = found.iter().any(|l| {
+            let foreign = |l: &Listener| {
                 l.process
                     .as_deref()
                     .is_some_and(|p| !runs_as(registry, p, &row.service))
-            });
+            };
+            let conflict = found.iter().any(foreign);
+            let wider = match row.bind {
+                Some(bind) if !bind.is_unspecified() => found
+                    .iter()
+                    .filter(|l| !foreign(l) && wider_than(l.address, bind))
+                    .cloned()
+                    .collect(),
+                _ => Vec::new(),
+            };
             Finding {
                 row: row.clone(),
                 listeners: found,
                 conflict,
+                wider,
             }
         })
         .collect()
+}
+
+/// Whether a socket on `address` is reachable from more places than `bind`:
+/// bound to every address, or to another one (of the same family or not).
+fn wider_than(address: std::net::IpAddr, bind: std::net::IpAddr) -> bool {
+    let same = |a: std::net::IpAddr| match a {
+        // `::ffff:127.0.0.1` is 127.0.0.1.
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(a, std::net::IpAddr::V4),
+        v4 => v4,
+    };
+    address.is_unspecified() || (same(address) != same(bind) && !address.is_loopback())
 }
 
 /// Every TCP socket listening and UDP socket bound on this host, with its process.
@@ -270,6 +285,49 @@ mod tests {
             [("web".to_owned(), Some("kind".to_owned()))]
         );
         assert_eq!(hosts(&reg), ["cluster"]);
+    }
+
+    #[test]
+    fn transports_and_bind_addresses_are_compared() {
+        let reg = registry(
+            "project: p\nenvironments:\n  dev: { range: 8000-8199 }\nservices:\n  statsd: { ports: { ingest: { port: 8125, protocol: udp } } }\n  web: { ports: { api: 8125 } }\ninfrastructure:\n  services:\n    postgres-test: { port: 5433, bind: 127.0.0.1 }\n",
+        );
+        let rows = crate::render::rows(&reg);
+        let udp = Listener {
+            protocol: Protocol::Udp,
+            ..listener(8125, "statsd")
+        };
+        let findings = diagnose(&reg, &rows, &[udp.clone(), listener(8125, "web")]);
+        let holders = |service: &str| -> Vec<Protocol> {
+            findings
+                .iter()
+                .find(|f| f.row.service == service)
+                .unwrap()
+                .listeners
+                .iter()
+                .map(|l| l.protocol)
+                .collect()
+        };
+        // Each port sees its own transport only, so neither is a conflict.
+        assert_eq!(holders("statsd"), [Protocol::Udp]);
+        assert_eq!(holders("web"), [Protocol::Tcp]);
+        assert!(findings.iter().all(|f| !f.conflict));
+        // A database declared on loopback but listening on every address.
+        let open = listener(5433, "postgres");
+        let loopback = Listener {
+            address: std::net::Ipv4Addr::LOCALHOST.into(),
+            ..open.clone()
+        };
+        let wider = |l: &Listener| {
+            diagnose(&reg, &rows, std::slice::from_ref(l))
+                .into_iter()
+                .find(|f| f.row.service == "postgres-test")
+                .unwrap()
+                .wider
+                .len()
+        };
+        assert_eq!(wider(&open), 1);
+        assert_eq!(wider(&loopback), 0);
     }
 
     #[test]

@@ -176,6 +176,20 @@ pub(crate) fn dns_label(name: &str, max: usize) -> String {
     cut.trim_end_matches('-').to_owned()
 }
 
+/// The names of a named port's entries in a Kubernetes Service: one per
+/// transport, the UDP one of a `both` port suffixed `-udp` (a Service's port
+/// names are unique, at most 15 characters).
+pub(crate) fn kube_port_names(name: &str, protocol: crate::model::Protocol) -> Vec<String> {
+    let label = dns_label(name, 15);
+    match protocol {
+        crate::model::Protocol::Both => {
+            let short = dns_label(name, 11);
+            vec![label, format!("{short}-udp")]
+        }
+        _ => vec![label],
+    }
+}
+
 /// The names `ports.py` and `ports.ts` define themselves.
 pub(crate) const PYTHON_NAMES: &[&str] = &["PROJECT", "Environment", "_port", "annotations"];
 pub(crate) const TYPESCRIPT_NAMES: &[&str] = &[
@@ -199,6 +213,8 @@ pub(crate) enum EnvVar {
     NodePort,
     /// `<BASE>_URL`, for a service's port.
     Url,
+    /// `<BASE>_PROTOCOL` (`udp`, `both`), for a port that is not TCP only.
+    Protocol,
 }
 
 /// The one place `.env` names are made: for a service's port `name`
@@ -209,7 +225,7 @@ pub(crate) fn env_variables(
     buf: &mut String,
     service: &str,
     name: Option<&str>,
-    (node_port, url): (bool, bool),
+    (node_port, url, protocol): (bool, bool, bool),
     mut emit: impl FnMut(&str, EnvVar),
 ) {
     buf.clear();
@@ -230,6 +246,9 @@ pub(crate) fn env_variables(
     }
     if url {
         var("_URL", EnvVar::Url);
+    }
+    if protocol {
+        var("_PROTOCOL", EnvVar::Protocol);
     }
 }
 

@@ -11,9 +11,9 @@
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{
-    Artifact, Assignment, Environment, FileFormat, InfraService, Infrastructure, KeyPath, Name,
-    NamedPort, NodePorts, OwnedList, Port, PortRange, RangeSet, Registry, Render, Reserved,
-    Service, SyncFile, Template, Text, check_relative_path,
+    Artifact, Assignment, Bind, Environment, FileFormat, InfraService, Infrastructure, KeyPath,
+    Name, NamedPort, NodePorts, OwnedList, Port, PortRange, Protocol, RangeSet, Registry, Render,
+    Reserved, Service, SyncFile, Template, Text, check_relative_path,
 };
 use crate::source::{Source, Span};
 use std::borrow::Cow;
@@ -173,12 +173,22 @@ const SYNC_KEYS: &[&str] = &[
     "environments",
 ];
 const LIST_KEYS: &[&str] = &["comment", "key", "item"];
-const ENVIRONMENT_KEYS: &[&str] = &["range", "node_ports", "host", "artifacts"];
+const ENVIRONMENT_KEYS: &[&str] = &["range", "node_ports", "host", "artifacts", "bind"];
 const NODE_PORT_KEYS: &[&str] = &["range", "offset"];
 const SERVICE_KEYS: &[&str] = &["description", "environments", "ports", "processes"];
 const PORT_KEYS: &[&str] = &["port", "container_port"];
 const INFRASTRUCTURE_KEYS: &[&str] = &["range", "host", "services"];
-const INFRA_SERVICE_KEYS: &[&str] = &["port", "container_port", "description", "environments"];
+const INFRA_SERVICE_KEYS: &[&str] = &[
+    "port",
+    "container_port",
+    "description",
+    "environments",
+    "protocol",
+    "bind",
+    "node_port",
+];
+/// Keys of a named port that describe it rather than name an environment.
+const PORT_ATTRIBUTES: &[&str] = &["scheme", "protocol", "bind"];
 const RESERVED_KEYS: &[&str] = &["port", "range", "reason"];
 
 impl<'s> Decoder<'s> {
@@ -614,6 +624,21 @@ impl<'s> Decoder<'s> {
                 }
                 listed
             });
+            let protocol = match entry.get("protocol") {
+                Some(n) => match self.protocol(n, &what) {
+                    Some(p) => p,
+                    None => continue,
+                },
+                None => Protocol::Tcp,
+            };
+            let bind = entry.get("bind").and_then(|n| self.bind(n, &what));
+            let node_port = match entry.get("node_port") {
+                Some(n) => match self.port(n, &format!("NodePort of {what}")) {
+                    Some(p) => Some((p, n.span)),
+                    None => continue,
+                },
+                None => None,
+            };
             let span = port_node.span;
             let value = self.next_value();
             infra.services.push(InfraService {
@@ -624,6 +649,9 @@ impl<'s> Decoder<'s> {
                 span,
                 value,
                 environments,
+                protocol,
+                bind,
+                node_port,
             });
         }
         infra

@@ -202,6 +202,74 @@ fn host_ref(host: &Option<Name>) -> HostRef<'_> {
         .map_or(HostRef::Shared, |h| HostRef::Named(h.as_str()))
 }
 
+/// The transport a port is for: ports of different transports on one number
+/// do not collide (statsd on 8125/udp beside an HTTP API on 8125/tcp).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Protocol {
+    /// TCP (the default).
+    #[default]
+    Tcp,
+    /// UDP.
+    Udp,
+    /// TCP and UDP on the same number (DNS).
+    Both,
+}
+
+impl Protocol {
+    /// As written in ports.yaml: `tcp`, `udp` or `both`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+            Protocol::Both => "both",
+        }
+    }
+
+    /// The single transports it uses: `[Tcp]`, `[Udp]` or `[Tcp, Udp]`.
+    pub fn transports(self) -> &'static [Protocol] {
+        match self {
+            Protocol::Tcp => &[Protocol::Tcp],
+            Protocol::Udp => &[Protocol::Udp],
+            Protocol::Both => &[Protocol::Tcp, Protocol::Udp],
+        }
+    }
+
+    /// Whether two ports on one number collide: they share a transport.
+    pub fn overlaps(self, other: Protocol) -> bool {
+        self.transports()
+            .iter()
+            .any(|t| other.transports().contains(t))
+    }
+
+    /// Parses `tcp`, `udp` or `both`.
+    pub fn parse(text: &str) -> Option<Protocol> {
+        match text {
+            "tcp" => Some(Protocol::Tcp),
+            "udp" => Some(Protocol::Udp),
+            "both" => Some(Protocol::Both),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The address a port is published on (`127.0.0.1` for a test database only
+/// this host may reach), and where it is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Bind {
+    /// The address.
+    pub addr: std::net::IpAddr,
+    /// Where it is written.
+    pub span: Span,
+}
+
 /// One environment (production, development, test, cluster…).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -217,6 +285,9 @@ pub struct Environment {
     /// The per-environment artifacts (`env`, `compose`) rendered for it, in
     /// place of those `render.artifacts` lists; `None` means those.
     pub artifacts: Option<Vec<Artifact>>,
+    /// The address its ports are published on, unless a port says another;
+    /// `None` is every address.
+    pub bind: Option<Bind>,
 }
 
 impl Environment {
@@ -290,6 +361,10 @@ pub struct NamedPort {
     pub assignments: Vec<Assignment>,
     /// The URL scheme other services reach it with (`grpc`, `https`); `None` is `http`.
     pub scheme: Option<Text>,
+    /// Its transport.
+    pub protocol: Protocol,
+    /// The address it is published on, in place of its environment's.
+    pub bind: Option<Bind>,
 }
 
 impl NamedPort {
@@ -360,6 +435,12 @@ pub struct InfraService {
     /// The environments whose stacks publish it (indices into
     /// [`Registry::environments`]); `None` means every environment.
     pub environments: Option<Vec<usize>>,
+    /// Its transport.
+    pub protocol: Protocol,
+    /// The address it is published on; `None` is every address.
+    pub bind: Option<Bind>,
+    /// The Kubernetes NodePort a cluster maps for it, and where it is written.
+    pub node_port: Option<(Port, Span)>,
 }
 
 impl InfraService {
@@ -444,6 +525,11 @@ pub struct Binding<'a> {
     pub host: HostRef<'a>,
     /// Identifies the written value ([`Assignment::value`]).
     pub value: u32,
+    /// Its transport.
+    pub protocol: Protocol,
+    /// The address it is published on (the port's, else its environment's);
+    /// `None` is every address.
+    pub bind: Option<Bind>,
 }
 
 impl<'a> Binding<'a> {
@@ -487,6 +573,8 @@ impl Registry {
                         span: a.span,
                         host: environment.host(),
                         value: a.value,
+                        protocol: port.protocol,
+                        bind: port.bind.or(environment.bind),
                     }
                 })
             })
@@ -496,10 +584,12 @@ impl Registry {
             owner: Owner::Infrastructure(s),
             port: s.port,
             container_port: s.container_port,
-            node_port: None,
+            node_port: s.node_port.map(|(p, _)| p),
             span: s.span,
             host: infra_host,
             value: s.value,
+            protocol: s.protocol,
+            bind: s.bind,
         });
         services.chain(infra)
     }

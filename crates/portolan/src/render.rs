@@ -7,7 +7,7 @@
 //! [`env_value`]); nothing from ports.yaml is pasted into syntax unescaped.
 
 use crate::ident::{EnvVar, screaming};
-use crate::model::{Artifact, InfraService, Owner, Registry};
+use crate::model::{Artifact, InfraService, Owner, Protocol, Registry};
 use serde_json::{Value as Json, json};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -43,6 +43,10 @@ pub struct Row {
     pub url: Option<String>,
     /// What the service is.
     pub description: Option<String>,
+    /// Its transport.
+    pub protocol: Protocol,
+    /// The address it is published on; `None` is every address.
+    pub bind: Option<std::net::IpAddr>,
 }
 
 impl Row {
@@ -57,7 +61,25 @@ impl Row {
             "node_port": self.node_port,
             "url": self.url,
             "description": self.description,
+            "protocol": self.protocol.as_str(),
+            "bind": self.bind.map(|b| b.to_string()),
         })
+    }
+
+    /// The host port as a person reads it: `8125/udp`, `127.0.0.1:5433`,
+    /// `53/tcp+udp`; a TCP port on every address is its number.
+    pub fn shown_port(&self) -> String {
+        let mut out = match self.bind {
+            Some(std::net::IpAddr::V6(ip)) => format!("[{ip}]:{}", self.port),
+            Some(ip) => format!("{ip}:{}", self.port),
+            None => self.port.to_string(),
+        };
+        match self.protocol {
+            Protocol::Udp => out.push_str("/udp"),
+            Protocol::Both => out.push_str("/tcp+udp"),
+            _ => {}
+        }
+        out
     }
 }
 
@@ -98,6 +120,8 @@ pub fn rows(registry: &Registry) -> Vec<Row> {
                     b.container_port.get()
                 )),
                 description: service.description.clone(),
+                protocol: b.protocol,
+                bind: b.bind.map(|b| b.addr),
             },
             Owner::Infrastructure(infra) => Row {
                 service: infra.name.value.clone(),
@@ -105,9 +129,11 @@ pub fn rows(registry: &Registry) -> Vec<Row> {
                 environment: infra_environment,
                 port: b.port.get(),
                 container_port: b.container_port.get(),
-                node_port: None,
+                node_port: b.node_port.map(|p| p.get()),
                 url: None,
                 description: infra.description.clone(),
+                protocol: b.protocol,
+                bind: b.bind.map(|b| b.addr),
             },
         })
         .collect()
@@ -332,7 +358,7 @@ fn ports_json(registry: &Registry, rows: &[Row]) -> String {
         .iter()
         .map(|r| {
             let len = |s: &Option<String>| s.as_ref().map_or(4, |s| s.len() + 2);
-            240 + 2 * r.service.len() + len(&r.description) + len(&r.environment) + len(&r.name)
+            300 + 2 * r.service.len() + len(&r.description) + len(&r.environment) + len(&r.name)
         })
         .sum();
     let mut out = String::with_capacity(256 + registry.project.value.len() + capacity);
@@ -341,6 +367,12 @@ fn ports_json(registry: &Registry, rows: &[Row]) -> String {
     out.push_str(",\n  \"ports\": [");
     for (i, r) in rows.iter().enumerate() {
         out.push_str(if i == 0 { "\n    {\n" } else { ",\n    {\n" });
+        match r.bind {
+            Some(ip) => {
+                let _ = writeln!(out, "      \"bind\": \"{ip}\",");
+            }
+            None => out.push_str("      \"bind\": null,\n"),
+        }
         let _ = writeln!(out, "      \"container_port\": {},", r.container_port);
         out.push_str("      \"description\": ");
         opt_string(&mut out, r.description.as_deref());
@@ -356,6 +388,7 @@ fn ports_json(registry: &Registry, rows: &[Row]) -> String {
             None => out.push_str("null"),
         }
         let _ = writeln!(out, ",\n      \"port\": {},", r.port);
+        let _ = writeln!(out, "      \"protocol\": \"{}\",", r.protocol);
         out.push_str("      \"service\": ");
         string(&mut out, &r.service);
         out.push_str(",\n      \"url\": ");
@@ -411,7 +444,7 @@ fn ports_md(registry: &Registry, rows: &[Row]) -> String {
             let _ = write!(
                 out,
                 "| {} | {} | {} | {} |",
-                r.port,
+                r.shown_port(),
                 cell(&r.service),
                 cell(r.name.as_deref().unwrap_or("")),
                 r.container_port
@@ -451,7 +484,7 @@ fn ports_md(registry: &Registry, rows: &[Row]) -> String {
             let _ = write!(
                 out,
                 "| {} | {} | {} |",
-                r.port,
+                r.shown_port(),
                 cell(&r.service),
                 r.container_port
             );
@@ -529,7 +562,11 @@ fn env_file(registry: &Registry, rows: &[Row], environment: &str) -> String {
         if r.environment.as_deref().is_some_and(|e| e != environment) {
             continue;
         }
-        let flags = (r.node_port.is_some(), r.url.is_some());
+        let flags = (
+            r.node_port.is_some(),
+            r.url.is_some(),
+            r.protocol != Protocol::Tcp,
+        );
         crate::ident::env_variables(
             &mut buf,
             &r.service,
@@ -541,6 +578,7 @@ fn env_file(registry: &Registry, rows: &[Row], environment: &str) -> String {
                     EnvVar::ContainerPort => Value::Port(r.container_port),
                     EnvVar::NodePort => Value::Port(r.node_port.unwrap_or(0)),
                     EnvVar::Url => Value::Text(r.url.as_deref().unwrap_or("")),
+                    EnvVar::Protocol => Value::Text(r.protocol.as_str()),
                 };
                 vars.push((var.to_owned(), value));
             },
@@ -580,15 +618,28 @@ fn yaml_string(value: &str) -> String {
 }
 
 fn compose(rows: &[Row], environment: &str, dir: &str) -> String {
-    let mut services: BTreeMap<&str, Vec<(u16, u16)>> = BTreeMap::new();
+    // Compose's short syntax: `[bind:]host:container[/udp]`; `both` is a
+    // mapping per transport.
+    let mut services: BTreeMap<&str, Vec<(u16, String)>> = BTreeMap::new();
     for r in rows {
         if r.environment.as_deref().is_some_and(|e| e != environment) {
             continue;
         }
-        services
-            .entry(&r.service)
-            .or_default()
-            .push((r.port, r.container_port));
+        let bind = match r.bind {
+            Some(std::net::IpAddr::V6(ip)) => format!("[{ip}]:"),
+            Some(ip) => format!("{ip}:"),
+            None => String::new(),
+        };
+        let mapping = format!("{bind}{}:{}", r.port, r.container_port);
+        let entries = services.entry(&r.service).or_default();
+        match r.protocol {
+            Protocol::Udp => entries.push((r.port, format!("{mapping}/udp"))),
+            Protocol::Both => {
+                entries.push((r.port, format!("{mapping}/tcp")));
+                entries.push((r.port, format!("{mapping}/udp")));
+            }
+            _ => entries.push((r.port, mapping)),
+        }
     }
     // `!override` replaces the base file's `ports:` instead of appending to
     // them (Compose merges lists by appending): a base publishing
@@ -606,12 +657,8 @@ fn compose(rows: &[Row], environment: &str, dir: &str) -> String {
         ports.sort();
         let key = crate::edit::plain_or_quoted(&crate::edit::Value::Str(service.to_owned()), false);
         let _ = writeln!(out, "  {key}:\n    ports: !override");
-        for (host, container) in ports {
-            let _ = writeln!(
-                out,
-                "      - {}",
-                yaml_string(&format!("{host}:{container}"))
-            );
+        for (_, mapping) in ports {
+            let _ = writeln!(out, "      - {}", yaml_string(&mapping));
         }
     }
     out
@@ -688,7 +735,7 @@ mod tests {
     #[test]
     fn ports_json_matches_serde_json() {
         for yaml in [
-            "project: demo\nenvironments:\n  local: { range: 8000-8099 }\n  k8s: { range: 9000-9099, node_ports: { range: 30000-30999, offset: 21000 } }\nservices:\n  web:\n    description: \"tab\\tand \\u00e9 and \\\\ and |\"\n    ports: { api: { local: 8000, k8s: 9000 }, metrics: { local: 8001, k8s: 9001 } }\n  bare: { ports: { api: { local: 8002, k8s: 9002 } } }\ninfrastructure:\n  services:\n    db: { port: 5432, container_port: 5433 }\n",
+            "project: demo\nenvironments:\n  local: { range: 8000-8099 }\n  k8s: { range: 9000-9099, node_ports: { range: 30000-30999, offset: 21000 } }\nservices:\n  web:\n    description: \"tab\\tand \\u00e9 and \\\\ and |\"\n    ports: { api: { local: 8000, k8s: 9000 }, metrics: { local: 8001, k8s: 9001 } }\n  bare: { ports: { api: { local: 8002, k8s: 9002 } } }\ninfrastructure:\n  services:\n    db: { port: 5432, container_port: 5433, bind: 127.0.0.1, node_port: 30432 }\n    dns: { port: 53, protocol: both, bind: \"::1\" }\n",
             "project: empty\nenvironments:\n  local: { range: 8000-8099 }\n",
         ] {
             let source = crate::Source::new("ports.yaml", yaml);

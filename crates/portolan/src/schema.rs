@@ -119,7 +119,27 @@ struct Environment {
     host: Option<Name>,
     /// The per-environment artifacts rendered for it (default: those `render.artifacts` lists).
     artifacts: Option<Vec<EnvironmentArtifact>>,
+    /// The address its ports are published on unless a port says another (default: every address).
+    bind: Option<BindAddress>,
 }
+
+/// A port's transport: `tcp` (the default), `udp`, or `both` (a port of each on one number).
+#[derive(JsonSchema)]
+enum Protocol {
+    /// TCP.
+    #[serde(rename = "tcp")]
+    Tcp,
+    /// UDP.
+    #[serde(rename = "udp")]
+    Udp,
+    /// TCP and UDP.
+    #[serde(rename = "both")]
+    Both,
+}
+
+/// An IPv4 or IPv6 address a port is published on (`127.0.0.1`, `::1`).
+#[derive(JsonSchema)]
+struct BindAddress(#[schemars(regex(pattern = r"^[0-9A-Fa-f:.]+$"))] String);
 
 /// An artifact rendered once per environment.
 #[derive(JsonSchema)]
@@ -194,6 +214,10 @@ struct SchemePair {
     container_port: Option<PortNumber>,
     /// How other services reach it (default: `http`).
     scheme: Option<Scheme>,
+    /// Its transport (default: `tcp`).
+    protocol: Option<Protocol>,
+    /// The address it is published on (default: its environment's, else every address).
+    bind: Option<BindAddress>,
 }
 
 /// One port (or pair) per environment, by environment name.
@@ -201,6 +225,10 @@ struct SchemePair {
 struct PerEnvironment {
     /// How other services reach it (default: `http`).
     scheme: Option<Scheme>,
+    /// Its transport (default: `tcp`).
+    protocol: Option<Protocol>,
+    /// The address it is published on (default: its environment's, else every address).
+    bind: Option<BindAddress>,
     /// The port in each environment.
     #[serde(flatten)]
     environments: BTreeMap<String, PortOrPair>,
@@ -251,7 +279,17 @@ struct InfraService {
     description: Option<String>,
     /// The environments whose stacks publish it (default: all).
     environments: Option<Vec<Name>>,
+    /// Its transport (default: `tcp`).
+    protocol: Option<Protocol>,
+    /// The address it is published on (default: every address).
+    bind: Option<BindAddress>,
+    /// The Kubernetes NodePort a cluster maps for it (30000-32767).
+    node_port: Option<NodePortNumber>,
 }
+
+/// A Kubernetes NodePort: 30000-32767.
+#[derive(JsonSchema)]
+struct NodePortNumber(#[schemars(range(min = 30000, max = 32767))] u16);
 
 /// A port or range nobody may use.
 #[derive(JsonSchema)]

@@ -9,7 +9,7 @@ use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::ident;
 use crate::load::load;
 use crate::model::{
-    Artifact, Binding, HostRef, KUBERNETES_NODE_PORTS, Owner, Port, RangeSet, Registry,
+    Artifact, Binding, HostRef, KUBERNETES_NODE_PORTS, Owner, Port, Protocol, RangeSet, Registry,
 };
 use crate::source::{Source, Span};
 use std::collections::{HashMap, HashSet};
@@ -287,7 +287,11 @@ fn env_variables(registry: &Registry, bindings: &[Binding<'_>], out: &mut Vec<Di
                         }
                     };
                     // The names render writes: one function makes both.
-                    let flags = (b.node_port.is_some(), port.is_some());
+                    let flags = (
+                        b.node_port.is_some(),
+                        port.is_some(),
+                        b.protocol != Protocol::Tcp,
+                    );
                     ident::env_variables(&mut name, service, port, flags, |var, _| {
                         emit(Ns::Env(e), var, Some(b.span), holder);
                     });
@@ -317,8 +321,9 @@ fn kubernetes_names(registry: &Registry, out: &mut Vec<Diagnostic>) {
                 emit(Ns::KubeService, &name, Some(service.name.span), holder);
                 for port in &service.ports {
                     let holder = Holder::Port(service.name.as_str(), port.name.as_str());
-                    let name = ident::dns_label(port.name.as_str(), 15);
-                    emit(Ns::KubePort(i), &name, Some(port.name.span), holder);
+                    for name in ident::kube_port_names(port.name.as_str(), port.protocol) {
+                        emit(Ns::KubePort(i), &name, Some(port.name.span), holder);
+                    }
                 }
             }
         },
@@ -608,6 +613,14 @@ fn warnings(b: &Binding<'_>, out: &mut Vec<Diagnostic>) {
 /// Marks `port` as held by binding `i` in an occupancy table, or returns the
 /// index of its earlier holder. A value written once for several environments
 /// (a bare port) does not conflict with itself; that is reported once, elsewhere.
+/// `8125/udp`: a port with its transport, where it is not TCP.
+fn shown_port(b: &Binding<'_>) -> String {
+    match b.protocol {
+        Protocol::Tcp => b.port.to_string(),
+        p => format!("{}/{p}", b.port),
+    }
+}
+
 fn claim(table: &mut [u32], port: Port, i: usize, bindings: &[Binding<'_>]) -> Option<usize> {
     let slot = &mut table[usize::from(port.get())];
     match *slot {
@@ -622,15 +635,16 @@ fn claim(table: &mut [u32], port: Port, i: usize, bindings: &[Binding<'_>]) -> O
     }
 }
 
-/// Where a nearest-free-port search starts: host, port, and range (by its span).
-type Origin<'r> = (HostRef<'r>, i64, Option<u32>);
+/// Where a nearest-free-port search starts: host, transport, port, and range
+/// (by its span).
+type Origin<'r> = (HostRef<'r>, Protocol, i64, Option<u32>);
 
 /// Who holds each port, per host, and which ports are reserved.
 struct Occupancy<'r> {
     registry: &'r Registry,
     bindings: Vec<Binding<'r>>,
-    /// Per host: binding index + 1 per port, 0 when free.
-    hosts: HashMap<HostRef<'r>, Vec<u32>>,
+    /// Per host and transport (TCP, UDP): binding index + 1 per port, 0 when free.
+    hosts: HashMap<(HostRef<'r>, Protocol), Vec<u32>>,
     /// Per host: binding index + 1 per NodePort.
     node_ports: HashMap<HostRef<'r>, Vec<u32>>,
     /// Reserved entry index + 1 per port.
@@ -666,8 +680,18 @@ impl<'r> Occupancy<'r> {
         let mut conflicts = Vec::new();
         let mut node_conflicts = Vec::new();
         for (i, b) in self.bindings.iter().enumerate() {
-            let table = self.hosts.entry(b.host).or_insert_with(|| vec![0; 65536]);
-            if let Some(first) = claim(table, b.port, i, &self.bindings) {
+            // `both` claims the number in each transport; one finding is enough.
+            let mut conflict = None;
+            for &transport in b.protocol.transports() {
+                let table = self
+                    .hosts
+                    .entry((b.host, transport))
+                    .or_insert_with(|| vec![0; 65536]);
+                if let Some(first) = claim(table, b.port, i, &self.bindings) {
+                    conflict.get_or_insert(first);
+                }
+            }
+            if let Some(first) = conflict {
                 conflicts.push((i, first));
             }
             if let Some(np) = b.node_port {
@@ -687,10 +711,12 @@ impl<'r> Occupancy<'r> {
                 b.span,
                 format!(
                     "port {} of {} is already used by {}",
-                    b.port, b.owner, holder.owner
+                    shown_port(b),
+                    b.owner,
+                    holder.owner
                 ),
             )
-            .with_label(format!("{} is taken", b.port))
+            .with_label(format!("{} is taken", shown_port(b)))
             .with_secondary(holder.span, format!("{} holds it", holder.owner));
             if let Some(help) = self.suggestion(b) {
                 d = d.with_help(help);
@@ -702,17 +728,22 @@ impl<'r> Occupancy<'r> {
             let np = b
                 .node_port
                 .expect("only bindings with NodePorts conflict on them");
+            // A written NodePort is where the finding points; a derived one, its port.
+            let at = |b: &Binding<'_>| match b.owner {
+                Owner::Infrastructure(s) => s.node_port.map_or(b.span, |(_, span)| span),
+                Owner::Service { .. } => b.span,
+            };
             out.push(
                 Diagnostic::new(
                     Code::NodePortConflict,
-                    b.span,
+                    at(b),
                     format!(
                         "NodePort {np} of {} is already used by {}",
                         b.owner, holder.owner
                     ),
                 )
                 .with_label(format!("gives NodePort {np}"))
-                .with_secondary(holder.span, format!("{} holds it", holder.owner)),
+                .with_secondary(at(holder), format!("{} holds it", holder.owner)),
             );
         }
         // `load` numbers values from 1 as it reads them, so a flag per value
@@ -778,6 +809,24 @@ impl<'r> Occupancy<'r> {
             && let Some(np) = &env.node_ports
         {
             self.node_port(b, np, out);
+        }
+        // An infrastructure NodePort is written, not derived: Kubernetes' range.
+        if let Owner::Infrastructure(entry) = b.owner
+            && let Some((np, span)) = entry.node_port
+            && !KUBERNETES_NODE_PORTS.contains(np)
+        {
+            out.push(
+                Diagnostic::new(
+                    Code::InvalidNodePort,
+                    span,
+                    format!(
+                        "NodePort {np} of {} is outside Kubernetes' NodePort range {KUBERNETES_NODE_PORTS}",
+                        b.owner
+                    ),
+                )
+                .with_label(format!("not in {KUBERNETES_NODE_PORTS}"))
+                .with_help("choose a NodePort in 30000-32767 (the cluster's --service-node-port-range, if changed)"),
+            );
         }
     }
 
@@ -862,11 +911,16 @@ impl<'r> Occupancy<'r> {
     fn suggestion(&self, b: &Binding<'r>) -> Option<String> {
         let range = self.range_of(b).filter(|r| !r.ranges.is_empty());
         let range_name = Self::range_name(b);
-        let taken = self.hosts.get(&b.host);
+        let taken: Vec<&Vec<u32>> = b
+            .protocol
+            .transports()
+            .iter()
+            .filter_map(|&t| self.hosts.get(&(b.host, t)))
+            .collect();
         let free = |p: i64| -> Option<Port> {
             let port = Port::from_i128(i128::from(p))?;
             let in_range = range.is_none_or(|r| r.contains(port));
-            let unused = taken.is_none_or(|t| t[usize::from(port.get())] == 0);
+            let unused = taken.iter().all(|t| t[usize::from(port.get())] == 0);
             (in_range && unused && self.reserved[usize::from(port.get())] == 0).then_some(port)
         };
         // Search outward from the port itself, or, when it is outside its
@@ -898,7 +952,7 @@ impl<'r> Occupancy<'r> {
                 .unwrap_or(65535);
             (origin - lo).max(hi - origin).max(0)
         });
-        let key = (b.host, origin, range.map(|r| r.span.start));
+        let key = (b.host, b.protocol, origin, range.map(|r| r.span.start));
         let cached = self.nearest.borrow().get(&key).copied();
         let found = match cached {
             Some(found) => found,

@@ -42,7 +42,8 @@ fn ports_json_lists_every_port_resolved() {
     assert_eq!(
         courier_dev,
         &serde_json::json!({"service": "courier", "name": "api", "environment": "development", "port": 9765,
-            "container_port": 9765, "node_port": null, "url": "ws://courier:9765", "description": "Event Bus (WebSocket)"})
+            "container_port": 9765, "node_port": null, "url": "ws://courier:9765", "description": "Event Bus (WebSocket)",
+            "protocol": "tcp", "bind": null})
     );
     let pg = ports
         .iter()

@@ -64,8 +64,11 @@ fn json(rows: &[Row]) -> String {
     out.push('[');
     for (i, r) in rows.iter().enumerate() {
         out.push_str(if i == 0 { "\n  {\n" } else { ",\n  {\n" });
+        let bind = r.bind.map(|b| b.to_string());
+        out.push_str("    \"bind\": ");
+        string(&mut out, bind.as_deref());
         out.push_str(&format!(
-            "    \"container_port\": {},\n    \"environment\": ",
+            ",\n    \"container_port\": {},\n    \"environment\": ",
             r.container_port
         ));
         string(&mut out, r.environment.as_deref());
@@ -76,7 +79,10 @@ fn json(rows: &[Row]) -> String {
             Some(p) => out.push_str(&p.to_string()),
             None => out.push_str("null"),
         }
-        out.push_str(&format!(",\n    \"port\": {},\n    \"service\": ", r.port));
+        out.push_str(&format!(
+            ",\n    \"port\": {},\n    \"protocol\": \"{}\",\n    \"service\": ",
+            r.port, r.protocol
+        ));
         string(&mut out, Some(&r.service));
         out.push_str("\n  }");
     }
@@ -115,7 +121,7 @@ fn port_table(rows: &[Row]) -> String {
                 r.service.clone(),
                 r.name.clone().unwrap_or_else(|| "-".into()),
                 r.environment.clone().unwrap_or_else(|| "(all)".into()),
-                r.port.to_string(),
+                r.shown_port(),
                 r.container_port.to_string(),
                 r.node_port.map_or_else(|| "-".into(), |p| p.to_string()),
             ]
@@ -269,13 +275,19 @@ pub fn doctor(args: DoctorArgs, out: &mut dyn Write) -> Result<Outcome> {
                     })
                     .collect();
                 let mark = if f.conflict { "CONFLICT: " } else { "" };
-                format!("{mark}{}", holders.join("; "))
+                let wider = match (&f.wider[..], r.bind) {
+                    ([], _) | (_, None) => String::new(),
+                    (_, Some(bind)) => {
+                        format!(" (WIDER than its bind address {bind}: reachable from other hosts)")
+                    }
+                };
+                format!("{mark}{}{wider}", holders.join("; "))
             };
             vec![
                 r.service.clone(),
                 r.name.clone().unwrap_or_else(|| "-".into()),
                 r.environment.clone().unwrap_or_else(|| "(all)".into()),
-                r.port.to_string(),
+                r.shown_port(),
                 status,
             ]
         })
@@ -317,15 +329,20 @@ pub fn doctor(args: DoctorArgs, out: &mut dyn Write) -> Result<Outcome> {
         )?;
     }
     let conflicts = findings.iter().filter(|f| f.conflict).count();
+    let wider = findings.iter().filter(|f| !f.wider.is_empty()).count();
     let busy = findings.iter().filter(|f| !f.listeners.is_empty()).count();
+    let wider_text = match wider {
+        0 => String::new(),
+        n => format!(", {n} on a wider address than its `bind:`"),
+    };
     write(
         out,
         &format!(
-            "{} ports: {busy} in use, {conflicts} held by a process that is not its service\n",
+            "{} ports: {busy} in use, {conflicts} held by a process that is not its service{wider_text}\n",
             findings.len()
         ),
     )?;
-    Ok(if args.strict && conflicts > 0 {
+    Ok(if args.strict && conflicts + wider > 0 {
         Outcome::Findings
     } else {
         Outcome::Ok
@@ -340,7 +357,7 @@ mod tests {
     fn json_is_what_serde_json_prints() {
         let source = Source::new(
             "ports.yaml",
-            "project: demo\nenvironments:\n  local: { range: 8000-8099 }\n  k8s: { range: 9000-9099, node_ports: { range: 30000-30999, offset: 21000 } }\nservices:\n  web: { ports: { api: { local: 8000, k8s: 9000 }, metrics: { local: 8001, k8s: 9001 } } }\ninfrastructure:\n  services:\n    db: { port: 5432, container_port: 5433 }\n",
+            "project: demo\nenvironments:\n  local: { range: 8000-8099 }\n  k8s: { range: 9000-9099, node_ports: { range: 30000-30999, offset: 21000 } }\nservices:\n  web: { ports: { api: { local: 8000, k8s: 9000 }, metrics: { local: 8001, k8s: 9001 } } }\ninfrastructure:\n  services:\n    db: { port: 5432, container_port: 5433, bind: \"::1\", protocol: both }\n",
         );
         let report = portolan::check(&source);
         let registry = report.valid_registry().expect("valid");
@@ -355,6 +372,8 @@ mod tests {
                         "port": r.port,
                         "container_port": r.container_port,
                         "node_port": r.node_port,
+                        "protocol": r.protocol.as_str(),
+                        "bind": r.bind.map(|b| b.to_string()),
                     })
                 })
                 .collect();

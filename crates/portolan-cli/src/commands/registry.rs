@@ -89,6 +89,7 @@ pub fn assign(args: AssignArgs, out: &mut dyn Write) -> Result<Outcome> {
         ports: args.port.clone(),
         description: args.description.clone(),
         force: args.force,
+        protocol: args.protocol,
     };
     let mode = mode(args.dry_run, args.sync);
     let result = allocate::locked(

@@ -40,12 +40,14 @@ impl Decoder<'_> {
             let artifacts = env
                 .get("artifacts")
                 .and_then(|n| self.environment_artifacts(n, &what));
+            let bind = env.get("bind").and_then(|n| self.bind(n, &what));
             out.push(Environment {
                 name,
                 range,
                 node_ports,
                 host,
                 artifacts,
+                bind,
             });
         }
         out

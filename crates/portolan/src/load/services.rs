@@ -258,28 +258,39 @@ impl Decoder<'_> {
             let runs_in: Vec<usize> = (0..environments.len())
                 .filter(|&e| service.runs_in(e))
                 .collect();
-            // `scheme:` sits beside the environments or the port (unless an
-            // environment is called `scheme`); the rest is read without it.
-            let mut scheme = None;
-            let without_scheme;
+            // `scheme:`, `protocol:` and `bind:` sit beside the environments
+            // or the port (unless an environment has that name); the rest is
+            // read without them.
+            let (mut scheme, mut protocol, mut bind) = (None, Protocol::Tcp, None);
+            let attribute = |k: &str| {
+                PORT_ATTRIBUTES.contains(&k) && !environments.iter().any(|e| e.name.as_str() == k)
+            };
+            let without_attributes;
             let value = match &value.value {
-                Node::Map(entries)
-                    if !environments.iter().any(|e| e.name.as_str() == "scheme")
-                        && entries.iter().any(|(k, _)| k.value == "scheme") =>
-                {
+                Node::Map(entries) if entries.iter().any(|(k, _)| attribute(&k.value)) => {
                     let mut rest = Vec::with_capacity(entries.len());
+                    let mut bad = false;
                     for (k, v) in entries {
-                        if k.value != "scheme" {
-                            rest.push((k.clone(), v.clone()));
-                        } else if scheme.is_none() {
-                            scheme = self.scheme(v, &label);
+                        match k.value.as_ref() {
+                            "scheme" if attribute("scheme") => scheme = self.scheme(v, &label),
+                            "protocol" if attribute("protocol") => match self.protocol(v, &label) {
+                                Some(p) => protocol = p,
+                                None => bad = true,
+                            },
+                            "bind" if attribute("bind") => bind = self.bind(v, &label),
+                            _ => rest.push((k.clone(), v.clone())),
                         }
                     }
-                    without_scheme = Spanned {
+                    // A port of an unreadable protocol would be checked
+                    // against the wrong ones: left out, the error said.
+                    if bad {
+                        continue;
+                    }
+                    without_attributes = Spanned {
                         value: Node::Map(rest),
                         span: value.span,
                     };
-                    &without_scheme
+                    &without_attributes
                 }
                 _ => value,
             };
@@ -486,9 +497,94 @@ impl Decoder<'_> {
                 name,
                 assignments,
                 scheme,
+                protocol,
+                bind,
             });
         }
         out
+    }
+
+    /// A transport: `tcp`, `udp` or `both`.
+    pub(super) fn protocol(&mut self, node: &Spanned<Node<'_>>, label: &str) -> Option<Protocol> {
+        let what = format!("protocol of {label}");
+        if !matches!(node.value, Node::Str(_)) {
+            self.type_error(node, "`tcp`, `udp` or `both`", &what);
+            return None;
+        }
+        let text = self.text(node, &what)?;
+        if let Some(p) = Protocol::parse(&text.value) {
+            return Some(p);
+        }
+        let lower = text.value.trim().to_ascii_lowercase();
+        let help = match Protocol::parse(&lower) {
+            Some(p) => format!("write `protocol: {p}`"),
+            None if lower == "tcp/udp" || lower == "udp/tcp" || lower == "tcp+udp" => {
+                "write `protocol: both`".to_owned()
+            }
+            None => "write `tcp` (the default), `udp`, or `both` for a port of each on one number"
+                .to_owned(),
+        };
+        self.push(
+            Diagnostic::new(
+                Code::InvalidType,
+                text.span,
+                format!("`{}` is not a protocol ({what})", text.value.escape_debug()),
+            )
+            .with_label("`tcp`, `udp` or `both`")
+            .with_help(help),
+        );
+        None
+    }
+
+    /// An IP address a port is published on: `127.0.0.1`, `::1`, `0.0.0.0`.
+    pub(super) fn bind(&mut self, node: &Spanned<Node<'_>>, label: &str) -> Option<Bind> {
+        let what = format!("bind address of {label}");
+        if !matches!(node.value, Node::Str(_)) {
+            self.type_error(node, "an IP address such as \"127.0.0.1\"", &what);
+            return None;
+        }
+        let text = self.text(node, &what)?;
+        let written = text.value.trim();
+        // `[::1]` and `127.0.0.1:5432` are how addresses appear beside ports elsewhere.
+        let bare = written
+            .strip_prefix('[')
+            .and_then(|t| t.strip_suffix(']'))
+            .unwrap_or(written);
+        if let Ok(addr) = bare.parse::<std::net::IpAddr>()
+            && bare == text.value
+        {
+            return Some(Bind {
+                addr,
+                span: text.span,
+            });
+        }
+        let help = match bare.parse::<std::net::IpAddr>() {
+            Ok(addr) => format!("write `bind: \"{addr}\"`"),
+            Err(_) => match bare
+                .rsplit_once(':')
+                .map(|(a, _)| a.parse::<std::net::IpAddr>())
+            {
+                Some(Ok(addr)) => {
+                    format!("write the address alone (`bind: \"{addr}\"`); the port is the port's")
+                }
+                _ if bare == "localhost" => {
+                    "write `bind: \"127.0.0.1\"` (an address, not a host name)".to_owned()
+                }
+                _ => "write an IPv4 or IPv6 address, such as \"127.0.0.1\" or \"::1\"".to_owned(),
+            },
+        };
+        self.push(
+            Diagnostic::new(
+                Code::InvalidType,
+                text.span,
+                format!(
+                    "`{}` is not an IP address ({what})",
+                    text.value.escape_debug()
+                ),
+            )
+            .with_help(help),
+        );
+        None
     }
 
     /// A URL scheme: `http`, `https`, `grpc`, `ws`… (RFC 3986, lowercase).

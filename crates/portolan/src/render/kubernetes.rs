@@ -36,14 +36,21 @@ pub(super) fn services(registry: &Registry, rows: &[Row], environment: &str) -> 
             if node_ports { "NodePort" } else { "ClusterIP" }
         );
         for r in ports {
-            let port_name = yaml_string(&dns_label(r.name.as_deref().unwrap_or("api"), 15));
-            let _ = write!(
-                out,
-                "    - name: {port_name}\n      port: {}\n      targetPort: {}\n      protocol: TCP\n",
-                r.port, r.container_port
-            );
-            if let Some(np) = r.node_port {
-                let _ = writeln!(out, "      nodePort: {np}");
+            let names =
+                crate::ident::kube_port_names(r.name.as_deref().unwrap_or("api"), r.protocol);
+            let transports = r.protocol.transports();
+            for (port_name, transport) in names.iter().zip(transports) {
+                let _ = write!(
+                    out,
+                    "    - name: {}\n      port: {}\n      targetPort: {}\n      protocol: {}\n",
+                    yaml_string(port_name),
+                    r.port,
+                    r.container_port,
+                    transport.as_str().to_ascii_uppercase()
+                );
+                if let Some(np) = r.node_port {
+                    let _ = writeln!(out, "      nodePort: {np}");
+                }
             }
         }
     }

@@ -8,7 +8,9 @@ use super::*;
 pub(super) fn config(registry: &Registry, rows: &[Row], environment: &str) -> String {
     let mut jobs: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
     for r in rows {
+        // Prometheus scrapes over HTTP: a UDP-only port (statsd) is not a target.
         if r.environment.as_deref() == Some(environment)
+            && r.protocol != crate::model::Protocol::Udp
             && r.name
                 .as_ref()
                 .is_some_and(|n| registry.render.scrape.contains(n))

@@ -172,12 +172,18 @@ impl Engine {
         bounded(&tmpl, self.context(scope, &[]), MAX_FILE_OUTPUT)
     }
 
-    /// The service ports of `environment`, for owned lists: one item each.
-    pub fn list_rows(&self, environment: Option<&str>) -> Vec<Row> {
+    /// The service ports of `environment`, for owned lists: one item each;
+    /// with `node_ports`, the infrastructure that has a NodePort too (a list
+    /// of NodePort mappings, such as kind's, maps those as well).
+    pub fn list_rows(&self, environment: Option<&str>, node_ports: bool) -> Vec<Row> {
         self.rows
             .iter()
-            .filter(|r| r.name.is_some())
-            .filter(|r| environment.is_none() || r.environment.as_deref() == environment)
+            .filter(|r| r.name.is_some() || (node_ports && r.node_port.is_some()))
+            .filter(|r| {
+                environment.is_none()
+                    || r.environment.as_deref() == environment
+                    || (r.name.is_none() && r.environment.is_none())
+            })
             .cloned()
             .collect()
     }

@@ -1,7 +1,7 @@
 //! The values Portolan owns in a team file, spliced into its text.
 
 use super::*;
-use crate::model::FileFormat;
+use crate::model::{FileFormat, Protocol};
 
 impl Planner<'_> {
     /// The change that brings `path` in line with every entry that owns
@@ -88,13 +88,27 @@ impl Planner<'_> {
         for (target, list, scope) in owned_lists {
             let kp = key_path(&list.key)?;
             let mut items = Vec::new();
-            let rows = engine.list_rows(scope.environment.as_deref());
+            let uses = |var: &str| {
+                list.item.iter().any(|(_, t)| t.value.contains(var))
+                    || list.comment.as_ref().is_some_and(|c| c.value.contains(var))
+            };
+            let rows = engine.list_rows(scope.environment.as_deref(), uses("node_port"));
+            // A list that says `{{ protocol }}` gets an item per transport of a
+            // `both` port (kind maps TCP and UDP separately).
+            let per_transport = uses("protocol");
             // A `{service}` file lists its own service's ports only.
             let covered = rows
                 .iter()
                 .filter(|r| scope.service.as_ref().is_none_or(|s| *s == r.service))
                 .filter(|r| target.covers(Some(&r.service), r.environment.as_deref()));
-            for row in covered {
+            let covered = covered.flat_map(|r| {
+                let transports: &[Protocol] = match per_transport {
+                    true => r.protocol.transports(),
+                    false => std::slice::from_ref(&r.protocol),
+                };
+                transports.iter().map(move |t| (r, *t))
+            });
+            for (row, protocol) in covered {
                 let extra = [
                     ("service", serde_json::json!(row.service)),
                     ("name", serde_json::json!(row.name)),
@@ -103,6 +117,8 @@ impl Planner<'_> {
                     ("url", serde_json::json!(row.url)),
                     ("description", serde_json::json!(row.description)),
                     ("environment", serde_json::json!(row.environment)),
+                    ("protocol", serde_json::json!(protocol.as_str())),
+                    ("bind", serde_json::json!(row.bind.map(|b| b.to_string()))),
                 ];
                 let mut extra = extra.to_vec();
                 // Absent, not null: strict undefined then names the problem.
