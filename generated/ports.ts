@@ -136,3 +136,4 @@ export const POSTGRES_PORT = 5432;
 export const POSTGRES_TEST_PORT = 5433;
 export const PYPI_PORT = 9001;
 export const REDIS_PORT = 6379;
+export const STATSD_PORT = 8125;

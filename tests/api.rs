@@ -159,8 +159,8 @@ fn from_env_reads_the_project_variable() {
 #[test]
 fn bindings_list_every_port_with_its_facts() {
     assert_eq!(ports::PROJECT, "lumiere");
-    // 10 named ports × 3 environments + 5 infrastructure entries.
-    assert_eq!(BINDINGS.len(), 35);
+    // 10 named ports × 3 environments + 6 infrastructure entries.
+    assert_eq!(BINDINGS.len(), 36);
     let bridge = BINDINGS
         .iter()
         .find(|b| {
@@ -185,5 +185,15 @@ fn bindings_list_every_port_with_its_facts() {
         ),
         (None, None, 5433, 5432)
     );
+    // The test database is published on loopback only, and binds there.
+    assert_eq!(pg.bind, Some(std::net::Ipv4Addr::LOCALHOST.into()));
+    assert_eq!(pg.bind_addr().to_string(), "127.0.0.1:5433");
+    assert_eq!(pg.protocol, ports::Protocol::Tcp);
+    let statsd = BINDINGS.iter().find(|b| b.service == "statsd").unwrap();
+    assert_eq!(
+        (statsd.protocol, statsd.protocol.udp()),
+        (ports::Protocol::Udp, true)
+    );
+    assert_eq!(statsd.bind_addr().to_string(), "0.0.0.0:8125");
     assert_eq!(Environment::Production.bindings().count(), 10);
 }

@@ -120,6 +120,44 @@ fn a_conflict_fails_the_build_with_located_errors() {
     );
 }
 
+/// Ports of different transports share a number; two UDP holders of one
+/// number fail the build, both located.
+#[test]
+fn a_tcp_udp_pair_builds_and_a_udp_pair_fails_with_both_holders_located() {
+    let statsd = "    statsd:        { port: 8125, protocol: udp, description: StatsD metrics }\n";
+    let registry = root_registry();
+    assert!(registry.contains(statsd), "ports.yaml has no UDP statsd");
+    let pair = registry.replace(
+        statsd,
+        &format!("{statsd}    statsd-admin:  {{ port: 8125, description: StatsD admin }}\n"),
+    );
+    let dir = scratch_package("tcp-udp", &pair);
+    let built = cargo_build(&dir);
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+
+    let clash = registry.replace(
+        statsd,
+        &format!("{statsd}    statsd-relay:  {{ port: 8125, protocol: udp }}\n"),
+    );
+    let dir = scratch_package("udp-udp", &clash);
+    let output = cargo_build(&dir);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "the build must fail:\n{stderr}");
+    let (line, column) = locate(&clash, "statsd-relay:  { port: 8125", "8125");
+    let (first_line, first_column) = locate(&clash, "statsd:        { port: 8125", "8125");
+    let conflict = format!(
+        "ports.yaml:{line}:{column}: error[port-conflict]: port 8125/udp of infrastructure `statsd-relay` is already used by infrastructure `statsd`; infrastructure `statsd` holds it at ports.yaml:{first_line}:{first_column}"
+    );
+    assert!(
+        stderr.contains(&conflict),
+        "missing {conflict:?} in:\n{stderr}"
+    );
+}
+
 #[test]
 fn a_valid_registry_builds_and_a_noop_build_does_not_rerun_the_script() {
     let dir = scratch_package("valid", &root_registry());

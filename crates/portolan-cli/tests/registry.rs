@@ -381,7 +381,8 @@ fn list_and_query_print_tables_and_json() {
         "SERVICE              NAME  ENVIRONMENT  PORT  CONTAINER  NODEPORT\n\
          accounts-receivable  api   cluster      8003  8003       31003\n\
          general-ledger       api   cluster      8001  8001       31001\n\
-         invoice              api   cluster      8002  8002       31002\n"
+         invoice              api   cluster      8002  8002       31002\n\
+         postgres             -     (all)        5432  5432       32432\n"
     );
     let out = portolan(dir.path())
         .args(["query", "invoice", "--format", "json"])
@@ -402,7 +403,7 @@ fn list_and_query_print_tables_and_json() {
     let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(
         rows.len(),
-        10 + 5,
+        10 + 6,
         "test's ports and the shared infrastructure"
     );
     assert!(
@@ -416,7 +417,7 @@ fn list_and_query_print_tables_and_json() {
     assert_eq!(
         pg,
         &serde_json::json!({"service": "postgres-test", "name": null, "environment": null,
-            "port": 5433, "container_port": 5432, "node_port": null})
+            "port": 5433, "container_port": 5432, "node_port": null, "protocol": "tcp", "bind": "127.0.0.1"})
     );
     let out = portolan(dir.path())
         .args(["list", "--env", "staging"])
@@ -475,9 +476,9 @@ fn release_with_sync_removes_artifacts_and_mappings_and_warns_about_team_files()
     let kind = std::fs::read_to_string(dir.path().join("kind-config.yaml")).unwrap();
     assert!(!kind.contains("invoice"), "{kind}");
     assert!(kind.contains("# portolan: general-ledger api\n"));
-    // The team's own mappings stay.
+    // The infrastructure's NodePort mapping and the team's own stay.
     assert!(
-        kind.contains("      # Postgres, for local debugging.\n      - containerPort: 32432\n")
+        kind.contains("      # portolan: postgres infrastructure\n      - containerPort: 32432\n")
     );
     assert!(kind.contains("      # Grafana.\n      - containerPort: 32300\n"));
     let env = std::fs::read_to_string(dir.path().join("generated/cluster.env")).unwrap();

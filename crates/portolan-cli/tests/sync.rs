@@ -75,7 +75,7 @@ fn changing_one_port_is_listed_diffed_synced_and_then_clean() {
          generated/development.env:3:1: stale: line 3 is `COURIER_API_CONTAINER_PORT=9765`, ports.yaml says `COURIER_API_CONTAINER_PORT=9767` (3 lines differ)\n\
          generated/docker-compose.development.yaml:7:1: stale: line 7 is `      - \"9765:9765\"`, ports.yaml says `      - \"9767:9767\"`\n\
          generated/kubernetes.development.yaml:18:1: stale: line 18 is `      port: 9765`, ports.yaml says `      port: 9767` (2 lines differ)\n\
-         generated/ports.json:15:1: stale: line 15 is `      \"container_port\": 9765,`, ports.yaml says `      \"container_port\": 9767,` (3 lines differ)\n\
+         generated/ports.json:18:1: stale: line 18 is `      \"container_port\": 9765,`, ports.yaml says `      \"container_port\": 9767,` (3 lines differ)\n\
          generated/ports.py:40:1: stale: line 40 is `COURIER_API_DEVELOPMENT: Final = 9765`, ports.yaml says `COURIER_API_DEVELOPMENT: Final = 9767` (2 lines differ)\n\
          generated/ports.ts:34:1: stale: line 34 is `export const COURIER_API_DEVELOPMENT = 9765;`, ports.yaml says `export const COURIER_API_DEVELOPMENT = 9767;` (2 lines differ)\n\
          11 files out of date; run `portolan sync` to update them\n"
@@ -577,7 +577,7 @@ fn list_drift_names_the_line_and_the_item() {
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stdout(&out).contains(
-            "kind-config.yaml:39:1: nodes[role=control-plane].extraPortMappings differs from ports.yaml at line 39 (the item under `# portolan: invoice api`)\n"
+            "kind-config.yaml:35:1: nodes[role=control-plane].extraPortMappings differs from ports.yaml at line 35 (the item under `# portolan: invoice api`)\n"
         ),
         "{}",
         stdout(&out)

@@ -613,6 +613,27 @@ fn warnings(b: &Binding<'_>, out: &mut Vec<Diagnostic>) {
 /// Marks `port` as held by binding `i` in an occupancy table, or returns the
 /// index of its earlier holder. A value written once for several environments
 /// (a bare port) does not conflict with itself; that is reported once, elsewhere.
+/// Whether two bindings may share a NodePort: Kubernetes allows one
+/// Service a TCP and a UDP port on the same NodePort (an API and QUIC on 443),
+/// not two Services.
+fn one_service_two_transports(a: &Binding<'_>, b: &Binding<'_>) -> bool {
+    match (a.owner, b.owner) {
+        (
+            Owner::Service {
+                service: s,
+                environment: e,
+                ..
+            },
+            Owner::Service {
+                service: t,
+                environment: f,
+                ..
+            },
+        ) => std::ptr::eq(s, t) && std::ptr::eq(e, f) && !a.protocol.overlaps(b.protocol),
+        _ => false,
+    }
+}
+
 /// `8125/udp`: a port with its transport, where it is not TCP.
 fn shown_port(b: &Binding<'_>) -> String {
     match b.protocol {
@@ -699,7 +720,9 @@ impl<'r> Occupancy<'r> {
                     .node_ports
                     .entry(b.host)
                     .or_insert_with(|| vec![0; 65536]);
-                if let Some(first) = claim(table, np, i, &self.bindings) {
+                if let Some(first) = claim(table, np, i, &self.bindings)
+                    && !one_service_two_transports(b, &self.bindings[first])
+                {
                     node_conflicts.push((i, first));
                 }
             }

@@ -37,6 +37,7 @@ fn crates(dir: &Path) -> Vec<(PathBuf, PathBuf)> {
                      let all = Environment::ALL;\n    \
                      let first: Environment = all[0].name().parse().unwrap();\n    \
                      assert!(first.bindings().all(|b| b.port.localhost_addr().port() > 0));\n    \
+                     assert!(BINDINGS.iter().all(|b| b.bind_addr().port() == b.port.get() && b.protocol.name().len() == 3 || b.protocol.tcp() && b.protocol.udp()));\n    \
                      BINDINGS.iter().filter(|b| b.container_port.get() > 0).count() + PROJECT.len()\n\
                  }}\n",
                 path.display()

@@ -31,8 +31,8 @@ fn ports_json_lists_every_port_resolved() {
         serde_json::from_str(artifact(&files, "generated/ports.json")).unwrap();
     assert_eq!(json["project"], "lumiere");
     let ports = json["ports"].as_array().unwrap();
-    // 10 service ports in 3 environments, 5 infrastructure entries.
-    assert_eq!(ports.len(), 35);
+    // 10 service ports in 3 environments, 6 infrastructure entries.
+    assert_eq!(ports.len(), 36);
     let courier_dev = ports
         .iter()
         .find(|p| {
@@ -53,6 +53,9 @@ fn ports_json_lists_every_port_resolved() {
         (pg["port"].as_u64(), pg["container_port"].as_u64()),
         (Some(5433), Some(5432))
     );
+    assert_eq!(pg["bind"], "127.0.0.1");
+    let statsd = ports.iter().find(|p| p["service"] == "statsd").unwrap();
+    assert_eq!(statsd["protocol"], "udp");
 }
 
 #[test]
@@ -125,7 +128,9 @@ fn compose_overrides_publish_host_to_container() {
     let (_, reg) = registry(&Path::new(ROOT).join("ports.yaml"));
     let files = render::artifacts(&reg);
     let test = compose(artifact(&files, "generated/docker-compose.test.yaml"));
-    assert_eq!(test.services["postgres-test"], vec!["5433:5432"]);
+    // A loopback bind and a UDP port reach compose's short syntax.
+    assert_eq!(test.services["postgres-test"], vec!["127.0.0.1:5433:5432"]);
+    assert_eq!(test.services["statsd"], vec!["8125:8125/udp"]);
     assert_eq!(
         test.services["pourtier"],
         vec!["7000:7000", "7090:7090", "7091:7091"]
@@ -834,13 +839,147 @@ fn compose_overrides_replace_the_base_files_ports_in_docker_compose() {
     );
     let merged: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for (service, ports) in &overridden.services {
-        let got: Vec<String> = merged["services"][service]["ports"]
-            .as_array()
-            .unwrap_or_else(|| panic!("{service} has ports"))
-            .iter()
-            .map(|p| format!("{}:{}", p["published"].as_str().unwrap(), p["target"]))
-            .collect();
-        assert_eq!(&got, ports, "{service}");
+        assert_eq!(&compose_ports(&merged, service), ports, "{service}");
+    }
+}
+
+/// A service's ports as Compose read them, in the short syntax Portolan
+/// writes: `[host_ip:]published:target[/udp]` (`/tcp` where written).
+fn compose_ports(merged: &serde_json::Value, service: &str) -> Vec<String> {
+    merged["services"][service]["ports"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{service} has ports"))
+        .iter()
+        .map(|p| {
+            let ip = match p["host_ip"].as_str() {
+                Some(ip) if ip.contains(':') => format!("[{ip}]:"),
+                Some(ip) => format!("{ip}:"),
+                None => String::new(),
+            };
+            let protocol = match p["protocol"].as_str() {
+                Some("udp") => "/udp",
+                _ => "",
+            };
+            format!(
+                "{ip}{}:{}{protocol}",
+                p["published"].as_str().unwrap(),
+                p["target"]
+            )
+        })
+        .collect()
+}
+
+/// Transports, bind addresses and a `both` port in Docker Compose and
+/// kubernetes-validate: `[::1]:8053:8053/tcp` and `/udp`, `8443:8443/udp`
+/// beside TCP 8443, and a Service with a TCP and a UDP port on one NodePort.
+#[test]
+fn transports_and_bind_addresses_load_in_compose_and_kubernetes() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid/protocols.yaml");
+    let (_, reg) = registry(&path);
+    let files = render::artifacts(&reg);
+    let production = artifact(&files, "generated/docker-compose.production.yaml");
+    let written = compose(production);
+    assert_eq!(
+        written.services["edge"],
+        [
+            "[::1]:8053:8053/tcp",
+            "[::1]:8053:8053/udp",
+            "8443:8443",
+            "8443:8443/udp"
+        ]
+    );
+    assert_eq!(written.services["statsd"], ["127.0.0.1:8125:8125/udp"]);
+    // The environment's bind, under the port's own.
+    let test = compose(artifact(&files, "generated/docker-compose.test.yaml"));
+    assert_eq!(
+        test.services["edge"],
+        [
+            "[::1]:7053:7053/tcp",
+            "[::1]:7053:7053/udp",
+            "127.0.0.1:7443:7443",
+            "127.0.0.1:7443:7443/udp"
+        ]
+    );
+    let kube = artifact(&files, "generated/kubernetes.cluster.yaml");
+    let docs: Vec<serde_json::Value> = kube
+        .split("\n---\n")
+        .skip(1)
+        .map(|d| serde_saphyr::from_str(d).unwrap())
+        .collect();
+    let ports: Vec<(String, u64, String, u64)> = docs[0]["spec"]["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_owned(),
+                p["port"].as_u64().unwrap(),
+                p["protocol"].as_str().unwrap().to_owned(),
+                p["nodePort"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("dns", 9053, "TCP", 30053),
+        ("dns-udp", 9053, "UDP", 30053),
+        ("api", 9443, "TCP", 30443),
+        ("quic", 9443, "UDP", 30443),
+    ]
+    .map(|(n, p, t, np)| (n.to_owned(), p, t.to_owned(), np));
+    assert_eq!(ports, expected);
+
+    if let Ok(tool) = std::env::var("PORTOLAN_COMPOSE") {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("generated")).unwrap();
+        std::fs::write(
+            dir.path().join("generated/docker-compose.production.yaml"),
+            production,
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("docker-compose.yaml"),
+            "services:\n  edge: { image: alpine:3 }\n  statsd: { image: alpine:3, ports: [\"8125:8125/udp\"] }\n  postgres: { image: alpine:3 }\n",
+        )
+        .unwrap();
+        let out = std::process::Command::new(&tool)
+            .current_dir(dir.path())
+            .args(["-f", "docker-compose.yaml", "-f"])
+            .arg("generated/docker-compose.production.yaml")
+            .args(["config", "--format", "json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let merged: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let normal =
+            |v: &[String]| -> Vec<String> { v.iter().map(|p| p.replace("/tcp", "")).collect() };
+        for (service, ports) in &written.services {
+            assert_eq!(compose_ports(&merged, service), normal(ports), "{service}");
+        }
+    } else {
+        eprintln!("skipped: PORTOLAN_COMPOSE is not set (CI installs docker-compose)");
+    }
+    if let Ok(tool) = std::env::var("PORTOLAN_KUBERNETES_VALIDATE") {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kubernetes.cluster.yaml");
+        std::fs::write(&path, kube).unwrap();
+        let out = std::process::Command::new(&tool)
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    } else {
+        eprintln!(
+            "skipped: PORTOLAN_KUBERNETES_VALIDATE is not set (CI installs kubernetes-validate)"
+        );
     }
 }
 
