@@ -181,3 +181,91 @@ services:
         assert!(bad.parse::<GivenPort>().is_err(), "{bad}");
     }
 }
+
+/// A UDP port is free where only TCP ports are: statsd takes 8000/udp
+/// beside `web.api` on 8000/tcp, and the entry says its protocol.
+#[test]
+fn a_udp_port_shares_a_number_with_tcp_ports_only() {
+    let req = Request {
+        name: "ingest".into(),
+        protocol: Some(portolan::model::Protocol::Udp),
+        ..request("statsd")
+    };
+    let (text, ports) = run(THREE, &req).unwrap();
+    assert_eq!(
+        ports,
+        [
+            ("production".to_owned(), 8000),
+            ("development".to_owned(), 9000),
+            ("test".to_owned(), 7000)
+        ]
+    );
+    assert_eq!(
+        text,
+        format!(
+            "{THREE}  statsd:\n    ports:\n      ingest: {{ production: 8000, development: 9000, test: 7000, protocol: udp }}\n"
+        )
+    );
+    // A second UDP port skips the first; `both` skips every holder.
+    let (_, ports) = run(
+        &text,
+        &Request {
+            name: "relay".into(),
+            ..req.clone()
+        },
+    )
+    .unwrap();
+    assert_eq!(ports[0], ("production".to_owned(), 8001));
+    let both = Request {
+        protocol: Some(portolan::model::Protocol::Both),
+        ..request("dns")
+    };
+    let (_, ports) = run(&text, &both).unwrap();
+    // Offset 2 is free in production but taken by `worker.api` in development.
+    assert_eq!(ports[0], ("production".to_owned(), 8003));
+    // A given port held over the same transport is refused, naming both.
+    let given = Request {
+        ports: vec![
+            "production=8000".parse::<GivenPort>().unwrap(),
+            "development=9005".parse().unwrap(),
+            "test=7005".parse().unwrap(),
+        ],
+        ..Request {
+            name: "relay".into(),
+            ..req.clone()
+        }
+    };
+    assert_eq!(
+        run(&text, &given).unwrap_err(),
+        "port 8000 cannot be assigned in production: held by `statsd.ingest` in production (udp)"
+    );
+    // An existing port keeps its transport.
+    let moved = Request {
+        force: true,
+        protocol: Some(portolan::model::Protocol::Tcp),
+        ..Request {
+            name: "ingest".into(),
+            ..request("statsd")
+        }
+    };
+    assert_eq!(
+        run(&text, &moved).unwrap_err(),
+        "`statsd.ingest` is udp; change its `protocol:` in ports.yaml, then assign"
+    );
+}
+
+/// With one environment, a UDP port is written `{ port: N, protocol: udp }`.
+#[test]
+fn a_single_environment_udp_port_says_its_protocol() {
+    let one = "project: p\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\n";
+    let req = Request {
+        protocol: Some(portolan::model::Protocol::Udp),
+        ..request("statsd")
+    };
+    let (text, ports) = run(one, &req).unwrap();
+    assert_eq!(ports, [("dev".to_owned(), 8000)]);
+    assert_eq!(
+        text,
+        format!("{one}  statsd:\n    ports:\n      api: {{ port: 8000, protocol: udp }}\n")
+    );
+}
