@@ -159,8 +159,28 @@ fn from_env_reads_the_project_variable() {
 #[test]
 fn bindings_list_every_port_with_its_facts() {
     assert_eq!(ports::PROJECT, "lumiere");
-    // 10 named ports × 3 environments + 6 infrastructure entries.
-    assert_eq!(BINDINGS.len(), 36);
+    // 11 named ports × 3 environments + 6 infrastructure entries.
+    assert_eq!(BINDINGS.len(), 39);
+    // A range of ports: a typed `PortRange`, and its first port in the row.
+    let peers = ports::passeur::peers(Environment::Test);
+    assert_eq!(
+        (peers.start().get(), peers.end().get(), peers.len()),
+        (7770, 7779, 10)
+    );
+    assert!(
+        peers.contains(ports::Port::new(7775).unwrap())
+            && !peers.contains(ports::Port::new(7780).unwrap())
+    );
+    assert_eq!(peers.iter().map(|p| p.get()).last(), Some(7779));
+    assert_eq!(peers.to_string(), "7770-7779");
+    let row = BINDINGS
+        .iter()
+        .find(|b| b.name == Some("peers") && b.environment == Some(Environment::Test))
+        .unwrap();
+    assert_eq!(
+        (row.port, row.range, row.protocol),
+        (peers.start(), Some(peers), ports::Protocol::Udp)
+    );
     let bridge = BINDINGS
         .iter()
         .find(|b| {
@@ -195,5 +215,5 @@ fn bindings_list_every_port_with_its_facts() {
         (ports::Protocol::Udp, true)
     );
     assert_eq!(statsd.bind_addr().to_string(), "0.0.0.0:8125");
-    assert_eq!(Environment::Production.bindings().count(), 10);
+    assert_eq!(Environment::Production.bindings().count(), 11);
 }

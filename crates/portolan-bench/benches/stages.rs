@@ -101,6 +101,7 @@ fn assign(bencher: Bencher, size: &str) {
         description: Some("A new service".into()),
         force: false,
         protocol: None,
+        count: None,
     };
     bencher.bench(|| {
         allocate::assign(divan::black_box(source), registry, &request).expect("a free port")

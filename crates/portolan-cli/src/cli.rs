@@ -254,6 +254,12 @@ pub struct AssignArgs {
     #[arg(long, value_name = "tcp|udp|both", value_parser = protocol)]
     pub protocol: Option<portolan::model::Protocol>,
 
+    /// A range of N contiguous ports instead of one (an RTP range, a worker
+    /// pool): every port of the block free and none reserved, at the same
+    /// offset in every environment.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub count: Option<u16>,
+
     /// Move an existing port to a new one instead of refusing.
     #[arg(long)]
     pub force: bool,

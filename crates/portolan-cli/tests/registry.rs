@@ -392,7 +392,7 @@ fn list_and_query_print_tables_and_json() {
     assert_eq!(
         rows,
         serde_json::json!([{"service": "invoice", "name": "api", "environment": "cluster",
-            "port": 8002, "container_port": 8002, "node_port": 31002, "protocol": "tcp", "bind": null}])
+            "port": 8002, "container_port": 8002, "node_port": 31002, "protocol": "tcp", "bind": null, "port_end": null}])
     );
 
     let dir = copy_of("ports.yaml");
@@ -403,7 +403,7 @@ fn list_and_query_print_tables_and_json() {
     let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(
         rows.len(),
-        10 + 6,
+        11 + 6,
         "test's ports and the shared infrastructure"
     );
     assert!(
@@ -417,7 +417,7 @@ fn list_and_query_print_tables_and_json() {
     assert_eq!(
         pg,
         &serde_json::json!({"service": "postgres-test", "name": null, "environment": null,
-            "port": 5433, "container_port": 5432, "node_port": null, "protocol": "tcp", "bind": "127.0.0.1"})
+            "port": 5433, "container_port": 5432, "node_port": null, "protocol": "tcp", "bind": "127.0.0.1", "port_end": null})
     );
     let out = portolan(dir.path())
         .args(["list", "--env", "staging"])

@@ -71,11 +71,11 @@ fn changing_one_port_is_listed_diffed_synced_and_then_clean() {
          examples/lumiere/passeur/config/development.yaml:25:14: courier_url differs, ports.yaml says ws://courier:9767\n\
          examples/lumiere/pourtier/config/development.yaml:17:14: COURIER_URL differs, ports.yaml says ws://courier:9767\n\
          generated/.portolan-manifest: stale: records an earlier ports.yaml\n\
-         generated/PORTS.md:27:1: stale: line 27 is `| 9765 | courier | api | 9765 | Event Bus (WebSocket) |`, ports.yaml says `| 9767 | courier | api | 9767 | Event Bus (WebSocket) |` (2 lines differ)\n\
+         generated/PORTS.md:28:1: stale: line 28 is `| 9765 | courier | api | 9765 | Event Bus (WebSocket) |`, ports.yaml says `| 9767 | courier | api | 9767 | Event Bus (WebSocket) |` (2 lines differ)\n\
          generated/development.env:3:1: stale: line 3 is `COURIER_API_CONTAINER_PORT=9765`, ports.yaml says `COURIER_API_CONTAINER_PORT=9767` (3 lines differ)\n\
          generated/docker-compose.development.yaml:7:1: stale: line 7 is `      - \"9765:9765\"`, ports.yaml says `      - \"9767:9767\"`\n\
          generated/kubernetes.development.yaml:18:1: stale: line 18 is `      port: 9765`, ports.yaml says `      port: 9767` (2 lines differ)\n\
-         generated/ports.json:18:1: stale: line 18 is `      \"container_port\": 9765,`, ports.yaml says `      \"container_port\": 9767,` (3 lines differ)\n\
+         generated/ports.json:19:1: stale: line 19 is `      \"container_port\": 9765,`, ports.yaml says `      \"container_port\": 9767,` (3 lines differ)\n\
          generated/ports.py:40:1: stale: line 40 is `COURIER_API_DEVELOPMENT: Final = 9765`, ports.yaml says `COURIER_API_DEVELOPMENT: Final = 9767` (2 lines differ)\n\
          generated/ports.ts:34:1: stale: line 34 is `export const COURIER_API_DEVELOPMENT = 9765;`, ports.yaml says `export const COURIER_API_DEVELOPMENT = 9767;` (2 lines differ)\n\
          11 files out of date; run `portolan sync` to update them\n"
@@ -100,7 +100,7 @@ fn changing_one_port_is_listed_diffed_synced_and_then_clean() {
         place("examples/lumiere/courier/config/development.yaml"),
         (Some(10), Some(7))
     );
-    assert_eq!(place("generated/PORTS.md"), (Some(27), Some(1)));
+    assert_eq!(place("generated/PORTS.md"), (Some(28), Some(1)));
     assert_eq!(place("generated/.portolan-manifest"), (None, None));
 
     let before = snapshot(root);

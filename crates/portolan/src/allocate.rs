@@ -39,6 +39,9 @@ pub struct Request {
     /// The new port's transport (`None`: an existing port's, else TCP); it
     /// is free only where no port of the same transport is.
     pub protocol: Option<Protocol>,
+    /// A range of this many contiguous ports instead of one port (`None`
+    /// or 1: one port); every port of the block is free, none reserved.
+    pub count: Option<u16>,
 }
 
 /// A port the user chose (`--port 8005`, `--port production=8005`).
@@ -74,8 +77,10 @@ impl std::str::FromStr for GivenPort {
 pub struct Placed {
     /// The environment.
     pub environment: String,
-    /// The host port.
+    /// The host port; the first of a range.
     pub port: u16,
+    /// The last port of a range; `None` for one port.
+    pub end: Option<u16>,
     /// The NodePort, in node-port environments.
     pub node_port: Option<u16>,
 }
@@ -113,6 +118,8 @@ fn refuse<T>(message: impl Into<String>) -> Result<T, Refusal> {
 struct Taken<'r> {
     /// The transport of the port being assigned: only holders sharing it collide.
     protocol: Protocol,
+    /// How many contiguous ports the assignment takes from the one it is given.
+    count: u16,
     ports: HashMap<(HostRef<'r>, Protocol), HashMap<u16, Owner<'r>>>,
     node_ports: HashMap<HostRef<'r>, HashMap<u16, Owner<'r>>>,
     /// Index into `registry.reserved` of the first entry reserving each port.
@@ -128,6 +135,7 @@ impl<'r> Taken<'r> {
     fn new(registry: &'r Registry, skip: Option<(&str, &str)>, protocol: Protocol) -> Self {
         let mut taken = Taken {
             protocol,
+            count: 1,
             ports: HashMap::new(),
             node_ports: HashMap::new(),
             reserved: HashMap::new(),
@@ -142,12 +150,10 @@ impl<'r> Taken<'r> {
                 continue;
             }
             for &transport in b.protocol.transports() {
-                taken
-                    .ports
-                    .entry((b.host, transport))
-                    .or_default()
-                    .entry(b.port.get())
-                    .or_insert(b.owner);
+                let table = taken.ports.entry((b.host, transport)).or_default();
+                for port in b.ports().ports() {
+                    table.entry(port.get()).or_insert(b.owner);
+                }
             }
             if let Some(np) = b.node_port {
                 taken
@@ -172,8 +178,33 @@ impl<'r> Taken<'r> {
             .map(|&i| format!("reserved ({})", registry.reserved[i].reason))
     }
 
-    /// Why `port` cannot go to environment `env`, or `None` when it can.
+    /// Why `port` (with the block of `count` ports from it) cannot go to
+    /// environment `env`, or `None` when it can.
     fn why_not(&self, registry: &Registry, env: usize, port: Port) -> Option<String> {
+        if self.count <= 1 {
+            return self.why_not_one(registry, env, port);
+        }
+        if registry.environments[env].node_ports.is_some() {
+            return Some(format!(
+                "{} has NodePorts, and a Kubernetes Service has no port ranges",
+                registry.environments[env].name
+            ));
+        }
+        (0..self.count).find_map(|k| {
+            let Some(p) = port.get().checked_add(k).and_then(Port::new) else {
+                return Some(format!(
+                    "a block of {} ports from {port} passes 65535",
+                    self.count
+                ));
+            };
+            self.why_not_one(registry, env, p).map(|why| match k {
+                0 => why,
+                _ => format!("port {p} of the block is {why}"),
+            })
+        })
+    }
+
+    fn why_not_one(&self, registry: &Registry, env: usize, port: Port) -> Option<String> {
         let e = &registry.environments[env];
         if !e.range.contains(port) {
             return Some(format!("outside {}'s range {}", e.name, e.range));
@@ -241,7 +272,10 @@ impl<'r> Taken<'r> {
     /// Records that this assignment gives `port` to environment `env`.
     fn give(&mut self, registry: &'r Registry, env: usize, port: Port) {
         let e = &registry.environments[env];
-        self.given.push((e.host(), port.get(), env));
+        for k in 0..self.count.max(1) {
+            self.given
+                .push((e.host(), port.get().saturating_add(k), env));
+        }
         if let Some(np) = e.node_ports.as_ref().and_then(|np| np.node_port(port)) {
             self.given_node_ports.push((e.host(), np.get(), env));
         }
@@ -297,7 +331,7 @@ fn lowest_common(registry: &Registry, taken: &Taken<'_>, envs: &[usize]) -> Opti
     None
 }
 
-fn placed(registry: &Registry, envs: &[usize], ports: &[Port]) -> Vec<Placed> {
+fn placed(registry: &Registry, envs: &[usize], ports: &[Port], count: u16) -> Vec<Placed> {
     envs.iter()
         .zip(ports)
         .map(|(&i, &p)| {
@@ -305,6 +339,7 @@ fn placed(registry: &Registry, envs: &[usize], ports: &[Port]) -> Vec<Placed> {
             Placed {
                 environment: e.name.value.clone(),
                 port: p.get(),
+                end: (count > 1).then(|| p.get() + (count - 1)),
                 node_port: e
                     .node_ports
                     .as_ref()
@@ -369,8 +404,16 @@ pub fn assign_in(
         (Some(port), _) => port.protocol,
         (None, p) => p.unwrap_or_default(),
     };
+    let count = request.count.unwrap_or(1).max(1);
+    if count > 1 && existing.is_some() {
+        return refuse(format!(
+            "`{}.{name}` exists; --count adds a new range: give it another name (--name)",
+            request.service
+        ));
+    }
     // A forced move does not collide with the ports it leaves.
     let mut taken = Taken::new(registry, Some((request.service.as_str(), name)), protocol);
+    taken.count = count;
     let mut fixed = given_ports(registry, &mut taken, request, &envs)?;
     // A forced move of some environments (`--port production=8040`) leaves
     // the others where they are.
@@ -390,7 +433,7 @@ pub fn assign_in(
     still_valid(source, &text)?;
     Ok(Edited {
         text,
-        ports: placed(registry, &envs, &ports),
+        ports: placed(registry, &envs, &ports, count),
         previous,
     })
 }
@@ -429,7 +472,7 @@ fn previous_ports(
             .iter()
             .filter_map(|&i| port.in_environment(i).map(|a| a.port))
             .collect();
-        previous = placed(registry, envs, &ports);
+        previous = placed(registry, envs, &ports, 1);
     }
     Ok(previous)
 }
@@ -622,6 +665,7 @@ fn write_entry(
         ports,
         block,
         request.protocol.unwrap_or_default(),
+        request.count.unwrap_or(1).max(1),
     );
     let edited = match registry.service(&request.service) {
         Some(_) => doc.set_fragment(&entry, &value),
@@ -658,27 +702,29 @@ fn port_fragment(
     ports: &[Port],
     block: Option<bool>,
     protocol: Protocol,
+    count: u16,
 ) -> Fragment {
     // Another transport than TCP is said beside the ports.
     let protocol = (protocol != Protocol::Tcp)
         .then(|| ("protocol".to_owned(), Value::Str(protocol.to_string())));
+    // A block is written `A-B`.
+    let value = |p: &Port| match count {
+        0 | 1 => Value::Int(i64::from(p.get())),
+        n => Value::Str(format!("{p}-{}", p.get() + (n - 1))),
+    };
     if registry.environments.len() == 1 && block.is_none() {
-        let port = Value::Int(i64::from(ports[0].get()));
+        let port = value(&ports[0]);
+        let key = if count > 1 { "range" } else { "port" };
         return match protocol {
             None => Fragment::Value(port),
-            Some(p) => Fragment::Flow(vec![("port".to_owned(), port), p]),
+            Some(p) => Fragment::Flow(vec![(key.to_owned(), port), p]),
         };
     }
     let block = block.unwrap_or(false);
     let entries = envs
         .iter()
         .zip(ports)
-        .map(|(&i, p)| {
-            (
-                registry.environments[i].name.value.clone(),
-                Value::Int(i64::from(p.get())),
-            )
-        })
+        .map(|(&i, p)| (registry.environments[i].name.value.clone(), value(p)))
         .chain(protocol);
     if block {
         Fragment::Block(entries.map(|(k, v)| (k, Fragment::Value(v))).collect())
@@ -753,6 +799,7 @@ pub fn release_in(
                 Placed {
                     environment: e.name.value.clone(),
                     port: a.port.get(),
+                    end: (a.end != a.port).then(|| a.end.get()),
                     node_port: e
                         .node_ports
                         .as_ref()

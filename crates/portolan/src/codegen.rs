@@ -35,6 +35,18 @@ fn lit(port: Port) -> TokenStream {
     quote!(Port::from_registry(#n))
 }
 
+/// A port constant's type and value: `Port`, or `PortRange` for a range.
+fn held_lit(port: Port, end: Port) -> (TokenStream, TokenStream) {
+    if port == end {
+        return (quote!(Port), lit(port));
+    }
+    let (a, b) = (
+        proc_macro2::Literal::u16_unsuffixed(port.get()),
+        proc_macro2::Literal::u16_unsuffixed(end.get()),
+    );
+    (quote!(PortRange), quote!(PortRange::from_registry(#a, #b)))
+}
+
 fn protocol_lit(protocol: Protocol) -> TokenStream {
     match protocol {
         Protocol::Udp => quote!(Protocol::Udp),
@@ -144,6 +156,67 @@ fn port_type() -> TokenStream {
         impl From<Port> for u16 {
             fn from(port: Port) -> u16 {
                 port.get()
+            }
+        }
+
+        /// A range of ports one service holds (an RTP range, a worker pool),
+        /// inclusive at both ends.
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct PortRange {
+            start: Port,
+            end: Port,
+        }
+
+        impl PortRange {
+            // Called only by the constants of a registry that has ranges.
+            #[allow(dead_code)]
+            const fn from_registry(start: u16, end: u16) -> PortRange {
+                PortRange {
+                    start: Port::from_registry(start),
+                    end: Port::from_registry(end),
+                }
+            }
+
+            /// The first port.
+            pub const fn start(self) -> Port {
+                self.start
+            }
+
+            /// The last port (inclusive).
+            pub const fn end(self) -> Port {
+                self.end
+            }
+
+            /// Whether `port` is in the range.
+            pub const fn contains(self, port: Port) -> bool {
+                self.start.get() <= port.get() && port.get() <= self.end.get()
+            }
+
+            /// How many ports it holds.
+            pub const fn len(self) -> usize {
+                (self.end.get() - self.start.get()) as usize + 1
+            }
+
+            /// Never: a range holds at least one port.
+            pub const fn is_empty(self) -> bool {
+                false
+            }
+
+            /// Every port, in order.
+            pub fn iter(self) -> impl Iterator<Item = Port> {
+                (self.start.get()..=self.end.get()).map(Port::from_registry)
+            }
+        }
+
+        impl ::core::fmt::Display for PortRange {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                write!(f, "{}-{}", self.start, self.end)
+            }
+        }
+
+        impl ::core::fmt::Debug for PortRange {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                write!(f, "PortRange({}-{})", self.start, self.end)
             }
         }
 
@@ -322,7 +395,7 @@ fn binding_table(registry: &Registry) -> TokenStream {
     let project = registry.project.as_str();
     // Rows name the constants instead of repeating numbers, so each port is written once.
     let rows = registry.bindings().map(|b| {
-        let (service, name, environment, port, container, node) = match b.owner {
+        let (service, name, environment, port, container, node, range) = match b.owner {
             crate::model::Owner::Service {
                 service,
                 port,
@@ -336,17 +409,30 @@ fn binding_table(registry: &Registry) -> TokenStream {
                 );
                 let port_name = port.name.as_str();
                 let node = match b.node_port {
-                    Some(_) => quote!(Some(#module::node_ports::#constant)),
-                    None => quote!(None),
+                    Some(_) if !b.is_range() => quote!(Some(#module::node_ports::#constant)),
+                    _ => quote!(None),
                 };
-                (
-                    service.name.as_str(),
-                    quote!(Some(#port_name)),
-                    quote!(Some(Environment::#variant)),
-                    quote!(#module::#constant),
-                    quote!(#module::container::#constant),
-                    node,
-                )
+                match b.is_range() {
+                    // A range's constant is a `PortRange`; the row's ports are its ends.
+                    true => (
+                        service.name.as_str(),
+                        quote!(Some(#port_name)),
+                        quote!(Some(Environment::#variant)),
+                        quote!(#module::#constant.start()),
+                        quote!(#module::container::#constant.start()),
+                        node,
+                        quote!(Some(#module::#constant)),
+                    ),
+                    false => (
+                        service.name.as_str(),
+                        quote!(Some(#port_name)),
+                        quote!(Some(Environment::#variant)),
+                        quote!(#module::#constant),
+                        quote!(#module::container::#constant),
+                        node,
+                        quote!(None),
+                    ),
+                }
             }
             crate::model::Owner::Infrastructure(infra) => {
                 let constant = format_ident!("{}", ident::screaming(infra.name.as_str()));
@@ -360,6 +446,7 @@ fn binding_table(registry: &Registry) -> TokenStream {
                         Some(_) => quote!(Some(infrastructure::node_ports::#constant)),
                         None => quote!(None),
                     },
+                    quote!(None),
                 )
             }
         };
@@ -377,6 +464,7 @@ fn binding_table(registry: &Registry) -> TokenStream {
                 description: #description,
                 protocol: #protocol,
                 bind: #bind,
+                range: #range,
             }
         }
     });
@@ -406,6 +494,8 @@ fn binding_table(registry: &Registry) -> TokenStream {
             /// The address it is published on (`bind:` in ports.yaml);
             /// `None` is every address.
             pub bind: Option<::std::net::IpAddr>,
+            /// The whole range, for a range of ports (`port` is its first).
+            pub range: Option<PortRange>,
         }
 
         impl Binding {
@@ -470,8 +560,8 @@ fn environment_module(registry: &Registry, index: usize, env: &Environment) -> T
                 line,
                 "Host port",
             );
-            let value = lit(a.port);
-            host.push(quote!(#[doc = #doc] pub const #name: Port = #value;));
+            let (ty, value) = held_lit(a.port, a.end);
+            host.push(quote!(#[doc = #doc] pub const #name: #ty = #value;));
             let doc = constant_doc(
                 registry,
                 service,
@@ -480,9 +570,13 @@ fn environment_module(registry: &Registry, index: usize, env: &Environment) -> T
                 line,
                 "Container port",
             );
-            let value = lit(a.container_port);
-            container.push(quote!(#[doc = #doc] pub const #name: Port = #value;));
-            if let Some(np) = env.node_ports.as_ref().and_then(|np| np.node_port(a.port)) {
+            let container_end = Port::new(a.container_port.get() + (a.end.get() - a.port.get()))
+                .unwrap_or(a.container_port);
+            let (ty, value) = held_lit(a.container_port, container_end);
+            container.push(quote!(#[doc = #doc] pub const #name: #ty = #value;));
+            if let Some(np) = env.node_ports.as_ref().and_then(|np| np.node_port(a.port))
+                && a.end == a.port
+            {
                 let doc = constant_doc(
                     registry,
                     service,
@@ -518,13 +612,13 @@ fn environment_module(registry: &Registry, index: usize, env: &Environment) -> T
         #[doc = #module_doc]
         pub mod #module {
             #[allow(unused_imports)]
-            use super::Port;
+            use super::{Port, PortRange};
             #(#host)*
 
             #[doc = #container_doc]
             pub mod container {
                 #[allow(unused_imports)]
-                use super::super::Port;
+                use super::super::{Port, PortRange};
                 #(#container)*
             }
 
@@ -567,10 +661,15 @@ fn service_module(registry: &Registry, service: &Service) -> TokenStream {
             registry.file,
             port.name.span.line
         ));
+        // Load makes a named port a range in every environment or in none.
+        let ty = match port.assignments.first().is_some_and(|a| a.end != a.port) {
+            true => quote!(PortRange),
+            false => quote!(Port),
+        };
         let ret = if limited {
-            quote!(Option<Port>)
+            quote!(Option<#ty>)
         } else {
-            quote!(Port)
+            quote!(#ty)
         };
         quote! {
             #[doc = #doc]
@@ -585,7 +684,7 @@ fn service_module(registry: &Registry, service: &Service) -> TokenStream {
         #[doc = #module_doc]
         pub mod #module {
             #[allow(unused_imports)]
-            use super::{Environment, Port};
+            use super::{Environment, Port, PortRange};
             #(#functions)*
         }
     }

@@ -215,6 +215,21 @@ pub(crate) enum EnvVar {
     Url,
     /// `<BASE>_PROTOCOL` (`udp`, `both`), for a port that is not TCP only.
     Protocol,
+    /// `<BASE>_PORT_END`, the last port of a range (`_PORT` is its first).
+    PortEnd,
+}
+
+/// Which of the optional `.env` variables a port has.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct EnvFlags {
+    /// `_NODE_PORT`.
+    pub(crate) node_port: bool,
+    /// `_URL`.
+    pub(crate) url: bool,
+    /// `_PROTOCOL`.
+    pub(crate) protocol: bool,
+    /// `_PORT_END`.
+    pub(crate) range: bool,
 }
 
 /// The one place `.env` names are made: for a service's port `name`
@@ -225,7 +240,7 @@ pub(crate) fn env_variables(
     buf: &mut String,
     service: &str,
     name: Option<&str>,
-    (node_port, url, protocol): (bool, bool, bool),
+    flags: EnvFlags,
     mut emit: impl FnMut(&str, EnvVar),
 ) {
     buf.clear();
@@ -240,14 +255,17 @@ pub(crate) fn env_variables(
         emit(buf, kind);
     };
     var("_PORT", EnvVar::Port);
+    if flags.range {
+        var("_PORT_END", EnvVar::PortEnd);
+    }
     var("_CONTAINER_PORT", EnvVar::ContainerPort);
-    if node_port {
+    if flags.node_port {
         var("_NODE_PORT", EnvVar::NodePort);
     }
-    if url {
+    if flags.url {
         var("_URL", EnvVar::Url);
     }
-    if protocol {
+    if flags.protocol {
         var("_PROTOCOL", EnvVar::Protocol);
     }
 }

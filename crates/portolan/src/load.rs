@@ -176,7 +176,7 @@ const LIST_KEYS: &[&str] = &["comment", "key", "item"];
 const ENVIRONMENT_KEYS: &[&str] = &["range", "node_ports", "host", "artifacts", "bind"];
 const NODE_PORT_KEYS: &[&str] = &["range", "offset"];
 const SERVICE_KEYS: &[&str] = &["description", "environments", "ports", "processes"];
-const PORT_KEYS: &[&str] = &["port", "container_port"];
+const PORT_KEYS: &[&str] = &["port", "container_port", "range"];
 const INFRASTRUCTURE_KEYS: &[&str] = &["range", "host", "services"];
 const INFRA_SERVICE_KEYS: &[&str] = &[
     "port",

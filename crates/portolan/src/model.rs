@@ -385,8 +385,10 @@ impl NamedPort {
 pub struct Assignment {
     /// Index into [`Registry::environments`].
     pub environment: usize,
-    /// The port published on the host.
+    /// The port published on the host; the first of a range.
     pub port: Port,
+    /// The last port of a range (`rtp: 10000-10099`); `port` for one port.
+    pub end: Port,
     /// The port the process listens on inside its container (default: `port`).
     pub container_port: Port,
     /// Where the port is written. A bare `api: 8001` gives every environment the same span.
@@ -513,8 +515,10 @@ impl fmt::Display for Owner<'_> {
 pub struct Binding<'a> {
     /// Who holds the port.
     pub owner: Owner<'a>,
-    /// The host port.
+    /// The host port; the first of a range.
     pub port: Port,
+    /// The last port of a range; `port` for one port.
+    pub end: Port,
     /// The port inside the container.
     pub container_port: Port,
     /// The Kubernetes NodePort, in node-port environments.
@@ -533,6 +537,19 @@ pub struct Binding<'a> {
 }
 
 impl<'a> Binding<'a> {
+    /// The ports it holds: one, or a range.
+    pub fn ports(&self) -> PortRange {
+        PortRange {
+            start: self.port,
+            end: self.end,
+        }
+    }
+
+    /// Whether it holds a range of ports rather than one.
+    pub fn is_range(&self) -> bool {
+        self.end != self.port
+    }
+
     /// The environment, for service ports.
     pub fn environment(&self) -> Option<&'a Environment> {
         match self.owner {
@@ -565,6 +582,7 @@ impl Registry {
                             environment,
                         },
                         port: a.port,
+                        end: a.end,
                         container_port: a.container_port,
                         node_port: environment
                             .node_ports
@@ -583,6 +601,7 @@ impl Registry {
         let infra = self.infrastructure.services.iter().map(move |s| Binding {
             owner: Owner::Infrastructure(s),
             port: s.port,
+            end: s.port,
             container_port: s.container_port,
             node_port: s.node_port.map(|(p, _)| p),
             span: s.span,

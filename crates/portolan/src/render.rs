@@ -32,8 +32,10 @@ pub struct Row {
     pub name: Option<String>,
     /// The environment; `None` for infrastructure shared by every environment.
     pub environment: Option<String>,
-    /// The host port.
+    /// The host port; the first of a range.
     pub port: u16,
+    /// The last port of a range the service holds; `None` for one port.
+    pub port_end: Option<u16>,
     /// The port inside the container.
     pub container_port: u16,
     /// The NodePort, in node-port environments.
@@ -57,6 +59,7 @@ impl Row {
             "name": self.name,
             "environment": self.environment,
             "port": self.port,
+            "port_end": self.port_end,
             "container_port": self.container_port,
             "node_port": self.node_port,
             "url": self.url,
@@ -66,13 +69,34 @@ impl Row {
         })
     }
 
+    /// The container side as `ports_text` writes the host side.
+    pub fn container_text(&self) -> String {
+        match self.port_end {
+            Some(end) => format!(
+                "{}-{}",
+                self.container_port,
+                u32::from(self.container_port) + u32::from(end - self.port)
+            ),
+            None => self.container_port.to_string(),
+        }
+    }
+
+    /// `10000-10099` for a range, the port alone for one port.
+    pub fn ports_text(&self) -> String {
+        match self.port_end {
+            Some(end) => format!("{}-{end}", self.port),
+            None => self.port.to_string(),
+        }
+    }
+
     /// The host port as a person reads it: `8125/udp`, `127.0.0.1:5433`,
     /// `53/tcp+udp`; a TCP port on every address is its number.
     pub fn shown_port(&self) -> String {
+        let ports = self.ports_text();
         let mut out = match self.bind {
-            Some(std::net::IpAddr::V6(ip)) => format!("[{ip}]:{}", self.port),
-            Some(ip) => format!("{ip}:{}", self.port),
-            None => self.port.to_string(),
+            Some(std::net::IpAddr::V6(ip)) => format!("[{ip}]:{ports}"),
+            Some(ip) => format!("{ip}:{ports}"),
+            None => ports,
         };
         match self.protocol {
             Protocol::Udp => out.push_str("/udp"),
@@ -111,14 +135,18 @@ pub fn rows(registry: &Registry) -> Vec<Row> {
                 name: Some(port.name.value.clone()),
                 environment: Some(environment.name.value.clone()),
                 port: b.port.get(),
+                port_end: b.is_range().then(|| b.end.get()),
                 container_port: b.container_port.get(),
-                node_port: b.node_port.map(|p| p.get()),
-                url: Some(format!(
-                    "{}://{}:{}",
-                    port.scheme(),
-                    service.name.value,
-                    b.container_port.get()
-                )),
+                node_port: b.node_port.filter(|_| !b.is_range()).map(|p| p.get()),
+                // A range is no address to reach.
+                url: (!b.is_range()).then(|| {
+                    format!(
+                        "{}://{}:{}",
+                        port.scheme(),
+                        service.name.value,
+                        b.container_port.get()
+                    )
+                }),
                 description: service.description.clone(),
                 protocol: b.protocol,
                 bind: b.bind.map(|b| b.addr),
@@ -128,6 +156,7 @@ pub fn rows(registry: &Registry) -> Vec<Row> {
                 name: None,
                 environment: infra_environment,
                 port: b.port.get(),
+                port_end: None,
                 container_port: b.container_port.get(),
                 node_port: b.node_port.map(|p| p.get()),
                 url: None,
@@ -388,6 +417,12 @@ fn ports_json(registry: &Registry, rows: &[Row]) -> String {
             None => out.push_str("null"),
         }
         let _ = writeln!(out, ",\n      \"port\": {},", r.port);
+        match r.port_end {
+            Some(end) => {
+                let _ = writeln!(out, "      \"port_end\": {end},");
+            }
+            None => out.push_str("      \"port_end\": null,\n"),
+        }
         let _ = writeln!(out, "      \"protocol\": \"{}\",", r.protocol);
         out.push_str("      \"service\": ");
         string(&mut out, &r.service);
@@ -447,7 +482,7 @@ fn ports_md(registry: &Registry, rows: &[Row]) -> String {
                 r.shown_port(),
                 cell(&r.service),
                 cell(r.name.as_deref().unwrap_or("")),
-                r.container_port
+                r.container_text()
             );
             if node_ports {
                 let _ = write!(out, " {} |", opt(r.node_port));
@@ -562,11 +597,12 @@ fn env_file(registry: &Registry, rows: &[Row], environment: &str) -> String {
         if r.environment.as_deref().is_some_and(|e| e != environment) {
             continue;
         }
-        let flags = (
-            r.node_port.is_some(),
-            r.url.is_some(),
-            r.protocol != Protocol::Tcp,
-        );
+        let flags = crate::ident::EnvFlags {
+            node_port: r.node_port.is_some(),
+            url: r.url.is_some(),
+            protocol: r.protocol != Protocol::Tcp,
+            range: r.port_end.is_some(),
+        };
         crate::ident::env_variables(
             &mut buf,
             &r.service,
@@ -579,6 +615,7 @@ fn env_file(registry: &Registry, rows: &[Row], environment: &str) -> String {
                     EnvVar::NodePort => Value::Port(r.node_port.unwrap_or(0)),
                     EnvVar::Url => Value::Text(r.url.as_deref().unwrap_or("")),
                     EnvVar::Protocol => Value::Text(r.protocol.as_str()),
+                    EnvVar::PortEnd => Value::Port(r.port_end.unwrap_or(r.port)),
                 };
                 vars.push((var.to_owned(), value));
             },
@@ -630,7 +667,10 @@ fn compose(rows: &[Row], environment: &str, dir: &str) -> String {
             Some(ip) => format!("{ip}:"),
             None => String::new(),
         };
-        let mapping = format!("{bind}{}:{}", r.port, r.container_port);
+        let mapping = match r.port_end {
+            Some(_) => format!("{bind}{}:{}", r.ports_text(), r.container_text()),
+            None => format!("{bind}{}:{}", r.port, r.container_port),
+        };
         let entries = services.entry(&r.service).or_default();
         match r.protocol {
             Protocol::Udp => entries.push((r.port, format!("{mapping}/udp"))),
@@ -735,7 +775,7 @@ mod tests {
     #[test]
     fn ports_json_matches_serde_json() {
         for yaml in [
-            "project: demo\nenvironments:\n  local: { range: 8000-8099 }\n  k8s: { range: 9000-9099, node_ports: { range: 30000-30999, offset: 21000 } }\nservices:\n  web:\n    description: \"tab\\tand \\u00e9 and \\\\ and |\"\n    ports: { api: { local: 8000, k8s: 9000 }, metrics: { local: 8001, k8s: 9001 } }\n  bare: { ports: { api: { local: 8002, k8s: 9002 } } }\ninfrastructure:\n  services:\n    db: { port: 5432, container_port: 5433, bind: 127.0.0.1, node_port: 30432 }\n    dns: { port: 53, protocol: both, bind: \"::1\" }\n",
+            "project: demo\nenvironments:\n  local: { range: 8000-8099 }\n  k8s: { range: 9000-9099, node_ports: { range: 30000-30999, offset: 21000 } }\nservices:\n  web:\n    description: \"tab\\tand \\u00e9 and \\\\ and |\"\n    ports: { api: { local: 8000, k8s: 9000 }, metrics: { local: 8001, k8s: 9001 } }\n  bare: { ports: { api: { local: 8002, k8s: 9002 } } }\n  media: { environments: [local], ports: { rtp: { range: 8010-8019, protocol: udp } } }\ninfrastructure:\n  services:\n    db: { port: 5432, container_port: 5433, bind: 127.0.0.1, node_port: 30432 }\n    dns: { port: 53, protocol: both, bind: \"::1\" }\n",
             "project: empty\nenvironments:\n  local: { range: 8000-8099 }\n",
         ] {
             let source = crate::Source::new("ports.yaml", yaml);

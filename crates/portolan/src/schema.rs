@@ -85,6 +85,15 @@ enum RangeItem {
     ),
 }
 
+/// A range of ports one service holds: `A-B`, inclusive.
+#[derive(JsonSchema)]
+struct PortSpan(
+    #[schemars(regex(
+        pattern = r"^\s*(?:6553[0-5]|655[0-2]\d|65[0-4]\d\d|6[0-4]\d{3}|[1-5]\d{4}|[1-9]\d{0,3})\s*-\s*(?:6553[0-5]|655[0-2]\d|65[0-4]\d\d|6[0-4]\d{3}|[1-5]\d{4}|[1-9]\d{0,3})\s*$"
+    ))]
+    String,
+);
+
 /// Every port a project's services use, in every environment: the single source of truth.
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
@@ -198,8 +207,12 @@ struct Service {
 enum NamedPort {
     /// The same port in every environment of the service.
     Port(PortNumber),
+    /// The same range of ports in every environment (`10000-10099`).
+    Span(PortSpan),
     /// The same host/container pair in every environment, with its scheme.
     Pair(SchemePair),
+    /// The same range in every environment, with its protocol and bind address.
+    Range(RangePort),
     /// One port (or pair) per environment, by environment name, and its scheme.
     PerEnvironment(PerEnvironment),
 }
@@ -212,6 +225,20 @@ struct SchemePair {
     port: PortNumber,
     /// The port the process listens on inside its container (default: `port`).
     container_port: Option<PortNumber>,
+    /// How other services reach it (default: `http`).
+    scheme: Option<Scheme>,
+    /// Its transport (default: `tcp`).
+    protocol: Option<Protocol>,
+    /// The address it is published on (default: its environment's, else every address).
+    bind: Option<BindAddress>,
+}
+
+/// A range of ports one service holds (an RTP range), the same inside the container.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct RangePort {
+    /// The ports, `A-B`.
+    range: PortSpan,
     /// How other services reach it (default: `http`).
     scheme: Option<Scheme>,
     /// Its transport (default: `tcp`).
@@ -240,8 +267,20 @@ struct PerEnvironment {
 enum PortOrPair {
     /// The port published on the host (the container listens on the same).
     Port(PortNumber),
+    /// A range of ports, `A-B`.
+    Span(PortSpan),
     /// A host port and the container's.
     Pair(Pair),
+    /// A range of ports, `{ range: A-B }`.
+    Range(PerEnvironmentRange),
+}
+
+/// A range of ports in one environment.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct PerEnvironmentRange {
+    /// The ports, `A-B`.
+    range: PortSpan,
 }
 
 /// A host port and the port inside the container.

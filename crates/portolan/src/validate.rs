@@ -287,11 +287,12 @@ fn env_variables(registry: &Registry, bindings: &[Binding<'_>], out: &mut Vec<Di
                         }
                     };
                     // The names render writes: one function makes both.
-                    let flags = (
-                        b.node_port.is_some(),
-                        port.is_some(),
-                        b.protocol != Protocol::Tcp,
-                    );
+                    let flags = ident::EnvFlags {
+                        node_port: b.node_port.is_some() && !b.is_range(),
+                        url: port.is_some() && !b.is_range(),
+                        protocol: b.protocol != Protocol::Tcp,
+                        range: b.is_range(),
+                    };
                     ident::env_variables(&mut name, service, port, flags, |var, _| {
                         emit(Ns::Env(e), var, Some(b.span), holder);
                     });
@@ -634,11 +635,16 @@ fn one_service_two_transports(a: &Binding<'_>, b: &Binding<'_>) -> bool {
     }
 }
 
-/// `8125/udp`: a port with its transport, where it is not TCP.
+/// `8125/udp`, `10000-10099/udp`: a port or range with its transport,
+/// where it is not TCP.
 fn shown_port(b: &Binding<'_>) -> String {
+    let ports = match b.is_range() {
+        true => format!("range {}", b.ports()),
+        false => b.port.to_string(),
+    };
     match b.protocol {
-        Protocol::Tcp => b.port.to_string(),
-        p => format!("{}/{p}", b.port),
+        Protocol::Tcp => ports,
+        p => format!("{ports}/{p}"),
     }
 }
 
@@ -701,15 +707,20 @@ impl<'r> Occupancy<'r> {
         let mut conflicts = Vec::new();
         let mut node_conflicts = Vec::new();
         for (i, b) in self.bindings.iter().enumerate() {
-            // `both` claims the number in each transport; one finding is enough.
+            // `both` claims the number in each transport, a range each of its
+            // ports; one finding is enough, and a range stops at its first
+            // taken port, so overlapping ranges cost no more than the port space.
             let mut conflict = None;
             for &transport in b.protocol.transports() {
                 let table = self
                     .hosts
                     .entry((b.host, transport))
                     .or_insert_with(|| vec![0; 65536]);
-                if let Some(first) = claim(table, b.port, i, &self.bindings) {
-                    conflict.get_or_insert(first);
+                for port in b.ports().ports() {
+                    if let Some(first) = claim(table, port, i, &self.bindings) {
+                        conflict.get_or_insert(first);
+                        break;
+                    }
                 }
             }
             if let Some(first) = conflict {
@@ -729,11 +740,17 @@ impl<'r> Occupancy<'r> {
         }
         for (i, first) in conflicts {
             let (b, holder) = (&self.bindings[i], &self.bindings[first]);
+            let what = if b.is_range() || holder.is_range() {
+                "overlaps"
+            } else {
+                "is already used by"
+            };
+            let port = if b.is_range() { "" } else { "port " };
             let mut d = Diagnostic::new(
                 Code::PortConflict,
                 b.span,
                 format!(
-                    "port {} of {} is already used by {}",
+                    "{port}{} of {} {what} {}",
                     shown_port(b),
                     b.owner,
                     holder.owner
@@ -741,7 +758,9 @@ impl<'r> Occupancy<'r> {
             )
             .with_label(format!("{} is taken", shown_port(b)))
             .with_secondary(holder.span, format!("{} holds it", holder.owner));
-            if let Some(help) = self.suggestion(b) {
+            if !b.is_range()
+                && let Some(help) = self.suggestion(b)
+            {
                 d = d.with_help(help);
             }
             out.push(d);
@@ -788,6 +807,64 @@ impl<'r> Occupancy<'r> {
         }
     }
 
+    /// The rules of [`Self::per_binding`] for a range of ports one service
+    /// holds: every port in its environment's range and none reserved; no
+    /// NodePorts (a Kubernetes Service has no port ranges).
+    fn per_range(&self, b: &Binding<'r>, out: &mut Vec<Diagnostic>) {
+        let ports = b.ports();
+        if let Some(range) = self.range_of(b)
+            && !range.ranges.is_empty()
+            && let Some(outside) = ports.ports().find(|&p| !range.contains(p))
+        {
+            let range_name = Self::range_name(b);
+            out.push(
+                Diagnostic::new(
+                    Code::OutsideRange,
+                    b.span,
+                    format!(
+                        "range {ports} of {} is not inside {range_name} {range}: {outside} is outside",
+                        b.owner
+                    ),
+                )
+                .with_label(format!("not in {range}"))
+                .with_secondary(range.span, "the range is declared here"),
+            );
+        }
+        if let Some((port, r)) = ports
+            .ports()
+            .find_map(|p| self.reserved_at(p).map(|r| (p, r)))
+        {
+            out.push(
+                Diagnostic::new(
+                    Code::ReservedPort,
+                    b.span,
+                    format!(
+                        "range {ports} of {} includes {port}, which is reserved: {}",
+                        b.owner, r.reason
+                    ),
+                )
+                .with_label("includes a reserved port")
+                .with_secondary(r.span, "reserved here")
+                .with_help("move the range clear of the reserved ports (`portolan assign --count` finds a free block)"),
+            );
+        }
+        if let Some(env) = b.environment()
+            && env.node_ports.is_some()
+        {
+            out.push(
+                Diagnostic::new(
+                    Code::InvalidNodePort,
+                    b.span,
+                    format!(
+                        "range {ports} of {}: {} has NodePorts, and a Kubernetes Service has no port ranges",
+                        b.owner, env.name
+                    ),
+                )
+                .with_help("give the range to an environment without `node_ports`, or list its ports one by one"),
+            );
+        }
+    }
+
     fn reserved_at(&self, port: Port) -> Option<&'r crate::model::Reserved> {
         match self.reserved[usize::from(port.get())] {
             0 => None,
@@ -797,6 +874,9 @@ impl<'r> Occupancy<'r> {
 
     /// Range, reserved, NodePort and warning rules for one port.
     fn per_binding(&self, b: &Binding<'r>, out: &mut Vec<Diagnostic>) {
+        if b.is_range() {
+            return self.per_range(b, out);
+        }
         if let Some(range) = self.range_of(b)
             && !range.ranges.is_empty()
             && !range.contains(b.port)

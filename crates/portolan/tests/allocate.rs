@@ -269,3 +269,104 @@ fn a_single_environment_udp_port_says_its_protocol() {
         format!("{one}  statsd:\n    ports:\n      api: {{ port: 8000, protocol: udp }}\n")
     );
 }
+
+/// `--count N` takes N contiguous ports at one offset in every environment:
+/// never a block split around a holder, never across a reserved port.
+#[test]
+fn a_block_is_contiguous_and_clear_of_holders_and_reserved_ports() {
+    // 8002 is reserved, so offsets 0-2 of production cannot start a block of 4;
+    // 7005 is held in test, so neither can offsets 3-5.
+    let text = format!(
+        "{THREE}  cache: {{ ports: {{ api: {{ production: 8050, development: 9050, test: 7005 }} }} }}\nreserved:\n  - {{ port: 8002, reason: a local tool }}\n"
+    );
+    let req = Request {
+        name: "rtp".into(),
+        protocol: Some(portolan::model::Protocol::Udp),
+        count: Some(4),
+        ..request("media")
+    };
+    let (written, ports) = run(&text, &req).unwrap();
+    // UDP: the TCP holders (web, worker, cache's 7005) do not count; the
+    // reserved 8002 does, so the first block clear of it starts at offset 3.
+    assert_eq!(
+        ports,
+        [
+            ("production".to_owned(), 8003),
+            ("development".to_owned(), 9003),
+            ("test".to_owned(), 7003)
+        ]
+    );
+    assert!(
+        written.contains(
+            "  media:\n    ports:\n      rtp: { production: 8003-8006, development: 9003-9006, test: 7003-7006, protocol: udp }\n"
+        ),
+        "{written}"
+    );
+    // The written range validates and holds every port of the block.
+    let source = Source::new("ports.yaml", &written);
+    let report = check(&source);
+    let registry = report.valid_registry().expect("the block validates");
+    let media = registry.service("media").unwrap();
+    let a = &media.ports[0].assignments[0];
+    assert_eq!((a.port.get(), a.end.get()), (8003, 8006));
+    // A TCP block must also step over the TCP holders: offsets 0-1 are web and
+    // worker, 2 reserved, 5 cache's in test, so the first clear block of 3 starts at 6.
+    let tcp = Request {
+        count: Some(3),
+        protocol: None,
+        ..req.clone()
+    };
+    let (_, ports) = run(&text, &tcp).unwrap();
+    assert_eq!(ports[0], ("production".to_owned(), 8006));
+    // A given start whose block crosses a reserved port is refused.
+    let given = Request {
+        ports: vec![
+            "production=8001".parse::<GivenPort>().unwrap(),
+            "development=9020".parse().unwrap(),
+            "test=7020".parse().unwrap(),
+        ],
+        ..req.clone()
+    };
+    assert_eq!(
+        run(&text, &given).unwrap_err(),
+        "port 8001 cannot be assigned in production: port 8002 of the block is reserved (a local tool)"
+    );
+    // A block never runs past the environment's range.
+    let huge = Request {
+        count: Some(100),
+        ..req.clone()
+    };
+    assert!(
+        run(&text, &huge)
+            .unwrap_err()
+            .starts_with("no free port for `media.rtp`"),
+        "a block of 100 does not fit in 100 ports with holders"
+    );
+}
+
+/// With one environment, a block is written `{ range: A-B, protocol: udp }`,
+/// or `A-B` alone for TCP.
+#[test]
+fn a_single_environment_block_is_written_as_a_range() {
+    let one = "project: p\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\n";
+    let req = Request {
+        name: "pool".into(),
+        count: Some(10),
+        ..request("runner")
+    };
+    let (text, ports) = run(one, &req).unwrap();
+    assert_eq!(ports, [("dev".to_owned(), 8001)]);
+    assert!(
+        text.ends_with("  runner:\n    ports:\n      pool: 8001-8010\n"),
+        "{text}"
+    );
+    let udp = Request {
+        protocol: Some(portolan::model::Protocol::Udp),
+        ..req
+    };
+    let (text, _) = run(one, &udp).unwrap();
+    assert!(
+        text.ends_with("      pool: { range: 8000-8009, protocol: udp }\n"),
+        "{text}"
+    );
+}

@@ -38,6 +38,7 @@ fn crates(dir: &Path) -> Vec<(PathBuf, PathBuf)> {
                      let first: Environment = all[0].name().parse().unwrap();\n    \
                      assert!(first.bindings().all(|b| b.port.localhost_addr().port() > 0));\n    \
                      assert!(BINDINGS.iter().all(|b| b.bind_addr().port() == b.port.get() && b.protocol.name().len() == 3 || b.protocol.tcp() && b.protocol.udp()));\n    \
+                     assert!(BINDINGS.iter().filter_map(|b| b.range).all(|r| r.contains(r.start()) && r.contains(r.end()) && r.iter().count() == r.len() && !r.is_empty()));\n    \
                      BINDINGS.iter().filter(|b| b.container_port.get() > 0).count() + PROJECT.len()\n\
                  }}\n",
                 path.display()

@@ -31,8 +31,26 @@ fn ports_json_lists_every_port_resolved() {
         serde_json::from_str(artifact(&files, "generated/ports.json")).unwrap();
     assert_eq!(json["project"], "lumiere");
     let ports = json["ports"].as_array().unwrap();
-    // 10 service ports in 3 environments, 6 infrastructure entries.
-    assert_eq!(ports.len(), 36);
+    // 11 named ports (one a range) in 3 environments, 6 infrastructure entries.
+    assert_eq!(ports.len(), 39);
+    let peers = ports
+        .iter()
+        .find(|p| p["name"] == "peers" && p["environment"] == "test")
+        .unwrap();
+    assert_eq!(
+        (
+            &peers["port"],
+            &peers["port_end"],
+            &peers["protocol"],
+            &peers["url"]
+        ),
+        (
+            &serde_json::json!(7770),
+            &serde_json::json!(7779),
+            &serde_json::json!("udp"),
+            &serde_json::Value::Null
+        )
+    );
     let courier_dev = ports
         .iter()
         .find(|p| {
@@ -43,7 +61,7 @@ fn ports_json_lists_every_port_resolved() {
         courier_dev,
         &serde_json::json!({"service": "courier", "name": "api", "environment": "development", "port": 9765,
             "container_port": 9765, "node_port": null, "url": "ws://courier:9765", "description": "Event Bus (WebSocket)",
-            "protocol": "tcp", "bind": null})
+            "protocol": "tcp", "bind": null, "port_end": null})
     );
     let pg = ports
         .iter()

@@ -79,8 +79,9 @@ fn json(rows: &[Row]) -> String {
             Some(p) => out.push_str(&p.to_string()),
             None => out.push_str("null"),
         }
+        let end = r.port_end.map_or("null".to_owned(), |e| e.to_string());
         out.push_str(&format!(
-            ",\n    \"port\": {},\n    \"protocol\": \"{}\",\n    \"service\": ",
+            ",\n    \"port\": {},\n    \"port_end\": {end},\n    \"protocol\": \"{}\",\n    \"service\": ",
             r.port, r.protocol
         ));
         string(&mut out, Some(&r.service));
@@ -122,7 +123,7 @@ fn port_table(rows: &[Row]) -> String {
                 r.name.clone().unwrap_or_else(|| "-".into()),
                 r.environment.clone().unwrap_or_else(|| "(all)".into()),
                 r.shown_port(),
-                r.container_port.to_string(),
+                r.container_text(),
                 r.node_port.map_or_else(|| "-".into(), |p| p.to_string()),
             ]
         })
@@ -357,7 +358,7 @@ mod tests {
     fn json_is_what_serde_json_prints() {
         let source = Source::new(
             "ports.yaml",
-            "project: demo\nenvironments:\n  local: { range: 8000-8099 }\n  k8s: { range: 9000-9099, node_ports: { range: 30000-30999, offset: 21000 } }\nservices:\n  web: { ports: { api: { local: 8000, k8s: 9000 }, metrics: { local: 8001, k8s: 9001 } } }\ninfrastructure:\n  services:\n    db: { port: 5432, container_port: 5433, bind: \"::1\", protocol: both }\n",
+            "project: demo\nenvironments:\n  local: { range: 8000-8099 }\n  k8s: { range: 9000-9099, node_ports: { range: 30000-30999, offset: 21000 } }\nservices:\n  web: { ports: { api: { local: 8000, k8s: 9000 }, metrics: { local: 8001, k8s: 9001 } } }\n  media: { environments: [local], ports: { rtp: { range: 8010-8019, protocol: udp } } }\ninfrastructure:\n  services:\n    db: { port: 5432, container_port: 5433, bind: \"::1\", protocol: both }\n",
         );
         let report = portolan::check(&source);
         let registry = report.valid_registry().expect("valid");
@@ -374,6 +375,7 @@ mod tests {
                         "node_port": r.node_port,
                         "protocol": r.protocol.as_str(),
                         "bind": r.bind.map(|b| b.to_string()),
+                        "port_end": r.port_end,
                     })
                 })
                 .collect();

@@ -12,7 +12,10 @@ fn ports_text(ports: &[Placed]) -> String {
         .iter()
         .map(|p| match p.node_port {
             Some(np) => format!("{} {} (NodePort {np})", p.environment, p.port),
-            None => format!("{} {}", p.environment, p.port),
+            None => match p.end {
+                Some(end) => format!("{} {}-{end}", p.environment, p.port),
+                None => format!("{} {}", p.environment, p.port),
+            },
         })
         .collect::<Vec<_>>()
         .join(", ")
@@ -90,6 +93,7 @@ pub fn assign(args: AssignArgs, out: &mut dyn Write) -> Result<Outcome> {
         description: args.description.clone(),
         force: args.force,
         protocol: args.protocol,
+        count: args.count,
     };
     let mode = mode(args.dry_run, args.sync);
     let result = allocate::locked(

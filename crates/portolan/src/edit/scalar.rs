@@ -21,6 +21,15 @@ pub(super) fn plain_safe(s: &str, flow: bool) -> bool {
     let Some(first) = s.chars().next() else {
         return false;
     };
+    // A port range, `8001-8010`: a string to YAML 1.1 and 1.2 alike (a
+    // 1.1 timestamp has three parts).
+    if let Some((a, b)) = s.split_once('-')
+        && [a, b]
+            .iter()
+            .all(|n| !n.is_empty() && n.len() <= 5 && n.bytes().all(|c| c.is_ascii_digit()))
+    {
+        return true;
+    }
     if s.trim() != s
         || s.chars()
             .any(|c| c.is_control() || !yaml_printable(c) || c == '\u{feff}')

@@ -3,6 +3,15 @@
 
 use super::*;
 
+/// The ports one value of a named port holds: one port (and the container's),
+/// or a range.
+pub(super) struct Held {
+    pub(super) port: Port,
+    pub(super) end: Port,
+    pub(super) container_port: Port,
+    pub(super) span: Span,
+}
+
 impl Decoder<'_> {
     pub(super) fn services(
         &mut self,
@@ -297,7 +306,9 @@ impl Decoder<'_> {
             let mut assignments = Vec::new();
             match &value.value {
                 Node::Map(entries)
-                    if entries.iter().any(|(k, _)| k.value == "port")
+                    if entries
+                        .iter()
+                        .any(|(k, _)| k.value == "port" || k.value == "range")
                         && entries
                             .iter()
                             .all(|(k, _)| PORT_KEYS.contains(&k.value.as_ref()))
@@ -306,15 +317,14 @@ impl Decoder<'_> {
                             .any(|e| PORT_KEYS.contains(&e.name.as_str())) =>
                 {
                     // `{ port: 8001, container_port: 80 }`: the same in every environment.
-                    if let Some((port, container_port, span)) =
-                        self.port_pair(value, name.span, &label)
-                    {
+                    if let Some(held) = self.port_pair(value, name.span, &label) {
                         let value = self.next_value();
                         assignments.extend(runs_in.iter().map(|&environment| Assignment {
                             environment,
-                            port,
-                            container_port,
-                            span,
+                            port: held.port,
+                            end: held.end,
+                            container_port: held.container_port,
+                            span: held.span,
                             value,
                         }));
                     }
@@ -417,13 +427,14 @@ impl Decoder<'_> {
                                 env.name, env.range
                             ));
                         }
-                        if let Some((port, container_port, span)) = pair {
+                        if let Some(held) = pair {
                             let value = self.next_value();
                             assignments.push(Assignment {
                                 environment,
-                                port,
-                                container_port,
-                                span,
+                                port: held.port,
+                                end: held.end,
+                                container_port: held.container_port,
+                                span: held.span,
                                 value,
                             });
                         }
@@ -460,7 +471,7 @@ impl Decoder<'_> {
                 }
                 _ => {
                     let before = self.diags.len();
-                    let read = self.port(value, &format!("port {label}"));
+                    let read = self.port_pair(value, name.span, &label);
                     // A number that is no port: say which numbers would do.
                     let ranges: Vec<String> = runs_in
                         .iter()
@@ -479,20 +490,38 @@ impl Decoder<'_> {
                             ranges.join(", ")
                         ));
                     }
-                    if let Some(port) = read {
-                        let span = value.span;
+                    if let Some(held) = read {
                         let value = self.next_value();
                         assignments.extend(runs_in.iter().map(|&environment| Assignment {
                             environment,
-                            port,
-                            container_port: port,
-                            span,
+                            port: held.port,
+                            end: held.end,
+                            container_port: held.container_port,
+                            span: held.span,
                             value,
                         }));
                     }
                 }
             }
             assignments.sort_by_key(|a| a.environment);
+            // Services read a named port as one type: a range everywhere or nowhere.
+            let range = assignments.iter().find(|a| a.end != a.port);
+            let single = assignments.iter().find(|a| a.end == a.port);
+            if let (Some(r), Some(p)) = (range, single) {
+                self.push(
+                    Diagnostic::new(
+                        Code::InvalidType,
+                        p.span,
+                        format!(
+                            "{label} is one port in {} but a range in {}",
+                            environments[p.environment].name, environments[r.environment].name
+                        ),
+                    )
+                    .with_secondary(r.span, "a range here")
+                    .with_help("give it a range in every environment, or one port in each"),
+                );
+                continue;
+            }
             out.push(NamedPort {
                 name,
                 assignments,
@@ -633,25 +662,72 @@ impl Decoder<'_> {
         Some(text)
     }
 
-    /// A port written as `8000` or `{ port: 8000, container_port: 80 }`.
+    /// A port written as `8000` or `{ port: 8000, container_port: 80 }`, or
+    /// a range of ports one service holds: `10000-10099` or
+    /// `{ range: 10000-10099 }` (the same ports inside the container).
     pub(super) fn port_pair(
         &mut self,
         node: &Spanned<Node<'_>>,
         owner: Span,
         label: &str,
-    ) -> Option<(Port, Port, Span)> {
-        if let Node::Map(_) = node.value {
-            let table = self.table(node, label.to_owned(), owner, Some(PORT_KEYS))?;
-            let port_node = self.required(&table, "port", "8000")?;
-            let port = self.port(port_node, &format!("port {label}"))?;
-            let container_port = match table.get("container_port") {
-                Some(n) => self.port(n, &format!("container port {label}"))?,
-                None => port,
-            };
-            Some((port, container_port, port_node.span))
-        } else {
-            let port = self.port(node, &format!("port {label}"))?;
-            Some((port, port, node.span))
+    ) -> Option<Held> {
+        match &node.value {
+            Node::Map(_) => {
+                let table = self.table(node, label.to_owned(), owner, Some(PORT_KEYS))?;
+                if let Some(range) = table.get("range") {
+                    for other in ["port", "container_port"] {
+                        if let Some(n) = table.get(other) {
+                            self.push(
+                                Diagnostic::new(
+                                    Code::InvalidType,
+                                    n.span,
+                                    format!("{label} gives `range` and `{other}`; a range publishes the same ports inside the container"),
+                                )
+                                .with_help(format!("remove `{other}`, or write one port with `port:` instead of `range:`")),
+                            );
+                            return None;
+                        }
+                    }
+                    return self.held_range(range, label);
+                }
+                let port_node = self.required(&table, "port", "8000")?;
+                let port = self.port(port_node, &format!("port {label}"))?;
+                let container_port = match table.get("container_port") {
+                    Some(n) => self.port(n, &format!("container port {label}"))?,
+                    None => port,
+                };
+                Some(Held {
+                    port,
+                    end: port,
+                    container_port,
+                    span: port_node.span,
+                })
+            }
+            Node::Str(s)
+                if s.contains('-') && s.trim_start().starts_with(|c: char| c.is_ascii_digit()) =>
+            {
+                self.held_range(node, label)
+            }
+            _ => {
+                let port = self.port(node, &format!("port {label}"))?;
+                Some(Held {
+                    port,
+                    end: port,
+                    container_port: port,
+                    span: node.span,
+                })
+            }
         }
+    }
+
+    /// `A-B` as the ports a service holds (`A` alone is one port).
+    fn held_range(&mut self, node: &Spanned<Node<'_>>, label: &str) -> Option<Held> {
+        let range = self.range_item(node, &format!("range {label}"))?;
+        Some(Held {
+            port: range.start,
+            end: range.end,
+            container_port: range.start,
+            span: node.span,
+        })
     }
 }

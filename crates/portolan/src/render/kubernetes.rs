@@ -9,7 +9,10 @@ use crate::ident::dns_label;
 pub(super) fn services(registry: &Registry, rows: &[Row], environment: &str) -> String {
     let mut by_service: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
     for r in rows {
-        if r.name.is_some() && r.environment.as_deref() == Some(environment) {
+        // A Service has no port ranges: a range stays out (validation keeps
+        // ranges out of NodePort environments).
+        if r.name.is_some() && r.port_end.is_none() && r.environment.as_deref() == Some(environment)
+        {
             by_service.entry(&r.service).or_default().push(r);
         }
     }

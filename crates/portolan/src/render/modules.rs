@@ -22,7 +22,9 @@ type Infra<'r> = (&'r str, Option<&'r str>, u16);
 fn ports<'r>(rows: &'r [Row]) -> (Vec<Port<'r>>, Vec<Infra<'r>>) {
     let mut named: Vec<Port<'r>> = Vec::new();
     let mut infra = Vec::new();
-    for r in rows {
+    // A range is not one port a function could return; Python and
+    // TypeScript services read ranges from ports.json.
+    for r in rows.iter().filter(|r| r.port_end.is_none()) {
         match (&r.name, &r.environment) {
             (Some(name), Some(env)) => {
                 match named

@@ -11,6 +11,7 @@ pub(super) fn config(registry: &Registry, rows: &[Row], environment: &str) -> St
         // Prometheus scrapes over HTTP: a UDP-only port (statsd) is not a target.
         if r.environment.as_deref() == Some(environment)
             && r.protocol != crate::model::Protocol::Udp
+            && r.port_end.is_none()
             && r.name
                 .as_ref()
                 .is_some_and(|n| registry.render.scrape.contains(n))
