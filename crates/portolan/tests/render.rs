@@ -857,7 +857,35 @@ fn compose_overrides_replace_the_base_files_ports_in_docker_compose() {
     );
     let merged: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for (service, ports) in &overridden.services {
-        assert_eq!(&compose_ports(&merged, service), ports, "{service}");
+        let written: Vec<String> = ports.iter().flat_map(|p| one_per_port(p)).collect();
+        assert_eq!(compose_ports(&merged, service), written, "{service}");
+    }
+}
+
+/// A mapping as Compose reads it: a range `A-B:C-D/udp` is a mapping per port.
+fn one_per_port(mapping: &str) -> Vec<String> {
+    let (body, protocol) = match mapping.rsplit_once('/') {
+        Some((b, p)) => (b, format!("/{p}")),
+        None => (mapping, String::new()),
+    };
+    let (prefix, host, container) = {
+        let mut parts: Vec<&str> = body.rsplitn(3, ':').collect();
+        parts.reverse();
+        match parts.as_slice() {
+            [ip, h, c] => (format!("{ip}:"), *h, *c),
+            [h, c] => (String::new(), *h, *c),
+            _ => return vec![mapping.to_owned()],
+        }
+    };
+    let bounds = |t: &str| -> Option<(u16, u16)> {
+        let (a, b) = t.split_once('-')?;
+        Some((a.parse().ok()?, b.parse().ok()?))
+    };
+    match (bounds(host), bounds(container)) {
+        (Some((h, h_end)), Some((c, _))) => (0..=h_end - h)
+            .map(|k| format!("{prefix}{}:{}{protocol}", h + k, c + k))
+            .collect(),
+        _ => vec![mapping.to_owned()],
     }
 }
 
@@ -954,11 +982,16 @@ fn transports_and_bind_addresses_load_in_compose_and_kubernetes() {
             production,
         )
         .unwrap();
-        std::fs::write(
-            dir.path().join("docker-compose.yaml"),
-            "services:\n  edge: { image: alpine:3 }\n  statsd: { image: alpine:3, ports: [\"8125:8125/udp\"] }\n  postgres: { image: alpine:3 }\n",
-        )
-        .unwrap();
+        // Every service the override names, statsd already publishing.
+        let mut base = String::from("services:\n");
+        for service in written.services.keys() {
+            base.push_str(&format!("  {service}: {{ image: alpine:3 }}\n"));
+        }
+        let base = base.replace(
+            "statsd: { image: alpine:3 }",
+            "statsd: { image: alpine:3, ports: [\"8125:8125/udp\"] }",
+        );
+        std::fs::write(dir.path().join("docker-compose.yaml"), base).unwrap();
         let out = std::process::Command::new(&tool)
             .current_dir(dir.path())
             .args(["-f", "docker-compose.yaml", "-f"])
@@ -972,8 +1005,11 @@ fn transports_and_bind_addresses_load_in_compose_and_kubernetes() {
             String::from_utf8_lossy(&out.stderr)
         );
         let merged: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let normal =
-            |v: &[String]| -> Vec<String> { v.iter().map(|p| p.replace("/tcp", "")).collect() };
+        let normal = |v: &[String]| -> Vec<String> {
+            v.iter()
+                .flat_map(|p| one_per_port(&p.replace("/tcp", "")))
+                .collect()
+        };
         for (service, ports) in &written.services {
             assert_eq!(compose_ports(&merged, service), normal(ports), "{service}");
         }
