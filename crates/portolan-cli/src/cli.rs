@@ -114,7 +114,8 @@ pub enum Command {
     ///
     /// Reads the sockets of this host (TCP and UDP, IPv4 and IPv6) and, where
     /// /proc allows, the process holding each; marks a port held by a process
-    /// whose name is not its service's. Exits 0 unless --strict and something conflicts.
+    /// whose name is not its service's, and a port listening on a wider address
+    /// than its `bind:`. Exits 0 unless --strict and something conflicts.
     #[command(
         after_help = "Examples:\n  portolan doctor\n  portolan doctor --env development --strict\n  portolan doctor --host kind"
     )]
@@ -350,7 +351,8 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "ENV", add = ArgValueCandidates::new(complete::environments))]
     pub env: Option<String>,
 
-    /// Exit 1 when a port is held by a process that is not its service.
+    /// Exit 1 when a port is held by a process that is not its service, or
+    /// listens on a wider address than its `bind:`.
     #[arg(long)]
     pub strict: bool,
 
