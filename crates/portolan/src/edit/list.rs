@@ -265,7 +265,7 @@ impl<'t> Document<'t> {
             if wanted.contains(&identity) {
                 return fail(
                     format!(
-                        "two items of `{}` would be written as {}; make the {} tell them apart (`{{{{ service }}}} {{{{ name }}}}`)",
+                        "two items of `{}` would be written as {}; make the {} tell them apart (`{{{{ service }}}} {{{{ name }}}}`, and `{{{{ protocol }}}}` for a port of both transports)",
                         list.path,
                         list.shown(item),
                         match &list.owner {
