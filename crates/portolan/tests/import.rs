@@ -1,7 +1,8 @@
 //! `portolan import`: registries in the Lumiere and RERP styles, written for
 //! this suite, converted to ports.yaml, with the problems they hide reported.
 
-use portolan::import::{Format, ImportError, Imported, Options, Problem, import};
+use portolan::import::{Format, ImportError, Imported, Options, Problem, ProblemKind, import};
+use portolan::model::Protocol;
 use portolan::{Code, Source, check};
 
 /// A Lumiere registry with nothing wrong: 3 environments, 3 services, URLs
@@ -822,4 +823,266 @@ fn rerp_reserved_entries_and_quoted_values_are_kept() {
         out.problems
     );
     assert_eq!(out.converted(), 2, "{:#?}", out.problems);
+}
+
+/// `/udp` in a mapping is `protocol: udp` and an address before it is
+/// `bind:`, on service ports and infrastructure alike; `0.0.0.0` and `/tcp`
+/// are the defaults, and a TCP port beside a UDP one on the same number is
+/// no conflict.
+#[test]
+fn mappings_give_the_protocol_and_the_bind_address() {
+    let source = r#"project: lumiere
+environments:
+  production:
+    courier: { api_port: 8765, statsd_mapping: "8125:8125/udp" }
+    resolver: { dns_mapping: "[::1]:8053:53/udp" }
+  test:
+    courier: { api_port: 7765, statsd_mapping: "7125:8125/udp" }
+    resolver: { dns_mapping: "[::1]:7053:53/udp" }
+infrastructure:
+  postgres: { port: 5432, description: Database }
+  postgres-test: { mapping: "127.0.0.1:5433:5432", description: Test database }
+  statsd: { mapping: "0.0.0.0:8126:8125/udp", description: StatsD metrics }
+  dns: { mapping: "[::1]:5353:53/udp" }
+  relay: { mapping: "8125:8125/tcp" }
+"#;
+    let out = imported(source, "ports.yaml");
+    assert_eq!(out.problems, Vec::<Problem>::new());
+    assert_eq!(
+        out.yaml,
+        r#"# Imported from ports.yaml by portolan import; review the notes below.
+#
+# Notes:
+# - environments: the source states no ranges; each environment got the block of 1000 ports that
+#   holds most of its ports, and its other ports one by one (production 8000-8999, test 7000-7999);
+#   narrow them to what you allocate from
+project: lumiere
+
+environments:
+  production:
+    range: 8000-8999
+  test:
+    range: 7000-7999
+
+services:
+  courier:
+    ports:
+      api:    { production: 8765, test: 7765 }
+      statsd: { production: 8125, test: { port: 7125, container_port: 8125 }, protocol: udp }
+  resolver:
+    ports:
+      dns: { production: { port: 8053, container_port: 53 }, test: { port: 7053, container_port: 53 }, protocol: udp, bind: "::1" }
+
+# Shared by every environment.
+infrastructure:
+  range: [5353, 5432-5433, 8125-8126]
+  services:
+    postgres:      { port: 5432, description: Database }
+    postgres-test: { port: 5433, container_port: 5432, bind: 127.0.0.1, description: Test database }
+    statsd:        { port: 8126, container_port: 8125, protocol: udp, description: StatsD metrics }
+    dns:           { port: 5353, container_port: 53, protocol: udp, bind: "::1" }
+    relay:         { port: 8125 }
+"#
+    );
+    // What was written reads back as meant.
+    assert!(out.is_valid(), "{:?}", out.report.diagnostics);
+    assert!(check(&Source::new("ports.yaml", out.yaml.as_str())).is_ok());
+    let registry = out.report.registry.expect("loaded");
+    // The bindings that are not TCP on every address.
+    let published: Vec<(u16, Protocol, Option<String>)> = registry
+        .bindings()
+        .map(|b| (b.port.get(), b.protocol, b.bind.map(|b| b.addr.to_string())))
+        .filter(|(_, protocol, bind)| *protocol != Protocol::Tcp || bind.is_some())
+        .collect();
+    let mut owners: Vec<(u16, Protocol, Option<&str>)> = published
+        .iter()
+        .map(|(port, protocol, bind)| (*port, *protocol, bind.as_deref()))
+        .collect();
+    owners.sort_unstable();
+    assert_eq!(
+        owners,
+        [
+            (5353, Protocol::Udp, Some("::1")),
+            (5433, Protocol::Tcp, Some("127.0.0.1")),
+            (7053, Protocol::Udp, Some("::1")),
+            (7125, Protocol::Udp, None),
+            (8053, Protocol::Udp, Some("::1")),
+            (8125, Protocol::Udp, None),
+            (8126, Protocol::Udp, None),
+        ],
+        "{published:?}"
+    );
+
+    // One environment: the attributes sit beside `port:`.
+    let source = "project: p\nenvironments:\n  dev:\n    metrics: { api_port: 8000, statsd_mapping: \"8125:8125/udp\", db_mapping: \"127.0.0.1:8432:5432\" }\n";
+    let out = imported(source, "ports.yaml");
+    assert!(
+        out.yaml.contains(
+            "    ports:\n      api:    8000\n      statsd: { port: 8125, protocol: udp }\n      db:     { port: 8432, container_port: 5432, bind: 127.0.0.1 }\n"
+        ),
+        "{}",
+        out.yaml
+    );
+    assert!(out.is_valid(), "{:?}", out.report.diagnostics);
+}
+
+/// A named port has one `protocol:` and one `bind:`: the first environment's
+/// is imported, and each environment that says otherwise is a choice located
+/// at the key that says it.
+#[test]
+fn environments_that_disagree_on_protocol_or_bind_address_are_a_stated_choice() {
+    let source = r#"project: lumiere
+environments:
+  production:
+    courier: { api_port: 8765, statsd_mapping: "8125:8125/udp", db_mapping: "8432:5432" }
+  development:
+    courier: { api_port: 9765, statsd_port: 9125, db_mapping: "[::1]:9432:5432/udp" }
+  test:
+    courier: { api_port: 7765, statsd_mapping: "7125:8125/tcp", db_mapping: "127.0.0.1:7432:5432" }
+"#;
+    let out = imported(source, "ports.yaml");
+    assert_eq!(
+        problems(&out),
+        [
+            (
+                "environments.development.courier.statsd_port".to_owned(),
+                "`statsd_port: 9125` has no mapping, so it is tcp in development, but \
+                 `courier.statsd` is udp in production (line 4); ports.yaml gives a named port one \
+                 `protocol:`, so the import keeps the first (udp): if development really uses tcp, \
+                 give that port a name of its own"
+                    .to_owned()
+            ),
+            (
+                "environments.development.courier.db_mapping".to_owned(),
+                "`db_mapping: \"[::1]:9432:5432/udp\"` is udp in development, but `courier.db` is \
+                 tcp in production (line 4); ports.yaml gives a named port one `protocol:`, so the \
+                 import keeps the first (tcp): if development really uses udp, give that port a \
+                 name of its own"
+                    .to_owned()
+            ),
+            (
+                "environments.development.courier.db_mapping".to_owned(),
+                "`db_mapping: \"[::1]:9432:5432/udp\"` is bound to ::1 in development, but \
+                 `courier.db` is published on every address in production (line 4); ports.yaml \
+                 gives a named port one `bind:`, so the import keeps the first (published on every \
+                 address): check which address development needs"
+                    .to_owned()
+            ),
+            (
+                "environments.test.courier.statsd_mapping".to_owned(),
+                "`statsd_mapping: \"7125:8125\"` is tcp in test, but `courier.statsd` is udp in \
+                 production (line 4); ports.yaml gives a named port one `protocol:`, so the import \
+                 keeps the first (udp): if test really uses tcp, give that port a name of its own"
+                    .to_owned()
+            ),
+            (
+                "environments.test.courier.db_mapping".to_owned(),
+                "`db_mapping: \"127.0.0.1:7432:5432\"` is bound to 127.0.0.1 in test, but \
+                 `courier.db` is published on every address in production (line 4); ports.yaml \
+                 gives a named port one `bind:`, so the import keeps the first (published on every \
+                 address): check which address test needs"
+                    .to_owned()
+            ),
+        ]
+    );
+    // Warnings, each at its key: the import still succeeds.
+    assert!(out.problems.iter().all(|p| p.kind == ProblemKind::Decided));
+    let at: Vec<(u32, u32)> = out
+        .problems
+        .iter()
+        .map(|p| p.span.map(|s| (s.line, s.column)).expect("located"))
+        .collect();
+    assert_eq!(at, [(6, 32), (6, 51), (6, 51), (8, 32), (8, 65)]);
+    let findings = out.source_findings(&Source::new("ports.yaml", source));
+    assert!(findings.iter().all(|d| d.code == Code::ImportChoice));
+    assert!(
+        out.yaml.contains(
+            "      statsd: { production: 8125, development: 9125, test: { port: 7125, container_port: 8125 }, protocol: udp }\n"
+        ),
+        "{}",
+        out.yaml
+    );
+    assert!(
+        out.yaml.contains(
+            "      db:     { production: { port: 8432, container_port: 5432 }, development: { port: 9432, container_port: 5432 }, test: { port: 7432, container_port: 5432 } }\n"
+        ),
+        "{}",
+        out.yaml
+    );
+    assert!(out.is_valid(), "{:?}", out.report.diagnostics);
+}
+
+/// A transport ports.yaml cannot say, or a bind address that is no IP
+/// address, is an unreadable mapping: located, and not imported.
+#[test]
+fn a_mapping_with_another_transport_or_no_ip_address_is_not_imported() {
+    let source = r#"project: lumiere
+environments:
+  production:
+    courier: { api_port: 8765, sig_mapping: "8766:8766/sctp", db_mapping: "localhost:5433:5432" }
+    passeur: { api_port: 8768, sig: "8769:8769/sctp" }
+infrastructure:
+  dns: { mapping: "[::1:53:53/udp" }
+"#;
+    let out = imported(source, "ports.yaml");
+    assert_eq!(
+        problems(&out),
+        [
+            (
+                "environments.production.courier.sig_mapping".to_owned(),
+                "\"8766:8766/sctp\" publishes over `sctp`, which ports.yaml cannot say (its ports \
+                 are tcp or udp); not imported"
+                    .to_owned()
+            ),
+            (
+                "environments.production.courier.db_mapping".to_owned(),
+                "\"localhost:5433:5432\" binds to `localhost`, which is not an IP address; not \
+                 imported"
+                    .to_owned()
+            ),
+            (
+                "environments.production.passeur.sig".to_owned(),
+                "holds \"8769:8769/sctp\" but is not a `<name>_port` or `<name>_mapping` key; not \
+                 imported: rename it (`sig_port`)"
+                    .to_owned()
+            ),
+            (
+                "infrastructure.dns.mapping".to_owned(),
+                "\"[::1:53:53/udp\" is not a \"host:container\" port mapping; not imported"
+                    .to_owned()
+            ),
+            (
+                "infrastructure.dns".to_owned(),
+                "has no port; not imported".to_owned()
+            ),
+        ]
+    );
+    assert_eq!(out.dropped(), 5);
+    assert!(out.problems.iter().all(|p| p.span.is_some()));
+}
+
+/// Two holders of one number conflict only within a transport, and the
+/// conflict is said once, at its source line, with the transport.
+#[test]
+fn a_udp_port_two_entries_hold_is_left_to_decide() {
+    let source = r#"project: lumiere
+environments:
+  production:
+    courier: { api_port: 8125, statsd_mapping: "8126:8125/udp" }
+infrastructure:
+  statsd: { mapping: "8126:8125/udp" }
+"#;
+    let out = imported(source, "ports.yaml");
+    assert_eq!(
+        problems(&out),
+        [(
+            "infrastructure.statsd.mapping".to_owned(),
+            "port 8126/udp of infrastructure `statsd` is also used by `courier.statsd` in \
+             production (line 4); Portolan's environments share one host unless one names its own \
+             `host:`, so one of them must move, or give an environment its own `host:` in ports.yaml"
+                .to_owned()
+        )]
+    );
+    assert_eq!(error_codes(&out), [Code::PortConflict]);
+    assert_eq!(out.proposed_findings().count(), 0);
 }

@@ -7,6 +7,7 @@ use super::*;
 pub(super) struct Bound {
     pub(super) port: u16,
     pub(super) container: Option<u16>,
+    pub(super) publish: Publish,
 }
 
 impl Bound {
@@ -26,8 +27,19 @@ pub(super) struct LEnv {
 
 pub(super) struct LPort {
     pub(super) name: String,
-    /// `(environment index, port, location)`.
-    pub(super) per_env: Vec<(usize, Bound, String)>,
+    pub(super) per_env: Vec<InEnv>,
+}
+
+/// A port of a service in one environment.
+pub(super) struct InEnv {
+    /// The environment's index.
+    pub(super) env: usize,
+    pub(super) bound: Bound,
+    /// Where the port is given.
+    pub(super) at: String,
+    /// The mapping it is published with, and where: what says its protocol
+    /// and bind address.
+    pub(super) mapping: Option<(Mapping, String)>,
 }
 
 pub(super) struct LService {
@@ -50,43 +62,48 @@ pub(super) struct LInfra {
 /// disagreement, imported as the mapping says and reported with both keys.
 pub(super) fn combine(
     port: Option<(u16, &str)>,
-    mapping: Option<((u16, u16), &str)>,
+    mapping: Option<(Mapping, &str)>,
     cx: &mut Ctx,
 ) -> Option<(Bound, String)> {
-    let bound = |port: u16, container: u16| Bound {
+    let bound = |port: u16, container: u16, publish: Publish| Bound {
         port,
         container: (container != port).then_some(container),
+        publish,
     };
     let key = |at: &str| at.rsplit('.').next().unwrap_or(at).to_owned();
     match (port, mapping) {
-        (Some((p, at)), None) => Some((bound(p, p), at.to_owned())),
-        (Some((p, at)), Some(((h, c), _))) if h == p => Some((bound(h, c), at.to_owned())),
-        (Some((p, at)), Some(((h, c), map_at))) if c == p => {
+        (Some((p, at)), None) => Some((bound(p, p, Publish::default()), at.to_owned())),
+        (Some((p, at)), Some((m, _))) if m.host == p => {
+            Some((bound(m.host, m.container, m.publish), at.to_owned()))
+        }
+        (Some((p, at)), Some((m, map_at))) if m.container == p => {
+            let (h, c) = (m.host, m.container);
             cx.note(
                 at,
                 format!(
-                    "`{}: {p}` is the container side of `{}: \"{h}:{c}\"`; imported as host port \
+                    "`{}: {p}` is the container side of `{}: \"{m}\"`; imported as host port \
                      {h} with container_port {c}",
                     key(at),
                     key(map_at)
                 ),
             );
-            Some((bound(h, c), map_at.to_owned()))
+            Some((bound(h, c, m.publish), map_at.to_owned()))
         }
-        (Some((p, at)), Some(((h, c), map_at))) => {
+        (Some((p, at)), Some((m, map_at))) => {
+            let (h, c) = (m.host, m.container);
             cx.problem(
                 map_at,
                 format!(
-                    "`{}: \"{h}:{c}\"` publishes host port {h} for container port {c}, but `{}` \
+                    "`{}: \"{m}\"` publishes host port {h} for container port {c}, but `{}` \
                      is {p}, neither side of it; imported the mapping (port {h}, container_port \
                      {c}), which is what Docker publishes: check which one the service listens on",
                     key(map_at),
                     key(at)
                 ),
             );
-            Some((bound(h, c), map_at.to_owned()))
+            Some((bound(h, c, m.publish), map_at.to_owned()))
         }
-        (None, Some(((h, c), at))) => Some((bound(h, c), at.to_owned())),
+        (None, Some((m, at))) => Some((bound(m.host, m.container, m.publish), at.to_owned())),
         (None, None) => None,
     }
 }
@@ -239,6 +256,7 @@ pub(super) fn lumiere(root: &Tree, options: &Options, cx: &mut Ctx) -> Result<Dr
         ));
     }
 
+    one_publish_per_port(&envs, &mut services, cx);
     check_discovery(&envs, &services, &infra, cx);
     check_duplicates(&envs, &services, &infra, cx);
     let ranges = lumiere_ranges(&envs, &used, &services, cx);
@@ -263,16 +281,24 @@ pub(super) fn lumiere(root: &Tree, options: &Options, cx: &mut Ctx) -> Result<Dr
                 .ports
                 .into_iter()
                 .map(|p| {
+                    // One per named port: the environments agree by now.
+                    let publish = p
+                        .per_env
+                        .first()
+                        .map(|g| g.bound.publish)
+                        .unwrap_or_default();
                     let port = match (single_env, p.per_env.as_slice()) {
-                        (true, [(_, b, _)]) => DraftPort::Bare(b.port, b.container),
+                        (true, [g]) => DraftPort::Bare(g.bound.port, g.bound.container),
                         _ => DraftPort::PerEnv(
                             p.per_env
                                 .iter()
-                                .map(|(e, b, _)| (envs[*e].name.clone(), b.port, b.container))
+                                .map(|g| {
+                                    (envs[g.env].name.clone(), g.bound.port, g.bound.container)
+                                })
                                 .collect(),
                         ),
                     };
-                    (p.name, port)
+                    (p.name, port, publish)
                 })
                 .collect();
             let mut envs_of = svc.envs.clone();
@@ -296,6 +322,7 @@ pub(super) fn lumiere(root: &Tree, options: &Options, cx: &mut Ctx) -> Result<Dr
                     name: i.name,
                     port: i.bound.port,
                     container_port: i.bound.container,
+                    publish: i.bound.publish,
                     description: i.description,
                 })
                 .collect(),
@@ -326,7 +353,7 @@ pub(super) fn lumiere_service(
     type Found = (
         String,
         Option<(u16, String)>,
-        Option<((u16, u16), String)>,
+        Option<(Mapping, String)>,
         Option<(u16, String)>,
     );
     let mut found: Vec<Found> = Vec::new();
@@ -383,7 +410,7 @@ pub(super) fn lumiere_service(
             Side::Mapping => found[i]
                 .2
                 .as_ref()
-                .map(|((h, c), a)| (format!("\"{h}:{c}\""), a.clone())),
+                .map(|(m, a)| (format!("\"{m}\""), a.clone())),
             Side::Container => found[i].3.as_ref().map(|(p, a)| (p.to_string(), a.clone())),
         };
         match side {
@@ -404,10 +431,7 @@ pub(super) fn lumiere_service(
         }
         let now = match side {
             Side::Host => found[i].1.as_ref().map(|(p, _)| p.to_string()),
-            Side::Mapping => found[i]
-                .2
-                .as_ref()
-                .map(|((h, c), _)| format!("\"{h}:{c}\"")),
+            Side::Mapping => found[i].2.as_ref().map(|(m, _)| format!("\"{m}\"")),
             Side::Container => found[i].3.as_ref().map(|(p, _)| p.to_string()),
         };
         if let (Some((old, old_at)), Some(now)) = (earlier, now)
@@ -470,7 +494,7 @@ pub(super) fn lumiere_service(
             }
             b.container = (c != b.port).then_some(c);
         }
-        bound.push((port_name, b, b_at));
+        bound.push((port_name, b, b_at, mapping));
     }
     if bound.is_empty() {
         // Every port was reported as a problem already.
@@ -510,12 +534,18 @@ pub(super) fn lumiere_service(
         }
     }
     service.envs.push(env);
-    for (port_name, b, b_at) in bound {
+    for (port_name, bound, at, mapping) in bound {
+        let given = InEnv {
+            env,
+            bound,
+            at,
+            mapping,
+        };
         match service.ports.iter_mut().find(|p| p.name == port_name) {
-            Some(p) => p.per_env.push((env, b, b_at)),
+            Some(p) => p.per_env.push(given),
             None => service.ports.push(LPort {
                 name: port_name,
-                per_env: vec![(env, b, b_at)],
+                per_env: vec![given],
             }),
         }
     }
@@ -626,8 +656,8 @@ pub(super) fn check_discovery(
                     .flat_map(|p| {
                         p.per_env
                             .iter()
-                            .filter(|(e, _, _)| *e == env_index)
-                            .map(|(_, b, _)| (p.name.clone(), b.port, b.inside()))
+                            .filter(|g| g.env == env_index)
+                            .map(|g| (p.name.clone(), g.bound.port, g.bound.inside()))
                     })
                     .collect(),
                 None => infra
@@ -703,16 +733,17 @@ pub(super) fn check_duplicates(
     infra: &[LInfra],
     cx: &mut Ctx,
 ) {
-    let mut holders: HashMap<u16, (String, String)> = HashMap::new();
-    let mut uses: Vec<(u16, String, String)> = Vec::new();
+    // Ports of different transports on one number do not collide (statsd
+    // on 8125/udp beside an API on 8125/tcp), as in ports.yaml.
+    let mut holders: HashMap<(u16, Protocol), (String, String)> = HashMap::new();
+    let mut uses: Vec<(u16, Protocol, String, String)> = Vec::new();
     for (env_index, env) in envs.iter().enumerate() {
         for s in services {
             for p in &s.ports {
-                for (e, b, at) in &p.per_env {
-                    if *e == env_index {
-                        let what = format!("`{}.{}` in {}", s.name, p.name, env.name);
-                        uses.push((b.port, what, at.clone()));
-                    }
+                for g in p.per_env.iter().filter(|g| g.env == env_index) {
+                    let what = format!("`{}.{}` in {}", s.name, p.name, env.name);
+                    let protocol = g.bound.publish.protocol;
+                    uses.push((g.bound.port, protocol, what, g.at.clone()));
                 }
             }
         }
@@ -720,28 +751,112 @@ pub(super) fn check_duplicates(
     for i in infra {
         uses.push((
             i.bound.port,
+            i.bound.publish.protocol,
             format!("infrastructure `{}`", i.name),
             i.at.clone(),
         ));
     }
-    for (port, what, at) in uses {
-        match holders.get(&port) {
+    for (port, protocol, what, at) in uses {
+        let held = protocol
+            .transports()
+            .iter()
+            .find_map(|&t| holders.get(&(port, t)));
+        match held {
             Some((first, first_at)) => {
                 let first_line = cx.line_of(first_at);
+                // Written as the validation of the new ports.yaml writes it,
+                // which then does not say it again.
+                let shown = match protocol {
+                    Protocol::Tcp => port.to_string(),
+                    p => format!("{port}/{p}"),
+                };
                 cx.undecided(
                     &at,
                     format!(
-                        "port {port} of {what} is also used by {first} ({first_line}); Portolan's \
+                        "port {shown} of {what} is also used by {first} ({first_line}); Portolan's \
                          environments share one host unless one names its own `host:`, so one of \
                          them must move, or give an environment its own `host:` in ports.yaml"
                     ),
-                    (crate::Code::PortConflict, format!("port {port} of ")),
+                    (crate::Code::PortConflict, format!("port {shown} of ")),
                 );
             }
             None => {
-                holders.insert(port, (what, at));
+                for &t in protocol.transports() {
+                    holders.insert((port, t), (what.clone(), at.clone()));
+                }
             }
         }
+    }
+}
+
+/// A named port has one `protocol:` and one `bind:` in ports.yaml: the
+/// first environment's are imported, and an environment whose mapping says
+/// otherwise is a stated choice.
+pub(super) fn one_publish_per_port(envs: &[LEnv], services: &mut [LService], cx: &mut Ctx) {
+    let key = |at: &str| at.rsplit('.').next().unwrap_or(at).to_owned();
+    let bound_to = |bind: Option<IpAddr>| match bind {
+        Some(ip) => format!("bound to {ip}"),
+        None => "published on every address".to_owned(),
+    };
+    // `(location, message)`, said in source order once all are known.
+    let mut choices: Vec<(String, String)> = Vec::new();
+    for s in services.iter_mut() {
+        for p in &mut s.ports {
+            let Some((first, rest)) = p.per_env.split_first_mut() else {
+                continue;
+            };
+            let what = format!("`{}.{}`", s.name, p.name);
+            let first_env = &envs[first.env].name;
+            let first_line = cx.line_of(first.mapping.as_ref().map_or(&first.at, |(_, at)| at));
+            let chosen = first.bound.publish;
+            for given in rest {
+                let this = given.bound.publish;
+                if this == chosen {
+                    continue;
+                }
+                let env = &envs[given.env].name;
+                let (at, says) = match &given.mapping {
+                    Some((m, at)) => (at.clone(), format!("`{}: \"{m}\"`", key(at))),
+                    None => (
+                        given.at.clone(),
+                        format!(
+                            "`{}: {}` has no mapping, so it",
+                            key(&given.at),
+                            given.bound.port
+                        ),
+                    ),
+                };
+                if this.protocol != chosen.protocol {
+                    choices.push((
+                        at.clone(),
+                        format!(
+                            "{says} is {} in {env}, but {what} is {} in {first_env} ({first_line}); \
+                             ports.yaml gives a named port one `protocol:`, so the import keeps the \
+                             first ({}): if {env} really uses {}, give that port a name of its own",
+                            this.protocol, chosen.protocol, chosen.protocol, this.protocol
+                        ),
+                    ));
+                }
+                if this.bind != chosen.bind {
+                    choices.push((
+                        at.clone(),
+                        format!(
+                            "{says} is {} in {env}, but {what} is {} in {first_env} ({first_line}); \
+                             ports.yaml gives a named port one `bind:`, so the import keeps the \
+                             first ({}): check which address {env} needs",
+                            bound_to(this.bind),
+                            bound_to(chosen.bind),
+                            bound_to(chosen.bind)
+                        ),
+                    ));
+                }
+                given.bound.publish = chosen;
+            }
+        }
+    }
+    choices.sort_by_key(|(at, _)| cx.index.get(at).map(|span| span.start));
+    for (at, message) in choices {
+        cx.problem(&at, message);
     }
 }
 
@@ -759,8 +874,8 @@ pub(super) fn lumiere_ranges(
             .iter()
             .flat_map(|s| s.ports.iter())
             .flat_map(|p| p.per_env.iter())
-            .filter(|(e, _, _)| *e == i)
-            .map(|(_, b, _)| b.port)
+            .filter(|g| g.env == i)
+            .map(|g| g.bound.port)
             .collect()
     };
     let span = |ports: &[u16]| -> (u16, u16) {
@@ -853,7 +968,17 @@ pub(super) fn lumiere_ranges(
 pub(super) fn holds_a_port(v: &Tree) -> bool {
     match v {
         Tree::Int(n) => (1..=65535).contains(n),
-        Tree::Str(s) => s.trim().parse::<u16>().is_ok_and(|p| p > 0) || mapping_of(v).is_ok(),
+        Tree::Str(s) => {
+            // Two ports before any `/…`: a mapping, even one whose transport
+            // or address the import cannot take (`"8125:8125/sctp"`).
+            let body = s.split('/').next().unwrap_or(s);
+            let mut parts = body.rsplitn(3, ':').map(|p| p.trim().parse::<u16>());
+            let mapping = matches!(
+                (parts.next(), parts.next()),
+                (Some(Ok(c)), Some(Ok(h))) if c > 0 && h > 0
+            );
+            s.trim().parse::<u16>().is_ok_and(|p| p > 0) || mapping
+        }
         Tree::Seq(items) => items.iter().any(holds_a_port),
         Tree::Map(entries) => entries.iter().any(|(_, v)| holds_a_port(v)),
         _ => false,

@@ -6,9 +6,11 @@
 //!
 //! - **Lumiere** ([`Format::Lumiere`]): a YAML file with
 //!   `environments.<env>.<service>.<name>_port` keys, optional
-//!   `<name>_mapping: "host:container"` strings, `service_discovery` URLs (per
-//!   environment, or at the root keyed by environment) and an `infrastructure`
-//!   map of `name: port` or `name: { port, mapping, container_port, description }`.
+//!   `<name>_mapping: "host:container"` strings (with an optional bind address
+//!   and `/udp`, imported as `bind:` and `protocol:`), `service_discovery` URLs
+//!   (per environment, or at the root keyed by environment) and an
+//!   `infrastructure` map of `name: port` or
+//!   `name: { port, mapping, container_port, description }`.
 //! - **RERP** ([`Format::Rerp`]): a `port-registry.json` with `next_port`,
 //!   `reserved_ports` and `assignments` (`service: port` or
 //!   `service: { port, node_port, container_port, description }`); NodePorts are
@@ -29,9 +31,11 @@
 //! ```
 
 use crate::load::{did_you_mean, is_valid_name};
+use crate::model::Protocol;
 use crate::{Report, Source, check};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::{self, Write as _};
+use std::net::IpAddr;
 
 mod lumiere;
 #[cfg(feature = "sync")]
@@ -533,8 +537,41 @@ fn port_of(v: &Tree) -> Result<u16, String> {
     }
 }
 
-/// `"host:container"` (also `"ip:host:container"` and `"…/tcp"`).
-fn mapping_of(v: &Tree) -> Result<(u16, u16), String> {
+/// How a port is published besides its numbers: its transport and the
+/// address it is bound to (`None`: every address).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Publish {
+    protocol: Protocol,
+    bind: Option<IpAddr>,
+}
+
+/// A `"[bind:]host:container[/udp]"` port mapping, as Docker reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Mapping {
+    host: u16,
+    container: u16,
+    publish: Publish,
+}
+
+impl fmt::Display for Mapping {
+    /// Compose's short syntax, without what is the default (`/tcp`, `0.0.0.0`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.publish.bind {
+            Some(IpAddr::V6(ip)) => write!(f, "[{ip}]:")?,
+            Some(ip) => write!(f, "{ip}:")?,
+            None => {}
+        }
+        write!(f, "{}:{}", self.host, self.container)?;
+        match self.publish.protocol {
+            Protocol::Tcp => Ok(()),
+            p => write!(f, "/{p}"),
+        }
+    }
+}
+
+/// `"host:container"`, also `"ip:host:container"`, `"[ipv6]:host:container"`
+/// and a `/tcp` or `/udp` suffix.
+fn mapping_of(v: &Tree) -> Result<Mapping, String> {
     let bad = || {
         format!(
             "{} is not a \"host:container\" port mapping; not imported",
@@ -544,15 +581,60 @@ fn mapping_of(v: &Tree) -> Result<(u16, u16), String> {
     let Tree::Str(s) = v else {
         return Err(bad());
     };
-    let body = s.trim();
-    let body = body.split('/').next().unwrap_or(body);
-    let mut parts = body.rsplitn(3, ':');
-    let container = parts.next().and_then(|p| p.trim().parse::<u16>().ok());
-    let host = parts.next().and_then(|p| p.trim().parse::<u16>().ok());
-    match (host, container) {
-        (Some(h), Some(c)) if h != 0 && c != 0 => Ok((h, c)),
-        _ => Err(bad()),
-    }
+    let text = s.trim();
+    let (body, protocol) = match text.rsplit_once('/') {
+        None => (text, Protocol::Tcp),
+        Some((body, suffix)) => match suffix.trim().to_ascii_lowercase().as_str() {
+            "tcp" => (body, Protocol::Tcp),
+            "udp" => (body, Protocol::Udp),
+            "" => return Err(bad()),
+            other => {
+                return Err(format!(
+                    "{} publishes over `{}`, which ports.yaml cannot say (its ports are tcp or \
+                     udp); not imported",
+                    describe(v),
+                    comment_text(other)
+                ));
+            }
+        },
+    };
+    // `[::1]:53:53`: an IPv6 address is bracketed, as its colons would
+    // otherwise run into the ports.
+    let (address, ports) = match body.strip_prefix('[') {
+        Some(rest) => match rest.split_once("]:") {
+            Some((ip, ports)) => (Some(ip), ports),
+            None => return Err(bad()),
+        },
+        None => match body.rsplitn(3, ':').nth(2) {
+            Some(ip) => (Some(ip), &body[ip.len() + 1..]),
+            None => (None, body),
+        },
+    };
+    let (host, container) = ports.split_once(':').ok_or_else(bad)?;
+    let port = |p: &str| p.trim().parse::<u16>().ok().filter(|&p| p != 0);
+    let (Some(host), Some(container)) = (port(host), port(container)) else {
+        return Err(bad());
+    };
+    let bind = match address.map(str::trim) {
+        // `:5433:5432` and an unspecified address publish on every address.
+        None | Some("") => None,
+        Some(ip) => match ip.parse::<IpAddr>() {
+            Ok(ip) if ip.is_unspecified() => None,
+            Ok(ip) => Some(ip),
+            Err(_) => {
+                return Err(format!(
+                    "{} binds to `{}`, which is not an IP address; not imported",
+                    describe(v),
+                    comment_text(ip)
+                ));
+            }
+        },
+    };
+    Ok(Mapping {
+        host,
+        container,
+        publish: Publish { protocol, bind },
+    })
 }
 
 /// The host and port a URL names (the scheme's default port when it has none).
@@ -685,12 +767,53 @@ mod tests {
         assert_eq!(url_port("https://a.b/x"), Ok(("a.b".into(), 443)));
         assert_eq!(url_port("ws://[::1]:81/p"), Ok(("::1".into(), 81)));
         assert!(url_port("courier").is_err());
-        assert_eq!(mapping_of(&Tree::Str("5433:5432".into())), Ok((5433, 5432)));
+        let mapping = |text: &str| mapping_of(&Tree::Str(text.into()));
+        let read = |text: &str| {
+            mapping(text).map(|m| (m.host, m.container, m.publish.protocol, m.publish.bind))
+        };
+        let ip = |text: &str| text.parse::<IpAddr>().ok();
+        assert_eq!(read("5433:5432"), Ok((5433, 5432, Protocol::Tcp, None)));
         assert_eq!(
-            mapping_of(&Tree::Str("127.0.0.1:80:8080/tcp".into())),
-            Ok((80, 8080))
+            read("127.0.0.1:80:8080/tcp"),
+            Ok((80, 8080, Protocol::Tcp, ip("127.0.0.1")))
         );
-        assert!(mapping_of(&Tree::Str("80".into())).is_err());
+        assert_eq!(
+            read(" [::1]:53:53/UDP "),
+            Ok((53, 53, Protocol::Udp, ip("::1")))
+        );
+        // Docker reads an unbracketed IPv6 address the same way.
+        assert_eq!(read("::1:53:53"), Ok((53, 53, Protocol::Tcp, ip("::1"))));
+        // Every address is the default: not a bind address.
+        for every in ["0.0.0.0:80:8080", "[::]:80:8080", ":80:8080"] {
+            assert_eq!(read(every), Ok((80, 8080, Protocol::Tcp, None)), "{every}");
+        }
+        // Written back without what is the default.
+        for (text, shown) in [
+            ("0.0.0.0:80:8080/tcp", "80:8080"),
+            ("127.0.0.1:5433:5432", "127.0.0.1:5433:5432"),
+            ("[::1]:53:53/udp", "[::1]:53:53/udp"),
+        ] {
+            assert_eq!(mapping(text).map(|m| m.to_string()), Ok(shown.to_owned()));
+        }
+        for bad in [
+            "80",
+            "80:8080/sctp",
+            "80:8080/",
+            "localhost:80:8080",
+            "[::1:80:8080",
+            "1.2.3.4.5:80:8080",
+            "127.0.0.1::8080",
+            "0:8080",
+        ] {
+            let e = mapping(bad).unwrap_err();
+            assert!(e.ends_with("; not imported"), "{bad}: {e}");
+        }
+        assert!(mapping("80:8080/sctp").unwrap_err().contains("`sctp`"));
+        assert!(
+            mapping("localhost:80:8080")
+                .unwrap_err()
+                .contains("`localhost`")
+        );
     }
 
     #[test]

@@ -396,7 +396,11 @@ pub(super) fn rerp(root: &Tree, options: &Options, cx: &mut Ctx) -> Result<Draft
             name: a.name,
             description: a.description,
             environments: None,
-            ports: vec![("api".to_owned(), DraftPort::Bare(a.port, a.container_port))],
+            ports: vec![(
+                "api".to_owned(),
+                DraftPort::Bare(a.port, a.container_port),
+                Publish::default(),
+            )],
         })
         .collect();
     Ok(Draft {

@@ -21,13 +21,15 @@ pub(super) struct DraftService {
     pub(super) description: Option<String>,
     /// Set when the service runs in only some environments.
     pub(super) environments: Option<Vec<String>>,
-    pub(super) ports: Vec<(String, DraftPort)>,
+    /// Each named port, with how it is published in every environment.
+    pub(super) ports: Vec<(String, DraftPort, Publish)>,
 }
 
 pub(super) struct DraftInfra {
     pub(super) name: String,
     pub(super) port: u16,
     pub(super) container_port: Option<u16>,
+    pub(super) publish: Publish,
     pub(super) description: Option<String>,
 }
 
@@ -111,6 +113,24 @@ pub(super) fn port_value(port: u16, container: Option<u16>) -> String {
     }
 }
 
+impl Publish {
+    /// `protocol:` and `bind:` as ports.yaml writes them, each only when it
+    /// is not the default (tcp, every address).
+    pub(super) fn fields(self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.protocol != Protocol::Tcp {
+            out.push(format!("protocol: {}", self.protocol));
+        }
+        match self.bind {
+            // A plain `::1` would not read as a string.
+            Some(ip @ IpAddr::V6(_)) => out.push(format!("bind: {}", quote(&ip.to_string()))),
+            Some(ip) => out.push(format!("bind: {ip}")),
+            None => {}
+        }
+        out
+    }
+}
+
 impl Draft {
     pub(super) fn render(&self, header: &str) -> String {
         let mut s = String::from(header);
@@ -142,16 +162,26 @@ impl Draft {
                 let _ = writeln!(s, "    environments: [{}]", names.join(", "));
             }
             s.push_str("    ports:\n");
-            let keys: Vec<String> = svc.ports.iter().map(|(n, _)| scalar(n)).collect();
+            let keys: Vec<String> = svc.ports.iter().map(|(n, ..)| scalar(n)).collect();
             let width = keys.iter().map(|k| k.chars().count()).max().unwrap_or(0) + 1;
-            for (key, (_, port)) in keys.iter().zip(&svc.ports) {
+            for (key, (_, port, publish)) in keys.iter().zip(&svc.ports) {
+                // `protocol:` and `bind:` sit beside the port or the
+                // environments, as `scheme:` does.
+                let attributes = publish.fields();
                 let value = match port {
-                    DraftPort::Bare(p, c) => port_value(*p, *c),
+                    DraftPort::Bare(p, c) if attributes.is_empty() => port_value(*p, *c),
+                    DraftPort::Bare(p, c) => {
+                        let mut fields = vec![format!("port: {p}")];
+                        fields.extend(c.map(|c| format!("container_port: {c}")));
+                        fields.extend(attributes);
+                        format!("{{ {} }}", fields.join(", "))
+                    }
                     DraftPort::PerEnv(per_env) => {
-                        let items: Vec<String> = per_env
+                        let mut items: Vec<String> = per_env
                             .iter()
                             .map(|(env, p, c)| format!("{}: {}", scalar(env), port_value(*p, *c)))
                             .collect();
+                        items.extend(attributes);
                         format!("{{ {} }}", items.join(", "))
                     }
                 };
@@ -168,6 +198,7 @@ impl Draft {
                 if let Some(c) = entry.container_port {
                     fields.push(format!("container_port: {c}"));
                 }
+                fields.extend(entry.publish.fields());
                 if let Some(d) = &entry.description {
                     fields.push(format!("description: {}", scalar(d)));
                 }
