@@ -29,6 +29,14 @@ fn both_registries_validate_and_name_the_schema() {
             .collect();
         assert!(errors.is_empty(), "{registry}: {errors:#?}");
     }
+    // Every new key of a named port and an infrastructure entry.
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid/protocols.yaml");
+    let text = std::fs::read_to_string(fixture).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&yaml(&text))
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "protocols.yaml: {errors:#?}");
 }
 
 /// Registries the schema must refuse, each with why.
@@ -72,6 +80,28 @@ fn broken_registries() -> Vec<(String, &'static str)> {
         (
             "project: demo\nenvironments:\n  dev: { range: 0-100 }\n".to_owned(),
             "a range from port 0",
+        ),
+        (
+            format!(
+                "{head}services:\n  web: {{ ports: {{ api: {{ port: 8000, protocol: UDP }} }} }}\n"
+            ),
+            "a protocol ports.yaml refuses",
+        ),
+        (
+            format!(
+                "{head}services:\n  web: {{ ports: {{ api: {{ port: 8000, bind: localhost }} }} }}\n"
+            ),
+            "a bind that is no address",
+        ),
+        (
+            format!(
+                "{head}infrastructure:\n  services:\n    db: {{ port: 5432, node_port: 29999 }}\n"
+            ),
+            "an infrastructure NodePort outside Kubernetes' range",
+        ),
+        (
+            format!("{head}services:\n  media: {{ ports: {{ rtp: {{ range: 8000-99999 }} }} }}\n"),
+            "a port range past 65535",
         ),
     ]
 }
@@ -164,9 +194,13 @@ fn the_schema_works_in_ajv_strict_and_check_jsonschema() {
         path
     };
     let mut cases = Vec::new();
-    for (i, registry) in ["ports.yaml", "examples/rerp/ports.yaml"]
-        .iter()
-        .enumerate()
+    for (i, registry) in [
+        "ports.yaml",
+        "examples/rerp/ports.yaml",
+        "crates/portolan/tests/fixtures/valid/protocols.yaml",
+    ]
+    .iter()
+    .enumerate()
     {
         let text = std::fs::read_to_string(Path::new(ROOT).join(registry)).unwrap();
         cases.push((
