@@ -148,9 +148,9 @@ pub enum Command {
     ///
     /// The script asks `portolan` for each completion, so service, port,
     /// environment and host names come from the nearest ports.yaml. It is
-    /// the same as `COMPLETE=<shell> portolan`.
+    /// the same as `PORTOLAN_COMPLETE=<shell> portolan`.
     #[command(
-        after_help = "Examples:\n  portolan completions bash > ~/.local/share/bash-completion/completions/portolan\n  portolan completions zsh > ~/.zfunc/_portolan\n  portolan completions fish > ~/.config/fish/completions/portolan.fish\n  echo 'source <(COMPLETE=bash portolan)' >> ~/.bashrc"
+        after_help = "Examples:\n  portolan completions bash > ~/.local/share/bash-completion/completions/portolan\n  portolan completions zsh > ~/.zfunc/_portolan\n  portolan completions fish > ~/.config/fish/completions/portolan.fish\n  echo 'source <(portolan completions bash)' >> ~/.bashrc"
     )]
     Completions(CompletionsArgs),
 }

@@ -6,10 +6,35 @@
 use clap_complete::engine::CompletionCandidate;
 use portolan::Registry;
 
+/// The variable the shell sets to ask for completions (`PORTOLAN_COMPLETE=bash`).
+pub const VAR: &str = "PORTOLAN_COMPLETE";
+
+/// The registry the command line being completed names with `-f`/`--file`,
+/// else the nearest ports.yaml.
 fn registry() -> Option<Registry> {
     let cwd = std::env::current_dir().ok()?;
-    let source = portolan::Source::read(portolan::source::discover(&cwd)?).ok()?;
+    let path = named_file(std::env::args_os()).or_else(|| portolan::source::discover(&cwd))?;
+    let source = portolan::Source::read(path).ok()?;
     portolan::load(&source).0
+}
+
+/// `-f PATH`, `--file PATH` or `--file=PATH` among the words after `--`
+/// (the shell passes the line being completed there).
+fn named_file(args: impl Iterator<Item = std::ffi::OsString>) -> Option<std::path::PathBuf> {
+    let words: Vec<std::ffi::OsString> = args.skip_while(|a| a != "--").skip(1).collect();
+    let mut found = None;
+    for (i, word) in words.iter().enumerate() {
+        match word.to_str() {
+            Some("-f" | "--file") => found = words.get(i + 1).map(std::path::PathBuf::from),
+            Some(w) => {
+                if let Some(path) = w.strip_prefix("--file=") {
+                    found = Some(path.into());
+                }
+            }
+            None => {}
+        }
+    }
+    found.filter(|p| !p.as_os_str().is_empty())
 }
 
 /// A name as the shell may insert it: only what ports.yaml accepts as a name,
@@ -117,14 +142,62 @@ pub fn registration(shell: clap_complete::Shell) -> Result<String, String> {
         .ok_or_else(|| format!("no completion for {name}"))?;
     let mut script = Vec::new();
     completer
-        .write_registration("COMPLETE", "portolan", "portolan", "portolan", &mut script)
+        .write_registration(VAR, "portolan", "portolan", "portolan", &mut script)
         .map_err(|e| format!("cannot write the completion script: {e}"))?;
-    String::from_utf8(script).map_err(|e| e.to_string())
+    let mut script = String::from_utf8(script).map_err(|e| e.to_string())?;
+    // Autoloaded from `fpath` as `_portolan`, zsh runs the file on the first
+    // Tab: the script only defines and registers the completer, so the first
+    // Tab would complete nothing without calling it here.
+    if shell == clap_complete::Shell::Zsh {
+        script.push_str(
+            "[[ ${funcstack[1]} = _portolan ]] && _clap_dynamic_completer_portolan \"$@\"\n",
+        );
+    }
+    Ok(script)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::candidate;
+    use super::{candidate, named_file};
+
+    #[test]
+    fn the_file_of_the_line_being_completed_is_read() {
+        let args = |words: &[&str]| {
+            words
+                .iter()
+                .map(std::ffi::OsString::from)
+                .collect::<Vec<_>>()
+                .into_iter()
+        };
+        assert_eq!(
+            named_file(args(&[
+                "portolan",
+                "--",
+                "portolan",
+                "-f",
+                "a/ports.yaml",
+                "query",
+                ""
+            ])),
+            Some("a/ports.yaml".into())
+        );
+        assert_eq!(
+            named_file(args(&[
+                "portolan",
+                "--",
+                "portolan",
+                "query",
+                "--file=b.yaml",
+                ""
+            ])),
+            Some("b.yaml".into())
+        );
+        assert_eq!(
+            named_file(args(&["portolan", "--", "portolan", "query", "-f"])),
+            None
+        );
+        assert_eq!(named_file(args(&["portolan", "-f", "x", "query"])), None);
+    }
 
     #[test]
     fn only_names_reach_the_command_line() {

@@ -10,19 +10,52 @@ mod cli;
 mod commands;
 mod complete;
 
-use clap::Parser;
 use cli::{Cli, Command};
 use commands::Outcome;
 use std::process::ExitCode;
 
+/// The command line, with clap's own help and errors coloured as `--color`
+/// says (it is read before the rest, as clap prints those while parsing).
+fn parse() -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut choice = None;
+    for (i, arg) in args.iter().enumerate() {
+        let value = match arg.to_str() {
+            Some("--") => break,
+            Some("--color") => args.get(i + 1).and_then(|v| v.to_str()),
+            Some(a) => a.strip_prefix("--color="),
+            None => None,
+        };
+        choice = match value {
+            Some("always") => Some(clap::ColorChoice::Always),
+            Some("never") => Some(clap::ColorChoice::Never),
+            Some("auto") => Some(clap::ColorChoice::Auto),
+            _ => choice,
+        };
+    }
+    let mut command = Cli::command();
+    if let Some(choice) = choice {
+        command = command.color(choice);
+    }
+    let matches = command.try_get_matches_from(args)?;
+    Cli::from_arg_matches(&matches)
+}
+
 fn main() -> ExitCode {
-    // `COMPLETE=bash portolan -- …`: the shell asking for completions.
+    // `PORTOLAN_COMPLETE=bash portolan -- …`: the shell asking for
+    // completions. A variable of Portolan's own: a generic `COMPLETE` in a CI
+    // environment must not turn `portolan check` into a script printer.
     clap_complete::CompleteEnv::with_factory(|| {
         use clap::CommandFactory;
         Cli::command()
     })
+    .var(complete::VAR)
     .complete();
-    let mut cli = Cli::parse();
+    let mut cli = match parse() {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     // `portolan -f PATH check` is `portolan check -f PATH`.
     if let Some(file) = cli.file.take() {
         match cli.command.file_mut() {

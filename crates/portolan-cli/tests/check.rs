@@ -195,7 +195,7 @@ fn completions_cover_every_command_in_each_shell() {
         );
         let words = Command::cargo_bin("portolan")
             .unwrap()
-            .env("COMPLETE", "fish")
+            .env("PORTOLAN_COMPLETE", "fish")
             .args(["--", "portolan", ""])
             .output()
             .unwrap();
@@ -221,6 +221,45 @@ fn completions_cover_every_command_in_each_shell() {
             );
         }
     }
+}
+
+/// A `COMPLETE` variable of some other tool leaves every command as it is.
+#[test]
+fn a_generic_complete_variable_is_not_portolans() {
+    let dir = registry(
+        "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\nrender: { artifacts: [] }\n",
+    );
+    for value in ["bash", "1"] {
+        let out = portolan(dir.path())
+            .env("COMPLETE", value)
+            .arg("check")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "COMPLETE={value}: {}",
+            stderr(&out)
+        );
+        assert_eq!(stdout(&out), "ports.yaml: ok\n", "COMPLETE={value}");
+    }
+}
+
+/// `--color` reaches clap's own help and errors too.
+#[test]
+fn color_reaches_the_help() {
+    let help = |choice: &str| {
+        let out = Command::cargo_bin("portolan")
+            .unwrap()
+            .env_remove("NO_COLOR")
+            .args(["--color", choice, "check", "--help"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        stdout(&out)
+    };
+    assert!(help("always").contains('\u{1b}'));
+    assert!(!help("never").contains('\u{1b}'));
 }
 
 /// Bash, with the script `completions bash` prints, completes the names of

@@ -71,7 +71,7 @@ fn changing_one_port_is_listed_diffed_synced_and_then_clean() {
          examples/lumiere/passeur/config/development.yaml:25:14: courier_url differs, ports.yaml says ws://courier:9767\n\
          examples/lumiere/pourtier/config/development.yaml:17:14: COURIER_URL differs, ports.yaml says ws://courier:9767\n\
          generated/.portolan-manifest: stale: records an earlier ports.yaml\n\
-         generated/PORTS.md:28:1: stale: line 28 is `| 9765 | courier | api | 9765 | Event Bus (WebSocket) |`, ports.yaml says `| 9767 | courier | api | 9767 | Event Bus (WebSocket) |` (2 lines differ)\n\
+         generated/PORTS.md:28:1: stale: line 28 `| 9765 | courier | api | 9765 | Event Bus (WebSocket) |` should not be there (2 lines differ)\n\
          generated/development.env:3:1: stale: line 3 is `COURIER_API_CONTAINER_PORT=9765`, ports.yaml says `COURIER_API_CONTAINER_PORT=9767` (3 lines differ)\n\
          generated/docker-compose.development.yaml:7:1: stale: line 7 is `      - \"9765:9765\"`, ports.yaml says `      - \"9767:9767\"`\n\
          generated/kubernetes.development.yaml:18:1: stale: line 18 is `      port: 9765`, ports.yaml says `      port: 9767` (2 lines differ)\n\

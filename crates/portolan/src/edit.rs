@@ -1063,9 +1063,11 @@ fn tagged(path: &KeyPath, tag: &str) -> String {
 pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = text.get(..offset).unwrap_or(text);
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    // A byte-order mark is no column an editor shows.
+    let on_line = before[line_start..].trim_start_matches('\u{feff}');
     (
         before.matches('\n').count() + 1,
-        before[line_start..].chars().count() + 1,
+        on_line.chars().count() + 1,
     )
 }
 

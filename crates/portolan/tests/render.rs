@@ -753,9 +753,17 @@ fn per_service_entries_and_infrastructure_of_some_environments_say_what_they_cov
     assert_eq!(plan.unchanged, 0);
     assert!(!plan.is_clean());
     assert!(
-        plan.gone[0].to_string().ends_with(":9:11: `valz/{service}.yaml` matches no file: no service has one; check the path (a `{service}` entry covers the services that have the file, or add `create:`)"),
+        plan.unmatched[0].to_string().ends_with(":9:11: `valz/{service}.yaml` matches no file: no service has one; check the path (a `{service}` entry covers the services that have the file, or add `create:`)"),
         "{}",
-        plan.gone[0]
+        plan.unmatched[0]
+    );
+    assert!(
+        plan.gone.is_empty(),
+        "an entry matching nothing is no gone service's file"
+    );
+    assert_eq!(
+        plan.summary("portolan sync"),
+        "1 sync entry matches no file"
     );
     // A file the entry writes now is never a leftover, however its name splits.
     let registry = "project: demo\nenvironments:\n  test: { range: 8000-8049 }\n  prod-test: { range: 8050-8099 }\nservices:\n  web: { ports: { api: { test: 8000, prod-test: 8050 } } }\nrender: { artifacts: [] }\nsync:\n  - file: helm/{service}-{environment}.yaml\n    values: { port: \"{{ port(service) }}\" }\n";

@@ -113,6 +113,33 @@ mod tests {
         apply_in(format, text, &[(key.to_owned(), value)])
     }
 
+    /// A CRLF (or BOM) file whose owned values already hold what ports.yaml
+    /// says is unchanged in every format, so `check` is green after a sync.
+    #[test]
+    fn an_unchanged_crlf_file_is_no_change() {
+        for (format, text, key) in [
+            (
+                FileFormat::Toml,
+                "top = 8000\r\n[a]\r\nport = 8000\r\n",
+                "a.port",
+            ),
+            (FileFormat::Toml, "\u{feff}top = 8000\r\n", "top"),
+            (FileFormat::Yaml, "top: 8000\r\n", "top"),
+            (FileFormat::Json, "{\r\n  \"top\": 8000\r\n}\r\n", "top"),
+            (FileFormat::Dotenv, "TOP=8000\r\n", "TOP"),
+        ] {
+            assert_eq!(
+                set(format, text, key, Value::Int(8000)),
+                Ok(None),
+                "{text:?}"
+            );
+        }
+        assert_eq!(
+            set(FileFormat::Toml, "top = 8000\r\n", "top", Value::Int(8001)),
+            Ok(Some("top = 8001\r\n".to_owned()))
+        );
+    }
+
     #[test]
     fn a_line_pattern_never_reaches_past_its_line() {
         let make = "LEDGER_URL ?= http://old:1\nPORT ?= 8001\n\nrun:\n\tpython app.py # start\n";

@@ -150,7 +150,10 @@ pub(crate) fn apply(text: &str, values: &[(KeyPath, Value)]) -> Result<Option<St
         true => out.replace("\r\n", "\n").replace('\n', "\r\n"),
         false => out,
     };
-    Ok(Some(format!("{bom}{out}")))
+    // toml_edit's LF text of an unchanged CRLF file differs from it only in
+    // line endings: that is no change.
+    let out = format!("{bom}{out}");
+    Ok((out != text).then_some(out))
 }
 
 fn apply_lf(text: &str, values: &[(KeyPath, Value)]) -> Result<Option<String>, EditError> {

@@ -118,6 +118,9 @@ pub struct Plan {
     /// Team files of `{service}` entries whose service is gone: never
     /// changed, but `check` names them (one line each).
     pub gone: Vec<Problem>,
+    /// `{service}` entries that match no file at all (a mistyped path
+    /// would otherwise sync nothing, silently): `check` names them.
+    pub unmatched: Vec<Problem>,
     /// Ports a team file repeats outside what Portolan owns in it, equal to
     /// one the registry gives a service: `check` names them (one line each).
     pub strays: Vec<Problem>,
@@ -265,11 +268,12 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
         ),
         None => Vec::new(),
     };
-    let mut gone = cx.gone_services(registry);
+    let gone = cx.gone_services(registry);
+    let mut unmatched = Vec::new();
     for target in &registry.sync {
         let per_service = target.create.is_none() && target.file.value.contains("{service}");
         if per_service && covers.get(&std::ptr::from_ref(target)) == Some(&false) {
-            gone.push(Problem {
+            unmatched.push(Problem {
                 file: source.name().to_owned(),
                 at: Some((
                     target.file.span.line as usize,
@@ -311,6 +315,7 @@ pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> 
         shown_root,
         changes,
         gone,
+        unmatched,
         strays,
         ignored,
         unchanged: found.unchanged,
@@ -861,6 +866,7 @@ impl Plan {
             root,
             shown_root,
             gone: Vec::new(),
+            unmatched: Vec::new(),
             strays: Vec::new(),
             ignored: Vec::new(),
             changes: Vec::new(),

@@ -7,6 +7,7 @@ impl Plan {
     pub fn is_clean(&self) -> bool {
         self.changes.is_empty()
             && self.gone.is_empty()
+            && self.unmatched.is_empty()
             && self.strays.is_empty()
             && self.ignored.is_empty()
     }
@@ -44,6 +45,11 @@ impl Plan {
                 })
             })
             .chain(self.gone.iter().map(|p| (p.clone(), "gone-service-file")))
+            .chain(
+                self.unmatched
+                    .iter()
+                    .map(|p| (p.clone(), "unmatched-entry")),
+            )
             .chain(self.strays.iter().map(|p| (p.clone(), "unowned-port")))
             .chain(self.ignored.iter().map(|p| (p.clone(), "ignored-artifact")))
     }
@@ -54,6 +60,10 @@ impl Plan {
             .map(|(problem, code)| {
                 let help = match code {
                     "gone-service-file" => "delete the file, or restore the service".to_owned(),
+                    "unmatched-entry" => {
+                        "check the path, or give the entry `create:` so sync writes the files"
+                            .to_owned()
+                    }
                     "ignored-artifact" => {
                         "un-ignore the file, or leave the artifact out of render.artifacts"
                             .to_owned()
@@ -90,6 +100,15 @@ impl Plan {
             out.push_str(&match self.gone.len() {
                 1 => "1 team file belongs to a service that is gone".to_owned(),
                 n => format!("{n} team files belong to services that are gone"),
+            });
+        }
+        if !self.unmatched.is_empty() {
+            if !out.is_empty() {
+                out.push_str("; ");
+            }
+            out.push_str(&match self.unmatched.len() {
+                1 => "1 sync entry matches no file".to_owned(),
+                n => format!("{n} sync entries match no file"),
             });
         }
         if !self.ignored.is_empty() {
@@ -190,7 +209,7 @@ impl Plan {
 /// how many lines differ in all (a changed line counts once). With `quote`
 /// false the lines' text is left out (`stale: line 3 differs`).
 pub(super) fn first_difference(old: &str, new: &str, quote: bool) -> Reason {
-    use similar::{ChangeTag, DiffOp};
+    use similar::DiffOp;
     if old.replace("\r\n", "\n") == new.replace("\r\n", "\n") {
         let ending = |t: &str| if t.contains("\r\n") { "CRLF" } else { "LF" };
         return Reason::whole(format!(
@@ -212,39 +231,66 @@ pub(super) fn first_difference(old: &str, new: &str, quote: bool) -> Reason {
             } => old_len.max(new_len),
         })
         .sum();
-    let (mut removed, mut added) = (None, None);
-    for change in diff.iter_all_changes() {
-        match change.tag() {
-            ChangeTag::Equal => {}
-            ChangeTag::Delete => {
-                removed.get_or_insert((change.old_index().unwrap_or(0), change.value()));
-            }
-            ChangeTag::Insert => {
-                added.get_or_insert((change.new_index().unwrap_or(0), change.value()));
-            }
-        }
-    }
+    // The first change in the file's order, and its lines: an insertion
+    // before a deletion is where the file first differs.
+    let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
+    let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
     let line = |text: &str| match text.trim_end_matches(['\n', '\r']) {
         "" => "an empty line".to_owned(),
         text => format!("`{text}`"),
     };
-    // The line in the file as it is now; an added line goes where the
-    // file's next line is.
-    let at = match (removed, added) {
-        (Some((i, _)), _) | (None, Some((i, _))) => i + 1,
-        (None, None) => old.lines().count().max(1),
-    };
-    let first = match (removed, added) {
-        (Some((i, _)), _) | (None, Some((i, _))) if !quote => format!("line {} differs", i + 1),
-        (Some((i, old)), Some((_, new))) => format!(
-            "line {} is {}, ports.yaml says {}",
-            i + 1,
-            line(old),
-            line(new)
+    let first_op = diff
+        .ops()
+        .iter()
+        .find(|op| !matches!(op, DiffOp::Equal { .. }))
+        .copied();
+    let (at, first) = match first_op {
+        Some(DiffOp::Replace {
+            old_index,
+            new_index,
+            ..
+        }) => (
+            old_index + 1,
+            match quote {
+                true => format!(
+                    "line {} is {}, ports.yaml says {}",
+                    old_index + 1,
+                    line(old_lines.get(old_index).unwrap_or(&"")),
+                    line(new_lines.get(new_index).unwrap_or(&""))
+                ),
+                false => format!("line {} differs", old_index + 1),
+            },
         ),
-        (None, Some((i, new))) => format!("line {} {} is missing", i + 1, line(new)),
-        (Some((i, old)), None) => format!("line {} {} should not be there", i + 1, line(old)),
-        (None, None) => "the last line's ending differs".to_owned(),
+        Some(DiffOp::Insert {
+            old_index,
+            new_index,
+            ..
+        }) => (
+            old_index + 1,
+            match quote {
+                true => format!(
+                    "line {} {} is missing",
+                    old_index + 1,
+                    line(new_lines.get(new_index).unwrap_or(&""))
+                ),
+                false => format!("line {} differs", old_index + 1),
+            },
+        ),
+        Some(DiffOp::Delete { old_index, .. }) => (
+            old_index + 1,
+            match quote {
+                true => format!(
+                    "line {} {} should not be there",
+                    old_index + 1,
+                    line(old_lines.get(old_index).unwrap_or(&""))
+                ),
+                false => format!("line {} differs", old_index + 1),
+            },
+        ),
+        _ => (
+            old_lines.len().max(1),
+            "the last line's ending differs".to_owned(),
+        ),
     };
     Reason::at_line(
         at,
@@ -261,6 +307,20 @@ mod tests {
 
     fn first_difference_text(old: &str, new: &str, quote: bool) -> String {
         first_difference(old, new, quote).message
+    }
+
+    /// An insertion before a deletion: the file first differs where the
+    /// inserted lines belong, and the quoted lines are that change's.
+    #[test]
+    fn the_first_change_in_file_order_is_named() {
+        let old = "# h\nB=1\nC=2\n";
+        let new = "# h\nA=3\nB=1\n";
+        let first = first_difference(old, new, true);
+        assert_eq!(first.at, Some((2, 1)));
+        assert_eq!(
+            first.message,
+            "stale: line 2 `A=3` is missing (2 lines differ)"
+        );
     }
 
     #[test]
