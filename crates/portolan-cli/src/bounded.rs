@@ -84,7 +84,7 @@ pub fn supervise() -> Option<ExitCode> {
         Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(2)),
         None if died == Some("memory") => {
             eprintln!(
-                "error: a template or a sync value in the registry needs more than {} MiB of memory, the most Portolan gives one command; nothing was written",
+                "error: the registry (its size, or a template or sync value in it) needs more than {} MiB of memory, the most Portolan gives one command; nothing was written",
                 bound() >> 20
             );
             ExitCode::from(2)
@@ -99,7 +99,7 @@ pub fn supervise() -> Option<ExitCode> {
             == Some(rustix::process::Signal::XCPU.as_raw()) =>
         {
             eprintln!(
-                "error: the command ran for more than {} s of processor time, the most Portolan gives one (a template or a sync value in the registry does too much work); nothing was written",
+                "error: the command ran for more than {} s of processor time, the most Portolan gives one (the registry, or a template or sync value in it, asks for too much work); nothing was written",
                 cpu_bound()
             );
             ExitCode::from(2)

@@ -40,7 +40,7 @@ fn named_file(args: impl Iterator<Item = std::ffi::OsString>) -> Option<std::pat
 /// A name as the shell may insert it: only what ports.yaml accepts as a name,
 /// so a registry cannot put shell syntax on the command line.
 fn candidate(name: &str, help: Option<&str>) -> Option<CompletionCandidate> {
-    let plain = !name.is_empty()
+    let plain = name.starts_with(|c: char| c.is_ascii_alphabetic())
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
@@ -202,7 +202,16 @@ mod tests {
     #[test]
     fn only_names_reach_the_command_line() {
         assert!(candidate("ledger-api_2", None).is_some());
-        for hostile in ["$(touch x)", "a;b", "a b", "`x`", "", "a\nb"] {
+        for hostile in [
+            "$(touch x)",
+            "a;b",
+            "a b",
+            "`x`",
+            "",
+            "a\nb",
+            "--sync",
+            "-f",
+        ] {
             assert!(candidate(hostile, None).is_none(), "{hostile}");
         }
         let with_help = candidate("ledger", Some("line\u{1b}[2J")).unwrap();

@@ -974,3 +974,38 @@ for path in glob.glob("*.yaml") + glob.glob("*.yml"):
 "#,
     );
 }
+
+/// A list item of a range sees its last port (`port_end`) and its transport;
+/// `url()` of a range says why it has none.
+#[test]
+fn a_range_reaches_owned_lists_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("ports.yaml"),
+        "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  media: { ports: { rtp: { range: 8010-8019, protocol: udp } } }\nrender: { artifacts: [] }\nsync:\n  - file: firewall.yaml\n    lists:\n      rules:\n        key: name\n        item: { name: \"{{ service }}-{{ name }}\", ports: \"{{ port }}-{{ port_end }}\", proto: \"{{ protocol }}\" }\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("firewall.yaml"), "rules: []\n").unwrap();
+    let out = portolan(root).arg("sync").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(
+        std::fs::read_to_string(root.join("firewall.yaml")).unwrap(),
+        "rules:\n  - name: media-rtp\n    ports: 8010-8019\n    proto: udp\n"
+    );
+    let registry = std::fs::read_to_string(root.join("ports.yaml")).unwrap();
+    std::fs::write(root.join("other.yaml"), "u: x\n").unwrap();
+    std::fs::write(
+        root.join("ports.yaml"),
+        format!(
+            "{registry}  - file: other.yaml\n    values: {{ u: \"{{{{ url('media') }}}}\" }}\n"
+        ),
+    )
+    .unwrap();
+    let out = portolan(root).arg("check").output().unwrap();
+    assert!(
+        stdout(&out).contains("url(): `media`'s port is a range (8010-8019), which has no URL"),
+        "{}",
+        stdout(&out)
+    );
+}

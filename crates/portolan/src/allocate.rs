@@ -405,6 +405,25 @@ pub fn assign_in(
         (None, p) => p.unwrap_or_default(),
     };
     let count = request.count.unwrap_or(1).max(1);
+    if let Some(port) = existing
+        && let Some(a) = port.assignments.iter().find(|a| a.end != a.port)
+    {
+        return refuse(format!(
+            "`{}.{name}` is a range ({}-{} in {}); assign moves single ports: edit the range in ports.yaml, or release it and assign a new one with --count",
+            request.service, a.port, a.end, registry.environments[a.environment].name
+        ));
+    }
+    if count > 1
+        && let Some(e) = envs
+            .iter()
+            .map(|&e| &registry.environments[e])
+            .find(|e| e.node_ports.is_some())
+    {
+        return refuse(format!(
+            "--count {count}: `{}` runs in {}, which has NodePorts, and a Kubernetes Service has no port ranges",
+            request.service, e.name
+        ));
+    }
     if count > 1 && existing.is_some() {
         return refuse(format!(
             "`{}.{name}` exists; --count adds a new range: give it another name (--name)",

@@ -110,17 +110,14 @@ pub fn diagnose(registry: &Registry, rows: &[Row], listeners: &[Listener]) -> Ve
     }
     rows.iter()
         .map(|row| {
-            // Only sockets of the port's transports: statsd on 8125/udp
-            // does not hold an HTTP API's 8125/tcp.
+            // Only sockets of the port's transports (statsd on 8125/udp
+            // does not hold an HTTP API's 8125/tcp), on any port of a range.
             let mut found: Vec<Listener> = by_port
-                .get(&row.port)
-                .map(|ls| {
-                    ls.iter()
-                        .filter(|l| row.protocol.overlaps(l.protocol))
-                        .map(|l| (*l).clone())
-                        .collect()
-                })
-                .unwrap_or_default();
+                .range(row.port..=row.port_end.unwrap_or(row.port))
+                .flat_map(|(_, ls)| ls.iter())
+                .filter(|l| row.protocol.overlaps(l.protocol))
+                .map(|l| (*l).clone())
+                .collect();
             found.sort();
             found.dedup();
             let foreign = |l: &Listener| {
@@ -328,6 +325,26 @@ mod tests {
         };
         assert_eq!(wider(&open), 1);
         assert_eq!(wider(&loopback), 0);
+    }
+
+    #[test]
+    fn every_port_of_a_range_is_looked_at() {
+        let reg = registry(
+            "project: p\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  media: { ports: { rtp: { range: 8010-8019, protocol: udp } } }\n",
+        );
+        let rows = crate::render::rows(&reg);
+        let inside = Listener {
+            protocol: Protocol::Udp,
+            ..listener(8015, "python3")
+        };
+        let findings = diagnose(
+            &reg,
+            &rows,
+            &[inside, listener(8015, "nginx"), listener(8020, "x")],
+        );
+        // The UDP holder inside the range counts; TCP and a port past it do not.
+        assert_eq!(findings[0].listeners.len(), 1);
+        assert!(findings[0].conflict);
     }
 
     #[test]

@@ -581,7 +581,8 @@ fn shared_across_environments(registry: &Registry, out: &mut Vec<Diagnostic>) {
 
 /// Ports that work but deserve a second look.
 fn warnings(b: &Binding<'_>, out: &mut Vec<Diagnostic>) {
-    let p = b.port.get();
+    // A range warns for its first port in the ephemeral range.
+    let p = b.port.get().max(EPHEMERAL.0.min(b.end.get()));
     if (EPHEMERAL.0..=EPHEMERAL.1).contains(&p) {
         out.push(
             Diagnostic::new(
@@ -648,8 +649,38 @@ fn shown_port(b: &Binding<'_>) -> String {
     }
 }
 
-fn claim(table: &mut [u32], port: Port, i: usize, bindings: &[Binding<'_>]) -> Option<usize> {
-    let slot = &mut table[usize::from(port.get())];
+/// Binding index + 1 per port of one host and transport, 0 when free, in
+/// pages of 1,024 ports allocated when first touched: a host holding a few
+/// ports costs a few kilobytes, so thousands of hosts stay small.
+#[derive(Default)]
+struct Table {
+    pages: Vec<Option<Box<[u32; 1024]>>>,
+}
+
+impl Table {
+    fn get(&self, port: Port) -> u32 {
+        let p = usize::from(port.get());
+        match self.pages.get(p >> 10) {
+            Some(Some(page)) => page[p & 1023],
+            _ => 0,
+        }
+    }
+
+    fn slot(&mut self, port: Port) -> &mut u32 {
+        let p = usize::from(port.get());
+        if self.pages.is_empty() {
+            self.pages.resize_with(64, || None);
+        }
+        &mut self.pages[p >> 10].get_or_insert_with(|| Box::new([0; 1024]))[p & 1023]
+    }
+}
+
+/// The ports ranges may hold in all (each environment counted), claimed one
+/// by one: past it a registry is refused rather than checked for minutes.
+const RANGE_PORTS: usize = 1 << 22;
+
+fn claim(table: &mut Table, port: Port, i: usize, bindings: &[Binding<'_>]) -> Option<usize> {
+    let slot = table.slot(port);
     match *slot {
         0 => {
             *slot = i as u32 + 1;
@@ -670,12 +701,18 @@ type Origin<'r> = (HostRef<'r>, Protocol, i64, Option<u32>);
 struct Occupancy<'r> {
     registry: &'r Registry,
     bindings: Vec<Binding<'r>>,
-    /// Per host and transport (TCP, UDP): binding index + 1 per port, 0 when free.
-    hosts: HashMap<(HostRef<'r>, Protocol), Vec<u32>>,
-    /// Per host: binding index + 1 per NodePort.
-    node_ports: HashMap<HostRef<'r>, Vec<u32>>,
+    /// Per host and transport (TCP, UDP): who holds each port.
+    hosts: HashMap<(HostRef<'r>, Protocol), Table>,
+    /// Per host: who holds each NodePort.
+    node_ports: HashMap<HostRef<'r>, Table>,
     /// Reserved entry index + 1 per port.
     reserved: Vec<u32>,
+    /// Per port, the first reserved port at or after it (65536: none), so a
+    /// range asks once.
+    next_reserved: Vec<u32>,
+    /// Ranges of many pieces, merged, by the span of their declaration: a
+    /// range set written as 2,048 pieces is searched, not walked, per port.
+    merged: std::cell::RefCell<HashMap<u32, Vec<(u16, u16)>>>,
     /// The nearest free port per host, origin and range (by its span), once
     /// every port is claimed.
     nearest: std::cell::RefCell<HashMap<Origin<'r>, Option<Port>>>,
@@ -693,29 +730,120 @@ impl<'r> Occupancy<'r> {
                 }
             }
         }
+        let mut next_reserved = vec![65536u32; 65537];
+        for p in (0..65536).rev() {
+            next_reserved[p] = match reserved[p] {
+                0 => next_reserved[p + 1],
+                _ => p as u32,
+            };
+        }
         Self {
             registry,
             bindings,
             hosts: HashMap::new(),
             node_ports: HashMap::new(),
             reserved,
+            next_reserved,
+            merged: std::cell::RefCell::new(HashMap::new()),
             nearest: std::cell::RefCell::new(HashMap::new()),
         }
+    }
+
+    /// The first port of `ports` outside `set`, or `None` when `set` holds
+    /// them all.
+    fn first_outside(&self, set: &RangeSet, ports: crate::model::PortRange) -> Option<Port> {
+        // A few pieces are walked; many are merged once and searched.
+        if set.ranges.len() <= 8 {
+            let mut at = ports.start;
+            loop {
+                let Some(piece) = set
+                    .ranges
+                    .iter()
+                    .filter(|r| r.contains(at))
+                    .max_by_key(|r| r.end)
+                else {
+                    return Some(at);
+                };
+                if piece.end >= ports.end {
+                    return None;
+                }
+                // `piece.end` is below `ports.end`, so the next port exists.
+                at = Port::new(piece.end.get() + 1)?;
+            }
+        } else {
+            let mut merged = self.merged.borrow_mut();
+            let pieces = merged.entry(set.span.start).or_insert_with(|| {
+                let mut all: Vec<(u16, u16)> = set
+                    .ranges
+                    .iter()
+                    .map(|r| (r.start.get(), r.end.get()))
+                    .collect();
+                all.sort_unstable();
+                let mut out: Vec<(u16, u16)> = Vec::with_capacity(all.len());
+                for (a, b) in all {
+                    match out.last_mut() {
+                        Some(last) if u32::from(a) <= u32::from(last.1) + 1 => {
+                            last.1 = last.1.max(b)
+                        }
+                        _ => out.push((a, b)),
+                    }
+                }
+                out
+            });
+            let (a, b) = (ports.start.get(), ports.end.get());
+            let i = pieces.partition_point(|&(_, end)| end < a);
+            match pieces.get(i) {
+                Some(&(start, end)) if start <= a => {
+                    (end < b).then(|| Port::new(end + 1)).flatten()
+                }
+                _ => Some(ports.start),
+            }
+        }
+    }
+
+    /// Whether `set` holds `port`.
+    fn holds(&self, set: &RangeSet, port: Port) -> bool {
+        self.first_outside(
+            set,
+            crate::model::PortRange {
+                start: port,
+                end: port,
+            },
+        )
+        .is_none()
     }
 
     fn check(mut self, out: &mut Vec<Diagnostic>) {
         let mut conflicts = Vec::new();
         let mut node_conflicts = Vec::new();
+        let mut range_ports = 0usize;
+        let mut over_budget = false;
         for (i, b) in self.bindings.iter().enumerate() {
+            if b.is_range() {
+                range_ports += b.ports().len() * b.protocol.transports().len();
+                if range_ports > RANGE_PORTS {
+                    if !over_budget {
+                        out.push(
+                            Diagnostic::new(
+                                Code::InvalidRange,
+                                b.span,
+                                format!(
+                                    "ranges hold more than {RANGE_PORTS} ports in all (each environment and transport counted); Portolan checks no more"
+                                ),
+                            )
+                            .with_help("hold fewer or smaller ranges"),
+                        );
+                        over_budget = true;
+                    }
+                    continue;
+                }
+            }
             // `both` claims the number in each transport, a range each of its
             // ports; one finding is enough, and a range stops at its first
-            // taken port, so overlapping ranges cost no more than the port space.
+            // taken port.
             let mut conflict = None;
             for &transport in b.protocol.transports() {
-                let table = self
-                    .hosts
-                    .entry((b.host, transport))
-                    .or_insert_with(|| vec![0; 65536]);
+                let table = self.hosts.entry((b.host, transport)).or_default();
                 for port in b.ports().ports() {
                     if let Some(first) = claim(table, port, i, &self.bindings) {
                         conflict.get_or_insert(first);
@@ -727,15 +855,29 @@ impl<'r> Occupancy<'r> {
                 conflicts.push((i, first));
             }
             if let Some(np) = b.node_port {
-                let table = self
-                    .node_ports
-                    .entry(b.host)
-                    .or_insert_with(|| vec![0; 65536]);
+                let table = self.node_ports.entry(b.host).or_default();
                 if let Some(first) = claim(table, np, i, &self.bindings)
                     && !one_service_two_transports(b, &self.bindings[first])
                 {
                     node_conflicts.push((i, first));
                 }
+            }
+        }
+        // An infrastructure NodePort names no cluster: whichever cluster maps
+        // it (a kind config's list takes it beside the services'), it must not
+        // be a NodePort of another host's services either.
+        let mut service_node_ports: HashMap<u16, usize> = HashMap::new();
+        for (i, b) in self.bindings.iter().enumerate() {
+            if let (Owner::Service { .. }, Some(np)) = (b.owner, b.node_port) {
+                service_node_ports.entry(np.get()).or_insert(i);
+            }
+        }
+        for (i, b) in self.bindings.iter().enumerate() {
+            if let (Owner::Infrastructure(_), Some(np)) = (b.owner, b.node_port)
+                && let Some(&first) = service_node_ports.get(&np.get())
+                && self.bindings[first].host != b.host
+            {
+                node_conflicts.push((i, first));
             }
         }
         for (i, first) in conflicts {
@@ -814,7 +956,7 @@ impl<'r> Occupancy<'r> {
         let ports = b.ports();
         if let Some(range) = self.range_of(b)
             && !range.ranges.is_empty()
-            && let Some(outside) = ports.ports().find(|&p| !range.contains(p))
+            && let Some(outside) = self.first_outside(range, ports)
         {
             let range_name = Self::range_name(b);
             out.push(
@@ -830,10 +972,11 @@ impl<'r> Occupancy<'r> {
                 .with_secondary(range.span, "the range is declared here"),
             );
         }
-        if let Some((port, r)) = ports
-            .ports()
-            .find_map(|p| self.reserved_at(p).map(|r| (p, r)))
-        {
+        if let Some((port, r)) = ports.ports().next().and_then(|_| {
+            let next = self.next_reserved[usize::from(ports.start.get())];
+            let p = Port::new(u16::try_from(next).ok()?).filter(|&p| p <= ports.end)?;
+            self.reserved_at(p).map(|r| (p, r))
+        }) {
             out.push(
                 Diagnostic::new(
                     Code::ReservedPort,
@@ -879,7 +1022,7 @@ impl<'r> Occupancy<'r> {
         }
         if let Some(range) = self.range_of(b)
             && !range.ranges.is_empty()
-            && !range.contains(b.port)
+            && !self.holds(range, b.port)
         {
             let range_name = Self::range_name(b);
             let mut d = Diagnostic::new(
@@ -1014,7 +1157,7 @@ impl<'r> Occupancy<'r> {
     fn suggestion(&self, b: &Binding<'r>) -> Option<String> {
         let range = self.range_of(b).filter(|r| !r.ranges.is_empty());
         let range_name = Self::range_name(b);
-        let taken: Vec<&Vec<u32>> = b
+        let taken: Vec<&Table> = b
             .protocol
             .transports()
             .iter()
@@ -1022,15 +1165,15 @@ impl<'r> Occupancy<'r> {
             .collect();
         let free = |p: i64| -> Option<Port> {
             let port = Port::from_i128(i128::from(p))?;
-            let in_range = range.is_none_or(|r| r.contains(port));
-            let unused = taken.iter().all(|t| t[usize::from(port.get())] == 0);
+            let in_range = range.is_none_or(|r| self.holds(r, port));
+            let unused = taken.iter().all(|t| t.get(port) == 0);
             (in_range && unused && self.reserved[usize::from(port.get())] == 0).then_some(port)
         };
         // Search outward from the port itself, or, when it is outside its
         // range, from the range's nearest end (12000 against 8000-8499: 8499).
         let port = i64::from(b.port.get());
         let origin = match range {
-            Some(r) if !r.contains(b.port) => r
+            Some(r) if !self.holds(r, b.port) => r
                 .ranges
                 .iter()
                 .map(|x| port.clamp(i64::from(x.start.get()), i64::from(x.end.get())))

@@ -370,3 +370,28 @@ fn a_single_environment_block_is_written_as_a_range() {
         "{text}"
     );
 }
+
+/// assign moves single ports: a range is refused with the way to move it,
+/// and a block is refused where NodePorts are, naming why.
+#[test]
+fn ranges_are_not_moved_and_blocks_stay_out_of_nodeport_environments() {
+    let text = "project: p\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  media: { ports: { web: 8020-8029 } }\n";
+    let moved = Request {
+        name: "web".into(),
+        force: true,
+        ..request("media")
+    };
+    assert_eq!(
+        run(text, &moved).unwrap_err(),
+        "`media.web` is a range (8020-8029 in dev); assign moves single ports: edit the range in ports.yaml, or release it and assign a new one with --count"
+    );
+    let cluster = "project: p\nenvironments:\n  cluster: { range: 8000-8099, node_ports: { range: 30000-30999, offset: 22000 } }\n";
+    let block = Request {
+        count: Some(3),
+        ..request("media")
+    };
+    assert_eq!(
+        run(cluster, &block).unwrap_err(),
+        "--count 3: `media` runs in cluster, which has NodePorts, and a Kubernetes Service has no port ranges"
+    );
+}

@@ -1604,6 +1604,20 @@ ports:
         doc.clashes(&owned("ports", &mappings()), &["containerPort"]),
         Ok(Vec::new())
     );
+    // The same port over another transport is no clash: kind maps 8002/TCP
+    // and 8002/UDP side by side (Portolan's items here are TCP).
+    let doc = Document::parse("ports:\n  - protocol: UDP\n    hostPort: 8002\n").unwrap();
+    assert_eq!(
+        doc.clashes(&owned("ports", &mappings()), &["hostPort"]),
+        Ok(Vec::new())
+    );
+    let doc = Document::parse("ports:\n  - protocol: tcp\n    hostPort: 8002\n").unwrap();
+    assert_eq!(
+        doc.clashes(&owned("ports", &mappings()), &["hostPort"])
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[test]

@@ -1347,3 +1347,74 @@ fn a_scrape_name_no_service_has_is_located() {
         .count();
     assert_eq!(unknown, 1);
 }
+
+/// A range must lie inside its environment's range, found whether that
+/// range is written as a few pieces or as many (merged, then searched).
+#[test]
+fn a_range_is_inside_its_environment_however_the_range_is_written() {
+    for pieces in [2usize, 40] {
+        // 8000-8079 (or 8000-8799) in adjacent pieces, then a gap before 9000-9099.
+        let width: u16 = if pieces > 8 { 20 } else { 40 };
+        let list: Vec<String> = (0..pieces)
+            .map(|i| {
+                let a = 8000 + i as u16 * width;
+                format!("{a}-{}", a + width - 1)
+            })
+            .chain(["9000-9099".to_owned()])
+            .collect();
+        let end = 8000 + pieces as u16 * width - 1;
+        let yaml = format!(
+            "project: p\nenvironments:\n  dev: {{ range: [{}] }}\nservices:\n  inside: {{ ports: {{ rtp: 8000-{end} }} }}\n  across: {{ ports: {{ rtp: {}-9010 }} }}\n  later: {{ ports: {{ rtp: 9050-9060 }} }}\n",
+            list.join(", "),
+            end - 5
+        );
+        let all = findings(&yaml);
+        let outside: Vec<&str> = all
+            .iter()
+            .filter(|d| d.code == Code::OutsideRange)
+            .map(|d| d.message.as_str())
+            .collect();
+        assert_eq!(outside.len(), 1, "{pieces} pieces: {all:#?}");
+        assert!(
+            outside[0].ends_with(&format!(": {} is outside", end + 1)),
+            "{pieces} pieces: {}",
+            outside[0]
+        );
+    }
+}
+
+/// Ranges hold at most 4,194,304 ports in all: 100 hosts of full ranges are
+/// refused with one finding, quickly, not checked port by port.
+#[test]
+fn ranges_have_a_budget() {
+    let mut yaml = String::from("project: p\nenvironments:\n");
+    for i in 0..100 {
+        yaml.push_str(&format!("  e{i}: {{ range: 1024-65535, host: h{i} }}\n"));
+    }
+    yaml.push_str("services:\n  media: { ports: { rtp: 1024-65535 } }\n");
+    let all = findings(&yaml);
+    let budget: Vec<&Diagnostic> = all
+        .iter()
+        .filter(|d| d.code == Code::InvalidRange)
+        .collect();
+    assert_eq!(budget.len(), 1, "{all:#?}");
+    assert!(
+        budget[0].message.contains("more than 4194304 ports"),
+        "{}",
+        budget[0].message
+    );
+}
+
+/// An infrastructure NodePort is checked against the NodePorts of every
+/// host's services: the cluster that maps it is not named.
+#[test]
+fn an_infrastructure_node_port_is_checked_against_every_cluster() {
+    let yaml = "project: p\nenvironments:\n  cluster: { range: 8000-8099, host: kind, node_ports: { range: 31000-31999, offset: 23000 } }\nservices:\n  a: { ports: { api: 8001 } }\ninfrastructure:\n  services:\n    pg: { port: 5432, node_port: 31001 }\n";
+    expect(
+        yaml,
+        Code::NodePortConflict,
+        "NodePort 31001 of infrastructure `pg` is already used by `a.api` in cluster",
+        "    pg: { port: 5432, node_port: 31001 }",
+        "                                 ~~~~~",
+    );
+}

@@ -419,11 +419,25 @@ impl<'t> Document<'t> {
         let Kind::Seq { items, .. } = &node.kind else {
             return Ok(Vec::new());
         };
+        // Items of different transports share a port (kind maps 53/TCP and
+        // 53/UDP side by side); an item without `protocol` is TCP.
+        let transport = |value: Option<String>| {
+            value
+                .unwrap_or_else(|| "tcp".to_owned())
+                .to_ascii_lowercase()
+        };
         let mut out = Vec::new();
         for (h, node) in held.iter().zip(items) {
             let (None, Kind::Map { entries, .. }) = (&h.identity, &node.kind) else {
                 continue;
             };
+            let team_transport =
+                transport(entries.iter().find_map(|e| match (&e.key, &e.value.kind) {
+                    (Some(k), Kind::Scalar { value, .. }) if k.as_ref() == "protocol" => {
+                        Some(value.to_string())
+                    }
+                    _ => None,
+                }));
             for entry in entries {
                 let (Some(key), Kind::Scalar { value, .. }) = (&entry.key, &entry.value.kind)
                 else {
@@ -433,9 +447,16 @@ impl<'t> Document<'t> {
                     continue;
                 }
                 let theirs = list.items.iter().find(|item| {
-                    item.fields.iter().any(|(k, v)| {
-                        k == key.as_ref() && matches!(v, Value::Int(_)) && v.as_text() == *value
-                    })
+                    let own_transport = transport(
+                        item.fields
+                            .iter()
+                            .find(|(k, _)| k == "protocol")
+                            .map(|(_, v)| v.as_text()),
+                    );
+                    own_transport == team_transport
+                        && item.fields.iter().any(|(k, v)| {
+                            k == key.as_ref() && matches!(v, Value::Int(_)) && v.as_text() == *value
+                        })
                 });
                 if let Some(item) = theirs {
                     out.push(Clash {

@@ -42,7 +42,7 @@ impl Engine {
         jinja.set_fuel(Some(FUEL));
         let only =
             (registry.environments.len() == 1).then(|| registry.environments[0].name.value.clone());
-        for field in ["port", "container_port", "node_port", "url"] {
+        for field in ["port", "port_end", "container_port", "node_port", "url"] {
             let rows = Arc::clone(&rows);
             let index = Arc::clone(&index);
             let only = only.clone();
@@ -336,18 +336,27 @@ pub(super) fn lookup(
     };
     Ok(match field {
         "port" => JinjaValue::from(row.port),
+        // A range's last port; a single port's own.
+        "port_end" => JinjaValue::from(row.port_end.unwrap_or(row.port)),
         "container_port" => JinjaValue::from(row.container_port),
         "node_port" => match row.node_port {
             Some(p) => JinjaValue::from(p),
             None => {
                 return Err(err(format!(
-                    "node_port(): {} has no NodePort (its environment has no `node_ports`)",
+                    "node_port(): {} has no NodePort (its environment has no `node_ports`, or the infrastructure entry no `node_port:`)",
                     row.service
                 )));
             }
         },
         _ => match &row.url {
             Some(url) => JinjaValue::from(url.as_str()),
+            None if row.port_end.is_some() => {
+                return Err(err(format!(
+                    "url(): `{}`'s port is a range ({}), which has no URL",
+                    row.service,
+                    row.ports_text()
+                )));
+            }
             None => {
                 return Err(err(format!(
                     "url(): `{}` is infrastructure and has no URL",

@@ -113,6 +113,10 @@ impl Planner<'_> {
                     ("service", serde_json::json!(row.service)),
                     ("name", serde_json::json!(row.name)),
                     ("port", serde_json::json!(row.port)),
+                    (
+                        "port_end",
+                        serde_json::json!(row.port_end.unwrap_or(row.port)),
+                    ),
                     ("container_port", serde_json::json!(row.container_port)),
                     ("url", serde_json::json!(row.url)),
                     ("description", serde_json::json!(row.description)),
