@@ -151,8 +151,8 @@ impl<'r> Taken<'r> {
             }
             for &transport in b.protocol.transports() {
                 let table = taken.ports.entry((b.host, transport)).or_default();
-                for port in b.ports().ports() {
-                    table.entry(port.get()).or_insert(b.owner);
+                for port in b.port.get()..=b.end.get() {
+                    table.entry(port).or_insert(b.owner);
                 }
             }
             if let Some(np) = b.node_port {

@@ -844,7 +844,7 @@ impl<'r> Occupancy<'r> {
             let mut conflict = None;
             for &transport in b.protocol.transports() {
                 let table = self.hosts.entry((b.host, transport)).or_default();
-                for port in b.ports().ports() {
+                for port in (b.port.get()..=b.end.get()).filter_map(Port::new) {
                     if let Some(first) = claim(table, port, i, &self.bindings) {
                         conflict.get_or_insert(first);
                         break;
