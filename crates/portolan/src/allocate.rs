@@ -17,7 +17,6 @@ use crate::model::{
 use crate::source::Source;
 use crate::sync::{Plan, Problem};
 use crate::transaction::{Lock, Permit};
-use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
@@ -112,18 +111,14 @@ fn refuse<T>(message: impl Into<String>) -> Result<T, Refusal> {
     Err(Refusal(message.into()))
 }
 
-/// Who holds each port: per host the host ports, per host the NodePorts, and
-/// the reserved ports. Holders are kept as references and named only when a
-/// refusal needs the name, so building the table allocates nothing per port.
+/// Who holds each port (the registry's [`crate::occupancy`] table, without
+/// the entry being moved), and what this assignment has given so far.
 struct Taken<'r> {
     /// The transport of the port being assigned: only holders sharing it collide.
     protocol: Protocol,
     /// How many contiguous ports the assignment takes from the one it is given.
     count: u16,
-    ports: HashMap<(HostRef<'r>, Protocol), HashMap<u16, Owner<'r>>>,
-    node_ports: HashMap<HostRef<'r>, HashMap<u16, Owner<'r>>>,
-    /// Index into `registry.reserved` of the first entry reserving each port.
-    reserved: HashMap<u16, usize>,
+    occupancy: crate::occupancy::Occupancy<'r>,
     /// Ports (and NodePorts) this assignment already gave an environment:
     /// (host, port, environment index).
     given: Vec<(HostRef<'r>, u16, usize)>,
@@ -133,49 +128,30 @@ struct Taken<'r> {
 impl<'r> Taken<'r> {
     /// Every port of `registry` except those of `skip` (the entry being moved).
     fn new(registry: &'r Registry, skip: Option<(&str, &str)>, protocol: Protocol) -> Self {
-        let mut taken = Taken {
+        let bindings = registry
+            .bindings()
+            .filter(|b| match (b.owner, skip) {
+                (Owner::Service { service, port, .. }, Some((s, n))) => {
+                    service.name.as_str() != s || port.name.as_str() != n
+                }
+                _ => true,
+            })
+            .collect();
+        // Clashes are validation's to report; the registry was validated.
+        let (occupancy, _) = crate::occupancy::Occupancy::claim(registry, bindings);
+        Taken {
             protocol,
             count: 1,
-            ports: HashMap::new(),
-            node_ports: HashMap::new(),
-            reserved: HashMap::new(),
+            occupancy,
             given: Vec::new(),
             given_node_ports: Vec::new(),
-        };
-        for b in registry.bindings() {
-            if let (Owner::Service { service, port, .. }, Some((s, n))) = (b.owner, skip)
-                && service.name.as_str() == s
-                && port.name.as_str() == n
-            {
-                continue;
-            }
-            for &transport in b.protocol.transports() {
-                let table = taken.ports.entry((b.host, transport)).or_default();
-                for port in b.port.get()..=b.end.get() {
-                    table.entry(port).or_insert(b.owner);
-                }
-            }
-            if let Some(np) = b.node_port {
-                taken
-                    .node_ports
-                    .entry(b.host)
-                    .or_default()
-                    .entry(np.get())
-                    .or_insert(b.owner);
-            }
         }
-        for (i, r) in registry.reserved.iter().enumerate() {
-            for p in r.ports.start.get()..=r.ports.end.get() {
-                taken.reserved.entry(p).or_insert(i);
-            }
-        }
-        taken
     }
 
-    fn reserved_reason(&self, registry: &Registry, port: u16) -> Option<String> {
-        self.reserved
-            .get(&port)
-            .map(|&i| format!("reserved ({})", registry.reserved[i].reason))
+    fn reserved_reason(&self, port: Port) -> Option<String> {
+        self.occupancy
+            .reserved_at(port)
+            .map(|r| format!("reserved ({})", r.reason))
     }
 
     /// Why `port` (with the block of `count` ports from it) cannot go to
@@ -212,9 +188,9 @@ impl<'r> Taken<'r> {
         let host = e.host();
         for &transport in self.protocol.transports() {
             if let Some(holder) = self
-                .ports
-                .get(&(host, transport))
-                .and_then(|t| t.get(&port.get()))
+                .occupancy
+                .holder(host, transport, port)
+                .map(|b| b.owner)
             {
                 return Some(match self.protocol {
                     Protocol::Tcp => format!("held by {holder}"),
@@ -232,7 +208,7 @@ impl<'r> Taken<'r> {
                 registry.environments[*other].name
             ));
         }
-        if let Some(reason) = self.reserved_reason(registry, port.get()) {
+        if let Some(reason) = self.reserved_reason(port) {
             return Some(reason);
         }
         if let Some(np) = &e.node_ports {
@@ -245,11 +221,7 @@ impl<'r> Taken<'r> {
                     np.range
                 ));
             }
-            if let Some(holder) = self
-                .node_ports
-                .get(&host)
-                .and_then(|t| t.get(&node_port.get()))
-            {
+            if let Some(holder) = self.occupancy.node_holder(host, node_port).map(|b| b.owner) {
                 return Some(format!("its NodePort {node_port} is held by {holder}"));
             }
             if let Some((_, _, other)) = self
@@ -262,7 +234,7 @@ impl<'r> Taken<'r> {
                     registry.environments[*other].name
                 ));
             }
-            if let Some(reason) = self.reserved_reason(registry, node_port.get()) {
+            if let Some(reason) = self.reserved_reason(node_port) {
                 return Some(format!("its NodePort {node_port} is {reason}"));
             }
         }

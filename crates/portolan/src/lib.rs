@@ -10,7 +10,8 @@
 //!                                                                     ├─▶ allocate         (assign / release, same transaction)
 //!                                                                     └─▶ doctor           (who listens on the ports)
 //! import (other registries, read through the same yaml layer) ─▶ a ports.yaml text
-//! diag renders every finding; manifest records what sync wrote; init starts a repository.
+//! diag renders every finding; manifest records what sync wrote; init starts a repository;
+//! occupancy (who holds each port) is what validate and allocate both ask.
 //! ```
 //!
 //! # In a build script
@@ -70,6 +71,7 @@ pub mod init;
 mod load;
 pub mod manifest;
 pub mod model;
+mod occupancy;
 #[cfg(feature = "sync")]
 pub mod render;
 #[cfg(feature = "schema")]

@@ -612,30 +612,6 @@ fn warnings(b: &Binding<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Marks `port` as held by binding `i` in an occupancy table, or returns the
-/// index of its earlier holder. A value written once for several environments
-/// (a bare port) does not conflict with itself; that is reported once, elsewhere.
-/// Whether two bindings may share a NodePort: Kubernetes allows one
-/// Service a TCP and a UDP port on the same NodePort (an API and QUIC on 443),
-/// not two Services.
-fn one_service_two_transports(a: &Binding<'_>, b: &Binding<'_>) -> bool {
-    match (a.owner, b.owner) {
-        (
-            Owner::Service {
-                service: s,
-                environment: e,
-                ..
-            },
-            Owner::Service {
-                service: t,
-                environment: f,
-                ..
-            },
-        ) => std::ptr::eq(s, t) && std::ptr::eq(e, f) && !a.protocol.overlaps(b.protocol),
-        _ => false,
-    }
-}
-
 /// `8125/udp`, `10000-10099/udp`: a port or range with its transport,
 /// where it is not TCP.
 fn shown_port(b: &Binding<'_>) -> String {
@@ -649,67 +625,17 @@ fn shown_port(b: &Binding<'_>) -> String {
     }
 }
 
-/// Binding index + 1 per port of one host and transport, 0 when free, in
-/// pages of 1,024 ports allocated when first touched: a host holding a few
-/// ports costs a few kilobytes, so thousands of hosts stay small.
-#[derive(Default)]
-struct Table {
-    pages: Vec<Option<Box<[u32; 1024]>>>,
-}
-
-impl Table {
-    fn get(&self, port: Port) -> u32 {
-        let p = usize::from(port.get());
-        match self.pages.get(p >> 10) {
-            Some(Some(page)) => page[p & 1023],
-            _ => 0,
-        }
-    }
-
-    fn slot(&mut self, port: Port) -> &mut u32 {
-        let p = usize::from(port.get());
-        if self.pages.is_empty() {
-            self.pages.resize_with(64, || None);
-        }
-        &mut self.pages[p >> 10].get_or_insert_with(|| Box::new([0; 1024]))[p & 1023]
-    }
-}
-
-/// The ports ranges may hold in all (each environment counted), claimed one
-/// by one: past it a registry is refused rather than checked for minutes.
-const RANGE_PORTS: usize = 1 << 22;
-
-fn claim(table: &mut Table, port: Port, i: usize, bindings: &[Binding<'_>]) -> Option<usize> {
-    let slot = table.slot(port);
-    match *slot {
-        0 => {
-            *slot = i as u32 + 1;
-            None
-        }
-        held => {
-            let first = held as usize - 1;
-            (bindings[first].value != bindings[i].value).then_some(first)
-        }
-    }
-}
-
 /// Where a nearest-free-port search starts: host, transport, port, and range
 /// (by its span).
 type Origin<'r> = (HostRef<'r>, Protocol, i64, Option<u32>);
 
-/// Who holds each port, per host, and which ports are reserved.
+/// The rules about who holds which port, over the [`crate::occupancy`] table.
 struct Occupancy<'r> {
     registry: &'r Registry,
-    bindings: Vec<Binding<'r>>,
-    /// Per host and transport (TCP, UDP): who holds each port.
-    hosts: HashMap<(HostRef<'r>, Protocol), Table>,
-    /// Per host: who holds each NodePort.
-    node_ports: HashMap<HostRef<'r>, Table>,
-    /// Reserved entry index + 1 per port.
-    reserved: Vec<u32>,
-    /// Per port, the first reserved port at or after it (65536: none), so a
-    /// range asks once.
-    next_reserved: Vec<u32>,
+    /// Who holds each port.
+    table: crate::occupancy::Occupancy<'r>,
+    /// What claiming every port found held twice.
+    clashes: crate::occupancy::Clashes,
     /// Ranges of many pieces, merged, by the span of their declaration: a
     /// range set written as 2,048 pieces is searched, not walked, per port.
     merged: std::cell::RefCell<HashMap<u32, Vec<(u16, u16)>>>,
@@ -721,29 +647,11 @@ struct Occupancy<'r> {
 impl<'r> Occupancy<'r> {
     /// `bindings` in file order: the holder that comes first keeps the port.
     fn new(registry: &'r Registry, bindings: Vec<Binding<'r>>) -> Self {
-        let mut reserved = vec![0u32; 65536];
-        for (i, r) in registry.reserved.iter().enumerate() {
-            for p in r.ports.start.get()..=r.ports.end.get() {
-                let slot = &mut reserved[usize::from(p)];
-                if *slot == 0 {
-                    *slot = i as u32 + 1;
-                }
-            }
-        }
-        let mut next_reserved = vec![65536u32; 65537];
-        for p in (0..65536).rev() {
-            next_reserved[p] = match reserved[p] {
-                0 => next_reserved[p + 1],
-                _ => p as u32,
-            };
-        }
+        let (table, clashes) = crate::occupancy::Occupancy::claim(registry, bindings);
         Self {
             registry,
-            bindings,
-            hosts: HashMap::new(),
-            node_ports: HashMap::new(),
-            reserved,
-            next_reserved,
+            table,
+            clashes,
             merged: std::cell::RefCell::new(HashMap::new()),
             nearest: std::cell::RefCell::new(HashMap::new()),
         }
@@ -813,75 +721,25 @@ impl<'r> Occupancy<'r> {
         .is_none()
     }
 
-    fn check(mut self, out: &mut Vec<Diagnostic>) {
-        let mut conflicts = Vec::new();
-        let mut node_conflicts = Vec::new();
-        let mut range_ports = 0usize;
-        let mut over_budget = false;
-        for (i, b) in self.bindings.iter().enumerate() {
-            if b.is_range() {
-                range_ports += b.ports().len() * b.protocol.transports().len();
-                if range_ports > RANGE_PORTS {
-                    if !over_budget {
-                        out.push(
-                            Diagnostic::new(
-                                Code::InvalidRange,
-                                b.span,
-                                format!(
-                                    "ranges hold more than {RANGE_PORTS} ports in all (each environment and transport counted); Portolan checks no more"
-                                ),
-                            )
-                            .with_help("hold fewer or smaller ranges"),
-                        );
-                        over_budget = true;
-                    }
-                    continue;
-                }
-            }
-            // `both` claims the number in each transport, a range each of its
-            // ports; one finding is enough, and a range stops at its first
-            // taken port.
-            let mut conflict = None;
-            for &transport in b.protocol.transports() {
-                let table = self.hosts.entry((b.host, transport)).or_default();
-                for port in (b.port.get()..=b.end.get()).filter_map(Port::new) {
-                    if let Some(first) = claim(table, port, i, &self.bindings) {
-                        conflict.get_or_insert(first);
-                        break;
-                    }
-                }
-            }
-            if let Some(first) = conflict {
-                conflicts.push((i, first));
-            }
-            if let Some(np) = b.node_port {
-                let table = self.node_ports.entry(b.host).or_default();
-                if let Some(first) = claim(table, np, i, &self.bindings)
-                    && !one_service_two_transports(b, &self.bindings[first])
-                {
-                    node_conflicts.push((i, first));
-                }
-            }
+    fn check(self, out: &mut Vec<Diagnostic>) {
+        let bindings = &self.table.bindings;
+        if let Some(i) = self.clashes.over_budget {
+            out.push(
+                Diagnostic::new(
+                    Code::InvalidRange,
+                    bindings[i].span,
+                    format!(
+                        "ranges hold more than {} ports in all (each environment and transport counted); Portolan checks no more",
+                        crate::occupancy::RANGE_PORTS
+                    ),
+                )
+                .with_help("hold fewer or smaller ranges"),
+            );
         }
-        // An infrastructure NodePort names no cluster: whichever cluster maps
-        // it (a kind config's list takes it beside the services'), it must not
-        // be a NodePort of another host's services either.
-        let mut service_node_ports: HashMap<u16, usize> = HashMap::new();
-        for (i, b) in self.bindings.iter().enumerate() {
-            if let (Owner::Service { .. }, Some(np)) = (b.owner, b.node_port) {
-                service_node_ports.entry(np.get()).or_insert(i);
-            }
-        }
-        for (i, b) in self.bindings.iter().enumerate() {
-            if let (Owner::Infrastructure(_), Some(np)) = (b.owner, b.node_port)
-                && let Some(&first) = service_node_ports.get(&np.get())
-                && self.bindings[first].host != b.host
-            {
-                node_conflicts.push((i, first));
-            }
-        }
-        for (i, first) in conflicts {
-            let (b, holder) = (&self.bindings[i], &self.bindings[first]);
+        let conflicts = &self.clashes.ports;
+        let node_conflicts = &self.clashes.node_ports;
+        for &(i, first) in conflicts {
+            let (b, holder) = (&bindings[i], &bindings[first]);
             let what = if b.is_range() || holder.is_range() {
                 "overlaps"
             } else {
@@ -907,8 +765,8 @@ impl<'r> Occupancy<'r> {
             }
             out.push(d);
         }
-        for (i, first) in node_conflicts {
-            let (b, holder) = (&self.bindings[i], &self.bindings[first]);
+        for &(i, first) in node_conflicts {
+            let (b, holder) = (&bindings[i], &bindings[first]);
             let np = b
                 .node_port
                 .expect("only bindings with NodePorts conflict on them");
@@ -932,11 +790,11 @@ impl<'r> Occupancy<'r> {
         }
         // `load` numbers values from 1 as it reads them, so a flag per value
         // does; a hand-built registry with sparse numbers gets a set.
-        let last = self.bindings.iter().map(|b| b.value as usize).max();
-        let dense = last.filter(|&n| n <= 4 * self.bindings.len() + 64);
+        let last = bindings.iter().map(|b| b.value as usize).max();
+        let dense = last.filter(|&n| n <= 4 * bindings.len() + 64);
         let mut flags = vec![false; dense.map_or(0, |n| n + 1)];
         let mut sparse = HashSet::new();
-        for b in &self.bindings {
+        for b in bindings {
             self.per_binding(b, out);
             // A bare port shared by environments is one value: warn about it once.
             let first = match dense {
@@ -972,11 +830,7 @@ impl<'r> Occupancy<'r> {
                 .with_secondary(range.span, "the range is declared here"),
             );
         }
-        if let Some((port, r)) = ports.ports().next().and_then(|_| {
-            let next = self.next_reserved[usize::from(ports.start.get())];
-            let p = Port::new(u16::try_from(next).ok()?).filter(|&p| p <= ports.end)?;
-            self.reserved_at(p).map(|r| (p, r))
-        }) {
+        if let Some((port, r)) = self.table.first_reserved(ports) {
             out.push(
                 Diagnostic::new(
                     Code::ReservedPort,
@@ -1009,10 +863,7 @@ impl<'r> Occupancy<'r> {
     }
 
     fn reserved_at(&self, port: Port) -> Option<&'r crate::model::Reserved> {
-        match self.reserved[usize::from(port.get())] {
-            0 => None,
-            i => Some(&self.registry.reserved[i as usize - 1]),
-        }
+        self.table.reserved_at(port)
     }
 
     /// Range, reserved, NodePort and warning rules for one port.
@@ -1157,17 +1008,11 @@ impl<'r> Occupancy<'r> {
     fn suggestion(&self, b: &Binding<'r>) -> Option<String> {
         let range = self.range_of(b).filter(|r| !r.ranges.is_empty());
         let range_name = Self::range_name(b);
-        let taken: Vec<&Table> = b
-            .protocol
-            .transports()
-            .iter()
-            .filter_map(|&t| self.hosts.get(&(b.host, t)))
-            .collect();
         let free = |p: i64| -> Option<Port> {
             let port = Port::from_i128(i128::from(p))?;
             let in_range = range.is_none_or(|r| self.holds(r, port));
-            let unused = taken.iter().all(|t| t.get(port) == 0);
-            (in_range && unused && self.reserved[usize::from(port.get())] == 0).then_some(port)
+            let unused = self.table.free(b.host, b.protocol, port);
+            (in_range && unused && self.reserved_at(port).is_none()).then_some(port)
         };
         // Search outward from the port itself, or, when it is outside its
         // range, from the range's nearest end (12000 against 8000-8499: 8499).
