@@ -359,7 +359,8 @@ pub struct NamedPort {
     pub name: Name,
     /// Its port in each environment it has one, sorted by environment index.
     pub assignments: Vec<Assignment>,
-    /// The URL scheme other services reach it with (`grpc`, `https`); `None` is `http`.
+    /// The URL scheme other services reach it with (`grpc`, `https`); `None`
+    /// is `http`, or `udp` for a UDP port.
     pub scheme: Option<Text>,
     /// Its transport.
     pub protocol: Protocol,
@@ -368,9 +369,15 @@ pub struct NamedPort {
 }
 
 impl NamedPort {
-    /// The URL scheme `url()` and the `_URL` variables use.
+    /// The URL scheme `url()` and the `_URL` variables use: the one written,
+    /// else `udp` for a UDP port (`udp://statsd:8125`, as StatsD and syslog
+    /// clients take it) and `http` for the rest.
     pub fn scheme(&self) -> &str {
-        self.scheme.as_ref().map_or("http", |s| s.value.as_str())
+        match (&self.scheme, self.protocol) {
+            (Some(s), _) => s.value.as_str(),
+            (None, Protocol::Udp) => "udp",
+            (None, _) => "http",
+        }
     }
 
     /// The assignment for environment index `env`.

@@ -943,6 +943,17 @@ fn transports_and_bind_addresses_load_in_compose_and_kubernetes() {
         ]
     );
     assert_eq!(written.services["statsd"], ["127.0.0.1:8125:8125/udp"]);
+    // A UDP port's URL says so; a `both` port's is http.
+    let rows = render::rows(&reg);
+    let url = |name: &str| {
+        rows.iter()
+            .find(|r| {
+                r.name.as_deref() == Some(name) && r.environment.as_deref() == Some("production")
+            })
+            .and_then(|r| r.url.clone())
+    };
+    assert_eq!(url("quic").as_deref(), Some("udp://edge:8443"));
+    assert_eq!(url("dns").as_deref(), Some("http://edge:8053"));
     // The environment's bind, under the port's own.
     let test = compose(artifact(&files, "generated/docker-compose.test.yaml"));
     assert_eq!(
