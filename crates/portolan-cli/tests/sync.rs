@@ -1009,3 +1009,24 @@ fn a_range_reaches_owned_lists_whole() {
         stdout(&out)
     );
 }
+
+/// A file's drift lines come in the file's order, whatever the entry's.
+#[test]
+fn drift_lines_follow_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("ports.yaml"),
+        "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8001 } }\nrender: { artifacts: [] }\nsync:\n  - file: app.yaml\n    values: { second: \"{{ port('web') }}\", first: \"{{ port('web') }}\" }\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("app.yaml"), "first: 1\nsecond: 2\n").unwrap();
+    let out = portolan(root)
+        .args(["check", "--format", "short"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout(&out),
+        "ports.yaml: ok\napp.yaml:1:8: first differs, ports.yaml says 8001\napp.yaml:2:9: second differs, ports.yaml says 8001\n1 file out of date; run `portolan sync` to update it\n"
+    );
+}

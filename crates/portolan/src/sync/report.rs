@@ -35,7 +35,10 @@ impl Plan {
                     ChangeKind::Update => "stale-file",
                     ChangeKind::Remove => "orphaned-file",
                 };
-                c.reasons.iter().map(move |r| {
+                // In the file's order; differences without a place (a missing key) last.
+                let mut reasons: Vec<&Reason> = c.reasons.iter().collect();
+                reasons.sort_by_key(|r| r.at.unwrap_or((usize::MAX, 0)));
+                reasons.into_iter().map(move |r| {
                     let problem = Problem {
                         file: self.shown(c),
                         at: r.at,
