@@ -450,6 +450,19 @@ impl<'s> Decoder<'s> {
                 Err(_) => bad(self, "expected `A-B`"),
             };
         };
+        // Written as every other file writes a port, so a search for `8010` finds it.
+        let plain = |n: &str| {
+            let n = n.trim();
+            !n.is_empty()
+                && n.bytes().all(|c| c.is_ascii_digit())
+                && !(n.len() > 1 && n.starts_with('0'))
+        };
+        if !(plain(a) && plain(b)) {
+            return bad(
+                self,
+                "both ends must be port numbers written plainly (no sign, no leading zero)",
+            );
+        }
         let (Ok(a), Ok(b)) = (a.trim().parse::<i128>(), b.trim().parse::<i128>()) else {
             return bad(self, "both ends must be port numbers");
         };

@@ -1418,3 +1418,24 @@ fn an_infrastructure_node_port_is_checked_against_every_cluster() {
         "                                 ~~~~~",
     );
 }
+
+/// Range ends are written as ports are: `08010-8020` and `+8000-8010` are
+/// refused like `08010`, so a search for `8010` finds every use.
+#[test]
+fn range_ends_are_written_plainly() {
+    for (env, range) in [
+        ("8000-8099", "08010-8020"),
+        ("8000-8099", "8000-08010"),
+        ("+8000-8099", "8010-8020"),
+    ] {
+        let yaml = format!(
+            "project: p\nenvironments:\n  dev: {{ range: \"{env}\" }}\nservices:\n  media: {{ ports: {{ rtp: \"{range}\" }} }}\n"
+        );
+        let all = findings(&yaml);
+        assert!(
+            all.iter()
+                .any(|d| d.code == Code::InvalidRange && d.message.contains("written plainly")),
+            "{range}: {all:#?}"
+        );
+    }
+}
