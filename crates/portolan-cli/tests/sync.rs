@@ -1030,3 +1030,51 @@ fn drift_lines_follow_the_file() {
         "ports.yaml: ok\napp.yaml:1:8: first differs, ports.yaml says 8001\napp.yaml:2:9: second differs, ports.yaml says 8001\n1 file out of date; run `portolan sync` to update it\n"
     );
 }
+
+/// A template never writes a function or an empty value into a team file:
+/// `{{ node_port }}` where a port has no NodePort, or a bare `{{ port }}` in
+/// `values:`, is a located error, and nothing is written.
+#[test]
+fn a_function_or_an_empty_value_is_never_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let kind = "nodes:\n  - role: control-plane\n    extraPortMappings: []\n";
+    std::fs::write(root.join("kind-config.yaml"), kind).unwrap();
+    std::fs::write(root.join("app.yaml"), "port: 1\n").unwrap();
+    for (sync, what) in [
+        (
+            "  - file: kind-config.yaml\n    lists:\n      nodes[role=control-plane].extraPortMappings:\n        comment: \"portolan: {{ service }} {{ name }}\"\n        item: { containerPort: \"{{ node_port }}\", hostPort: \"{{ port }}\" }\n",
+            "a function is printed without being called",
+        ),
+        (
+            "  - file: app.yaml\n    values: { port: \"{{ port }}\" }\n",
+            "a function is printed without being called",
+        ),
+        (
+            "  - file: kind-config.yaml\n    lists:\n      nodes[role=control-plane].extraPortMappings:\n        key: name\n        item: { name: \"{{ name }}\", url: \"{{ description }}\" }\n",
+            "an empty value (none) is printed",
+        ),
+    ] {
+        std::fs::write(
+            root.join("ports.yaml"),
+            format!("project: demo\nenvironments:\n  development: {{ range: 8000-8999 }}\nservices:\n  web: {{ ports: {{ api: 8000 }} }}\nrender: {{ artifacts: [] }}\nsync:\n{sync}"),
+        )
+        .unwrap();
+        let out = portolan(root).arg("sync").output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+        assert!(stdout(&out).contains(what), "{what}: {}", stdout(&out));
+        assert!(
+            stdout(&out).contains("ports.yaml:"),
+            "located: {}",
+            stdout(&out)
+        );
+        assert_eq!(
+            std::fs::read_to_string(root.join("kind-config.yaml")).unwrap(),
+            kind
+        );
+        assert_eq!(
+            std::fs::read_to_string(root.join("app.yaml")).unwrap(),
+            "port: 1\n"
+        );
+    }
+}

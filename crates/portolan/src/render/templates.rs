@@ -40,6 +40,20 @@ impl Engine {
         jinja.set_undefined_behavior(UndefinedBehavior::Strict);
         jinja.set_keep_trailing_newline(true);
         jinja.set_fuel(Some(FUEL));
+        // What a template prints lands in a team's file: a function written
+        // without its call (`{{ node_port }}` where a row has none) or an
+        // empty value would be written as text and read back as a port.
+        jinja.set_formatter(|out, state, value| match value.kind() {
+            minijinja::value::ValueKind::Plain => Err(minijinja::Error::new(
+                ErrorKind::InvalidOperation,
+                "a function is printed without being called: write `port('web')`, not `port` (a list item's `node_port` exists only where the port has a NodePort)",
+            )),
+            minijinja::value::ValueKind::None => Err(minijinja::Error::new(
+                ErrorKind::InvalidOperation,
+                "an empty value (none) is printed: the port has no such field (a range has no URL, infrastructure no name or URL); write `x or ''` to print nothing",
+            )),
+            _ => minijinja::escape_formatter(out, state, value),
+        });
         let only =
             (registry.environments.len() == 1).then(|| registry.environments[0].name.value.clone());
         for field in ["port", "port_end", "container_port", "node_port", "url"] {
