@@ -1078,3 +1078,23 @@ fn a_function_or_an_empty_value_is_never_written() {
         );
     }
 }
+
+/// A list whose item cannot say a range's end leaves the range out rather
+/// than map its first port alone.
+#[test]
+fn a_list_without_port_end_leaves_ranges_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("ports.yaml"),
+        "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  media: { ports: { rtp: { range: 8010-8019, protocol: udp }, api: 8001 } }\nrender: { artifacts: [] }\nsync:\n  - file: kind.yaml\n    lists:\n      maps:\n        comment: \"portolan: {{ service }} {{ name }}\"\n        item: { hostPort: \"{{ port }}\", protocol: \"{{ protocol | upper }}\" }\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("kind.yaml"), "maps: []\n").unwrap();
+    let out = portolan(root).arg("sync").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(
+        std::fs::read_to_string(root.join("kind.yaml")).unwrap(),
+        "maps:\n  # portolan: media api\n  - hostPort: 8001\n    protocol: TCP\n"
+    );
+}

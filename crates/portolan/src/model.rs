@@ -121,13 +121,20 @@ impl RangeSet {
     }
 }
 
+/// The pieces of a range set a message shows; the rest are counted, so a
+/// range written as thousands of pieces does not fill every finding.
+const SHOWN_PIECES: usize = 8;
+
 impl fmt::Display for RangeSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, r) in self.ranges.iter().enumerate() {
+        for (i, r) in self.ranges.iter().take(SHOWN_PIECES).enumerate() {
             if i > 0 {
                 f.write_str(", ")?;
             }
             write!(f, "{r}")?;
+        }
+        if self.ranges.len() > SHOWN_PIECES {
+            write!(f, ", … ({} more)", self.ranges.len() - SHOWN_PIECES)?;
         }
         Ok(())
     }

@@ -907,6 +907,21 @@ impl<'r> Occupancy<'r> {
         {
             self.node_port(b, np, out);
         }
+        // A written infrastructure NodePort is held to the reserved ports too.
+        if let Owner::Infrastructure(entry) = b.owner
+            && let Some((np, span)) = entry.node_port
+            && let Some(r) = self.reserved_at(np)
+        {
+            out.push(
+                Diagnostic::new(
+                    Code::ReservedPort,
+                    span,
+                    format!("NodePort {np} of {} is reserved: {}", b.owner, r.reason),
+                )
+                .with_label("reserved")
+                .with_secondary(r.span, "reserved here"),
+            );
+        }
         // An infrastructure NodePort is written, not derived: Kubernetes' range.
         if let Owner::Infrastructure(entry) = b.owner
             && let Some((np, span)) = entry.node_port

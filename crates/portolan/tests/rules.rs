@@ -1439,3 +1439,35 @@ fn range_ends_are_written_plainly() {
         );
     }
 }
+
+/// A range set of many pieces is shown by its first eight in messages.
+#[test]
+fn a_range_of_many_pieces_is_shown_short() {
+    let pieces: Vec<String> = (0..100).map(|i| (1024 + 2 * i).to_string()).collect();
+    let yaml = format!(
+        "project: p\nenvironments:\n  dev: {{ range: [{}] }}\nservices:\n  web: {{ ports: {{ api: 9000 }} }}\n",
+        pieces.join(", ")
+    );
+    let all = findings(&yaml);
+    let outside = all.iter().find(|d| d.code == Code::OutsideRange).unwrap();
+    assert!(
+        outside.message.ends_with(
+            "outside the range of dev 1024, 1026, 1028, 1030, 1032, 1034, 1036, 1038, … (92 more)"
+        ),
+        "{}",
+        outside.message
+    );
+}
+
+/// An infrastructure NodePort is refused where a reserved range lies.
+#[test]
+fn an_infrastructure_node_port_respects_reserved_ports() {
+    let yaml = "project: p\nenvironments:\n  dev: { range: 8000-8099 }\nreserved:\n  - { range: 30000-30099, reason: other cluster }\ninfrastructure:\n  services:\n    redis: { port: 6379, node_port: 30050 }\n";
+    expect(
+        yaml,
+        Code::ReservedPort,
+        "NodePort 30050 of infrastructure `redis` is reserved: other cluster",
+        "    redis: { port: 6379, node_port: 30050 }",
+        "                                    ~~~~~",
+    );
+}

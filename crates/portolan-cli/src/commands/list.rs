@@ -272,7 +272,8 @@ pub fn doctor(args: DoctorArgs, out: &mut dyn Write) -> Result<Outcome> {
                             (Some(name), Some(pid)) => format!("{name} (pid {pid})"),
                             _ => "a process this user cannot see".to_owned(),
                         };
-                        format!("{} {}:{} by {who}", l.protocol, l.address, l.port)
+                        let at = std::net::SocketAddr::new(l.address, l.port);
+                        format!("{} {at} by {who}", l.protocol)
                     })
                     .collect();
                 let mark = if f.conflict { "CONFLICT: " } else { "" };

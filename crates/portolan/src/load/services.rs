@@ -336,22 +336,32 @@ impl Decoder<'_> {
                     // Declared environments this port gives no port for, and
                     // the one an undeclared key is likely meant to be: one
                     // finding for the pair, naming both ways to fix it.
-                    let given = |e: &Environment| {
-                        per_env.entries.iter().any(|(k, _)| k.value == e.name.value)
-                    };
+                    // Sets, so a port of thousands of environments loads in linear time.
+                    let written: std::collections::HashSet<&str> = per_env
+                        .entries
+                        .iter()
+                        .map(|(k, _)| k.value.as_ref())
+                        .collect();
+                    let declared_names: std::collections::HashSet<&str> =
+                        environments.iter().map(|e| e.name.as_str()).collect();
+                    let given = |e: &Environment| written.contains(e.name.as_str());
                     let mut paired: Vec<usize> = Vec::new();
                     for (env_key, port_node) in per_env.entries.iter().copied() {
                         let env_span = env_key.span;
-                        let declared = environments.iter().any(|e| e.name.value == env_key.value);
-                        let lacking = runs_in
-                            .iter()
-                            .copied()
-                            .filter(|&e| !given(&environments[e]) && !paired.contains(&e));
-                        let meant = lacking.into_iter().find(|&e| {
-                            let d = environments[e].name.as_str();
-                            d.eq_ignore_ascii_case(&env_key.value)
-                                || did_you_mean(&env_key.value, [d]).is_some()
-                        });
+                        let declared = declared_names.contains(env_key.value.as_ref());
+                        // Which declared environment an undeclared key means.
+                        let meant = (!declared)
+                            .then(|| {
+                                runs_in.iter().copied().find(|&e| {
+                                    if given(&environments[e]) || paired.contains(&e) {
+                                        return false;
+                                    }
+                                    let d = environments[e].name.as_str();
+                                    d.eq_ignore_ascii_case(&env_key.value)
+                                        || did_you_mean(&env_key.value, [d]).is_some()
+                                })
+                            })
+                            .flatten();
                         if let (false, Some(e)) = (declared, meant) {
                             paired.push(e);
                             let d = &environments[e].name;
@@ -442,12 +452,7 @@ impl Decoder<'_> {
                     let missing: Vec<&str> = runs_in
                         .iter()
                         .filter(|e| !paired.contains(e))
-                        .filter(|&&e| {
-                            !per_env
-                                .entries
-                                .iter()
-                                .any(|(k, _)| k.value == environments[e].name.value)
-                        })
+                        .filter(|&&e| !given(&environments[e]))
                         .map(|&e| environments[e].name.as_str())
                         .collect();
                     if !missing.is_empty() {

@@ -92,7 +92,12 @@ impl Planner<'_> {
                 list.item.iter().any(|(_, t)| t.value.contains(var))
                     || list.comment.as_ref().is_some_and(|c| c.value.contains(var))
             };
-            let rows = engine.list_rows(scope.environment.as_deref(), uses("node_port"));
+            let mut rows = engine.list_rows(scope.environment.as_deref(), uses("node_port"));
+            // A range is one item only where the item can say its end: else
+            // its other ports would be left out without a word.
+            if !uses("port_end") {
+                rows.retain(|r| r.port_end.is_none());
+            }
             // A list that says `{{ protocol }}` gets an item per transport of a
             // `both` port (kind maps TCP and UDP separately).
             let per_transport = uses("protocol");
