@@ -99,17 +99,12 @@ pub fn port_names() -> Vec<CompletionCandidate> {
     let Some(registry) = registry() else {
         return Vec::new();
     };
-    let mut names: Vec<&str> = registry
-        .services
-        .iter()
-        .flat_map(|s| s.ports.iter().map(|p| p.name.as_str()))
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    names
-        .into_iter()
-        .filter_map(|n| candidate(n, None))
-        .collect()
+    once_each(
+        registry
+            .services
+            .iter()
+            .flat_map(|s| s.ports.iter().map(|p| p.name.as_str())),
+    )
 }
 
 /// The hosts named by `host:` (for `doctor --host`).
@@ -117,13 +112,19 @@ pub fn hosts() -> Vec<CompletionCandidate> {
     let Some(registry) = registry() else {
         return Vec::new();
     };
-    let mut names: Vec<&str> = registry
-        .environments
-        .iter()
-        .filter_map(|e| e.host.as_ref())
-        .chain(registry.infrastructure.host.as_ref())
-        .map(|h| h.as_str())
-        .collect();
+    once_each(
+        registry
+            .environments
+            .iter()
+            .filter_map(|e| e.host.as_ref())
+            .chain(registry.infrastructure.host.as_ref())
+            .map(|h| h.as_str()),
+    )
+}
+
+/// Names written in several places, each offered once, sorted.
+fn once_each<'a>(names: impl Iterator<Item = &'a str>) -> Vec<CompletionCandidate> {
+    let mut names: Vec<&str> = names.collect();
     names.sort_unstable();
     names.dedup();
     names

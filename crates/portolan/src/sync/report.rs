@@ -96,41 +96,40 @@ impl Plan {
             1 => format!("1 file out of date; run `{fix}` to update it"),
             n => format!("{n} files out of date; run `{fix}` to update them"),
         };
-        if !self.gone.is_empty() {
+        // Each kind of finding: how many, in the singular or the plural.
+        let kinds = [
+            (
+                self.gone.len(),
+                "1 team file belongs to a service that is gone",
+                "team files belong to services that are gone",
+            ),
+            (
+                self.unmatched.len(),
+                "1 sync entry matches no file",
+                "sync entries match no file",
+            ),
+            (
+                self.ignored.len(),
+                "1 generated file is ignored by git",
+                "generated files are ignored by git",
+            ),
+            (
+                self.strays.len(),
+                "1 port is repeated by hand in a team file",
+                "ports are repeated by hand in team files",
+            ),
+        ];
+        for (n, one, many) in kinds {
+            if n == 0 {
+                continue;
+            }
             if !out.is_empty() {
                 out.push_str("; ");
             }
-            out.push_str(&match self.gone.len() {
-                1 => "1 team file belongs to a service that is gone".to_owned(),
-                n => format!("{n} team files belong to services that are gone"),
-            });
-        }
-        if !self.unmatched.is_empty() {
-            if !out.is_empty() {
-                out.push_str("; ");
+            match n {
+                1 => out.push_str(one),
+                n => out.push_str(&format!("{n} {many}")),
             }
-            out.push_str(&match self.unmatched.len() {
-                1 => "1 sync entry matches no file".to_owned(),
-                n => format!("{n} sync entries match no file"),
-            });
-        }
-        if !self.ignored.is_empty() {
-            if !out.is_empty() {
-                out.push_str("; ");
-            }
-            out.push_str(&match self.ignored.len() {
-                1 => "1 generated file is ignored by git".to_owned(),
-                n => format!("{n} generated files are ignored by git"),
-            });
-        }
-        if !self.strays.is_empty() {
-            if !out.is_empty() {
-                out.push_str("; ");
-            }
-            out.push_str(&match self.strays.len() {
-                1 => "1 port is repeated by hand in a team file".to_owned(),
-                n => format!("{n} ports are repeated by hand in team files"),
-            });
         }
         out
     }
