@@ -1039,16 +1039,7 @@ fn transports_and_bind_addresses_load_in_compose_and_kubernetes() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("kubernetes.cluster.yaml");
         std::fs::write(&path, kube).unwrap();
-        let out = std::process::Command::new(&tool)
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        accepted(&tool, &[], &path);
     } else {
         eprintln!(
             "skipped: PORTOLAN_KUBERNETES_VALIDATE is not set (CI installs kubernetes-validate)"
@@ -1112,16 +1103,7 @@ fn kubernetes_services_follow_the_registry_and_validate() {
     for (name, text) in [("rerp.yaml", text), ("lumiere.yaml", test)] {
         let path = dir.path().join(name);
         std::fs::write(&path, text).unwrap();
-        let out = std::process::Command::new(&tool)
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{name}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        accepted(&tool, &[], &path);
     }
 }
 
@@ -1247,14 +1229,22 @@ fn prometheus_configs_scrape_the_named_ports_and_pass_promtool() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("prometheus.test.yml");
     std::fs::write(&path, text).unwrap();
-    let out = std::process::Command::new(&promtool)
-        .args(["check", "config"])
-        .arg(&path)
+    accepted(&promtool, &["check", "config"], &path);
+}
+
+/// Runs `tool ARGS FILE`, which must accept the file; its output is the
+/// failure's message.
+#[track_caller]
+fn accepted(tool: &str, args: &[&str], file: &Path) {
+    let out = std::process::Command::new(tool)
+        .args(args)
+        .arg(file)
         .output()
-        .unwrap();
+        .unwrap_or_else(|e| panic!("{tool}: {e}"));
     assert!(
         out.status.success(),
-        "{}{}",
+        "{tool} on {}: {}{}",
+        file.display(),
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
