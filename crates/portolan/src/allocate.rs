@@ -341,9 +341,8 @@ fn document(source: &Source) -> Result<Document<'_>, Refusal> {
     Document::parse(source.text()).map_err(|e| Refusal(format!("{}: {e}", source.name())))
 }
 
-/// [`assign`], given `source` already parsed for editing (as [`locked`] does
-/// while it validates the registry).
-pub fn assign_in(
+/// [`assign`], given `source` already parsed for editing.
+fn assign_in(
     doc: &Document<'_>,
     source: &Source,
     registry: &Registry,
@@ -755,7 +754,7 @@ pub fn release(
 }
 
 /// [`release`], given `source` already parsed for editing.
-pub fn release_in(
+fn release_in(
     doc: &Document<'_>,
     source: &Source,
     registry: &Registry,
@@ -838,39 +837,60 @@ pub struct Locked<T> {
     pub plan: Option<Plan>,
 }
 
+/// ports.yaml as [`locked`] hands it to its edit: the file, its valid
+/// registry, and its YAML tree for the editor, from one parse.
+pub struct Editing<'a> {
+    /// ports.yaml as read under the lock.
+    pub source: &'a Source,
+    /// Its registry, which has no errors.
+    pub registry: &'a Registry,
+    doc: &'a Document<'a>,
+}
+
+impl Editing<'_> {
+    /// [`assign`] on this file.
+    pub fn assign(&self, request: &Request) -> Result<Edited, Refusal> {
+        assign_in(self.doc, self.source, self.registry, request)
+    }
+
+    /// [`release`] on this file.
+    pub fn release(&self, service: &str, name: Option<&str>) -> Result<Edited, Refusal> {
+        release_in(self.doc, self.source, self.registry, service, name)
+    }
+}
+
 /// Runs `edit` on ports.yaml under the registry's lock: waits for other runs
 /// that write, re-reads the file under the lock (so no run works from a stale
 /// copy), and writes the new text, with `mode` [`Mode::Sync`] together with
 /// every file the edited registry changes, all or nothing (see
-/// [`crate::transaction`]). `edit` gets the file, its valid registry, and the
-/// file parsed for editing (pass it to [`assign_in`] or [`release_in`]).
+/// [`crate::transaction`]). `edit` gets the file with its valid registry
+/// ([`Editing`]), parsed once for both the model and the editor.
 pub fn locked<T>(
     path: &Path,
     mode: Mode,
     permit: Permit,
-    edit: impl FnOnce(&Source, &Registry, &Document<'_>) -> Result<(String, T), Refusal>,
+    edit: impl FnOnce(&Editing<'_>) -> Result<(String, T), Refusal>,
 ) -> Result<Locked<T>, LockedError> {
     let lock = Lock::acquire(path).map_err(LockedError::Io)?;
     let source = Source::read(path).map_err(|e| LockedError::Io(e.to_string()))?;
-    // Every edit needs the file parsed twice over, for the model and for the
-    // editor; on a large registry the second parse is a third of the run,
-    // and nothing stops it from running beside the first.
-    let (report, doc) = std::thread::scope(|scope| {
-        let doc = scope.spawn(|| document(&source));
-        let report = crate::validate::check(&source);
-        let doc = doc
-            .join()
-            .unwrap_or_else(|_| refuse("the editor's parse failed"));
-        (report, doc)
-    });
+    let (report, tree) = crate::validate::check_keeping_tree(&source);
     let Some(registry) = report.valid_registry() else {
         return Err(LockedError::Invalid(Box::new((
             report.diagnostics.clone(),
             source,
         ))));
     };
-    let doc = doc.map_err(LockedError::Refused)?;
-    let (text, value) = edit(&source, registry, &doc).map_err(LockedError::Refused)?;
+    let doc = match tree {
+        Some(tree) => Document::from_tree(source.text(), tree),
+        None => Document::parse(source.text()),
+    }
+    .map_err(|e| LockedError::Refused(Refusal(format!("{}: {e}", source.name()))))?;
+    let editing = Editing {
+        source: &source,
+        registry,
+        doc: &doc,
+    };
+    let (text, value) = edit(&editing).map_err(LockedError::Refused)?;
     let mut plan = match mode {
         Mode::DryRun => return Ok(Locked { value, plan: None }),
         Mode::Registry => Plan::registry_only(&source),

@@ -15,7 +15,7 @@
 
 use crate::model::{KeyPath, Segment};
 use crate::sync::printable;
-use granit_parser::{Event, Parser, ScalarStyle, StructureStyle};
+use granit_parser::ScalarStyle;
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
@@ -126,6 +126,8 @@ pub enum Current {
 pub struct Document<'t> {
     text: &'t str,
     root: Option<Node<'t>>,
+    /// The tags of the tree's nodes.
+    tags: Vec<String>,
 }
 
 /// One splice: replace `range` of the original text with `text`.
@@ -139,78 +141,54 @@ impl<'t> Document<'t> {
     /// Parses `text`; a syntax error, several documents or a root that is not a
     /// mapping is an error.
     pub fn parse(text: &'t str) -> Result<Self, EditError> {
-        // Events stream into the builder: collecting them first cost more
-        // than the parse for a large file.
-        let mut error = None;
-        let mut documents = 0;
-        let events = Parser::new_from_str(text).map_while(|event| match event {
-            Ok((event, span)) => {
-                let (Some(start), Some(end)) = (span.start.byte_offset(), span.end.byte_offset())
-                else {
-                    error = Some(EditError {
-                        message: "the parser gave no byte offsets".to_owned(),
-                        line: None,
-                    });
-                    return None;
-                };
-                // A block scalar's span runs on into the next line's
-                // indentation; it ends after its last newline.
-                let end = match &event {
-                    Event::Scalar(_, ScalarStyle::Literal | ScalarStyle::Folded, ..) => text
-                        .get(start..end)
-                        .and_then(|t| t.rfind('\n'))
-                        .map_or(end, |i| start + i + 1),
-                    _ => end,
-                };
-                if matches!(event, Event::DocumentStart(..)) {
-                    documents += 1;
-                }
-                Some((event, start, end, span.start.line(), span.start.col()))
-            }
-            Err(e) => {
-                error = Some(EditError {
-                    message: format!("not valid YAML: {}", e.info()),
-                    line: Some(e.marker().line()),
-                });
-                None
-            }
-        });
-        let mut builder = Builder {
-            events: events.peekable(),
-        };
-        let root = builder.document();
-        // The rest of the stream: a second document, or a syntax error after the first.
-        builder.events.for_each(drop);
-        if let Some(error) = error {
-            return Err(error);
+        let tree = crate::yaml::read(text).map_err(|broken| match broken {
+            crate::yaml::Broken::Syntax { info, line, .. } => EditError {
+                message: format!("not valid YAML: {info}"),
+                line: Some(line),
+            },
+            crate::yaml::Broken::SecondDocument(_) => EditError {
+                message: "holds several YAML documents; Portolan edits one".to_owned(),
+                line: None,
+            },
+        })?;
+        Self::from_tree(text, tree)
+    }
+
+    /// A document over a tree the YAML layer has read from `text` (aliases
+    /// unexpanded), so a caller that also loads the file parses it once.
+    pub(crate) fn from_tree(text: &'t str, tree: crate::yaml::Tree<'t>) -> Result<Self, EditError> {
+        let root = tree.root;
+        match kind(&root, &tree.tags) {
+            Kind::Map { .. } => {}
+            Kind::Scalar { value, .. } if root.start() == root.end() || value == "~" => {}
+            _ => return fail("the document's root is not a mapping", Some(root.line())),
         }
-        if documents > 1 {
-            return fail("holds several YAML documents; Portolan edits one", None);
-        }
-        if let Some(root) = &root {
-            match &root.kind {
-                Kind::Map { .. } => {}
-                Kind::Scalar { value, .. } if root.start == root.end || value == "~" => {}
-                _ => return fail("the document's root is not a mapping", Some(root.line)),
-            }
-        }
-        Ok(Document { text, root })
+        Ok(Document {
+            text,
+            root: Some(root),
+            tags: tree.tags,
+        })
+    }
+
+    /// What `node` is, its tag read from this document's table.
+    fn kind<'a>(&'a self, node: &'a Node<'t>) -> Kind<'a, 't> {
+        kind(node, &self.tags)
     }
 
     fn root_map(&self) -> Option<&Node<'t>> {
         self.root
             .as_ref()
-            .filter(|r| matches!(r.kind, Kind::Map { .. }))
+            .filter(|r| matches!(self.kind(r), Kind::Map { .. }))
     }
 
     /// What `path` holds now.
     pub fn get(&self, path: &KeyPath) -> Result<Current, EditError> {
         Ok(match self.find(path)? {
-            Found::Node(node, _) => match &node.kind {
+            Found::Node(node, _) => match self.kind(node) {
                 // `key:` with nothing after it.
-                Kind::Scalar { .. } if node.start == node.end => Current::Missing,
+                Kind::Scalar { .. } if node.start() == node.end() => Current::Missing,
                 Kind::Scalar { tag: Some(tag), .. } => {
-                    return fail(tagged(path, tag), Some(node.line));
+                    return fail(tagged(path, tag), Some(node.line()));
                 }
                 Kind::Scalar { value, .. } => Current::Scalar(value.to_string()),
                 Kind::Alias => {
@@ -218,7 +196,7 @@ impl<'t> Document<'t> {
                         format!(
                             "`{path}` is an alias (`*…`) of a value written elsewhere; Portolan does not edit through aliases: write the value here"
                         ),
-                        Some(node.line),
+                        Some(node.line()),
                     );
                 }
                 _ => Current::Other,
@@ -231,7 +209,7 @@ impl<'t> Document<'t> {
     /// that point at the line to look at.
     pub fn value_at(&self, path: &KeyPath) -> Option<usize> {
         match self.find(path).ok()? {
-            Found::Node(node, _) => Some(node.start),
+            Found::Node(node, _) => Some(node.start()),
             Found::Missing { .. } => None,
         }
     }
@@ -245,10 +223,10 @@ impl<'t> Document<'t> {
                 parent: Some((node, _)),
                 rest,
             } => {
-                let keys = match &node.kind {
+                let keys = match self.kind(node) {
                     Kind::Map { entries, .. } => entries
                         .iter()
-                        .filter_map(|e| Some((e.key.as_deref()?.to_owned(), e.key_line)))
+                        .filter_map(|e| Some((e.key()?.to_owned(), e.key_line())))
                         .collect(),
                     _ => Vec::new(),
                 };
@@ -270,9 +248,9 @@ impl<'t> Document<'t> {
             let shown = KeyPath {
                 segments: path.segments[..i].to_vec(),
             };
-            match (segment, &node.kind) {
+            match (segment, self.kind(node)) {
                 (Segment::Key(key), Kind::Map { entries, .. }) => {
-                    let mut same = entries.iter().filter(|e| e.key.as_deref() == Some(key));
+                    let mut same = entries.iter().filter(|e| e.key() == Some(key));
                     let found = same.next();
                     // Readers keep one of the two, and not all the same one:
                     // editing either would leave the file read two ways.
@@ -283,16 +261,16 @@ impl<'t> Document<'t> {
                                 KeyPath {
                                     segments: path.segments[..=i].to_vec()
                                 },
-                                first.key_line,
-                                second.key_line
+                                first.key_line(),
+                                second.key_line()
                             ),
-                            Some(second.key_line),
+                            Some(second.key_line()),
                         );
                     }
                     match found {
                         Some(e) => {
                             entry = Some(e);
-                            node = &e.value;
+                            node = e.value();
                         }
                         None => {
                             return Ok(Found::Missing {
@@ -302,7 +280,7 @@ impl<'t> Document<'t> {
                         }
                     }
                 }
-                (Segment::Key(_), Kind::Scalar { .. }) if node.start == node.end => {
+                (Segment::Key(_), Kind::Scalar { .. }) if node.start() == node.end() => {
                     // An empty value (`metrics:`) is an empty mapping to fill in.
                     return Ok(Found::Missing {
                         parent: Some((node, entry)),
@@ -315,15 +293,15 @@ impl<'t> Document<'t> {
                         node = item;
                     }
                     None => {
-                        return fail(format!("`{shown}` has no item {n}"), Some(node.line));
+                        return fail(format!("`{shown}` has no item {n}"), Some(node.line()));
                     }
                 },
                 (Segment::Match { key, value }, Kind::Seq { items, .. }) => {
                     let matches = |item: &&Node<'_>| {
-                        match &item.kind {
+                        match self.kind(item) {
                         Kind::Map { entries, .. } => entries.iter().any(|e| {
-                            e.key.as_deref() == Some(key)
-                                && matches!(&e.value.kind, Kind::Scalar { value: v, .. } if v == value)
+                            e.key() == Some(key)
+                                && matches!(self.kind(e.value()), Kind::Scalar { value: v, .. } if v == value)
                         }),
                         _ => false,
                     }
@@ -333,15 +311,16 @@ impl<'t> Document<'t> {
                         return fail(
                             format!(
                                 "`{shown}` has several items with `{key}: {value}` (lines {} and {}); Portolan edits one: make the selector match one item",
-                                a.line, b.line
+                                a.line(),
+                                b.line()
                             ),
-                            Some(b.line),
+                            Some(b.line()),
                         );
                     }
-                    let hit = items.iter().find(|item| match &item.kind {
+                    let hit = items.iter().find(|item| match self.kind(item) {
                         Kind::Map { entries, .. } => entries.iter().any(|e| {
-                            e.key.as_deref() == Some(key)
-                                && matches!(&e.value.kind, Kind::Scalar { value: v, .. } if v == value)
+                            e.key() == Some(key)
+                                && matches!(self.kind(e.value()), Kind::Scalar { value: v, .. } if v == value)
                         }),
                         _ => false,
                     });
@@ -353,7 +332,7 @@ impl<'t> Document<'t> {
                         None => {
                             return fail(
                                 format!("`{shown}` has no item with `{key}: {value}`"),
-                                Some(node.line),
+                                Some(node.line()),
                             );
                         }
                     }
@@ -361,7 +340,7 @@ impl<'t> Document<'t> {
                 (_, Kind::Alias) => {
                     return fail(
                         format!("`{shown}` is an alias; Portolan does not edit through aliases"),
-                        Some(node.line),
+                        Some(node.line()),
                     );
                 }
                 (Segment::Key(_), _) => {
@@ -370,7 +349,7 @@ impl<'t> Document<'t> {
                             "`{shown}` is not a mapping, so it cannot hold `{segment_text}`",
                             segment_text = segment_text(segment)
                         ),
-                        Some(node.line),
+                        Some(node.line()),
                     );
                 }
                 (_, _) => {
@@ -379,7 +358,7 @@ impl<'t> Document<'t> {
                             "`{shown}` is not a list, so it cannot hold `{}`",
                             segment_text(segment)
                         ),
-                        Some(node.line),
+                        Some(node.line()),
                     );
                 }
             }
@@ -417,7 +396,7 @@ impl<'t> Document<'t> {
             }
             | Kind::Seq {
                 tagged: Some(tag), ..
-            } = &node.kind
+            } = self.kind(node)
             {
                 let outer = match depth {
                     0 => "the document".to_owned(),
@@ -428,10 +407,12 @@ impl<'t> Document<'t> {
                         "`{path}` lies inside {outer}, which carries the tag `{}`; its reader decides what the values inside mean, so Portolan does not edit them",
                         printable(tag)
                     ),
-                    Some(node.line),
+                    Some(node.line()),
                 );
             }
-            if let Kind::Map { anchored: true, .. } | Kind::Seq { anchored: true, .. } = node.kind {
+            if let Kind::Map { anchored: true, .. } | Kind::Seq { anchored: true, .. } =
+                self.kind(node)
+            {
                 let outer = match depth {
                     0 => "the document".to_owned(),
                     _ => format!("`{outer}`"),
@@ -440,7 +421,7 @@ impl<'t> Document<'t> {
                     format!(
                         "`{path}` lies inside {outer}, which carries an anchor (`&…`); changing it would change every alias of it too: move the owned key out of the anchored part, or write it without the anchor"
                     ),
-                    Some(node.line),
+                    Some(node.line()),
                 );
             }
         }
@@ -493,22 +474,22 @@ impl<'t> Document<'t> {
             Found::Node(node, Some(entry)) => {
                 let flow = self.in_flow(path)?;
                 let start = self.after_colon(entry)?;
-                let end = node.end.max(start);
+                let end = node.end().max(start);
                 Splice {
                     range: start..end,
-                    text: fragment_text(fragment, entry.key_col + 2, flow),
+                    text: fragment_text(fragment, entry.key_col() + 2, flow),
                 }
             }
             Found::Node(node, None) => {
                 return fail(
                     format!("`{path}` is a list item, not a key"),
-                    Some(node.line),
+                    Some(node.line()),
                 );
             }
             Found::Missing { parent, rest } => {
                 let keys = missing_keys(path, rest)?;
-                let flow =
-                    parent.is_some_and(|(n, _)| matches!(n.kind, Kind::Map { flow: true, .. }));
+                let flow = parent
+                    .is_some_and(|(n, _)| matches!(self.kind(n), Kind::Map { flow: true, .. }));
                 let block = matches!(fragment, Fragment::Block(_)) && !flow;
                 self.insert(
                     parent,
@@ -533,17 +514,14 @@ impl<'t> Document<'t> {
         if parent.segments.is_empty() {
             return self
                 .root_map()
-                .is_some_and(|r| matches!(r.kind, Kind::Map { flow: true, .. }));
+                .is_some_and(|r| matches!(self.kind(r), Kind::Map { flow: true, .. }));
         }
         matches!(
-            self.find(&parent),
-            Ok(Found::Node(
-                Node {
-                    kind: Kind::Map { flow: true, .. } | Kind::Seq { flow: true, .. },
-                    ..
-                },
-                _
-            ))
+            self.find(&parent).map(|found| match found {
+                Found::Node(node, _) => self.kind(node),
+                Found::Missing { .. } => Kind::Alias,
+            }),
+            Ok(Kind::Map { flow: true, .. } | Kind::Seq { flow: true, .. })
         )
     }
 
@@ -555,20 +533,20 @@ impl<'t> Document<'t> {
     pub fn first_mapping_style(&self, pattern: &[Option<&str>]) -> Option<bool> {
         fn walk(node: &Node, pattern: &[Option<&str>]) -> Option<bool> {
             let Some((first, rest)) = pattern.split_first() else {
-                return match node.kind {
-                    Kind::Map { flow, .. } => Some(!flow),
+                return match &node.value {
+                    crate::yaml::Value::Map(_) => Some(!node.is_flow()),
                     _ => None,
                 };
             };
-            let Kind::Map { entries, .. } = &node.kind else {
+            let crate::yaml::Value::Map(entries) = &node.value else {
                 return None;
             };
             match first {
                 Some(key) => entries
                     .iter()
-                    .find(|e| e.key.as_deref() == Some(*key))
-                    .and_then(|e| walk(&e.value, rest)),
-                None => entries.iter().find_map(|e| walk(&e.value, rest)),
+                    .find(|e| e.key() == Some(*key))
+                    .and_then(|e| walk(e.value(), rest)),
+                None => entries.iter().find_map(|e| walk(e.value(), rest)),
             }
         }
         walk(self.root_map()?, pattern)
@@ -582,10 +560,10 @@ impl<'t> Document<'t> {
         if parent.segments.is_empty() {
             return Ok(self
                 .root_map()
-                .is_some_and(|r| matches!(r.kind, Kind::Map { flow: true, .. })));
+                .is_some_and(|r| matches!(self.kind(r), Kind::Map { flow: true, .. })));
         }
         Ok(
-            matches!(self.find(&parent)?, Found::Node(n, _) if matches!(n.kind, Kind::Map { flow: true, .. })),
+            matches!(self.find(&parent)?, Found::Node(n, _) if matches!(self.kind(n), Kind::Map { flow: true, .. })),
         )
     }
 
@@ -607,32 +585,30 @@ impl<'t> Document<'t> {
                 Found::Missing { .. } => None,
             }
         };
-        let Some(Node {
-            kind: Kind::Map { entries, flow, .. },
-            ..
-        }) = parent
-        else {
+        let Some(Kind::Map { entries, flow, .. }) = parent.map(|p| self.kind(p)) else {
             return Ok(None);
         };
-        let Some(i) = entries.iter().position(|e| e.key.as_deref() == Some(key)) else {
+        let Some(i) = entries.iter().position(|e| e.key() == Some(key)) else {
             return Ok(None);
         };
         let e = &entries[i];
-        let range = if *flow {
+        let range = if flow {
             match (entries.get(i + 1), i.checked_sub(1).map(|j| &entries[j])) {
-                (Some(next), _) => e.key_start..next.key_start,
-                (None, Some(prev)) => prev.value.end.max(prev.key_end)..e.value.end.max(e.key_end),
-                (None, None) => e.key_start..e.value.end.max(e.key_end),
+                (Some(next), _) => e.key_start()..next.key_start(),
+                (None, Some(prev)) => {
+                    prev.value().end().max(prev.key_end())..e.value().end().max(e.key_end())
+                }
+                (None, None) => e.key_start()..e.value().end().max(e.key_end()),
             }
         } else {
-            let line_start = self.text[..e.key_start].rfind('\n').map_or(0, |j| j + 1);
-            if !self.text[line_start..e.key_start].trim().is_empty() {
+            let line_start = self.text[..e.key_start()].rfind('\n').map_or(0, |j| j + 1);
+            if !self.text[line_start..e.key_start()].trim().is_empty() {
                 return fail(
                     format!("`{path}` shares its line with other syntax; remove it by hand"),
-                    Some(e.key_line),
+                    Some(e.key_line()),
                 );
             }
-            let end = self.after_value(e.value.end.max(e.key_end));
+            let end = self.after_value(e.value().end().max(e.key_end()));
             let rest = &self.text[end..];
             let end = end
                 + if rest.starts_with("\r\n") {
@@ -680,32 +656,32 @@ impl<'t> Document<'t> {
 
     fn set_splice(&self, path: &KeyPath, value: &Value) -> Result<Option<Splice>, EditError> {
         match self.find(path)? {
-            Found::Node(node, entry) => match &node.kind {
+            Found::Node(node, entry) => match self.kind(node) {
                 Kind::Scalar {
                     value: old,
                     style,
                     anchored,
                     tag,
-                } if node.start < node.end => {
+                } if node.start() < node.end() => {
                     if let Some(tag) = tag {
-                        return fail(tagged(path, tag), Some(node.line));
+                        return fail(tagged(path, tag), Some(node.line()));
                     }
                     if *old == value.as_text() {
                         return Ok(None);
                     }
-                    if *anchored {
+                    if anchored {
                         return fail(
                             format!(
                                 "`{path}` carries an anchor (`&…`); changing it would change every alias of it too, so write the value without the anchor"
                             ),
-                            Some(node.line),
+                            Some(node.line()),
                         );
                     }
                     // A plain value cannot hold ` #`: one inside its span is a
                     // comment the parser let it run past, and replacing the
                     // span would delete it.
-                    let span = &self.text.as_bytes()[node.start..node.end];
-                    if *style == ScalarStyle::Plain
+                    let span = &self.text.as_bytes()[node.start()..node.end()];
+                    if style == ScalarStyle::Plain
                         && span
                             .windows(2)
                             .any(|w| w[1] == b'#' && w[0].is_ascii_whitespace())
@@ -714,7 +690,7 @@ impl<'t> Document<'t> {
                             format!(
                                 "`{path}` runs over several lines around a comment; write it on one line so Portolan can keep the comment"
                             ),
-                            Some(node.line),
+                            Some(node.line()),
                         );
                     }
                     let text = match style {
@@ -726,12 +702,12 @@ impl<'t> Document<'t> {
                                 format!(
                                     "`{path}` is a block scalar (`|` or `>`); write it on one line so Portolan can keep it"
                                 ),
-                                Some(node.line),
+                                Some(node.line()),
                             );
                         }
                     };
                     Ok(Some(Splice {
-                        range: node.start..node.end,
+                        range: node.start()..node.end(),
                         text,
                     }))
                 }
@@ -739,7 +715,7 @@ impl<'t> Document<'t> {
                     // `key:` with no value: write it after the colon.
                     let entry = entry.ok_or_else(|| EditError {
                         message: format!("`{path}` has no key to write after"),
-                        line: Some(node.line),
+                        line: Some(node.line()),
                     })?;
                     let at = self.after_colon(entry)?;
                     Ok(Some(Splice {
@@ -751,17 +727,17 @@ impl<'t> Document<'t> {
                     format!(
                         "`{path}` is an alias (`*…`); write the value itself so Portolan can own it"
                     ),
-                    Some(node.line),
+                    Some(node.line()),
                 ),
                 _ => fail(
                     format!("`{path}` holds a list or mapping, not a single value"),
-                    Some(node.line),
+                    Some(node.line()),
                 ),
             },
             Found::Missing { parent, rest } => {
                 let keys = missing_keys(path, rest)?;
-                let flow =
-                    parent.is_some_and(|(n, _)| matches!(n.kind, Kind::Map { flow: true, .. }));
+                let flow = parent
+                    .is_some_and(|(n, _)| matches!(self.kind(n), Kind::Map { flow: true, .. }));
                 let value = plain_or_quoted(value, flow);
                 self.insert(parent, &keys, &|_| format!(" {value}"), false)
                     .map(Some)
@@ -775,18 +751,18 @@ impl<'t> Document<'t> {
                 let Some(entry) = entry else {
                     return fail(
                         format!("`{path}` is a list item; an owned list must be a mapping's value"),
-                        Some(node.line),
+                        Some(node.line()),
                     );
                 };
-                let (start, indent) = match &node.kind {
+                let (start, indent) = match self.kind(node) {
                     // The first item's dash: an indentless list starts at its first key.
                     Kind::Seq {
                         flow: false, items, ..
                     } => (
-                        self.line_end(entry.key_end),
+                        self.line_end(entry.key_end()),
                         items
                             .first()
-                            .map_or(node.col, |i| self.dash_line(i.start).1),
+                            .map_or(node.col(), |i| self.dash_line(i.start()).1),
                     ),
                     // `key: []` or `key:`: the items go on the lines after the
                     // key's, below any comment on it, and the `[]` goes.
@@ -794,40 +770,41 @@ impl<'t> Document<'t> {
                         let colon = self.after_colon(entry)?;
                         return Ok(vec![
                             Splice {
-                                range: colon..node.end.max(colon),
+                                range: colon..node.end().max(colon),
                                 text: String::new(),
                             },
                             Splice {
-                                range: self.line_end(entry.key_end)..self.line_end(entry.key_end),
-                                text: list_text(items, entry.key_col + 2),
+                                range: self.line_end(entry.key_end())
+                                    ..self.line_end(entry.key_end()),
+                                text: list_text(items, entry.key_col() + 2),
                             },
                         ]);
                     }
-                    Kind::Seq { flow: true, .. } => (self.after_colon(entry)?, entry.key_col + 2),
-                    Kind::Scalar { .. } if node.start == node.end && !items.is_empty() => {
-                        let end = self.line_end(entry.key_end);
+                    Kind::Seq { flow: true, .. } => (self.after_colon(entry)?, entry.key_col() + 2),
+                    Kind::Scalar { .. } if node.start() == node.end() && !items.is_empty() => {
+                        let end = self.line_end(entry.key_end());
                         return Ok(vec![Splice {
                             range: end..end,
-                            text: list_text(items, entry.key_col + 2),
+                            text: list_text(items, entry.key_col() + 2),
                         }]);
                     }
-                    Kind::Scalar { .. } if node.start == node.end => {
-                        (self.after_colon(entry)?, entry.key_col + 2)
+                    Kind::Scalar { .. } if node.start() == node.end() => {
+                        (self.after_colon(entry)?, entry.key_col() + 2)
                     }
                     _ => {
                         return fail(
                             format!("`{path}` holds a mapping or a quoted value, not a list"),
-                            Some(node.line),
+                            Some(node.line()),
                         );
                     }
                 };
                 // A list ending in a block scalar ends with its newline: keep it.
-                let end = match node.end > 0 && self.text.as_bytes()[node.end - 1] == b'\n' {
-                    true => self.before_cr(node.end - 1),
-                    false => node.end,
+                let end = match node.end() > 0 && self.text.as_bytes()[node.end() - 1] == b'\n' {
+                    true => self.before_cr(node.end() - 1),
+                    false => node.end(),
                 }
                 .max(start);
-                if items.is_empty() && matches!(node.kind, Kind::Seq { flow: false, .. }) {
+                if items.is_empty() && matches!(self.kind(node), Kind::Seq { flow: false, .. }) {
                     // `[]` goes after the colon, before any comment on the key's line.
                     let colon = self.after_colon(entry)?;
                     return Ok(vec![
@@ -870,9 +847,9 @@ impl<'t> Document<'t> {
         let depth = 2 * keys.len();
         let Some((node, entry)) = parent else {
             // A null root (`~`, `null`) gives way to the new mapping.
-            if let Some(root) = self.root.as_ref().filter(|r| r.start < r.end) {
+            if let Some(root) = self.root.as_ref().filter(|r| r.start() < r.end()) {
                 return Ok(Splice {
-                    range: root.start..root.end,
+                    range: root.start()..root.end(),
                     text: nested(keys, &leaf(depth), 0),
                 });
             }
@@ -889,17 +866,17 @@ impl<'t> Document<'t> {
                 text,
             });
         };
-        match &node.kind {
+        match self.kind(node) {
             Kind::Map {
                 entries,
                 flow: false,
                 ..
             } if !entries.is_empty() => {
-                let indent = entries[0].key_col;
+                let indent = entries[0].key_col();
                 let at = self.after_value(
                     entries
                         .last()
-                        .map_or(node.end, |e| e.value.end.max(e.key_end)),
+                        .map_or(node.end(), |e| e.value().end().max(e.key_end())),
                 );
                 Ok(Splice {
                     range: at..at,
@@ -918,17 +895,17 @@ impl<'t> Document<'t> {
                             "`{}` would go into a flow mapping (`{{…}}`); add it by hand once, then Portolan keeps it",
                             keys.join(".")
                         ),
-                        Some(node.line),
+                        Some(node.line()),
                     );
                 }
                 let key = key_text(&keys[0]);
                 match entries.last() {
                     Some(last) => Ok(Splice {
-                        range: last.value.end..last.value.end,
+                        range: last.value().end()..last.value().end(),
                         text: format!(", {key}:{leaf}"),
                     }),
                     None => Ok(Splice {
-                        range: node.start + 1..node.end - 1,
+                        range: node.start() + 1..node.end() - 1,
                         text: format!("{key}:{leaf}"),
                     }),
                 }
@@ -936,10 +913,10 @@ impl<'t> Document<'t> {
             Kind::Scalar { .. } => {
                 // An empty value becomes a block mapping under its key.
                 let Some(entry) = entry else {
-                    return fail("cannot add keys here", Some(node.line));
+                    return fail("cannot add keys here", Some(node.line()));
                 };
                 let at = self.after_colon(entry)?;
-                let indent = entry.key_col + 2;
+                let indent = entry.key_col() + 2;
                 Ok(Splice {
                     range: at..at,
                     text: format!("\n{}", nested(keys, &leaf(indent + depth), indent)),
@@ -947,7 +924,7 @@ impl<'t> Document<'t> {
             }
             _ => fail(
                 format!("cannot add `{}` here", keys.join(".")),
-                Some(node.line),
+                Some(node.line()),
             ),
         }
     }
@@ -983,11 +960,11 @@ impl<'t> Document<'t> {
 
     /// The byte offset just after the `:` that follows `entry`'s key.
     fn after_colon(&self, entry: &Entry) -> Result<usize, EditError> {
-        let rest = &self.text[entry.key_end..];
+        let rest = &self.text[entry.key_end()..];
         let skipped = rest.len() - rest.trim_start_matches([' ', '\t', '"', '\'']).len();
         match rest[skipped..].starts_with(':') {
-            true => Ok(entry.key_end + skipped + 1),
-            false => fail("cannot find the `:` after the key", Some(entry.key_line)),
+            true => Ok(entry.key_end() + skipped + 1),
+            false => fail("cannot find the `:` after the key", Some(entry.key_line())),
         }
     }
 }

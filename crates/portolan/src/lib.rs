@@ -82,6 +82,7 @@ pub mod sync;
 #[cfg(feature = "sync")]
 pub mod transaction;
 pub mod validate;
+mod yaml;
 
 #[cfg(feature = "codegen")]
 pub mod build;

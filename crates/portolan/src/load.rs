@@ -1,7 +1,7 @@
-//! Reads ports.yaml into the model. The only module that knows YAML.
+//! Reads ports.yaml into the model.
 //!
 //! Two steps, so that one run reports every problem instead of the first:
-//! the private `yaml` module builds a tree of spanned nodes from the parser's events (syntax
+//! [`crate::yaml::parse`] builds a tree of spanned nodes from the parser's events (syntax
 //! errors, and inputs past its safety budget, stop here: nothing can be read
 //! after them), then `Decoder` walks the tree into [`crate::model`] types, pushing
 //! a located diagnostic for every wrong type, unknown or duplicate key and
@@ -16,21 +16,29 @@ use crate::model::{
     Reserved, Service, SyncFile, Template, Text, check_relative_path,
 };
 use crate::source::{Source, Span};
+use crate::yaml::{self, Node, Spanned, Value};
 use std::borrow::Cow;
 use std::collections::HashMap;
-#[cfg(feature = "import")]
-pub(crate) use yaml::parse as parse_yaml;
-pub(crate) use yaml::{Node, Spanned};
 
 mod environments;
 mod files;
 mod services;
-mod yaml;
 
 /// Parses `source` into the model, reporting every problem found on the way.
 /// Returns `None` only when nothing usable could be read (a syntax error, or a
 /// root that is not a mapping).
 pub fn load(source: &Source) -> (Option<Registry>, Diagnostics) {
+    let (registry, diagnostics, _) = load_keeping_tree(source, false);
+    (registry, diagnostics)
+}
+
+/// [`load`], also returning the file's YAML tree as written (aliases
+/// unexpanded) when `keep` is set, for an editor of the same file: one parse
+/// serves both.
+pub(crate) fn load_keeping_tree(
+    source: &Source,
+    keep: bool,
+) -> (Option<Registry>, Diagnostics, Option<yaml::Tree<'_>>) {
     let mut decoder = Decoder {
         src: source,
         diags: Diagnostics::default(),
@@ -46,22 +54,27 @@ pub fn load(source: &Source) -> (Option<Registry>, Diagnostics) {
                 .with_label("this byte does not start a UTF-8 character")
                 .with_help("save ports.yaml as UTF-8"),
         );
-        return (None, decoder.diags);
+        return (None, decoder.diags, None);
     }
-    let root = match yaml::parse(source) {
-        Ok((root, findings)) => {
-            for d in findings {
-                decoder.diags.push(d);
-            }
-            root
-        }
-        Err(d) => {
-            decoder.diags.push(*d);
-            return (None, decoder.diags);
+    let mut tree = match yaml::read(source.text()) {
+        Ok(tree) => tree,
+        Err(broken) => {
+            decoder.diags.push(*broken.into_diagnostic());
+            return (None, decoder.diags, None);
         }
     };
-    let registry = decoder.registry(&root);
-    (registry, decoder.diags)
+    // The editor needs the aliases as written; expanding works in place.
+    let written = (keep && tree.needs_expansion()).then(|| tree.clone());
+    if let Err(d) = yaml::expand(&mut tree) {
+        decoder.diags.push(*d);
+        return (None, decoder.diags, written);
+    }
+    for d in std::mem::take(&mut tree.findings) {
+        decoder.diags.push(d);
+    }
+    let registry = decoder.registry(&tree.root);
+    let kept = keep.then(|| written.unwrap_or(tree));
+    (registry, decoder.diags, kept)
 }
 
 /// Walks the node tree into the model.
@@ -81,14 +94,14 @@ struct Decoder<'s> {
 /// sections, for unknown keys).
 struct Table<'n> {
     /// The entries in file order, each key's first occurrence only (later ones are reported).
-    entries: Vec<&'n (Spanned<Cow<'n, str>>, Spanned<Node<'n>>)>,
+    entries: Vec<&'n (Spanned<Cow<'n, str>>, Node<'n>)>,
     /// The key that owns this mapping, for "missing key" findings.
     owner: Span,
     what: String,
 }
 
 impl<'n> Table<'n> {
-    fn get(&self, key: &str) -> Option<&'n Spanned<Node<'n>>> {
+    fn get(&self, key: &str) -> Option<&'n Node<'n>> {
         self.entries
             .iter()
             .copied()
@@ -201,7 +214,7 @@ impl<'s> Decoder<'s> {
         self.diags.push(d);
     }
 
-    fn type_error(&mut self, node: &Spanned<Node<'_>>, expected: &str, what: &str) {
+    fn type_error(&mut self, node: &Node<'_>, expected: &str, what: &str) {
         let span = node.span;
         let found = node.value.kind();
         let mut d = Diagnostic::new(
@@ -210,7 +223,7 @@ impl<'s> Decoder<'s> {
             format!("{what} must be {expected}, found {found}"),
         )
         .with_label(format!("expected {expected}"));
-        if let Node::Str(s) = &node.value
+        if let Value::Str(s) = &node.value
             && expected.contains("integer")
             && s.trim().parse::<i64>().is_ok()
         {
@@ -223,15 +236,15 @@ impl<'s> Decoder<'s> {
     /// keys and, when `known` is given, unknown keys.
     fn table<'n>(
         &mut self,
-        node: &'n Spanned<Node<'n>>,
+        node: &'n Node<'n>,
         what: impl Into<String>,
         owner: Span,
         known: Option<&[&str]>,
     ) -> Option<Table<'n>> {
         let what = what.into();
-        let all: &'n [(Spanned<Cow<'n, str>>, Spanned<Node<'n>>)] = match &node.value {
-            Node::Map(entries) => entries,
-            Node::Null(_) => &[],
+        let all: &'n [(Spanned<Cow<'n, str>>, Node<'n>)] = match &node.value {
+            Value::Map(entries) => entries,
+            Value::Null(_) => &[],
             _ => {
                 self.type_error(node, "a mapping", &what);
                 return None;
@@ -242,8 +255,7 @@ impl<'s> Decoder<'s> {
             0..=SCAN => HashMap::new(),
             n => HashMap::with_capacity(n),
         };
-        let mut entries: Vec<&(Spanned<Cow<'n, str>>, Spanned<Node<'n>>)> =
-            Vec::with_capacity(all.len());
+        let mut entries: Vec<&(Spanned<Cow<'n, str>>, Node<'n>)> = Vec::with_capacity(all.len());
         for entry in all {
             let key = &entry.0;
             let span = key.span;
@@ -297,7 +309,7 @@ impl<'s> Decoder<'s> {
         table: &Table<'n>,
         key: &str,
         example: &str,
-    ) -> Option<&'n Spanned<Node<'n>>> {
+    ) -> Option<&'n Node<'n>> {
         let found = table.get(key);
         if found.is_none() {
             let d = Diagnostic::new(
@@ -348,10 +360,10 @@ impl<'s> Decoder<'s> {
     }
 
     /// A scalar read as text; plain numbers and booleans keep their spelling.
-    fn string(&mut self, node: &Spanned<Node<'_>>, what: &str) -> Option<String> {
+    fn string(&mut self, node: &Node<'_>, what: &str) -> Option<String> {
         match &node.value {
-            Node::Str(s) => Some(s.clone().into_owned()),
-            Node::Int(_, written) | Node::Float(written) | Node::Bool(written) => {
+            Value::Str(s) => Some(s.clone().into_owned()),
+            Value::Int(_, written) | Value::Float(written) | Value::Bool(written) => {
                 Some(written.to_string())
             }
             _ => {
@@ -361,16 +373,16 @@ impl<'s> Decoder<'s> {
         }
     }
 
-    fn name_value(&mut self, node: &Spanned<Node<'_>>, what: &str) -> Option<Name> {
+    fn name_value(&mut self, node: &Node<'_>, what: &str) -> Option<Name> {
         let value = self.string(node, &format!("{what} name"))?;
         let span = node.span;
         Some(self.name(&value, span, what))
     }
 
-    fn port(&mut self, node: &Spanned<Node<'_>>, what: &str) -> Option<Port> {
+    fn port(&mut self, node: &Node<'_>, what: &str) -> Option<Port> {
         let span = node.span;
         match &node.value {
-            Node::Int(n, written) => {
+            Value::Int(n, written) => {
                 let port = Port::from_i128(*n);
                 if port.is_none() {
                     let shown = if written.is_empty() {
@@ -408,7 +420,7 @@ impl<'s> Decoder<'s> {
                 }
                 port
             }
-            Node::Float(written) => {
+            Value::Float(written) => {
                 self.push(
                     Diagnostic::new(
                         Code::InvalidPort,
@@ -475,12 +487,12 @@ impl<'s> Decoder<'s> {
         Some(PortRange { start, end })
     }
 
-    fn range_item(&mut self, node: &Spanned<Node<'_>>, what: &str) -> Option<PortRange> {
+    fn range_item(&mut self, node: &Node<'_>, what: &str) -> Option<PortRange> {
         match &node.value {
-            Node::Int(..) => self
+            Value::Int(..) => self
                 .port(node, what)
                 .map(|p| PortRange { start: p, end: p }),
-            Node::Str(s) => {
+            Value::Str(s) => {
                 let span = node.span;
                 self.range_text(s, span, what)
             }
@@ -493,11 +505,11 @@ impl<'s> Decoder<'s> {
 
     /// A range, a port, or a list of those. An empty set means it could not be read
     /// (already reported), so later checks against it are skipped.
-    fn range_set(&mut self, node: &Spanned<Node<'_>>, what: &str) -> RangeSet {
+    fn range_set(&mut self, node: &Node<'_>, what: &str) -> RangeSet {
         let span = node.span;
         let mut ranges = Vec::new();
         match &node.value {
-            Node::Seq(items) => {
+            Value::Seq(items) => {
                 if items.is_empty() {
                     self.push(Diagnostic::new(
                         Code::InvalidRange,
@@ -514,7 +526,7 @@ impl<'s> Decoder<'s> {
         RangeSet { ranges, span }
     }
 
-    fn registry(&mut self, root: &Spanned<Node<'_>>) -> Option<Registry> {
+    fn registry(&mut self, root: &Node<'_>) -> Option<Registry> {
         let start = self.src.span(0, 0);
         let root = self.table(root, "the registry", start, Some(ROOT_KEYS))?;
         let project = self
@@ -579,11 +591,7 @@ impl<'s> Decoder<'s> {
         })
     }
 
-    fn infrastructure(
-        &mut self,
-        node: &Spanned<Node<'_>>,
-        environments: &[Environment],
-    ) -> Infrastructure {
+    fn infrastructure(&mut self, node: &Node<'_>, environments: &[Environment]) -> Infrastructure {
         let owner = node.span;
         let mut infra = Infrastructure::default();
         let Some(table) = self.table(node, "`infrastructure`", owner, Some(INFRASTRUCTURE_KEYS))
@@ -625,7 +633,7 @@ impl<'s> Decoder<'s> {
             };
             let environments = entry.get("environments").map(|n| {
                 let listed = self.service_environments(n, environments, &what);
-                if matches!(&n.value, Node::Seq(items) if items.is_empty()) {
+                if matches!(&n.value, Value::Seq(items) if items.is_empty()) {
                     self.push(
                         Diagnostic::new(
                             Code::MissingKey,
@@ -673,8 +681,8 @@ impl<'s> Decoder<'s> {
         infra
     }
 
-    fn reserved(&mut self, node: &Spanned<Node<'_>>) -> Vec<Reserved> {
-        let Node::Seq(items) = &node.value else {
+    fn reserved(&mut self, node: &Node<'_>) -> Vec<Reserved> {
+        let Value::Seq(items) = &node.value else {
             self.type_error(
                 node,
                 "a list of `{ port, reason }` or `{ range, reason }`",
@@ -686,7 +694,7 @@ impl<'s> Decoder<'s> {
         for item in items {
             // A block mapping has no width of its own; point at its first key.
             let owner = match &item.value {
-                Node::Map(entries) if !entries.is_empty() => entries[0].0.span,
+                Value::Map(entries) if !entries.is_empty() => entries[0].0.span,
                 _ => item.span,
             };
             let Some(entry) = self.table(item, "reserved entry", owner, Some(RESERVED_KEYS)) else {
@@ -737,7 +745,7 @@ impl<'s> Decoder<'s> {
         }
         out
     }
-    fn text(&mut self, node: &Spanned<Node<'_>>, what: &str) -> Option<Text> {
+    fn text(&mut self, node: &Node<'_>, what: &str) -> Option<Text> {
         let value = self.string(node, what)?;
         Some(Text {
             value,
@@ -753,14 +761,10 @@ impl<'s> Decoder<'s> {
     }
 
     /// A sequence, or `None` after reporting what was found instead.
-    fn list<'n>(
-        &mut self,
-        node: &'n Spanned<Node<'n>>,
-        what: &str,
-    ) -> Option<&'n [Spanned<Node<'n>>]> {
+    fn list<'n>(&mut self, node: &'n Node<'n>, what: &str) -> Option<&'n [Node<'n>]> {
         match &node.value {
-            Node::Seq(items) => Some(items),
-            Node::Null(_) => Some(&[]),
+            Value::Seq(items) => Some(items),
+            Value::Null(_) => Some(&[]),
             _ => {
                 self.type_error(node, "a list", what);
                 None

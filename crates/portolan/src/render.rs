@@ -649,9 +649,9 @@ fn env_file(registry: &Registry, rows: &[Row], environment: &str) -> String {
     out
 }
 
-/// A YAML double-quoted scalar (JSON string syntax is valid YAML).
+/// A YAML double-quoted scalar.
 fn yaml_string(value: &str) -> String {
-    serde_json::to_string(value).unwrap_or_default()
+    crate::yaml::double_quoted(value)
 }
 
 fn compose(rows: &[Row], environment: &str, dir: &str) -> String {
@@ -695,7 +695,7 @@ fn compose(rows: &[Row], environment: &str, dir: &str) -> String {
     out.push_str("services:\n");
     for (service, mut ports) in services {
         ports.sort();
-        let key = crate::edit::plain_or_quoted(&crate::edit::Value::Str(service.to_owned()), false);
+        let key = crate::yaml::plain_or_quoted(service, false);
         let _ = writeln!(out, "  {key}:\n    ports: !override");
         for (_, mapping) in ports {
             let _ = writeln!(out, "      - {}", yaml_string(&mapping));

@@ -48,6 +48,14 @@ pub fn check(source: &Source) -> Report {
     Report::new(registry, diagnostics, found)
 }
 
+/// [`check`], also returning the file's YAML tree as written, for an editor.
+#[cfg(feature = "allocate")]
+pub(crate) fn check_keeping_tree(source: &Source) -> (Report, Option<crate::yaml::Tree<'_>>) {
+    let (registry, diagnostics, tree) = crate::load::load_keeping_tree(source, true);
+    let found = registry.as_ref().map(validate).unwrap_or_default();
+    (Report::new(registry, diagnostics, found), tree)
+}
+
 impl Report {
     /// The loader's findings and the rules', sorted.
     fn new(

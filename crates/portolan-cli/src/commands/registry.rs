@@ -96,16 +96,11 @@ pub fn assign(args: AssignArgs, out: &mut dyn Write) -> Result<Outcome> {
         count: args.count,
     };
     let mode = mode(args.dry_run, args.sync);
-    let result = allocate::locked(
-        &path,
-        mode,
-        args.replace.permit(),
-        |source, registry, doc| {
-            let edited = allocate::assign_in(doc, source, registry, &request)?;
-            let before = source.text().to_owned();
-            Ok((edited.text.clone(), (edited, before)))
-        },
-    );
+    let result = allocate::locked(&path, mode, args.replace.permit(), |file| {
+        let edited = file.assign(&request)?;
+        let before = file.source.text().to_owned();
+        Ok((edited.text.clone(), (edited, before)))
+    });
     let Locked {
         value: (edited, before),
         plan,
@@ -167,26 +162,21 @@ fn file_flag(path: &Path) -> String {
 pub fn release(args: ReleaseArgs, out: &mut dyn Write) -> Result<Outcome> {
     let path = registry_path(args.file)?;
     let mode = mode(args.dry_run, args.sync);
-    let result = allocate::locked(
-        &path,
-        mode,
-        args.replace.permit(),
-        |source, registry, doc| {
-            let edited =
-                allocate::release_in(doc, source, registry, &args.service, args.name.as_deref())?;
-            let before = source.text().to_owned();
-            let whole = args.name.is_none()
-                || registry
-                    .service(&args.service)
-                    .is_some_and(|s| s.ports.len() == 1);
-            let leftovers = if whole {
-                team_files_of(source, registry, &args.service)
-            } else {
-                Vec::new()
-            };
-            Ok((edited.text.clone(), (edited, before, leftovers)))
-        },
-    );
+    let result = allocate::locked(&path, mode, args.replace.permit(), |file| {
+        let (source, registry) = (file.source, file.registry);
+        let edited = file.release(&args.service, args.name.as_deref())?;
+        let before = source.text().to_owned();
+        let whole = args.name.is_none()
+            || registry
+                .service(&args.service)
+                .is_some_and(|s| s.ports.len() == 1);
+        let leftovers = if whole {
+            team_files_of(source, registry, &args.service)
+        } else {
+            Vec::new()
+        };
+        Ok((edited.text.clone(), (edited, before, leftovers)))
+    });
     let Locked {
         value: (edited, before, leftovers),
         plan,

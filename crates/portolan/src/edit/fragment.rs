@@ -79,7 +79,7 @@ pub(super) fn comment_line(comment: &str) -> String {
     let line: String = comment
         .chars()
         .map(|c| {
-            if c.is_control() || !yaml_printable(c) || c == '\u{feff}' {
+            if c.is_control() || !crate::yaml::printable(c) {
                 ' '
             } else {
                 c

@@ -4,7 +4,7 @@
 //! last entry with that entry's indentation. The result is parsed by
 //! serde_json and every owned value read back.
 
-use super::{Current, Document, EditError, Found, Kind, Value, fail};
+use super::{Current, Document, EditError, EntryView, Found, Kind, Value, fail};
 use crate::model::{KeyPath, Segment};
 use granit_parser::ScalarStyle;
 
@@ -58,22 +58,22 @@ pub(crate) fn apply(text: &str, values: &[(KeyPath, Value)]) -> Result<Option<St
     for (path, value) in values {
         let doc = Document::parse(&out)?;
         let splice = match doc.find(path)? {
-            Found::Node(node, _) => match &node.kind {
+            Found::Node(node, _) => match doc.kind(node) {
                 Kind::Scalar {
                     value: old, style, ..
                 } => {
                     if *old == value.as_text() {
                         continue;
                     }
-                    let as_string = *style == ScalarStyle::DoubleQuoted;
-                    (node.start..node.end, literal(value, as_string))
+                    let as_string = style == ScalarStyle::DoubleQuoted;
+                    (node.start()..node.end(), literal(value, as_string))
                 }
                 _ => {
                     return fail(
                         format!(
                             "`{path}` holds an array or object; Portolan owns it as a single value"
                         ),
-                        Some(node.line),
+                        Some(node.line()),
                     );
                 }
             },
@@ -81,10 +81,10 @@ pub(crate) fn apply(text: &str, values: &[(KeyPath, Value)]) -> Result<Option<St
                 parent: Some((node, _)),
                 rest,
             } => {
-                let Kind::Map { entries, .. } = &node.kind else {
+                let Kind::Map { entries, .. } = doc.kind(node) else {
                     return fail(
                         format!("`{path}`: its parent is not an object"),
-                        Some(node.line),
+                        Some(node.line()),
                     );
                 };
                 let mut keys = Vec::new();
@@ -94,7 +94,7 @@ pub(crate) fn apply(text: &str, values: &[(KeyPath, Value)]) -> Result<Option<St
                         _ => {
                             return fail(
                                 format!("`{path}` is missing, and Portolan adds only object keys"),
-                                Some(node.line),
+                                Some(node.line()),
                             );
                         }
                     }
@@ -106,16 +106,16 @@ pub(crate) fn apply(text: &str, values: &[(KeyPath, Value)]) -> Result<Option<St
                 );
                 match entries.last() {
                     Some(last) => {
-                        let multiline = entries.first().is_some_and(|e| e.key_line > node.line);
+                        let multiline = entries.first().is_some_and(|e| e.key_line() > node.line());
                         // The last member's own indentation (tabs stay tabs)
                         // and the file's line endings.
-                        let line_start = out[..last.key_start].rfind('\n').map_or(0, |i| i + 1);
-                        let indent = match out[line_start..last.key_start]
+                        let line_start = out[..last.key_start()].rfind('\n').map_or(0, |i| i + 1);
+                        let indent = match out[line_start..last.key_start()]
                             .chars()
                             .all(|c| c == ' ' || c == '\t')
                         {
-                            true => out[line_start..last.key_start].to_owned(),
-                            false => " ".repeat(last.key_col),
+                            true => out[line_start..last.key_start()].to_owned(),
+                            false => " ".repeat(last.key_col()),
                         };
                         let newline = super::newline_of(&out);
                         let text = if multiline {
@@ -123,12 +123,12 @@ pub(crate) fn apply(text: &str, values: &[(KeyPath, Value)]) -> Result<Option<St
                         } else {
                             format!(", {member}")
                         };
-                        (last.value.end..last.value.end, text)
+                        (last.value().end()..last.value().end(), text)
                     }
                     None => {
-                        let open = out[node.start..]
+                        let open = out[node.start()..]
                             .find('{')
-                            .map_or(node.start, |i| node.start + i + 1);
+                            .map_or(node.start(), |i| node.start() + i + 1);
                         (open..open, member)
                     }
                 }

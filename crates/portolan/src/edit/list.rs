@@ -106,28 +106,28 @@ impl<'t> Document<'t> {
             Found::Node(node, None) => {
                 return fail(
                     format!("`{path}` is a list item; an owned list must be a mapping's value"),
-                    Some(node.line),
+                    Some(node.line()),
                 );
             }
             Found::Node(node, Some(_)) => node,
             Found::Missing { .. } => return Ok(None),
         };
-        let items = match &node.kind {
-            Kind::Seq { items, .. } if items.is_empty() => return Ok(None),
+        let items = match self.kind(node) {
+            Kind::Seq { items: [], .. } => return Ok(None),
             Kind::Seq { flow: true, .. } => {
                 return fail(
                     format!(
                         "`{path}` is a flow list (`[…]`) with items; write it as a block list (one `- ` line per item) for Portolan to keep its own items in it"
                     ),
-                    Some(node.line),
+                    Some(node.line()),
                 );
             }
             Kind::Seq { items, .. } => items,
-            Kind::Scalar { .. } if node.start == node.end => return Ok(None),
+            Kind::Scalar { .. } if node.start() == node.end() => return Ok(None),
             _ => {
                 return fail(
                     format!("`{path}` holds a mapping or a quoted value, not a list"),
-                    Some(node.line),
+                    Some(node.line()),
                 );
             }
         };
@@ -142,13 +142,14 @@ impl<'t> Document<'t> {
         };
         let mut held = Vec::with_capacity(items.len());
         for item in items {
-            let (line_start, col) = self.dash_line(item.start);
+            let (line_start, col) = self.dash_line(item.start());
             let comment = self.comment_above(line_start);
             // A block scalar ends after its newline; the item's last line ends before it.
-            let last = match item.end > item.start && self.text.as_bytes()[item.end - 1] == b'\n' {
-                true => item.end - 1,
-                false => item.end,
-            };
+            let last =
+                match item.end() > item.start() && self.text.as_bytes()[item.end() - 1] == b'\n' {
+                    true => item.end() - 1,
+                    false => item.end(),
+                };
             let after = self.line_end(last);
             let end = match self.text[after..].find('\n') {
                 Some(i) => after + i + 1,
@@ -165,11 +166,11 @@ impl<'t> Document<'t> {
                     _ => (None, line_start),
                 },
                 Owner::Key(key) => {
-                    let value = match &item.kind {
+                    let value = match self.kind(item) {
                         Kind::Map { entries, .. } => entries
                             .iter()
-                            .find(|e| e.key.as_deref() == Some(key.as_str()))
-                            .and_then(|e| match &e.value.kind {
+                            .find(|e| e.key() == Some(key.as_str()))
+                            .and_then(|e| match self.kind(e.value()) {
                                 Kind::Scalar { value, .. } => Some(value.to_string()),
                                 _ => None,
                             }),
@@ -182,9 +183,9 @@ impl<'t> Document<'t> {
                 identity,
                 lines: start..end,
                 after,
-                line: item.line,
+                line: item.line(),
                 col,
-                flow_map: matches!(item.kind, Kind::Map { flow: true, .. }),
+                flow_map: matches!(self.kind(item), Kind::Map { flow: true, .. }),
             });
         }
         // Two of Portolan's items for one identity: which one is meant?
@@ -416,7 +417,7 @@ impl<'t> Document<'t> {
         let Some((node, held)) = self.held(list, &wanted)? else {
             return Ok(Vec::new());
         };
-        let Kind::Seq { items, .. } = &node.kind else {
+        let Kind::Seq { items, .. } = self.kind(node) else {
             return Ok(Vec::new());
         };
         // Items of different transports share a port (kind maps 53/TCP and
@@ -428,22 +429,27 @@ impl<'t> Document<'t> {
         };
         let mut out = Vec::new();
         for (h, node) in held.iter().zip(items) {
-            let (None, Kind::Map { entries, .. }) = (&h.identity, &node.kind) else {
+            let (None, Kind::Map { entries, .. }) = (&h.identity, self.kind(node)) else {
                 continue;
             };
             let team_transport =
-                transport(entries.iter().find_map(|e| match (&e.key, &e.value.kind) {
-                    (Some(k), Kind::Scalar { value, .. }) if k.as_ref() == "protocol" => {
-                        Some(value.to_string())
-                    }
-                    _ => None,
-                }));
+                transport(
+                    entries
+                        .iter()
+                        .find_map(|e| match (e.key(), self.kind(e.value())) {
+                            (Some("protocol"), Kind::Scalar { value, .. }) => {
+                                Some(value.to_string())
+                            }
+                            _ => None,
+                        }),
+                );
             for entry in entries {
-                let (Some(key), Kind::Scalar { value, .. }) = (&entry.key, &entry.value.kind)
+                let (Some(key), Kind::Scalar { value, .. }) =
+                    (entry.key(), self.kind(entry.value()))
                 else {
                     continue;
                 };
-                if !ports.contains(&key.as_ref()) {
+                if !ports.contains(&key) {
                     continue;
                 }
                 let theirs = list.items.iter().find(|item| {
@@ -455,12 +461,12 @@ impl<'t> Document<'t> {
                     );
                     own_transport == team_transport
                         && item.fields.iter().any(|(k, v)| {
-                            k == key.as_ref() && matches!(v, Value::Int(_)) && v.as_text() == *value
+                            k == key && matches!(v, Value::Int(_)) && v.as_text() == *value
                         })
                 });
                 if let Some(item) = theirs {
                     out.push(Clash {
-                        line: entry.key_line,
+                        line: entry.key_line(),
                         key: key.to_string(),
                         value: value.to_string(),
                         item: list.shown(item),

@@ -112,7 +112,7 @@ fn in_tree(text: &str, owned: &[&str], lists: &[&str]) -> Result<Vec<Unowned>, E
         if let Ok(path) = KeyPath::parse(key)
             && let Ok(Found::Node(node, _)) = doc.find(&path)
         {
-            skip.push(node.start..node.end.max(node.start + 1));
+            skip.push(node.start()..node.end().max(node.start() + 1));
         }
     }
     let mut out = Vec::new();
@@ -129,23 +129,23 @@ fn walk(
     skip: &[Range<usize>],
     out: &mut Vec<Unowned>,
 ) {
-    if skip.iter().any(|r| r.contains(&node.start)) {
+    if skip.iter().any(|r| r.contains(&node.start())) {
         return;
     }
-    match &node.kind {
+    match kind(node, &[]) {
         Kind::Scalar { value, .. } if portish => {
             if let Some(port) = host_port(value) {
                 out.push(Unowned {
                     key: path.clone(),
                     port,
-                    offset: node.start,
+                    offset: node.start(),
                     whole: as_port(value).is_some(),
                 });
             }
         }
         Kind::Map { entries, .. } => {
             for entry in entries {
-                let Some(key) = entry.key.as_deref() else {
+                let Some(key) = entry.key() else {
                     continue;
                 };
                 let len = path.len();
@@ -157,7 +157,7 @@ fn walk(
                 // (`ports: { http: 8001 }`, compose's `published:`) except
                 // the container side.
                 let portish = (portish || port_like(key)) && !container_side(key);
-                walk(&entry.value, path, portish, skip, out);
+                walk(entry.value(), path, portish, skip, out);
                 path.truncate(len);
             }
         }

@@ -1,181 +1,102 @@
-//! The editor's view of a YAML file: a tree of nodes with byte ranges,
-//! styles and anchors, built from parser events, aliases left unexpanded.
+//! The editor's view of the YAML layer's tree ([`crate::yaml`]): what kind
+//! of node each is, with its style, anchor and tag, aliases unexpanded.
 
 use super::*;
+use crate::yaml::Value as Yaml;
+pub(super) use crate::yaml::{Key, Node};
 
-/// A parsed YAML node with its byte range.
-#[derive(Debug)]
-pub(super) struct Node<'t> {
-    pub(super) kind: Kind<'t>,
-    pub(super) start: usize,
-    pub(super) end: usize,
-    pub(super) line: usize,
-    pub(super) col: usize,
-}
+/// A mapping entry: its key and value.
+pub(super) type Entry<'t> = (Key<'t>, Node<'t>);
 
-#[derive(Debug)]
-pub(super) enum Kind<'t> {
-    /// `anchored`: the value carries an anchor (`&a 8080`) that aliases may share.
-    /// `tag`: a tag outside YAML's core schema (`!env PORT`), as written.
+/// A node as the editor matches on it.
+pub(super) enum Kind<'a, 't> {
+    /// `tag`: a tag that changes how the value reads (`!env PORT`, `!!float`).
     Scalar {
-        value: Cow<'t, str>,
+        value: &'a Cow<'t, str>,
         style: ScalarStyle,
         anchored: bool,
-        tag: Option<String>,
+        tag: Option<&'a str>,
     },
     /// `tagged`: a tag outside YAML's core schema (`!custom`), as written.
     Map {
-        entries: Vec<Entry<'t>>,
+        entries: &'a [Entry<'t>],
         flow: bool,
         anchored: bool,
-        tagged: Option<String>,
+        tagged: Option<&'a str>,
     },
     Seq {
-        items: Vec<Node<'t>>,
+        items: &'a [Node<'t>],
         flow: bool,
         anchored: bool,
-        tagged: Option<String>,
+        tagged: Option<&'a str>,
     },
     Alias,
 }
 
-#[derive(Debug)]
-pub(super) struct Entry<'t> {
-    /// `None` for a key that is not a scalar (never owned).
-    pub(super) key: Option<Cow<'t, str>>,
-    pub(super) key_start: usize,
-    pub(super) key_end: usize,
-    pub(super) key_col: usize,
-    pub(super) key_line: usize,
-    pub(super) value: Node<'t>,
-}
-
-/// Builds the node tree from parser events.
-pub(super) type Located<'t> = (Event<'t>, usize, usize, usize, usize);
-
-pub(super) struct Builder<'t, I: Iterator<Item = Located<'t>>> {
-    pub(super) events: std::iter::Peekable<I>,
-}
-
-impl<'t, I: Iterator<Item = Located<'t>>> Builder<'t, I> {
-    pub(super) fn document(&mut self) -> Option<Node<'t>> {
-        loop {
-            match self.events.peek()? {
-                (Event::StreamStart | Event::DocumentStart(..), ..) => {
-                    self.events.next();
-                }
-                (Event::StreamEnd | Event::DocumentEnd, ..) => return None,
-                _ => return self.node(),
-            }
-        }
+/// What `node` is; `tags` is the tree's tag table.
+pub(super) fn kind<'a, 't>(node: &'a Node<'t>, tags: &'a [String]) -> Kind<'a, 't> {
+    let tag = usize::from(node.layout_tag())
+        .checked_sub(1)
+        .and_then(|i| tags.get(i))
+        .map(String::as_str);
+    let (flow, anchored) = (node.is_flow(), node.is_anchored());
+    match &node.value {
+        Yaml::Map(entries) => Kind::Map {
+            entries,
+            flow,
+            anchored,
+            tagged: tag,
+        },
+        Yaml::Seq(items) => Kind::Seq {
+            items,
+            flow,
+            anchored,
+            tagged: tag,
+        },
+        Yaml::Alias(_) => Kind::Alias,
+        Yaml::Null(value)
+        | Yaml::Bool(value)
+        | Yaml::Int(_, value)
+        | Yaml::Float(value)
+        | Yaml::Str(value) => Kind::Scalar {
+            value,
+            style: node.style(),
+            anchored,
+            tag,
+        },
     }
+}
 
-    pub(super) fn node(&mut self) -> Option<Node<'t>> {
-        loop {
-            let (event, start, end, line, col) = self.events.next()?;
-            let node = |kind, end| Node {
-                kind,
-                start,
-                end,
-                line,
-                col,
-            };
-            return Some(match event {
-                Event::Scalar(value, style, anchor, tag) => node(
-                    Kind::Scalar {
-                        value,
-                        style,
-                        anchored: anchor != 0,
-                        // `!!int` and `!!str` say what the value already is;
-                        // any other tag changes how it reads (`!!float 8001`
-                        // is 8001.0, `!env PORT` a variable).
-                        tag: tag
-                            .filter(|t| {
-                                !(t.is_yaml_core_schema_tag("int")
-                                    || t.is_yaml_core_schema_tag("str"))
-                            })
-                            .map(|t| t.to_string()),
-                    },
-                    end,
-                ),
-                Event::Alias(_) => node(Kind::Alias, end),
-                Event::SequenceStart(style, anchor, tag) => {
-                    let tagged = tag.filter(|t| t.is_custom()).map(|t| t.to_string());
-                    let flow = style == StructureStyle::Flow;
-                    let mut items = Vec::new();
-                    let mut last = end;
-                    loop {
-                        match self.events.peek() {
-                            Some((Event::SequenceEnd, _, e, ..)) => {
-                                if flow {
-                                    last = *e;
-                                }
-                                self.events.next();
-                                break;
-                            }
-                            None => break,
-                            _ => {}
-                        }
-                        if let Some(item) = self.node() {
-                            last = item.end;
-                            items.push(item);
-                        }
-                    }
-                    node(
-                        Kind::Seq {
-                            items,
-                            flow,
-                            anchored: anchor != 0,
-                            tagged,
-                        },
-                        last,
-                    )
-                }
-                Event::MappingStart(style, anchor, tag) => {
-                    let tagged = tag.filter(|t| t.is_custom()).map(|t| t.to_string());
-                    let flow = style == StructureStyle::Flow;
-                    let mut entries = Vec::new();
-                    let mut last = end;
-                    loop {
-                        match self.events.peek() {
-                            Some((Event::MappingEnd, _, e, ..)) => {
-                                if flow {
-                                    last = *e;
-                                }
-                                self.events.next();
-                                break;
-                            }
-                            None => break,
-                            _ => {}
-                        }
-                        let Some(key) = self.node() else { break };
-                        let Some(value) = self.node() else { break };
-                        last = value.end.max(key.end);
-                        entries.push(Entry {
-                            key: match key.kind {
-                                Kind::Scalar { value, .. } => Some(value),
-                                _ => None,
-                            },
-                            key_start: key.start,
-                            key_end: key.end,
-                            key_col: key.col,
-                            key_line: key.line,
-                            value,
-                        });
-                    }
-                    node(
-                        Kind::Map {
-                            entries,
-                            flow,
-                            anchored: anchor != 0,
-                            tagged,
-                        },
-                        last,
-                    )
-                }
-                // Comments and anchors carry no data.
-                _ => continue,
-            });
-        }
+/// A mapping entry's key and its place.
+pub(super) trait EntryView<'t> {
+    /// `None` for a key that is not a scalar (never owned).
+    fn key(&self) -> Option<&str>;
+    fn key_start(&self) -> usize;
+    fn key_end(&self) -> usize;
+    /// 0-based, in characters.
+    fn key_col(&self) -> usize;
+    /// 1-based.
+    fn key_line(&self) -> usize;
+    fn value(&self) -> &Node<'t>;
+}
+
+impl<'t> EntryView<'t> for Entry<'t> {
+    fn key(&self) -> Option<&str> {
+        self.1.key_is_named().then_some(self.0.value.as_ref())
+    }
+    fn key_start(&self) -> usize {
+        self.0.span.start as usize
+    }
+    fn key_end(&self) -> usize {
+        self.0.span.end as usize
+    }
+    fn key_col(&self) -> usize {
+        self.0.span.column.saturating_sub(1) as usize
+    }
+    fn key_line(&self) -> usize {
+        self.0.span.line as usize
+    }
+    fn value(&self) -> &Node<'t> {
+        &self.1
     }
 }

@@ -326,9 +326,7 @@ fn section(found: &[Found]) -> String {
     out
 }
 
-fn single_quoted(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
+use crate::yaml::single_quoted;
 
 impl Proposal {
     /// Checks the proposal by planning a sync of `yaml` (the imported

@@ -55,7 +55,7 @@ pub(super) struct Read {
 /// out (a list as a key) come back as problems, never silently.
 pub(super) fn read_tree(text: &str, language: &'static str) -> Result<(Tree, Read), ImportError> {
     let source = Source::new("source", text);
-    let (root, findings) = crate::load::parse_yaml(&source).map_err(|d| ImportError::Syntax {
+    let (root, findings) = crate::yaml::parse(&source).map_err(|d| ImportError::Syntax {
         language,
         message: format!(
             "{} (line {}, column {})",
@@ -77,13 +77,13 @@ pub(super) fn read_tree(text: &str, language: &'static str) -> Result<(Tree, Rea
 }
 
 fn index_of(
-    node: &crate::load::Spanned<crate::load::Node<'_>>,
+    node: &crate::yaml::Node<'_>,
     path: &mut String,
     index: &mut HashMap<String, crate::Span>,
 ) {
-    use crate::load::Node;
+    use crate::yaml::Value;
     match &node.value {
-        Node::Map(entries) => {
+        Value::Map(entries) => {
             for (k, v) in entries {
                 let len = path.len();
                 if !path.is_empty() {
@@ -95,7 +95,7 @@ fn index_of(
                 path.truncate(len);
             }
         }
-        Node::Seq(items) => {
+        Value::Seq(items) => {
             for (i, item) in items.iter().enumerate() {
                 let len = path.len();
                 let _ = write!(path, "[{i}]");
@@ -108,16 +108,17 @@ fn index_of(
     }
 }
 
-pub(super) fn tree_of(node: crate::load::Spanned<crate::load::Node<'_>>) -> Tree {
-    use crate::load::Node;
+pub(super) fn tree_of(node: crate::yaml::Node<'_>) -> Tree {
+    use crate::yaml::Value;
     match node.value {
-        Node::Null(_) => Tree::Null,
-        Node::Bool(text) => Tree::Bool(text.eq_ignore_ascii_case("true")),
-        Node::Int(n, _) => Tree::Int(n),
-        Node::Float(text) => Tree::Float(float(&text)),
-        Node::Str(text) => Tree::Str(text.into_owned()),
-        Node::Seq(items) => Tree::Seq(items.into_iter().map(tree_of).collect()),
-        Node::Map(entries) => Tree::Map(
+        // Expanded by the YAML layer before the tree is read.
+        Value::Null(_) | Value::Alias(_) => Tree::Null,
+        Value::Bool(text) => Tree::Bool(text.eq_ignore_ascii_case("true")),
+        Value::Int(n, _) => Tree::Int(n),
+        Value::Float(text) => Tree::Float(float(&text)),
+        Value::Str(text) => Tree::Str(text.into_owned()),
+        Value::Seq(items) => Tree::Seq(items.into_iter().map(tree_of).collect()),
+        Value::Map(entries) => Tree::Map(
             entries
                 .into_iter()
                 .map(|(k, v)| (k.value.into_owned(), tree_of(v)))

@@ -62,37 +62,14 @@ pub(super) fn scalar(s: &str) -> String {
         )
         && !s.starts_with(|c: char| c.is_ascii_digit())
         && s.parse::<f64>().is_err();
-    if plain { s.to_owned() } else { quote(s) }
-}
-
-/// Whether YAML allows `c` as is in a document (its printable set, minus
-/// what some readers take for line breaks).
-pub(super) fn printable(c: char) -> bool {
-    matches!(c, '\t' | ' '..='~' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
-        && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}')
-}
-
-/// `s` as a double-quoted YAML scalar, escaping what is not printable.
-pub(super) fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            c if printable(c) => out.push(c),
-            c if u32::from(c) <= 0xffff => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => {
-                let _ = write!(out, "\\U{:08x}", u32::from(c));
-            }
-        }
+    if plain && crate::yaml::plain_safe(s, true) {
+        s.to_owned()
+    } else {
+        quote(s)
     }
-    out.push('"');
-    out
 }
+
+pub(super) use crate::yaml::{double_quoted as quote, printable};
 
 /// `s` on one comment line: line breaks become spaces, other characters YAML
 /// does not allow are shown escaped.

@@ -3,7 +3,7 @@
 use super::*;
 
 impl Decoder<'_> {
-    pub(super) fn environments(&mut self, node: &Spanned<Node<'_>>) -> Vec<Environment> {
+    pub(super) fn environments(&mut self, node: &Node<'_>) -> Vec<Environment> {
         let owner = node.span;
         let Some(table) = self.table(node, "`environments`", owner, None) else {
             return Vec::new();
@@ -56,11 +56,11 @@ impl Decoder<'_> {
     /// `environments.<name>.artifacts`: which per-environment artifacts it gets.
     pub(super) fn environment_artifacts(
         &mut self,
-        node: &Spanned<Node<'_>>,
+        node: &Node<'_>,
         what: &str,
     ) -> Option<Vec<Artifact>> {
         // `artifacts:` with nothing after it means the default, not none.
-        if let Node::Null(_) = node.value {
+        if let Value::Null(_) = node.value {
             return None;
         }
         let items = self.list(node, &format!("`artifacts` of {what}"))?;
@@ -115,7 +115,7 @@ impl Decoder<'_> {
 
     pub(super) fn node_ports(
         &mut self,
-        node: &Spanned<Node<'_>>,
+        node: &Node<'_>,
         owner: Span,
         env: &str,
     ) -> Option<NodePorts> {
@@ -127,7 +127,7 @@ impl Decoder<'_> {
         let offset_node = offset?;
         let offset_span = offset_node.span;
         let offset = match &offset_node.value {
-            Node::Int(n, _) if (-65535..=65535).contains(n) => *n as i32,
+            Value::Int(n, _) if (-65535..=65535).contains(n) => *n as i32,
             _ => {
                 self.type_error(
                     offset_node,

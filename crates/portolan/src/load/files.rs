@@ -5,12 +5,7 @@ use super::*;
 impl Decoder<'_> {
     /// A path relative to ports.yaml's directory, checked lexically here so that
     /// `cargo build` already refuses one that leaves it.
-    pub(super) fn path(
-        &mut self,
-        node: &Spanned<Node<'_>>,
-        what: &str,
-        placeholders: bool,
-    ) -> Option<Text> {
+    pub(super) fn path(&mut self, node: &Node<'_>, what: &str, placeholders: bool) -> Option<Text> {
         let text = self.text(node, what)?;
         if let Err(message) = check_relative_path(&text.value, placeholders) {
             self.push(
@@ -37,7 +32,7 @@ impl Decoder<'_> {
         Some(text)
     }
 
-    pub(super) fn render(&mut self, node: &Spanned<Node<'_>>) -> Render {
+    pub(super) fn render(&mut self, node: &Node<'_>) -> Render {
         let owner = node.span;
         let mut render = Render::defaults(owner);
         let Some(table) = self.table(node, "`render`", owner, Some(RENDER_KEYS)) else {
@@ -78,7 +73,7 @@ impl Decoder<'_> {
         }
         if let Some(node) = table.get("scrape") {
             let names: Vec<Name> = match &node.value {
-                Node::Seq(items) => items
+                Value::Seq(items) => items
                     .iter()
                     .filter_map(|i| self.name_value(i, "`render.scrape`"))
                     .collect(),
@@ -120,7 +115,7 @@ impl Decoder<'_> {
 
     pub(super) fn sync(
         &mut self,
-        node: &Spanned<Node<'_>>,
+        node: &Node<'_>,
         environments: &[Environment],
         services: &[Service],
     ) -> Vec<SyncFile> {
@@ -130,7 +125,7 @@ impl Decoder<'_> {
         let mut out = Vec::new();
         for item in items {
             let owner = match &item.value {
-                Node::Map(entries) if !entries.is_empty() => entries[0].0.span,
+                Value::Map(entries) if !entries.is_empty() => entries[0].0.span,
                 _ => item.span,
             };
             let Some(entry) = self.table(item, "sync entry", owner, Some(SYNC_KEYS)) else {
@@ -212,7 +207,7 @@ impl Decoder<'_> {
                 ("environments", &covered_environments),
             ] {
                 if let (Some(node), Some([])) = (entry.get(key), list.as_deref())
-                    && matches!(&node.value, Node::Seq(items) if items.is_empty())
+                    && matches!(&node.value, Value::Seq(items) if items.is_empty())
                 {
                     self.push(
                         Diagnostic::new(
@@ -240,8 +235,8 @@ impl Decoder<'_> {
     }
 
     /// `services:` of a sync entry: declared service names.
-    fn covered_services(&mut self, node: &Spanned<Node<'_>>, services: &[Service]) -> Vec<String> {
-        let Node::Seq(items) = &node.value else {
+    fn covered_services(&mut self, node: &Node<'_>, services: &[Service]) -> Vec<String> {
+        let Value::Seq(items) = &node.value else {
             self.type_error(
                 node,
                 "a list of service names",
@@ -326,11 +321,7 @@ impl Decoder<'_> {
 
     /// A sync entry's format: `format:`, else what the file's name says; a
     /// name that says nothing is a finding that lists the formats.
-    fn file_format(
-        &mut self,
-        node: Option<&Spanned<Node<'_>>>,
-        file: Option<&Text>,
-    ) -> Option<FileFormat> {
+    fn file_format(&mut self, node: Option<&Node<'_>>, file: Option<&Text>) -> Option<FileFormat> {
         let names = FileFormat::ALL.map(FileFormat::as_str).join(", ");
         if let Some(node) = node {
             let text = self.text(node, "`format`")?;
@@ -367,11 +358,7 @@ impl Decoder<'_> {
     }
 
     /// `key.path: "template"` pairs.
-    pub(super) fn owned_values(
-        &mut self,
-        node: &Spanned<Node<'_>>,
-        what: &str,
-    ) -> Vec<(Text, Text)> {
+    pub(super) fn owned_values(&mut self, node: &Node<'_>, what: &str) -> Vec<(Text, Text)> {
         self.owned_values_in(node, what, FileFormat::Yaml)
     }
 
@@ -380,7 +367,7 @@ impl Decoder<'_> {
     /// the file is synced).
     fn owned_values_in(
         &mut self,
-        node: &Spanned<Node<'_>>,
+        node: &Node<'_>,
         what: &str,
         format: FileFormat,
     ) -> Vec<(Text, Text)> {
@@ -399,7 +386,7 @@ impl Decoder<'_> {
                 _ => Some(key),
             };
             let value = match &value.value {
-                Node::Str(_) | Node::Int(..) => self.text(value, "owned value"),
+                Value::Str(_) | Value::Int(..) => self.text(value, "owned value"),
                 _ => {
                     self.type_error(value, "a template string or an integer", "an owned value");
                     None

@@ -15,7 +15,7 @@ pub(super) struct Held {
 impl Decoder<'_> {
     pub(super) fn services(
         &mut self,
-        node: &Spanned<Node<'_>>,
+        node: &Node<'_>,
         environments: &[Environment],
     ) -> Vec<Service> {
         let owner = node.span;
@@ -24,13 +24,15 @@ impl Decoder<'_> {
         };
         self.env_keys.clear();
         for (_, svc) in &table.entries {
-            let Node::Map(svc) = &svc.value else { continue };
+            let Value::Map(svc) = &svc.value else {
+                continue;
+            };
             for (k, ports) in svc {
-                let (true, Node::Map(ports)) = (k.value == "ports", &ports.value) else {
+                let (true, Value::Map(ports)) = (k.value == "ports", &ports.value) else {
                     continue;
                 };
                 for (_, port) in ports {
-                    if let Node::Map(per_env) = &port.value {
+                    if let Value::Map(per_env) = &port.value {
                         for (env, _) in per_env {
                             *self.env_keys.entry(env.value.to_string()).or_default() += 1;
                         }
@@ -45,8 +47,8 @@ impl Decoder<'_> {
                 return None;
             };
             let portless = match &prev_value.value {
-                Node::Null(_) => true,
-                Node::Map(entries) => !entries.iter().any(|(k, _)| k.value == "ports"),
+                Value::Null(_) => true,
+                Value::Map(entries) => !entries.iter().any(|(k, _)| k.value == "ports"),
                 _ => false,
             };
             (key.value == "ports" && prev.value != "ports" && portless)
@@ -84,14 +86,14 @@ impl Decoder<'_> {
             if key.value != "ports"
                 && svc
                     .get("ports")
-                    .is_none_or(|p| matches!(p.value, Node::Null(_)))
+                    .is_none_or(|p| matches!(p.value, Value::Null(_)))
             {
                 let misplaced: Vec<Span> = svc
                     .entries
                     .iter()
                     .filter(|(k, v)| {
                         !SERVICE_KEYS.contains(&k.value.as_ref())
-                            && matches!(v.value, Node::Int(..) | Node::Map(_))
+                            && matches!(v.value, Value::Int(..) | Value::Map(_))
                     })
                     .map(|(k, _)| k.span)
                     .collect();
@@ -173,8 +175,8 @@ impl Decoder<'_> {
                 Some(ports) => {
                     service.ports = self.named_ports(ports, &service, environments);
                     let empty = match &ports.value {
-                        Node::Null(_) => true,
-                        Node::Map(entries) => entries.is_empty(),
+                        Value::Null(_) => true,
+                        Value::Map(entries) => entries.is_empty(),
                         _ => false,
                     };
                     if empty {
@@ -191,9 +193,9 @@ impl Decoder<'_> {
     }
 
     /// `processes:` of a service: one name or a list, as `/proc/<pid>/comm` shows them.
-    pub(super) fn processes(&mut self, node: &Spanned<Node<'_>>, what: &str) -> Vec<String> {
-        let items: Vec<&Spanned<Node<'_>>> = match &node.value {
-            Node::Seq(items) => items.iter().collect(),
+    pub(super) fn processes(&mut self, node: &Node<'_>, what: &str) -> Vec<String> {
+        let items: Vec<&Node<'_>> = match &node.value {
+            Value::Seq(items) => items.iter().collect(),
             _ => vec![node],
         };
         let mut out = Vec::new();
@@ -222,11 +224,11 @@ impl Decoder<'_> {
 
     pub(super) fn service_environments(
         &mut self,
-        node: &Spanned<Node<'_>>,
+        node: &Node<'_>,
         environments: &[Environment],
         what: &str,
     ) -> Vec<usize> {
-        let Node::Seq(items) = &node.value else {
+        let Value::Seq(items) = &node.value else {
             self.type_error(
                 node,
                 "a list of environment names",
@@ -252,7 +254,7 @@ impl Decoder<'_> {
 
     pub(super) fn named_ports(
         &mut self,
-        node: &Spanned<Node<'_>>,
+        node: &Node<'_>,
         service: &Service,
         environments: &[Environment],
     ) -> Vec<NamedPort> {
@@ -276,7 +278,7 @@ impl Decoder<'_> {
             };
             let without_attributes;
             let value = match &value.value {
-                Node::Map(entries) if entries.iter().any(|(k, _)| attribute(&k.value)) => {
+                Value::Map(entries) if entries.iter().any(|(k, _)| attribute(&k.value)) => {
                     let mut rest = Vec::with_capacity(entries.len());
                     let mut bad = false;
                     for (k, v) in entries {
@@ -295,9 +297,9 @@ impl Decoder<'_> {
                     if bad {
                         continue;
                     }
-                    without_attributes = Spanned {
-                        value: Node::Map(rest),
-                        span: value.span,
+                    without_attributes = Node {
+                        value: Value::Map(rest),
+                        ..value.clone()
                     };
                     &without_attributes
                 }
@@ -305,7 +307,7 @@ impl Decoder<'_> {
             };
             let mut assignments = Vec::new();
             match &value.value {
-                Node::Map(entries)
+                Value::Map(entries)
                     if entries
                         .iter()
                         .any(|(k, _)| k.value == "port" || k.value == "range")
@@ -329,7 +331,7 @@ impl Decoder<'_> {
                         }));
                     }
                 }
-                Node::Map(_) | Node::Null(_) => {
+                Value::Map(_) | Value::Null(_) => {
                     let Some(per_env) = self.table(value, label.clone(), name.span, None) else {
                         continue;
                     };
@@ -539,9 +541,9 @@ impl Decoder<'_> {
     }
 
     /// A transport: `tcp`, `udp` or `both`.
-    pub(super) fn protocol(&mut self, node: &Spanned<Node<'_>>, label: &str) -> Option<Protocol> {
+    pub(super) fn protocol(&mut self, node: &Node<'_>, label: &str) -> Option<Protocol> {
         let what = format!("protocol of {label}");
-        if !matches!(node.value, Node::Str(_)) {
+        if !matches!(node.value, Value::Str(_)) {
             self.type_error(node, "`tcp`, `udp` or `both`", &what);
             return None;
         }
@@ -571,9 +573,9 @@ impl Decoder<'_> {
     }
 
     /// An IP address a port is published on: `127.0.0.1`, `::1`, `0.0.0.0`.
-    pub(super) fn bind(&mut self, node: &Spanned<Node<'_>>, label: &str) -> Option<Bind> {
+    pub(super) fn bind(&mut self, node: &Node<'_>, label: &str) -> Option<Bind> {
         let what = format!("bind address of {label}");
-        if !matches!(node.value, Node::Str(_)) {
+        if !matches!(node.value, Value::Str(_)) {
             self.type_error(node, "an IP address such as \"127.0.0.1\"", &what);
             return None;
         }
@@ -622,8 +624,8 @@ impl Decoder<'_> {
     }
 
     /// A URL scheme: `http`, `https`, `grpc`, `ws`… (RFC 3986, lowercase).
-    pub(super) fn scheme(&mut self, node: &Spanned<Node<'_>>, label: &str) -> Option<Text> {
-        if !matches!(node.value, Node::Str(_)) {
+    pub(super) fn scheme(&mut self, node: &Node<'_>, label: &str) -> Option<Text> {
+        if !matches!(node.value, Value::Str(_)) {
             self.type_error(
                 node,
                 "a URL scheme such as `grpc`",
@@ -670,14 +672,9 @@ impl Decoder<'_> {
     /// A port written as `8000` or `{ port: 8000, container_port: 80 }`, or
     /// a range of ports one service holds: `10000-10099` or
     /// `{ range: 10000-10099 }` (the same ports inside the container).
-    pub(super) fn port_pair(
-        &mut self,
-        node: &Spanned<Node<'_>>,
-        owner: Span,
-        label: &str,
-    ) -> Option<Held> {
+    pub(super) fn port_pair(&mut self, node: &Node<'_>, owner: Span, label: &str) -> Option<Held> {
         match &node.value {
-            Node::Map(_) => {
+            Value::Map(_) => {
                 let table = self.table(node, label.to_owned(), owner, Some(PORT_KEYS))?;
                 if let Some(range) = table.get("range") {
                     for other in ["port", "container_port"] {
@@ -708,7 +705,7 @@ impl Decoder<'_> {
                     span: port_node.span,
                 })
             }
-            Node::Str(s)
+            Value::Str(s)
                 if s.contains('-') && s.trim_start().starts_with(|c: char| c.is_ascii_digit()) =>
             {
                 self.held_range(node, label)
@@ -726,7 +723,7 @@ impl Decoder<'_> {
     }
 
     /// `A-B` as the ports a service holds (`A` alone is one port).
-    fn held_range(&mut self, node: &Spanned<Node<'_>>, label: &str) -> Option<Held> {
+    fn held_range(&mut self, node: &Node<'_>, label: &str) -> Option<Held> {
         let range = self.range_item(node, &format!("range {label}"))?;
         Some(Held {
             port: range.start,
