@@ -383,7 +383,7 @@ impl<'s> Decoder<'s> {
         let span = node.span;
         match &node.value {
             Value::Int(n, written) => {
-                let port = Port::from_i128(*n);
+                let port = Port::from_i128(i128::from(*n));
                 if port.is_none() {
                     let shown = if written.is_empty() {
                         n.to_string()

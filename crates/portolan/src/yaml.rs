@@ -59,7 +59,8 @@ pub(crate) enum Value<'t> {
     /// covers the text.
     Null(Cow<'t, str>),
     Bool(Cow<'t, str>),
-    Int(i128, Cow<'t, str>),
+    /// Saturated at the ends of `i64`; [`Value::exact_int`] has the value.
+    Int(i64, Cow<'t, str>),
     Float(Cow<'t, str>),
     Str(Cow<'t, str>),
     Seq(Vec<Node<'t>>),
@@ -82,6 +83,16 @@ impl<'t> Value<'t> {
         }
     }
 
+    /// An integer's exact value, also past 64 bits.
+    #[cfg(feature = "import")]
+    pub(crate) fn exact_int(&self) -> Option<i128> {
+        match self {
+            Value::Int(n, _) if *n != i64::MIN && *n != i64::MAX => Some(i128::from(*n)),
+            Value::Int(_, text) => core::parse_int(text.trim()),
+            _ => None,
+        }
+    }
+
     /// A scalar's text as written (after unescaping).
     pub(crate) fn text(&self) -> Option<&Cow<'t, str>> {
         match self {
@@ -94,6 +105,10 @@ impl<'t> Value<'t> {
         }
     }
 }
+
+// A registry filling the port space is 300,000 nodes: a node stays within a
+// cache line's worth, its layout fitting beside the value.
+const _: () = assert!(std::mem::size_of::<Node<'static>>() <= 64);
 
 /// How a node is written: what the editor needs besides its value. Eight
 /// bytes, which fit in the padding a node has anyway.
@@ -263,6 +278,7 @@ const BYTES_PER_NODE: usize = 64;
 /// mapping: the entry is left out). A syntax error, a second document, a
 /// recursive alias or an alias expansion past the budget is the one
 /// diagnostic returned: nothing after it can be read reliably.
+#[cfg(any(feature = "import", test))]
 pub(crate) fn parse(src: &Source) -> Result<(Node<'_>, Vec<Diagnostic>), Box<Diagnostic>> {
     let mut tree = read(src.text()).map_err(Broken::into_diagnostic)?;
     expand(&mut tree)?;
@@ -826,7 +842,7 @@ mod tests {
         };
         m.iter()
             .map(|(k, v)| match v.value {
-                Value::Int(n, _) => (k.value.to_string(), n),
+                Value::Int(n, _) => (k.value.to_string(), i128::from(n)),
                 _ => panic!(),
             })
             .collect()

@@ -110,11 +110,12 @@ fn index_of(
 
 pub(super) fn tree_of(node: crate::yaml::Node<'_>) -> Tree {
     use crate::yaml::Value;
+    let exact = node.value.exact_int();
     match node.value {
         // Expanded by the YAML layer before the tree is read.
         Value::Null(_) | Value::Alias(_) => Tree::Null,
         Value::Bool(text) => Tree::Bool(text.eq_ignore_ascii_case("true")),
-        Value::Int(n, _) => Tree::Int(n),
+        Value::Int(n, _) => Tree::Int(exact.unwrap_or(i128::from(n))),
         Value::Float(text) => Tree::Float(float(&text)),
         Value::Str(text) => Tree::Str(text.into_owned()),
         Value::Seq(items) => Tree::Seq(items.into_iter().map(tree_of).collect()),

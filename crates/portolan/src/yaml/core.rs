@@ -17,7 +17,7 @@ pub(super) fn resolve<'t>(value: Cow<'t, str>, style: ScalarStyle, tag: Option<&
             "bool" => return Value::Bool(value),
             "int" => {
                 return match parse_int(value.trim()) {
-                    Some(n) => Value::Int(n, value),
+                    Some(n) => Value::Int(saturate(n), value),
                     None => Value::Str(value),
                 };
             }
@@ -39,7 +39,7 @@ pub(super) fn resolve<'t>(value: Cow<'t, str>, style: ScalarStyle, tag: Option<&
     let first = t.as_bytes()[0];
     if first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.') {
         if let Some(n) = parse_int(t) {
-            return Value::Int(n, value);
+            return Value::Int(saturate(n), value);
         }
         if is_float(t) {
             return Value::Float(value);
@@ -102,4 +102,11 @@ fn is_float(t: &str) -> bool {
             let e = e.strip_prefix(['-', '+']).unwrap_or(e);
             !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit())
         })
+}
+
+/// An integer held in 64 bits: past them it is no port, offset or count,
+/// and the text keeps the exact value (a node stays 64 bytes, where an
+/// `i128` would align it to 80).
+fn saturate(n: i128) -> i64 {
+    i64::try_from(n).unwrap_or(if n < 0 { i64::MIN } else { i64::MAX })
 }
