@@ -12,7 +12,7 @@
 
 use divan::Bencher;
 use portolan::allocate::{self, Request};
-use portolan::{Registry, Source, render, validate};
+use portolan::{Report, Source, Valid, render, validate};
 use portolan_bench::Shape;
 use std::sync::OnceLock;
 
@@ -33,16 +33,17 @@ fn shape(size: &str) -> Shape {
     }
 }
 
-/// The registry text and its loaded model, built once per size.
-fn fixture(size: &str) -> &'static (Source, Registry) {
-    static CELLS: [OnceLock<(Source, Registry)>; 4] = [const { OnceLock::new() }; 4];
+/// The registry text and its validated model, built once per size.
+fn fixture(size: &str) -> (&'static Source, Valid<'static>) {
+    static CELLS: [OnceLock<(Source, Report)>; 4] = [const { OnceLock::new() }; 4];
     let i = SIZES.iter().position(|s| *s == size).expect("a known size");
-    CELLS[i].get_or_init(|| {
+    let (source, report) = CELLS[i].get_or_init(|| {
         let source = Source::new("ports.yaml", shape(size).yaml());
         let report = validate::check(&source);
         assert!(report.is_ok(), "the generated {size} registry is invalid");
-        (source, report.registry.expect("loaded"))
-    })
+        (source, report)
+    });
+    (source, report.valid_registry().expect("valid"))
 }
 
 /// serde-saphyr's parse alone: the baseline the targets are ratios to.
@@ -65,7 +66,7 @@ fn load(bencher: Bencher, size: &str) {
 #[divan::bench(args = SIZES, sample_count = 10)]
 fn validate(bencher: Bencher, size: &str) {
     let (_, registry) = fixture(size);
-    bencher.bench(|| validate::validate(divan::black_box(registry)));
+    bencher.bench(|| validate::validate(divan::black_box(registry.registry())));
 }
 
 /// Load and validate, sorted findings: what `portolan check` does before drift.

@@ -17,6 +17,7 @@ use crate::model::{
 use crate::source::Source;
 use crate::sync::{Plan, Problem};
 use crate::transaction::{Lock, Permit};
+use crate::validate::Valid;
 use std::fmt;
 use std::path::Path;
 
@@ -332,9 +333,9 @@ fn key(segments: &[&str]) -> KeyPath {
 }
 
 /// Assigns a port to `request.service`/`request.name` and returns the new
-/// text of ports.yaml. `registry` must be the valid registry loaded from `source`.
-pub fn assign(source: &Source, registry: &Registry, request: &Request) -> Result<Edited, Refusal> {
-    assign_in(&document(source)?, source, registry, request)
+/// text of ports.yaml. `registry` is the one loaded from `source`.
+pub fn assign(source: &Source, registry: Valid<'_>, request: &Request) -> Result<Edited, Refusal> {
+    assign_in(&document(source)?, source, registry.registry(), request)
 }
 
 fn document(source: &Source) -> Result<Document<'_>, Refusal> {
@@ -746,11 +747,17 @@ fn still_valid(source: &Source, text: &str) -> Result<(), Refusal> {
 /// service's last port removes the service.
 pub fn release(
     source: &Source,
-    registry: &Registry,
+    registry: Valid<'_>,
     service: &str,
     name: Option<&str>,
 ) -> Result<Edited, Refusal> {
-    release_in(&document(source)?, source, registry, service, name)
+    release_in(
+        &document(source)?,
+        source,
+        registry.registry(),
+        service,
+        name,
+    )
 }
 
 /// [`release`], given `source` already parsed for editing.
@@ -842,20 +849,26 @@ pub struct Locked<T> {
 pub struct Editing<'a> {
     /// ports.yaml as read under the lock.
     pub source: &'a Source,
-    /// Its registry, which has no errors.
-    pub registry: &'a Registry,
+    /// Its registry.
+    pub registry: Valid<'a>,
     doc: &'a Document<'a>,
 }
 
 impl Editing<'_> {
     /// [`assign`] on this file.
     pub fn assign(&self, request: &Request) -> Result<Edited, Refusal> {
-        assign_in(self.doc, self.source, self.registry, request)
+        assign_in(self.doc, self.source, self.registry.registry(), request)
     }
 
     /// [`release`] on this file.
     pub fn release(&self, service: &str, name: Option<&str>) -> Result<Edited, Refusal> {
-        release_in(self.doc, self.source, self.registry, service, name)
+        release_in(
+            self.doc,
+            self.source,
+            self.registry.registry(),
+            service,
+            name,
+        )
     }
 }
 
@@ -872,7 +885,7 @@ pub fn locked<T>(
     edit: impl FnOnce(&Editing<'_>) -> Result<(String, T), Refusal>,
 ) -> Result<Locked<T>, LockedError> {
     let lock = Lock::acquire(path).map_err(LockedError::Io)?;
-    let source = Source::read(path).map_err(|e| LockedError::Io(e.to_string()))?;
+    let source = Source::read(path).map_err(LockedError::Io)?;
     let (report, tree) = crate::validate::check_keeping_tree(&source);
     let Some(registry) = report.valid_registry() else {
         return Err(LockedError::Invalid(Box::new((
@@ -929,5 +942,5 @@ pub enum LockedError {
     /// Writing failed.
     Write(Problem),
     /// Reading or locking failed.
-    Io(String),
+    Io(crate::Error),
 }

@@ -155,7 +155,7 @@ impl Builder {
         };
         write_if_changed(&out_dir.join(&self.file_name), code.as_bytes())?;
         if self.cargo_directives {
-            self.check_artifacts(&path, registry);
+            self.check_artifacts(&path, &registry);
         }
         Ok(report)
     }

@@ -72,7 +72,8 @@ fn bind_lit(bind: Option<crate::model::Bind>) -> TokenStream {
 }
 
 /// The generated items for a valid registry.
-pub fn tokens(registry: &Registry) -> TokenStream {
+pub fn tokens(registry: crate::Valid<'_>) -> TokenStream {
+    let registry = registry.registry();
     let mut out = TokenStream::new();
     out.extend(port_type());
     out.extend(environment_type(registry));
@@ -88,7 +89,7 @@ pub fn tokens(registry: &Registry) -> TokenStream {
 }
 
 /// The generated source: header plus formatted items, ready for `include!`.
-pub fn source(registry: &Registry) -> Result<String, crate::Error> {
+pub fn source(registry: crate::Valid<'_>) -> Result<String, crate::Error> {
     let file: syn::File =
         syn::parse2(tokens(registry)).map_err(|e| crate::Error::Codegen(e.to_string()))?;
     Ok(format!("{HEADER}\n{}", prettyplease::unparse(&file)))

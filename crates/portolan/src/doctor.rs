@@ -225,7 +225,7 @@ mod tests {
 
     fn registry(text: &str) -> Registry {
         let report = crate::check(&crate::Source::new("ports.yaml", text));
-        report.valid_registry().expect("valid").clone()
+        report.valid_registry().expect("valid").registry().clone()
     }
 
     fn listener(port: u16, process: &str) -> Listener {

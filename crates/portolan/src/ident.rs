@@ -31,6 +31,7 @@ fn escape(ident: String) -> String {
 
 /// `postgres-test` → `postgres_test` (modules, functions); keywords become raw
 /// identifiers (`r#type`), or gain a `_` where Rust allows no raw form (`self_`).
+#[cfg(feature = "codegen")]
 pub fn snake(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + 2);
     push_snake(&mut out, name);

@@ -167,8 +167,13 @@ fn toml_string(s: &str) -> String {
 
 /// Writes `files` under `root`, creating each; refused, with nothing
 /// written, when any of them exists (checked again under the lock).
-pub fn create(root: &Path, files: &[(String, String)]) -> Result<(), String> {
-    let lock = crate::transaction::Lock::acquire(&root.join("ports.yaml"))?;
+pub fn create(root: &Path, files: &[(String, String)]) -> Result<(), crate::sync::Problem> {
+    let registry = root.join("ports.yaml");
+    let lock = crate::transaction::Lock::acquire(&registry).map_err(|e| crate::sync::Problem {
+        file: registry.display().to_string(),
+        at: None,
+        message: e.to_string(),
+    })?;
     let writes: Vec<crate::transaction::Write<'_>> = files
         .iter()
         .map(|(path, text)| crate::transaction::Write {
@@ -180,7 +185,7 @@ pub fn create(root: &Path, files: &[(String, String)]) -> Result<(), String> {
         })
         .collect();
     crate::transaction::commit(&lock, &writes, crate::transaction::Permit::default(), &[])
-        .map_err(|f| format!("{}: {}", f.shown, f.message))
+        .map_err(crate::sync::Problem::from)
 }
 
 /// Registries of other tools in `dir` that `portolan import` reads.

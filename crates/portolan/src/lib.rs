@@ -93,7 +93,7 @@ pub use diag::{Code, Diagnostic, Diagnostics, Severity};
 pub use load::load;
 pub use model::{Port, Registry};
 pub use source::{Source, Span};
-pub use validate::{Report, check};
+pub use validate::{Report, Valid, check};
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -106,6 +106,14 @@ pub enum Error {
     /// A file could not be read or written.
     Io {
         /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// The registry's lock (its directory, or `.ports.yaml.lock`) could not
+    /// be opened or taken.
+    Lock {
+        /// What was locked.
         path: PathBuf,
         /// What went wrong.
         source: std::io::Error,
@@ -134,6 +142,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            Error::Lock { path, source } => write!(f, "cannot lock {}: {source}", path.display()),
             Error::Invalid { diagnostics } => {
                 let errors = diagnostics.errors().max(1);
                 write!(
@@ -153,7 +162,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Io { source, .. } => Some(source),
+            Error::Io { source, .. } | Error::Lock { source, .. } => Some(source),
             _ => None,
         }
     }

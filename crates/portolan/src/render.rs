@@ -178,7 +178,8 @@ pub struct File {
 }
 
 /// The built-in artifacts the registry asks for, sorted by path.
-pub fn artifacts(registry: &Registry) -> Vec<File> {
+pub fn artifacts(registry: crate::Valid<'_>) -> Vec<File> {
+    let registry = registry.registry();
     let rows = rows(registry);
     let mut files: Vec<File> = artifact_jobs(registry, &rows)
         .into_iter()
@@ -783,14 +784,14 @@ mod tests {
             let registry = report
                 .valid_registry()
                 .unwrap_or_else(|| panic!("{:?}", report.diagnostics));
-            let rows = rows(registry);
+            let rows = rows(&registry);
             let doc = json!({
                 "$comment": NOTICE,
                 "project": registry.project.value,
                 "ports": rows.iter().map(Row::to_json).collect::<Vec<_>>(),
             });
             let expected = serde_json::to_string_pretty(&doc).unwrap() + "\n";
-            assert_eq!(ports_json(registry, &rows), expected);
+            assert_eq!(ports_json(&registry, &rows), expected);
         }
     }
 }

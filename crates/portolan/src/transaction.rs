@@ -35,7 +35,7 @@ impl Lock {
     /// the lock is on the registry's directory itself: nothing is created,
     /// and there is no file a symlink could redirect. Elsewhere it is
     /// `.NAME.lock` beside the registry.
-    pub fn acquire(registry: &Path) -> Result<Lock, String> {
+    pub fn acquire(registry: &Path) -> Result<Lock, crate::Error> {
         let root = match registry.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -48,11 +48,12 @@ impl Lock {
             .ok()
             .and_then(|real| real.parent().map(Path::to_path_buf))
             .unwrap_or_else(|| root.clone());
+        let failed = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| crate::Error::Lock { path, source }
+        };
         #[cfg(unix)]
-        let (file, shown) = (
-            File::open(&locked).map_err(|e| format!("cannot open {}: {e}", locked.display()))?,
-            locked.display().to_string(),
-        );
+        let (file, shown) = (File::open(&locked).map_err(failed(&locked))?, locked);
         #[cfg(not(unix))]
         let (file, shown) = {
             let path = lock_path(registry);
@@ -61,11 +62,10 @@ impl Lock {
                 .truncate(false)
                 .write(true)
                 .open(&path)
-                .map_err(|e| format!("cannot open the lock file {}: {e}", path.display()))?;
-            (file, path.display().to_string())
+                .map_err(failed(&path))?;
+            (file, path)
         };
-        file.lock()
-            .map_err(|e| format!("cannot lock {shown}: {e}"))?;
+        file.lock().map_err(failed(&shown))?;
         Ok(Lock { _file: file, root })
     }
 }

@@ -34,10 +34,31 @@ impl Report {
     }
 
     /// The registry, if it has no errors.
-    pub fn valid_registry(&self) -> Option<&Registry> {
+    pub fn valid_registry(&self) -> Option<Valid<'_>> {
         self.registry
             .as_ref()
             .filter(|_| !self.diagnostics.has_errors())
+            .map(Valid)
+    }
+}
+
+/// A registry that passed every rule, as [`Report::valid_registry`] gives
+/// it: what code generation, rendering, `sync` and `assign` take, so none of
+/// them can be handed a registry with errors.
+#[derive(Clone, Copy, Debug)]
+pub struct Valid<'r>(&'r Registry);
+
+impl<'r> Valid<'r> {
+    /// The registry.
+    pub fn registry(self) -> &'r Registry {
+        self.0
+    }
+}
+
+impl std::ops::Deref for Valid<'_> {
+    type Target = Registry;
+    fn deref(&self) -> &Registry {
+        self.0
     }
 }
 
@@ -81,7 +102,7 @@ impl Report {
 /// for a registry without errors.
 pub fn check_then<T: Send>(
     source: &Source,
-    then: impl FnOnce(&Registry) -> T + Send,
+    then: impl FnOnce(Valid<'_>) -> T + Send,
 ) -> (Report, Option<T>) {
     let (registry, diagnostics) = load(source);
     let registry = match registry {
@@ -93,7 +114,8 @@ pub fn check_then<T: Send>(
         }
     };
     let (found, result) = std::thread::scope(|scope| {
-        let result = scope.spawn(|| then(&registry));
+        // Speculative: the result is kept only if the rules find no error.
+        let result = scope.spawn(|| then(Valid(&registry)));
         let found = validate(&registry);
         (found, result.join())
     });

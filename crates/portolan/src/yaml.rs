@@ -27,8 +27,12 @@ mod expand;
 mod scalar;
 
 pub(crate) use expand::expand;
+#[cfg(feature = "import")]
+pub(crate) use scalar::plain_safe;
 #[cfg(any(feature = "sync", feature = "import"))]
-pub(crate) use scalar::{double_quoted, plain_or_quoted, plain_safe, printable, single_quoted};
+pub(crate) use scalar::{double_quoted, printable};
+#[cfg(feature = "sync")]
+pub(crate) use scalar::{plain_or_quoted, single_quoted};
 
 /// A value with the place it was written.
 #[derive(Clone, Debug)]

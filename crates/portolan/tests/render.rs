@@ -7,12 +7,16 @@ use std::path::Path;
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 
-fn registry(path: &Path) -> (Source, portolan::Registry) {
+fn registry(path: &Path) -> (Source, portolan::Report) {
     let source = Source::read(path).unwrap();
     let report = portolan::check(&source);
-    let registry = report.registry.expect("loads");
-    assert!(!report.diagnostics.has_errors());
-    (source, registry)
+    assert!(report.is_ok(), "{:?}", report.diagnostics);
+    (source, report)
+}
+
+/// The registry of a report that has no errors.
+fn valid(report: &portolan::Report) -> portolan::Valid<'_> {
+    report.valid_registry().expect("valid")
 }
 
 fn artifact<'a>(files: &'a [render::File], path: &str) -> &'a str {
@@ -26,7 +30,7 @@ fn artifact<'a>(files: &'a [render::File], path: &str) -> &'a str {
 #[test]
 fn ports_json_lists_every_port_resolved() {
     let (_, reg) = registry(&Path::new(ROOT).join("ports.yaml"));
-    let files = render::artifacts(&reg);
+    let files = render::artifacts(valid(&reg));
     let json: serde_json::Value =
         serde_json::from_str(artifact(&files, "generated/ports.json")).unwrap();
     assert_eq!(json["project"], "lumiere");
@@ -79,7 +83,7 @@ fn ports_json_lists_every_port_resolved() {
 #[test]
 fn env_files_parse_as_dotenv() {
     let (_, reg) = registry(&Path::new(ROOT).join("ports.yaml"));
-    let files = render::artifacts(&reg);
+    let files = render::artifacts(valid(&reg));
     let text = artifact(&files, "generated/development.env");
     let vars: std::collections::BTreeMap<String, String> = dotenvy::from_read_iter(text.as_bytes())
         .map(Result::unwrap)
@@ -144,7 +148,7 @@ fn compose(text: &str) -> Compose {
 #[test]
 fn compose_overrides_publish_host_to_container() {
     let (_, reg) = registry(&Path::new(ROOT).join("ports.yaml"));
-    let files = render::artifacts(&reg);
+    let files = render::artifacts(valid(&reg));
     let test = compose(artifact(&files, "generated/docker-compose.test.yaml"));
     // A loopback bind and a UDP port reach compose's short syntax.
     assert_eq!(test.services["postgres-test"], vec!["127.0.0.1:5433:5432"]);
@@ -163,7 +167,7 @@ fn compose_overrides_publish_host_to_container() {
 #[test]
 fn markdown_has_a_table_per_environment_and_the_rest() {
     let (_, reg) = registry(&Path::new(ROOT).join("examples/rerp/ports.yaml"));
-    let files = render::artifacts(&reg);
+    let files = render::artifacts(valid(&reg));
     let md = artifact(&files, "generated/PORTS.md");
     assert!(
         md.starts_with("<!-- Generated from ports.yaml by `portolan sync`; do not edit. -->\n")
@@ -178,7 +182,7 @@ fn markdown_has_a_table_per_environment_and_the_rest() {
 #[test]
 fn rows_are_in_a_stable_order() {
     let (_, reg) = registry(&Path::new(ROOT).join("ports.yaml"));
-    let rows: Vec<Row> = render::rows(&reg);
+    let rows: Vec<Row> = render::rows(&valid(&reg));
     let keys: Vec<(String, Option<String>)> = rows
         .iter()
         .take(4)
@@ -189,7 +193,10 @@ fn rows_are_in_a_stable_order() {
         ("courier".to_owned(), Some("production".to_owned()))
     );
     assert_eq!(keys[1].1.as_deref(), Some("development"));
-    assert_eq!(render::artifacts(&reg), render::artifacts(&reg));
+    assert_eq!(
+        render::artifacts(valid(&reg)),
+        render::artifacts(valid(&reg))
+    );
 }
 
 fn scratch(registry: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
@@ -215,7 +222,7 @@ fn templates_render_per_environment_and_undefined_is_an_error() {
         &[("t.j2", "listen {{ port('web') }}; # {{ environment }}\n")],
     );
     let (source, reg) = registry_at(dir.path());
-    let plan = sync::plan(&source, &reg).unwrap();
+    let plan = sync::plan(&source, valid(&reg)).unwrap();
     let new = |p: &str| {
         plan.changes
             .iter()
@@ -229,7 +236,7 @@ fn templates_render_per_environment_and_undefined_is_an_error() {
     assert_eq!(new("out/prod.conf"), "listen 9000; # prod\n");
 
     std::fs::write(dir.path().join("t.j2"), "{{ prot }}\n").unwrap();
-    let problems = sync::plan(&source, &reg).unwrap_err();
+    let problems = sync::plan(&source, valid(&reg)).unwrap_err();
     assert!(
         problems[0].to_string().contains("undefined"),
         "{}",
@@ -237,7 +244,7 @@ fn templates_render_per_environment_and_undefined_is_an_error() {
     );
 }
 
-fn registry_at(dir: &Path) -> (Source, portolan::Registry) {
+fn registry_at(dir: &Path) -> (Source, portolan::Report) {
     registry(&dir.join("ports.yaml"))
 }
 
@@ -254,7 +261,7 @@ fn a_value_template_error_points_into_ports_yaml() {
         ],
     );
     let (source, reg) = registry_at(dir.path());
-    let problems = sync::plan(&source, &reg).unwrap_err();
+    let problems = sync::plan(&source, valid(&reg)).unwrap_err();
     let line = problems[0].to_string();
     assert!(line.contains("ports.yaml:11:13: app/dev.yaml:"), "{line}");
     assert!(
@@ -270,7 +277,7 @@ fn entries_share_a_file_when_they_own_different_keys() {
     );
     let dir = scratch(&registry, &[("app.yaml", "a: 1 # dev\nb: 2 # prod\n")]);
     let (source, reg) = registry_at(dir.path());
-    let plan = sync::plan(&source, &reg).unwrap();
+    let plan = sync::plan(&source, valid(&reg)).unwrap();
     assert_eq!(
         plan.changes[0].new.as_deref(),
         Some("a: 8000 # dev\nb: 9000 # prod\n")
@@ -282,7 +289,7 @@ fn entries_share_a_file_when_they_own_different_keys() {
         );
         let dir = scratch(&registry, &[("app.yaml", "a: 8000\nb: 1\n")]);
         let (source, reg) = registry_at(dir.path());
-        let problems = sync::plan(&source, &reg).unwrap_err();
+        let problems = sync::plan(&source, valid(&reg)).unwrap_err();
         let shown = problems[0].to_string();
         assert!(
             shown.ends_with(&format!(
@@ -297,7 +304,7 @@ fn entries_share_a_file_when_they_own_different_keys() {
     );
     let dir = scratch(&registry, &[("app.yaml", "a: 1\nb: 1\n")]);
     let (source, reg) = registry_at(dir.path());
-    let problems = sync::plan(&source, &reg).unwrap_err();
+    let problems = sync::plan(&source, valid(&reg)).unwrap_err();
     assert!(
         problems[0].to_string().contains(
             "`app.yaml` is edited as yaml by the entry at line 9; one file has one format"
@@ -310,7 +317,7 @@ fn entries_share_a_file_when_they_own_different_keys() {
 #[test]
 fn a_file_that_appears_after_the_plan_is_refused_and_nothing_changes() {
     let (dir, source, reg) = team_files_per_environment();
-    let plan = sync::plan(&source, &reg).unwrap();
+    let plan = sync::plan(&source, valid(&reg)).unwrap();
     let paths: Vec<&str> = plan.changes.iter().map(|c| c.path.as_str()).collect();
     assert_eq!(
         paths,
@@ -355,7 +362,7 @@ fn a_file_that_appears_after_the_plan_is_refused_and_nothing_changes() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 
     std::fs::remove_dir_all(dir.path().join("generated/prod.env")).unwrap();
-    let plan = sync::plan(&source, &reg).unwrap();
+    let plan = sync::plan(&source, valid(&reg)).unwrap();
     plan.apply(
         &sync::Lock::acquire(source.path()).unwrap(),
         sync::Permit::default(),
@@ -365,7 +372,7 @@ fn a_file_that_appears_after_the_plan_is_refused_and_nothing_changes() {
         std::fs::read_to_string(dir.path().join("app/prod.yaml")).unwrap(),
         "# prod\nport: 9000\n"
     );
-    assert!(sync::plan(&source, &reg).unwrap().is_clean());
+    assert!(sync::plan(&source, valid(&reg)).unwrap().is_clean());
 }
 
 /// A team file edited, or deleted, between the plan and the write is not
@@ -373,7 +380,7 @@ fn a_file_that_appears_after_the_plan_is_refused_and_nothing_changes() {
 #[test]
 fn a_file_edited_or_deleted_after_the_plan_is_not_overwritten() {
     let (dir, source, reg) = team_files_per_environment();
-    let plan = sync::plan(&source, &reg).unwrap();
+    let plan = sync::plan(&source, valid(&reg)).unwrap();
     std::fs::write(
         dir.path().join("app/prod.yaml"),
         "# prod, edited\nport: 1\n",
@@ -396,7 +403,7 @@ fn a_file_edited_or_deleted_after_the_plan_is_not_overwritten() {
     );
     assert!(!dir.path().join("generated").exists());
 
-    let plan = sync::plan(&source, &reg).unwrap();
+    let plan = sync::plan(&source, valid(&reg)).unwrap();
     std::fs::remove_file(dir.path().join("app/prod.yaml")).unwrap();
     let err = plan.apply(&lock, sync::Permit::default()).unwrap_err();
     assert!(
@@ -409,7 +416,7 @@ fn a_file_edited_or_deleted_after_the_plan_is_not_overwritten() {
 
 /// Two environments, their artifacts, and a team file per environment that
 /// holds a stale port.
-fn team_files_per_environment() -> (tempfile::TempDir, Source, portolan::Registry) {
+fn team_files_per_environment() -> (tempfile::TempDir, Source, portolan::Report) {
     let registry = format!(
         "{TWO_ENVS}render: {{ artifacts: [env] }}\nsync:\n  - file: app/{{environment}}.yaml\n    values: {{ port: \"{{{{ port('web') }}}}\" }}\n"
     );
@@ -449,7 +456,7 @@ fn a_missing_team_file_is_made_from_the_team_s_template_or_not_at_all() {
         )],
     );
     let (source, reg) = registry_at(dir.path());
-    let plan = sync::plan(&source, &reg).unwrap();
+    let plan = sync::plan(&source, valid(&reg)).unwrap();
     let paths: Vec<&str> = plan.changes.iter().map(|c| c.path.as_str()).collect();
     assert_eq!(paths, ["values/web.yaml"]);
     // With `create:`, a missing file starts as the team's template, rendered for its service.
@@ -468,7 +475,7 @@ fn a_missing_team_file_is_made_from_the_team_s_template_or_not_at_all() {
         ],
     );
     let (source, reg) = registry_at(dir.path());
-    let plan = sync::plan(&source, &reg).unwrap();
+    let plan = sync::plan(&source, valid(&reg)).unwrap();
     assert_eq!(plan.changes.len(), 1);
     assert_eq!(plan.changes[0].kind, sync::ChangeKind::Create);
     assert_eq!(
@@ -489,12 +496,12 @@ fn a_missing_team_file_is_made_from_the_team_s_template_or_not_at_all() {
         sync::Permit::default(),
     )
     .unwrap();
-    assert!(sync::plan(&source, &reg).unwrap().is_clean());
+    assert!(sync::plan(&source, valid(&reg)).unwrap().is_clean());
     // A single file that is missing is an error naming it.
     let registry = "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\nrender: { artifacts: [] }\nsync:\n  - file: config/app.yaml\n    values: { port: \"{{ port('web') }}\" }\n";
     let dir = scratch(registry, &[]);
     let (source, reg) = registry_at(dir.path());
-    let problems = sync::plan(&source, &reg).unwrap_err();
+    let problems = sync::plan(&source, valid(&reg)).unwrap_err();
     assert!(
         problems[0].to_string().ends_with("ports.yaml:8:11: config/app.yaml: does not exist; Portolan keeps values in the team's files but does not invent them: create it, correct the path, or add `create: TEMPLATE` to make it from a file of yours"),
         "{}",
@@ -505,7 +512,7 @@ fn a_missing_team_file_is_made_from_the_team_s_template_or_not_at_all() {
 #[test]
 fn template_functions_take_the_port_name_by_position_or_keyword() {
     let (_, reg) = registry(&Path::new(ROOT).join("ports.yaml"));
-    let engine = render::Engine::new(&reg);
+    let engine = render::Engine::new(&valid(&reg));
     let scope = render::Scope {
         environment: Some("test".into()),
         service: None,
@@ -526,11 +533,11 @@ fn template_functions_take_the_port_name_by_position_or_keyword() {
     assert!(unknown.contains("nme"), "{unknown}");
 }
 
-fn from_text(text: &str) -> portolan::Registry {
+fn from_text(text: &str) -> portolan::Report {
     let source = Source::new("ports.yaml", text);
     let report = portolan::check(&source);
-    assert!(!report.diagnostics.has_errors(), "{:?}", report.diagnostics);
-    report.registry.expect("loads")
+    assert!(report.is_ok(), "{:?}", report.diagnostics);
+    report
 }
 
 const STACKS: &str = "\
@@ -557,7 +564,7 @@ infrastructure:
 #[test]
 fn a_port_s_scheme_reaches_urls() {
     let reg = from_text(STACKS);
-    let files = render::artifacts(&reg);
+    let files = render::artifacts(valid(&reg));
     let prod = dotenvy::from_read_iter(artifact(&files, "generated/production.env").as_bytes())
         .collect::<Result<std::collections::BTreeMap<_, _>, _>>()
         .unwrap();
@@ -586,7 +593,7 @@ fn a_port_s_scheme_reaches_urls() {
 #[test]
 fn an_environment_chooses_its_artifacts_and_infrastructure_belongs_to_environments() {
     let reg = from_text(STACKS);
-    let files = render::artifacts(&reg);
+    let files = render::artifacts(valid(&reg));
     let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
     // production asks for .env only; development takes render.artifacts' defaults.
     assert_eq!(
@@ -643,7 +650,7 @@ fn a_key_path_one_typo_away_from_a_key_the_file_has_is_refused() {
         );
         let dir = scratch(&registry, &[("app.yaml", team)]);
         let (source, reg) = registry_at(dir.path());
-        let problems = sync::plan(&source, &reg).unwrap_err();
+        let problems = sync::plan(&source, valid(&reg)).unwrap_err();
         let shown = problems[0].to_string();
         assert_eq!(&shown[shown.find("ports.yaml:").unwrap()..], expected);
     }
@@ -653,7 +660,7 @@ fn a_key_path_one_typo_away_from_a_key_the_file_has_is_refused() {
     );
     let dir = scratch(&registry, &[("app.yaml", team)]);
     let (source, reg) = registry_at(dir.path());
-    let plan = sync::plan(&source, &reg).unwrap();
+    let plan = sync::plan(&source, valid(&reg)).unwrap();
     assert_eq!(
         plan.changes[0].new.as_deref(),
         Some("name: shop\nserver:\n  port: 1\n  host_port: 8000\n")
@@ -691,7 +698,7 @@ fn a_team_file_read_two_ways_is_refused_not_guessed() {
     ] {
         let dir = scratch(&entry(key), &[("app.yaml", team)]);
         let (source, reg) = registry_at(dir.path());
-        let problems = sync::plan(&source, &reg).unwrap_err();
+        let problems = sync::plan(&source, valid(&reg)).unwrap_err();
         let shown = problems[0].to_string();
         assert!(shown.ends_with(expected), "{key}: {shown}");
     }
@@ -709,7 +716,7 @@ fn team_files_of_a_service_that_is_gone_are_named_not_deleted() {
         ],
     );
     let (source, reg) = registry_at(dir.path());
-    let plan = sync::plan(&source, &reg).unwrap();
+    let plan = sync::plan(&source, valid(&reg)).unwrap();
     assert!(plan.changes.is_empty());
     assert!(!plan.is_clean());
     assert_eq!(plan.gone.len(), 1);
@@ -735,7 +742,7 @@ fn per_service_entries_and_infrastructure_of_some_environments_say_what_they_cov
         &[("cfg/dev.yaml", "pg: 1\n"), ("cfg/prod.yaml", "pg: 1\n")],
     );
     let (source, reg) = registry_at(dir.path());
-    let problems = sync::plan(&source, &reg).unwrap_err();
+    let problems = sync::plan(&source, valid(&reg)).unwrap_err();
     assert!(
         problems[0]
             .to_string()
@@ -749,7 +756,7 @@ fn per_service_entries_and_infrastructure_of_some_environments_say_what_they_cov
     );
     let dir = scratch(&registry, &[("vals/web.yaml", "port: 1\n")]);
     let (source, reg) = registry_at(dir.path());
-    let plan = sync::plan(&source, &reg).unwrap();
+    let plan = sync::plan(&source, valid(&reg)).unwrap();
     assert_eq!(plan.unchanged, 0);
     assert!(!plan.is_clean());
     assert!(
@@ -777,7 +784,7 @@ fn per_service_entries_and_infrastructure_of_some_environments_say_what_they_cov
     );
     std::fs::create_dir(dir.path().join("helm/dir-test.yaml")).unwrap();
     let (source, reg) = registry_at(dir.path());
-    let plan = sync::plan(&source, &reg).unwrap();
+    let plan = sync::plan(&source, valid(&reg)).unwrap();
     assert_eq!(
         plan.gone.len(),
         1,
@@ -800,7 +807,7 @@ fn a_create_template_is_never_written_as_a_team_file() {
     );
     let dir = scratch(&registry, &[("values/web.yaml", "port: 1\n")]);
     let (source, reg) = registry_at(dir.path());
-    let problems = sync::plan(&source, &reg).unwrap_err();
+    let problems = sync::plan(&source, valid(&reg)).unwrap_err();
     assert!(
         problems[0].to_string().contains(
             "`values/web.yaml` is the template `values/web.yaml` that team files are created from; Portolan never writes it"
@@ -824,7 +831,7 @@ fn compose_overrides_replace_the_base_files_ports_in_docker_compose() {
         return;
     };
     let (_, reg) = registry(&Path::new(ROOT).join("ports.yaml"));
-    let files = render::artifacts(&reg);
+    let files = render::artifacts(valid(&reg));
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("generated")).unwrap();
     let override_text = artifact(&files, "generated/docker-compose.test.yaml");
@@ -930,7 +937,7 @@ fn compose_ports(merged: &serde_json::Value, service: &str) -> Vec<String> {
 fn transports_and_bind_addresses_load_in_compose_and_kubernetes() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid/protocols.yaml");
     let (_, reg) = registry(&path);
-    let files = render::artifacts(&reg);
+    let files = render::artifacts(valid(&reg));
     let production = artifact(&files, "generated/docker-compose.production.yaml");
     let written = compose(production);
     assert_eq!(
@@ -944,7 +951,7 @@ fn transports_and_bind_addresses_load_in_compose_and_kubernetes() {
     );
     assert_eq!(written.services["statsd"], ["127.0.0.1:8125:8125/udp"]);
     // A UDP port's URL says so; a `both` port's is http.
-    let rows = render::rows(&reg);
+    let rows = render::rows(&valid(&reg));
     let url = |name: &str| {
         rows.iter()
             .find(|r| {
@@ -1053,7 +1060,7 @@ fn transports_and_bind_addresses_load_in_compose_and_kubernetes() {
 #[test]
 fn kubernetes_services_follow_the_registry_and_validate() {
     let (_, rerp) = registry(&Path::new(ROOT).join("examples/rerp/ports.yaml"));
-    let files = render::artifacts(&rerp);
+    let files = render::artifacts(valid(&rerp));
     let text = artifact(&files, "generated/kubernetes.cluster.yaml");
     let docs: Vec<serde_json::Value> = text
         .split("\n---\n")
@@ -1085,7 +1092,7 @@ fn kubernetes_services_follow_the_registry_and_validate() {
         )
     );
     let (_, lumiere) = registry(&Path::new(ROOT).join("ports.yaml"));
-    let lumiere_files = render::artifacts(&lumiere);
+    let lumiere_files = render::artifacts(valid(&lumiere));
     let test = artifact(&lumiere_files, "generated/kubernetes.test.yaml");
     assert!(
         test.contains("  type: ClusterIP\n") && !test.contains("nodePort"),
@@ -1113,7 +1120,7 @@ fn kubernetes_services_follow_the_registry_and_validate() {
 #[test]
 fn python_and_typescript_modules_type_check_and_run() {
     let (_, reg) = registry(&Path::new(ROOT).join("ports.yaml"));
-    let files = render::artifacts(&reg);
+    let files = render::artifacts(valid(&reg));
     let py = artifact(&files, "generated/ports.py");
     let ts = artifact(&files, "generated/ports.ts");
     assert!(py.contains("COURIER_API_TEST: Final = 7765\n"), "{py}");
@@ -1204,7 +1211,7 @@ fn python_and_typescript_modules_type_check_and_run() {
 #[test]
 fn prometheus_configs_scrape_the_named_ports_and_pass_promtool() {
     let (_, reg) = registry(&Path::new(ROOT).join("ports.yaml"));
-    let files = render::artifacts(&reg);
+    let files = render::artifacts(valid(&reg));
     let text = artifact(&files, "generated/prometheus.test.yml");
     let config: serde_json::Value = serde_saphyr::from_str(text).unwrap();
     let jobs = config["scrape_configs"].as_array().unwrap();
@@ -1216,9 +1223,9 @@ fn prometheus_configs_scrape_the_named_ports_and_pass_promtool() {
         "test"
     );
     // Another port name, chosen by `render.scrape`.
-    let (_, mut other) = registry(&Path::new(ROOT).join("ports.yaml"));
-    other.render.scrape = vec!["health".to_owned()];
-    let other_files = render::artifacts(&other);
+    let lumiere = std::fs::read_to_string(Path::new(ROOT).join("ports.yaml")).unwrap();
+    let other = from_text(&lumiere.replace("render:\n", "render:\n  scrape: [health]\n"));
+    let other_files = render::artifacts(valid(&other));
     let health = artifact(&other_files, "generated/prometheus.test.yml");
     assert!(health.contains("\"courier:7791\""), "{health}");
 
@@ -1258,8 +1265,7 @@ fn module_names_and_descriptions_cannot_break_the_modules() {
     let text = "project: demo\nenvironments:\n  constructor: { range: 8000-8099 }\n  test: { range: 7000-7099 }\nservices:\n  web:\n    description: \"nul \\0, \\\"\\\"\\\", */ and \\\\\"\n    environments: [test]\n    ports: { api: 7001 }\n  self: { ports: { api: { constructor: 8002, test: 7002 } } }\nrender: { artifacts: [ports.py, ports.ts] }\n";
     let source = Source::new("ports.yaml", text);
     let report = portolan::check(&source);
-    let reg = report.valid_registry().expect("valid").clone();
-    let files = render::artifacts(&reg);
+    let files = render::artifacts(valid(&report));
     let py = artifact(&files, "generated/ports.py");
     let ts = artifact(&files, "generated/ports.ts");
     assert!(!py.contains('\0') && !ts.contains('\0'));

@@ -964,7 +964,7 @@ fn a_sync_entry_must_own_something_and_values_are_strings_or_integers() {
 fn check_then_keeps_its_result_only_for_a_valid_registry() {
     use portolan::validate::check_then;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    let services = |r: &portolan::Registry| r.services.len();
+    let services = |r: portolan::Valid<'_>| r.services.len();
 
     let valid = Source::new(
         "ports.yaml",

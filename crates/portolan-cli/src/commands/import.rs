@@ -163,7 +163,7 @@ fn propose_sync(
             .collect(),
         _ => Vec::new(),
     };
-    let proposal = import::propose(&root, &registry_name, registry, &exclude);
+    let proposal = import::propose(&root, &registry_name, &registry, &exclude);
     let (proposal, yaml) = proposal.checked(shown, yaml);
     let prefix = match root.as_os_str() == "." {
         true => String::new(),

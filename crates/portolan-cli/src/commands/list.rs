@@ -212,14 +212,14 @@ pub fn doctor(args: DoctorArgs, out: &mut dyn Write) -> Result<Outcome> {
     let Some(registry) = report.valid_registry() else {
         return valid(&source, out).map(|_| Outcome::Findings);
     };
-    let rows = match rows_in(registry, args.env.as_deref()) {
+    let rows = match rows_in(&registry, args.env.as_deref()) {
         Ok(rows) => rows,
         Err(message) => {
             eprintln!("error: {message}");
             return Ok(Outcome::Findings);
         }
     };
-    let hosts = doctor::hosts(registry);
+    let hosts = doctor::hosts(&registry);
     if let Some(host) = args.host.as_deref()
         && !hosts.contains(&host)
     {
@@ -254,9 +254,9 @@ pub fn doctor(args: DoctorArgs, out: &mut dyn Write) -> Result<Outcome> {
         return Ok(Outcome::Findings);
     }
     let all = rows.len();
-    let rows = doctor::on_host(registry, rows, args.host.as_deref());
+    let rows = doctor::on_host(&registry, rows, args.host.as_deref());
     let listeners = doctor::listeners()?;
-    let findings = doctor::diagnose(registry, &rows, &listeners);
+    let findings = doctor::diagnose(&registry, &rows, &listeners);
     let cells: Vec<Vec<String>> = findings
         .iter()
         .map(|f| {
@@ -363,7 +363,7 @@ mod tests {
         );
         let report = portolan::check(&source);
         let registry = report.valid_registry().expect("valid");
-        for rows in [render::rows(registry), Vec::new()] {
+        for rows in [render::rows(&registry), Vec::new()] {
             let items: Vec<serde_json::Value> = rows
                 .iter()
                 .map(|r| {

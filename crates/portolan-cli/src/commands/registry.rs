@@ -50,7 +50,7 @@ fn failed(e: LockedError, out: &mut dyn Write) -> Result<Outcome> {
             Ok(Outcome::Findings)
         }
         LockedError::Write(problem) => Err(problem.to_string().into()),
-        LockedError::Io(message) => Err(message.into()),
+        LockedError::Io(e) => Err(e.into()),
     }
 }
 
@@ -171,7 +171,7 @@ pub fn release(args: ReleaseArgs, out: &mut dyn Write) -> Result<Outcome> {
                 .service(&args.service)
                 .is_some_and(|s| s.ports.len() == 1);
         let leftovers = if whole {
-            team_files_of(source, registry, &args.service)
+            team_files_of(source, &registry, &args.service)
         } else {
             Vec::new()
         };

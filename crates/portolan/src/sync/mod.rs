@@ -50,6 +50,16 @@ impl fmt::Display for Problem {
 
 pub(crate) use crate::diag::printable;
 
+impl From<transaction::Failure> for Problem {
+    fn from(f: transaction::Failure) -> Problem {
+        Problem {
+            file: f.shown,
+            at: None,
+            message: f.message,
+        }
+    }
+}
+
 /// What happens to one file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ChangeKind {
@@ -142,7 +152,8 @@ pub struct Plan {
 /// One pass down the stages: decide and render every output, compare it with
 /// the file on disk, patch the team's files, find the outputs the last sync
 /// wrote that are no longer produced, then refuse two names for one file.
-pub fn plan(source: &Source, registry: &Registry) -> Result<Plan, Vec<Problem>> {
+pub fn plan(source: &Source, valid: crate::Valid<'_>) -> Result<Plan, Vec<Problem>> {
+    let registry = valid.registry();
     let (root, shown_root) = roots(source);
     let manifest_path = format!(
         "{}/{}",
@@ -762,11 +773,7 @@ impl Plan {
     /// itself, and only then are all renamed into place; a failure puts back
     /// what was already replaced. See [`crate::transaction`].
     pub fn apply(&self, lock: &Lock, permit: Permit) -> Result<(), Problem> {
-        let problem = |f: transaction::Failure| Problem {
-            file: f.shown,
-            at: None,
-            message: f.message,
-        };
+        let problem = Problem::from;
         let dirs: Vec<&str> = self.dirs.iter().map(String::as_str).collect();
         // A run killed between its renames must leave a manifest that
         // records both what it replaced and what it wrote, so the next run
