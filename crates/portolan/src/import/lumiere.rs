@@ -1,6 +1,6 @@
 //! The Lumiere reader: `environments.<env>.<service>.<name>_port`.
 //!
-//! [`lumiere`] reads the source into the types below, checks what its keys
+//! [`lumiere()`] reads the source into the types below, checks what its keys
 //! disagree on, derives each environment's range and writes the draft. The
 //! source keeps one file per step: `lumiere/read.rs` reads a service or an
 //! infrastructure entry, `lumiere/checks.rs` checks the ports across
