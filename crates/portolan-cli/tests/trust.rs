@@ -78,7 +78,7 @@ fn rustix_uid() -> u32 {
     std::fs::metadata("/proc/self").map_or(u32::MAX, |m| m.uid())
 }
 
-/// Case 1: symlinks committed at the names of temporary files (the old
+/// Symlinks committed at the names of temporary files (the old
 /// `.NAME.portolan-PID.tmp` scheme) or of the lock are never followed.
 #[test]
 fn symlinks_at_temporary_and_lock_names_are_never_followed() {
@@ -129,7 +129,7 @@ fn symlinks_at_temporary_and_lock_names_are_never_followed() {
     );
 }
 
-/// Case 2: a temporary copy is never readable by more users than the file it
+/// A temporary copy is never readable by more users than the file it
 /// replaces, even when the run is killed before it is renamed; the next
 /// writer sweeps it (sync's and assign's alike).
 #[test]
@@ -184,7 +184,7 @@ fn temporary_copies_are_no_wider_than_their_file_and_are_swept() {
     );
 }
 
-/// Case 3: the manifest is a record, not an authority.
+/// The manifest is a record, not an authority.
 #[test]
 fn a_tampered_manifest_is_reported_and_nothing_is_deleted() {
     let dir = repo();
@@ -240,7 +240,7 @@ fn a_tampered_manifest_is_reported_and_nothing_is_deleted() {
     assert_eq!(snapshot(dir.path()), before, "nothing deleted or written");
 }
 
-/// Case 4: an output never replaces a file Portolan did not write.
+/// An output never replaces a file Portolan did not write.
 #[test]
 fn an_output_never_replaces_a_file_the_manifest_does_not_list() {
     let dir = repo();
@@ -263,7 +263,7 @@ fn an_output_never_replaces_a_file_the_manifest_does_not_list() {
     assert!(dir.path().join("generated/dev.env").exists());
 }
 
-/// Case 6: owner, group and mode survive a sync (as root, which can give a
+/// Owner, group and mode survive a sync (as root, which can give a
 /// file to anyone; elsewhere the test says so and fails on CI).
 #[test]
 fn owner_group_and_mode_are_kept() {
@@ -298,7 +298,7 @@ fn owner_group_and_mode_are_kept() {
     );
 }
 
-/// Case 6: read-only and hard-linked files are refused unless a flag says otherwise.
+/// Read-only and hard-linked files are refused unless a flag says otherwise.
 #[test]
 fn read_only_and_hard_linked_files_need_a_flag() {
     let dir = repo();
@@ -353,7 +353,7 @@ fn read_only_and_hard_linked_files_need_a_flag() {
     );
 }
 
-/// Case 6: assign writes through a symlinked ports.yaml (inside the
+/// `assign` writes through a symlinked ports.yaml (inside the
 /// repository), so the link stays a link and the real file changes.
 #[test]
 fn assign_writes_through_a_symlinked_registry() {
@@ -379,7 +379,7 @@ fn assign_writes_through_a_symlinked_registry() {
     assert!(real.contains("billing"), "{real}");
 }
 
-/// Case 7: `assign --sync` writes ports.yaml and the files together or not at all.
+/// `assign --sync` writes ports.yaml and the files together or not at all.
 #[test]
 fn assign_sync_with_a_broken_target_changes_nothing() {
     let dir = repo();
@@ -414,7 +414,7 @@ fn assign_sync_with_a_broken_target_changes_nothing() {
     );
 }
 
-/// Case 8: concurrent syncs queue on the lock instead of failing.
+/// Concurrent syncs queue on the lock instead of failing.
 #[test]
 fn concurrent_syncs_all_succeed() {
     let dir = repo();
@@ -423,7 +423,7 @@ fn concurrent_syncs_all_succeed() {
     assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
 }
 
-/// Case 9: a name near the file system's limit syncs, and a refused sync
+/// A name near the file system's limit syncs, and a refused sync
 /// leaves no directory it created behind.
 #[test]
 fn long_names_sync_and_refusals_leave_no_directories() {
@@ -469,7 +469,7 @@ fn long_names_sync_and_refusals_leave_no_directories() {
     );
 }
 
-/// Case 9: a sync that fails on a full disk leaves nothing behind, not even
+/// A sync that fails on a full disk leaves nothing behind, not even
 /// the directories it created (a 64 KiB tmpfs, mounted as root, filled).
 #[cfg(target_os = "linux")]
 #[test]

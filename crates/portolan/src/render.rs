@@ -590,8 +590,8 @@ fn env_file(registry: &Registry, rows: &[Row], environment: &str) -> String {
         Port(u16),
         Text(&'a str),
     }
-    // Sorted by name; a map of owned strings cost more than the rest of the
-    // artifact at 60,000 ports.
+    // Sorted by name in a vector: a map of owned strings would cost more
+    // than the rest of the artifact at 60,000 ports.
     let mut vars: Vec<(String, Value)> = Vec::with_capacity(rows.len() * 2);
     let mut buf = String::with_capacity(64);
     for r in rows {

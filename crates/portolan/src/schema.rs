@@ -2,7 +2,7 @@
 //! completes keys and shows these descriptions on hover).
 //!
 //! The types below describe the file's shape only; they are never
-//! deserialized into: [`crate::load`] reads ports.yaml with located errors,
+//! deserialized into: [`crate::load()`] reads ports.yaml with located errors,
 //! and the checks a schema cannot express (conflicts, ranges, NodePorts) are
 //! [`crate::validate`]'s. A test validates both example registries against
 //! this schema, so the two cannot drift apart silently.

@@ -55,7 +55,7 @@ impl Source {
     }
 
     /// A source from raw bytes. Invalid UTF-8 is kept as a lossy copy and
-    /// reported by [`crate::load`] at the first bad byte, so it is a located
+    /// reported by [`crate::load()`] at the first bad byte, so it is a located
     /// finding rather than an I/O failure.
     pub fn from_bytes(name: impl Into<String>, bytes: Vec<u8>) -> Self {
         let name = name.into();

@@ -74,7 +74,7 @@ fn the_pinned_registries_are_valid() {
     }
 }
 
-// Rule 1: syntax, unknown keys, types, duplicates, port bounds.
+// Syntax, unknown keys, types, duplicates, port bounds.
 
 #[test]
 fn yaml_syntax_error_is_located() {
@@ -324,7 +324,7 @@ fn invalid_utf8_is_located() {
     );
 }
 
-// Rule 2: ranges.
+// Ranges.
 
 #[test]
 fn malformed_ranges() {
@@ -371,7 +371,7 @@ fn environments_on_separate_hosts_may_share_ranges_and_ports() {
     assert_eq!(findings(yaml), vec![]);
 }
 
-// Rule 3: ports inside their range.
+// Ports inside their range.
 
 #[test]
 fn environment_port_outside_its_range() {
@@ -404,7 +404,7 @@ fn infrastructure_port_outside_its_range() {
     );
 }
 
-// Rule 4: no host port twice.
+// No host port twice.
 
 #[test]
 fn conflict_names_both_holders_and_the_nearest_free_port() {
@@ -498,7 +498,7 @@ fn a_named_port_must_cover_every_environment() {
     assert!(d.help.unwrap().contains("environments: [...]"));
 }
 
-// Rule 5: reserved.
+// Reserved ports.
 
 #[test]
 fn reserved_ports_quote_their_reason() {
@@ -540,7 +540,7 @@ fn reserved_entries_need_a_reason_and_one_of_port_or_range() {
     );
 }
 
-// Rule 6: NodePorts.
+// NodePorts.
 
 const CLUSTER: &str = "project: k\nenvironments:\n  cluster:\n    range: 8001-8099\n    node_ports: { range: 31000-31999, offset: 23000 }\n";
 
@@ -584,7 +584,7 @@ fn node_ports_must_be_unique_and_not_reserved() {
     );
 }
 
-// Rule 7: names.
+// Names.
 
 #[test]
 fn names_must_be_lowercase_identifiers() {
@@ -661,7 +661,7 @@ fn rust_keywords_are_fine_as_names() {
     assert_eq!(findings(yaml), vec![]);
 }
 
-// Rule 8: warnings.
+// Warnings.
 
 #[test]
 fn ephemeral_and_privileged_ports_warn_once_per_value() {

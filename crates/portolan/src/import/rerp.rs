@@ -3,13 +3,32 @@
 
 use super::*;
 
-pub(super) struct RAssignment {
-    pub(super) name: String,
-    pub(super) port: u16,
-    pub(super) container_port: Option<u16>,
-    pub(super) node_port: Option<(i64, String)>,
-    pub(super) description: Option<String>,
-    pub(super) at: String,
+/// A service of `assignments`: one port in the one environment, `cluster`.
+struct Assignment {
+    name: String,
+    port: u16,
+    container_port: Option<u16>,
+    node_port: Option<(i64, String)>,
+    description: Option<String>,
+    at: String,
+}
+
+/// The entries at the root of the source.
+struct Sections<'t> {
+    /// `metadata`'s `description` and `notes`, the draft's opening comment.
+    intro: Vec<String>,
+    assignments: &'t Vec<(String, Tree)>,
+    /// `reserved_ports`.
+    reserved: Option<&'t Tree>,
+    next_port: Option<&'t Tree>,
+}
+
+/// The ports of `reserved_ports`.
+struct ReservedPorts {
+    /// The draft's entries: `port` or `range`, the value, the reason.
+    entries: Vec<(&'static str, String, String)>,
+    /// The ports, as ranges.
+    spans: Vec<(u16, u16)>,
 }
 
 pub(super) fn rerp(root: &Tree, options: &Options, cx: &mut Ctx) -> Result<Draft, ImportError> {
@@ -26,6 +45,67 @@ pub(super) fn rerp(root: &Tree, options: &Options, cx: &mut Ctx) -> Result<Draft
         .filter(|s| !s.is_empty() && *s != "-" && !s.starts_with('<'))
         .unwrap_or("port-registry.json")
         .to_owned();
+    let sections = sections(root_map, cx)?;
+    let list = assignments_of(sections.assignments, cx);
+    if list.is_empty() {
+        return Err(ImportError::Shape(
+            "`assignments` holds no service with a port".to_owned(),
+        ));
+    }
+    let reserved = reserved_ports(sections.reserved, &registry_file, cx);
+
+    // The environment's range: from the lowest port to the end of the hundred
+    // holding the highest, leaving room for `portolan assign`.
+    let lo = list.iter().map(|a| a.port).min().unwrap_or(1);
+    let hi = list.iter().map(|a| a.port).max().unwrap_or(lo);
+    let end = u16::try_from((u32::from(hi) / 100 + 1) * 100 - 1).unwrap_or(u16::MAX);
+    let range = (lo, end);
+    let offset = node_port_offset(&list, options, cx)?;
+    let node_range = node_port_range(&list, offset, options)?;
+    check_assignments(&list, &reserved.spans, offset, node_range, cx);
+    if let Some(v) = sections.next_port {
+        check_next_port(v, &list, cx);
+    }
+    cx.note(
+        "",
+        format!(
+            "environment `cluster`: range {} (the lowest assigned port to the end of its hundred) \
+             with NodePorts of port + {offset} in {}-{}",
+            range_text(&[range]),
+            node_range.0,
+            node_range.1
+        ),
+    );
+
+    let services = list
+        .into_iter()
+        .map(|a| DraftService {
+            name: a.name,
+            description: a.description,
+            environments: None,
+            ports: vec![(
+                "api".to_owned(),
+                DraftPort::Bare(a.port, a.container_port),
+                Publish::default(),
+            )],
+        })
+        .collect();
+    Ok(Draft {
+        intro: sections.intro,
+        project,
+        envs: vec![DraftEnv {
+            name: "cluster".to_owned(),
+            range: range_text(&[range]),
+            node_ports: Some((format!("{}-{}", node_range.0, node_range.1), offset)),
+        }],
+        reserved: reserved.entries,
+        services,
+        infra: None,
+    })
+}
+
+/// The root's entries; an error without an `assignments` object.
+fn sections<'t>(root_map: &'t [(String, Tree)], cx: &mut Ctx) -> Result<Sections<'t>, ImportError> {
     let mut intro = Vec::new();
     let mut assignments = None;
     let mut reserved_tree = None;
@@ -58,12 +138,21 @@ pub(super) fn rerp(root: &Tree, options: &Options, cx: &mut Ctx) -> Result<Draft
                 .to_owned(),
         ));
     };
+    Ok(Sections {
+        intro,
+        assignments,
+        reserved: reserved_tree,
+        next_port,
+    })
+}
 
-    let mut list: Vec<RAssignment> = Vec::new();
+/// Every service of `assignments` that has a port.
+fn assignments_of(assignments: &[(String, Tree)], cx: &mut Ctx) -> Vec<Assignment> {
+    let mut list: Vec<Assignment> = Vec::new();
     for (key, value) in cx.entries(assignments, "assignments") {
         let at = join("assignments", key);
         let name = cx.name(key, &at, "service");
-        let mut a = RAssignment {
+        let mut a = Assignment {
             name,
             port: 0,
             container_port: None,
@@ -125,13 +214,16 @@ pub(super) fn rerp(root: &Tree, options: &Options, cx: &mut Ctx) -> Result<Draft
         }
         list.push(a);
     }
-    if list.is_empty() {
-        return Err(ImportError::Shape(
-            "`assignments` holds no service with a port".to_owned(),
-        ));
-    }
+    list
+}
 
-    // Reserved ports.
+/// The ports of `reserved_ports`: a list of ports, ranges or mappings with
+/// `port`, `range` and `reason`, or a mapping of port or range to reason.
+fn reserved_ports(
+    reserved_tree: Option<&Tree>,
+    registry_file: &str,
+    cx: &mut Ctx,
+) -> ReservedPorts {
     let mut reserved: Vec<(&'static str, String, String)> = Vec::new();
     let mut reserved_spans: Vec<(u16, u16)> = Vec::new();
     let default_reason = format!("reserved in {registry_file}");
@@ -201,15 +293,19 @@ pub(super) fn rerp(root: &Tree, options: &Options, cx: &mut Ctx) -> Result<Draft
         }
         Some(other) => add_reserved(other, None, "reserved_ports", cx),
     }
+    ReservedPorts {
+        entries: reserved,
+        spans: reserved_spans,
+    }
+}
 
-    // The environment's range: from the lowest port to the end of the hundred
-    // holding the highest, leaving room for `portolan assign`.
-    let lo = list.iter().map(|a| a.port).min().unwrap_or(1);
-    let hi = list.iter().map(|a| a.port).max().unwrap_or(lo);
-    let end = u16::try_from((u32::from(hi) / 100 + 1) * 100 - 1).unwrap_or(u16::MAX);
-    let range = (lo, end);
-
-    // NodePorts.
+/// What a NodePort adds to its port: the option, else the offset every
+/// given NodePort agrees on, else RERP's formula.
+fn node_port_offset(
+    list: &[Assignment],
+    options: &Options,
+    cx: &mut Ctx,
+) -> Result<i32, ImportError> {
     let explicit: Vec<i64> = list
         .iter()
         .filter_map(|a| a.node_port.as_ref().map(|(np, _)| np - i64::from(a.port)))
@@ -249,8 +345,16 @@ pub(super) fn rerp(root: &Tree, options: &Options, cx: &mut Ctx) -> Result<Draft
             _ => RERP_NODE_PORT_OFFSET,
         },
     };
-    // The NodePort range: given, or the blocks of 1000 that hold every
-    // service's NodePort, within Kubernetes' range.
+    Ok(offset)
+}
+
+/// Where NodePorts must lie: given, or the blocks of 1000 that hold every
+/// service's NodePort, within Kubernetes' range.
+fn node_port_range(
+    list: &[Assignment],
+    offset: i32,
+    options: &Options,
+) -> Result<(i64, i64), ImportError> {
     let (k0, k1) = KUBERNETES_NODE_PORTS;
     let node_ports: Vec<i64> = list
         .iter()
@@ -265,15 +369,26 @@ pub(super) fn rerp(root: &Tree, options: &Options, cx: &mut Ctx) -> Result<Draft
             (highest.div_euclid(1000) * 1000 + 999).clamp(k0, k1),
         ),
     };
-    let node_range_ok = node_range.0 <= node_range.1;
     if options.node_port_range.is_some() && (node_range.0 < k0 || node_range.1 > k1) {
         return Err(ImportError::Option(format!(
             "--node-port-range {}-{} leaves Kubernetes' NodePort range {k0}-{k1}",
             node_range.0, node_range.1
         )));
     }
+    Ok(node_range)
+}
+
+/// Each service's port against the others and the reserved ports, and its
+/// NodePort.
+fn check_assignments(
+    list: &[Assignment],
+    reserved_spans: &[(u16, u16)],
+    offset: i32,
+    node_range: (i64, i64),
+    cx: &mut Ctx,
+) {
     let mut holders: HashMap<u16, String> = HashMap::new();
-    for a in &list {
+    for a in list {
         if let Some(first) = holders.get(&a.port) {
             cx.undecided(
                 &a.at,
@@ -309,110 +424,83 @@ pub(super) fn rerp(root: &Tree, options: &Options, cx: &mut Ctx) -> Result<Draft
                 (crate::Code::ReservedPort, format!("port {} of ", a.port)),
             );
         }
-        let np = i64::from(a.port) + i64::from(offset);
-        if let Some((given, np_at)) = &a.node_port
-            && *given != np
-        {
-            cx.problem(
-                np_at,
-                format!(
-                    "is {given}, but port + offset gives {np} ({} + {offset}); Portolan computes \
-                     NodePorts as port + offset, so the import uses {np}: update what still uses \
-                     {given} (`portolan sync` rewrites the Helm values and kind config)",
-                    a.port
-                ),
-            );
-        }
-        if !(k0..=k1).contains(&np) {
-            cx.undecided(
-                &a.at,
-                format!(
-                    "port {} of `{}` gets NodePort {np} ({} + {offset}), outside Kubernetes' NodePort \
-                     range {k0}-{k1}; move the service to a {} port or choose another \
-                     --node-port-offset",
-                    a.port,
-                    a.name,
-                    a.port,
-                    if np > k1 { "lower" } else { "higher" }
-                ),
-                (crate::Code::InvalidNodePort, format!("NodePort {np} of ")),
-            );
-        } else if node_range_ok && !(node_range.0..=node_range.1).contains(&np) {
-            cx.undecided(
-                &a.at,
-                format!(
-                    "port {} of `{}` gets NodePort {np} ({} + {offset}), outside the NodePort range \
-                     {}-{}; move the service into {}-{}",
-                    a.port,
-                    a.name,
-                    a.port,
-                    node_range.0,
-                    node_range.1,
-                    node_range.0 - i64::from(offset),
-                    node_range.1 - i64::from(offset)
-                ),
-                (crate::Code::InvalidNodePort, format!("NodePort {np} of ")),
-            );
-        }
+        check_node_port(a, offset, node_range, cx);
     }
+}
 
-    match next_port {
-        None => {}
-        Some(v) => match port_of(v) {
-            Ok(n) => match list.iter().find(|a| a.port == n) {
-                Some(a) => cx.problem(
-                    "next_port",
-                    format!(
-                        "is {n}, which is already assigned to `{}`: the script would have handed \
-                             it out twice; Portolan keeps no counter, so this cannot happen again",
-                        a.name
-                    ),
+/// The NodePort of one service, port + offset: against the one the source
+/// gives, Kubernetes' range and the NodePort range.
+fn check_node_port(a: &Assignment, offset: i32, node_range: (i64, i64), cx: &mut Ctx) {
+    let (k0, k1) = KUBERNETES_NODE_PORTS;
+    let node_range_ok = node_range.0 <= node_range.1;
+    let np = i64::from(a.port) + i64::from(offset);
+    if let Some((given, np_at)) = &a.node_port
+        && *given != np
+    {
+        cx.problem(
+            np_at,
+            format!(
+                "is {given}, but port + offset gives {np} ({} + {offset}); Portolan computes \
+                 NodePorts as port + offset, so the import uses {np}: update what still uses \
+                 {given} (`portolan sync` rewrites the Helm values and kind config)",
+                a.port
+            ),
+        );
+    }
+    if !(k0..=k1).contains(&np) {
+        cx.undecided(
+            &a.at,
+            format!(
+                "port {} of `{}` gets NodePort {np} ({} + {offset}), outside Kubernetes' NodePort \
+                 range {k0}-{k1}; move the service to a {} port or choose another \
+                 --node-port-offset",
+                a.port,
+                a.name,
+                a.port,
+                if np > k1 { "lower" } else { "higher" }
+            ),
+            (crate::Code::InvalidNodePort, format!("NodePort {np} of ")),
+        );
+    } else if node_range_ok && !(node_range.0..=node_range.1).contains(&np) {
+        cx.undecided(
+            &a.at,
+            format!(
+                "port {} of `{}` gets NodePort {np} ({} + {offset}), outside the NodePort range \
+                 {}-{}; move the service into {}-{}",
+                a.port,
+                a.name,
+                a.port,
+                node_range.0,
+                node_range.1,
+                node_range.0 - i64::from(offset),
+                node_range.1 - i64::from(offset)
+            ),
+            (crate::Code::InvalidNodePort, format!("NodePort {np} of ")),
+        );
+    }
+}
+
+/// `next_port`: a port already handed out is a problem, any other is not
+/// copied.
+fn check_next_port(v: &Tree, list: &[Assignment], cx: &mut Ctx) {
+    match port_of(v) {
+        Ok(n) => match list.iter().find(|a| a.port == n) {
+            Some(a) => cx.problem(
+                "next_port",
+                format!(
+                    "is {n}, which is already assigned to `{}`: the script would have handed \
+                     it out twice; Portolan keeps no counter, so this cannot happen again",
+                    a.name
                 ),
-                None => cx.note(
-                    "next_port",
-                    format!(
-                        "{n} is not copied: `portolan assign` picks the lowest free port in the \
-                             range itself"
-                    ),
+            ),
+            None => cx.note(
+                "next_port",
+                format!(
+                    "{n} is not copied: `portolan assign` picks the lowest free port in the \
+                     range itself"
                 ),
-            },
-            Err(e) => cx.problem("next_port", e),
+            ),
         },
+        Err(e) => cx.problem("next_port", e),
     }
-    cx.note(
-        "",
-        format!(
-            "environment `cluster`: range {} (the lowest assigned port to the end of its hundred) \
-             with NodePorts of port + {offset} in {}-{}",
-            range_text(&[range]),
-            node_range.0,
-            node_range.1
-        ),
-    );
-
-    let services = list
-        .into_iter()
-        .map(|a| DraftService {
-            name: a.name,
-            description: a.description,
-            environments: None,
-            ports: vec![(
-                "api".to_owned(),
-                DraftPort::Bare(a.port, a.container_port),
-                Publish::default(),
-            )],
-        })
-        .collect();
-    Ok(Draft {
-        intro,
-        project,
-        envs: vec![DraftEnv {
-            name: "cluster".to_owned(),
-            range: range_text(&[range]),
-            node_ports: Some((format!("{}-{}", node_range.0, node_range.1), offset)),
-        }],
-        reserved,
-        services,
-        infra: None,
-    })
 }

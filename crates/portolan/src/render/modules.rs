@@ -15,9 +15,13 @@ struct Port<'r> {
     by_env: Vec<(&'r str, u16)>,
 }
 
-/// An infrastructure entry's port: its name, the environment it is limited
-/// to (`None`: every one) and the port.
-type Infra<'r> = (&'r str, Option<&'r str>, u16);
+/// An infrastructure entry's port.
+struct Infra<'r> {
+    name: &'r str,
+    /// The environment it is limited to (`None`: every one).
+    environment: Option<&'r str>,
+    port: u16,
+}
 
 fn ports<'r>(rows: &'r [Row]) -> (Vec<Port<'r>>, Vec<Infra<'r>>) {
     let mut named: Vec<Port<'r>> = Vec::new();
@@ -40,7 +44,11 @@ fn ports<'r>(rows: &'r [Row]) -> (Vec<Port<'r>>, Vec<Infra<'r>>) {
                     }),
                 }
             }
-            (None, env) => infra.push((r.service.as_str(), env.as_deref(), r.port)),
+            (None, env) => infra.push(Infra {
+                name: r.service.as_str(),
+                environment: env.as_deref(),
+                port: r.port,
+            }),
             (Some(_), None) => {}
         }
     }
@@ -132,7 +140,12 @@ pub(super) fn python(registry: &Registry, rows: &[Row]) -> String {
     }
     if !infra.is_empty() {
         out.push_str("\n\n# Infrastructure: the same in every environment that publishes it.\n");
-        for (service, env, port) in infra {
+        for Infra {
+            name: service,
+            environment: env,
+            port,
+        } in infra
+        {
             let name = crate::ident::module_infra_constant(service, env);
             let _ = writeln!(out, "{name}: Final = {port}");
         }
@@ -200,7 +213,12 @@ pub(super) fn typescript(registry: &Registry, rows: &[Row]) -> String {
     }
     if !infra.is_empty() {
         out.push_str("\n// Infrastructure: the same in every environment that publishes it.\n");
-        for (service, env, port) in infra {
+        for Infra {
+            name: service,
+            environment: env,
+            port,
+        } in infra
+        {
             let suffix = env.map_or(String::new(), |e| format!("_{}", screaming(e)));
             let _ = writeln!(
                 out,

@@ -119,7 +119,7 @@ impl Engine {
     fn context(&self, scope: &Scope, extra: &[(&str, Json)]) -> JinjaValue {
         // Layers looked up in order, so `extra` wins over the scope, which
         // wins over the registry; nothing of the registry is copied per file
-        // (a copy per file made syncing N per-service files quadratic).
+        // (a copy per file would make syncing N per-service files quadratic).
         let ports = {
             let mut cache = self.ports.lock().unwrap_or_else(|e| e.into_inner());
             cache

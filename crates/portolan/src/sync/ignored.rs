@@ -3,9 +3,47 @@
 //! missing, which no sync there can fix. Git itself decides (nested ignore
 //! files, `info/exclude`, global excludes), and names the rule.
 
+use super::outputs::Outputs;
 use super::*;
 use std::io::Write as _;
 use std::process::{Command, Stdio};
+
+impl Planner<'_> {
+    /// Files git would never commit, so a fresh clone lacks them: of the
+    /// rendered files and their manifest, and the team files Portolan keeps
+    /// in sync, those git ignores, each a problem naming the rule.
+    pub(super) fn ignored(
+        &self,
+        registry: &Registry,
+        outputs: &Outputs<'_>,
+        manifest_path: &str,
+    ) -> Vec<Problem> {
+        let mut watched: Vec<String> = outputs.files.iter().map(|(p, _)| p.clone()).collect();
+        watched.push(manifest_path.to_owned());
+        for target in &registry.sync {
+            for (path, _) in render::expand(registry, &target.file.value) {
+                if self.resolve(&path).is_ok_and(|p| p.exists()) {
+                    watched.push(path);
+                }
+            }
+        }
+        watched.sort();
+        watched.dedup();
+        let watched: Vec<&str> = watched.iter().map(String::as_str).collect();
+        ignored(self.root, &watched)
+            .into_iter()
+            .map(|(path, rule)| Problem {
+                file: format!("{}{path}", self.shown_root),
+                at: None,
+                message: format!(
+                    "git ignores it (rule `{}`), so it is never committed and a fresh clone lacks it: change the ignore rules so git keeps it (`git check-ignore -v {}` names the rule; a directory ignored whole must be un-ignored first)",
+                    printable(&rule),
+                    printable(&path)
+                ),
+            })
+            .collect()
+    }
+}
 
 /// The `paths` (relative to `root`) git ignores and does not track, each with
 /// the rule (`.gitignore:3: *.env`). Empty outside a git repository or

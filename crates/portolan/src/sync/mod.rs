@@ -4,6 +4,15 @@
 //! [`plan`] reads and renders everything in memory and touches nothing; the
 //! same plan answers `check` (is anything stale?), `sync --dry-run` (the diff)
 //! and `sync` ([`Plan::apply`], all-or-nothing).
+//!
+//! The source keeps one file per step: `outputs.rs` decides, renders and
+//! compares the files Portolan writes whole; `team.rs` groups the team's
+//! files and `patch.rs` splices the owned values into each; `strays.rs`
+//! finds ports a team file repeats by hand, `orphans.rs` what the last sync
+//! wrote that is no longer produced, `ignored.rs` what git ignores;
+//! `paths.rs` claims each path for one entry and `read.rs` reads under the
+//! registry's directory; `report.rs` says what the plan found and `apply.rs`
+//! writes it.
 
 use crate::edit::{Current, Document, Item, OwnedItems, Owner, Value};
 use crate::manifest::{self, Manifest};
@@ -18,13 +27,20 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+mod apply;
 mod ignored;
 mod orphans;
+mod outputs;
 mod patch;
 mod paths;
+mod read;
 mod report;
 mod strays;
+mod team;
 
+use outputs::Compared;
+pub(crate) use read::resolve_under;
+use read::{Same, canonical, real_path};
 use report::first_difference;
 
 /// A problem that stops a sync, located where possible.
@@ -168,102 +184,13 @@ pub fn plan(source: &Source, valid: crate::Valid<'_>) -> Result<Plan, Vec<Proble
 
     let rows = render::rows(registry);
     let outputs = cx.outputs(registry, &rows, &engine);
-    // Files git would never commit: a fresh clone lacks them. The rendered
-    // files and their manifest, and the team files Portolan keeps in sync.
-    let mut watched: Vec<String> = outputs.files.iter().map(|(p, _)| p.clone()).collect();
-    watched.push(manifest_path.clone());
-    for target in &registry.sync {
-        for (path, _) in render::expand(registry, &target.file.value) {
-            if cx.resolve(&path).is_ok_and(|p| p.exists()) {
-                watched.push(path);
-            }
-        }
-    }
-    watched.sort();
-    watched.dedup();
-    let watched: Vec<&str> = watched.iter().map(String::as_str).collect();
-    let ignored: Vec<Problem> = ignored::ignored(&root, &watched)
-        .into_iter()
-        .map(|(path, rule)| Problem {
-            file: format!("{shown_root}{path}"),
-            at: None,
-            message: format!(
-                "git ignores it (rule `{}`), so it is never committed and a fresh clone lacks it: change the ignore rules so git keeps it (`git check-ignore -v {}` names the rule; a directory ignored whole must be un-ignored first)",
-                printable(&rule),
-                printable(&path)
-            ),
-        })
-        .collect();
+    let ignored = cx.ignored(registry, &outputs, &manifest_path);
     cx.claim_own(&manifest_path, &registry.render.dir);
     let previous = cx.previous_manifest(&manifest_path);
     let mut found = cx.compare_outputs(outputs, &manifest_path, previous.as_ref());
-
-    // Team-owned files: splice the owned values. Several entries may own
-    // values in one file when they own different keys.
-    let mut team: Vec<(String, Vec<(&SyncFile, Scope)>)> = Vec::new();
-    let mut by_path: HashMap<String, usize> = HashMap::new();
-    for target in &registry.sync {
-        for (path, mut scope) in render::expand(registry, &target.file.value) {
-            if !target.covers(scope.service.as_deref(), scope.environment.as_deref()) {
-                continue;
-            }
-            // A file for one environment (`environments: [production]`)
-            // looks its ports up there, as a `{environment}` file does.
-            if let (None, Some([only])) = (&scope.environment, target.environments.as_deref()) {
-                scope.environment = Some(only.clone());
-            }
-            match by_path.get(&path) {
-                Some(&i) if cx.share(&path, &team[i].1, target) => {
-                    team[i].1.push((target, scope));
-                }
-                Some(_) => {}
-                None if cx.claim(&path, &target.file) => {
-                    by_path.insert(path.clone(), team.len());
-                    team.push((path, vec![(target, scope)]));
-                }
-                None => {}
-            }
-        }
-    }
-    // A `{service}` entry covers the services that have the file: a missing
-    // one is skipped, not counted; an entry that matches no file at all is
-    // named (a mistyped path would otherwise sync nothing, silently).
-    let mut covers: HashMap<*const SyncFile, bool> = HashMap::new();
-    // Who holds each port, built only when a team file is read: the full
-    // port space has 60,000 holders.
-    let holders = std::cell::OnceCell::new();
-    let mut strays = Vec::new();
-    for (path, entries) in &team {
-        let per_service = entries
-            .iter()
-            .all(|(t, _)| t.create.is_none() && t.file.value.contains("{service}"));
-        let exists = cx.resolve(path).is_ok_and(|p| p.exists());
-        for (t, _) in entries {
-            *covers.entry(std::ptr::from_ref(*t)).or_default() |= exists;
-        }
-        if per_service && !exists {
-            continue;
-        }
-        let text = match cx.patch(engine(), entries, path) {
-            Ok(Some(change)) => {
-                let text = change.new.clone();
-                found.changes.push(change);
-                text
-            }
-            Ok(None) => {
-                found.unchanged += 1;
-                cx.read(path).ok().flatten()
-            }
-            Err(problem) => {
-                cx.problems.push(problem);
-                None
-            }
-        };
-        if let Some(text) = text {
-            let holders = holders.get_or_init(|| render::holders(&rows, false));
-            strays.extend(cx.strays(holders, entries, path, &text));
-        }
-    }
+    // Team-owned files: splice the owned values.
+    let team_files = cx.team_files(registry);
+    let team = cx.patch_team_files(&team_files, &engine, &rows, &mut found);
 
     let killed_midway = previous
         .as_ref()
@@ -280,54 +207,21 @@ pub fn plan(source: &Source, valid: crate::Valid<'_>) -> Result<Plan, Vec<Proble
         None => Vec::new(),
     };
     let gone = cx.gone_services(registry);
-    let mut unmatched = Vec::new();
-    for target in &registry.sync {
-        let per_service = target.create.is_none() && target.file.value.contains("{service}");
-        if per_service && covers.get(&std::ptr::from_ref(target)) == Some(&false) {
-            unmatched.push(Problem {
-                file: source.name().to_owned(),
-                at: Some((
-                    target.file.span.line as usize,
-                    target.file.span.column as usize,
-                )),
-                message: format!(
-                    "`{}` matches no file: no service has one; check the path (a `{{service}}` entry covers the services that have the file, or add `create:`)",
-                    printable(&target.file.value)
-                ),
-            });
-        }
-    }
+    let unmatched = team::unmatched(source, registry, &team.covers);
     cx.refuse_aliases();
     if !cx.problems.is_empty() {
         return Err(cx.problems);
     }
     let mut changes = found.changes;
     changes.sort_by(|a, b| a.path.cmp(&b.path));
-    // Where a killed run may have left temporary files: beside what changes
-    // now, and beside what it was removing or editing; beside every file
-    // only when the manifest shows a run was killed midway (it lists a team
-    // file being edited, or a file twice), as reading every directory costs.
-    let mut dirs: BTreeSet<String> = cx
-        .claimed
-        .keys()
-        .filter(|_| killed_midway)
-        .chain(changes.iter().map(|c| &c.path))
-        .chain(orphan_paths.iter())
-        .chain(
-            edited
-                .iter()
-                .filter(|p| check_relative_path(p, false).is_ok()),
-        )
-        .map(|p| p.rsplit_once('/').map_or(".", |(dir, _)| dir).to_owned())
-        .collect();
-    dirs.insert(".".to_owned());
+    let dirs = cx.swept_dirs(killed_midway, &changes, &orphan_paths, &edited);
     Ok(Plan {
         root,
         shown_root,
         changes,
         gone,
         unmatched,
-        strays,
+        strays: team.strays,
         ignored,
         unchanged: found.unchanged,
         manifest: Some(manifest_path),
@@ -335,32 +229,7 @@ pub fn plan(source: &Source, valid: crate::Valid<'_>) -> Result<Plan, Vec<Proble
     })
 }
 
-/// Every output a sync writes: built-in artifacts rendered when compared (so
-/// only one is in memory at once), and user templates.
-struct Outputs<'r> {
-    files: Vec<(String, render::Job<'r>)>,
-    /// The inputs with their digests, for the manifest.
-    inputs: Vec<(String, String)>,
-    /// Outputs of user templates, whose lines are never quoted in messages.
-    from_templates: BTreeSet<String>,
-}
-
-/// What comparing the outputs found.
-struct Compared {
-    changes: Vec<Change>,
-    unchanged: usize,
-    /// The manifest this sync writes.
-    manifest: Manifest,
-}
-
-/// What [`Planner::read_unless_same`] found.
-enum Same {
-    /// The file holds exactly the expected text.
-    Yes,
-    /// It differs or is missing (`None`); its text, to describe the difference.
-    No(Option<String>),
-}
-
+/// One [`plan`] under way: the paths claimed so far and the problems found.
 struct Planner<'a> {
     source: &'a Source,
     root: &'a Path,
@@ -439,466 +308,32 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// Decides every output (built-ins, then user templates) and renders the
-    /// templates; a template that cannot be read or rendered is a problem.
-    fn outputs<'r>(
-        &mut self,
-        registry: &'r Registry,
-        rows: &'r [render::Row],
-        engine: &dyn Fn() -> &'r Engine,
-    ) -> Outputs<'r> {
-        let mut files = render::artifact_jobs(registry, rows);
-        files.retain(|(path, _)| self.claim_output(path, &registry.render.dir));
-        let mut inputs = vec![(
-            registry_rel(self.source),
-            manifest::digest(self.source.text().as_bytes()),
-        )];
-        let mut from_templates = BTreeSet::new();
-        for t in &registry.render.templates {
-            if let Some(why) = self.in_git(&t.template.value) {
-                self.located(
-                    &t.template,
-                    format!(
-                        "template `{}` {why}; Portolan never reads there",
-                        t.template.value
-                    ),
-                );
-                continue;
-            }
-            let text = match self.read(&t.template.value) {
-                Ok(Some(text)) => text,
-                Ok(None) => {
-                    self.located(
-                        &t.template,
-                        format!("template `{}` does not exist", t.template.value),
-                    );
-                    continue;
-                }
-                Err(message) => {
-                    self.located(&t.template, message);
-                    continue;
-                }
-            };
-            inputs.push((t.template.value.clone(), manifest::digest(text.as_bytes())));
-            for (path, scope) in render::expand(registry, &t.output.value) {
-                if !self.claim_output(&path, &t.output) {
-                    continue;
-                }
-                match engine().render_file(&t.template.value, &text, &scope) {
-                    Ok(contents) => {
-                        from_templates.insert(path.clone());
-                        files.push((path, Box::new(move || contents)));
-                    }
-                    Err(message) => self.located(
-                        &t.template,
-                        format!("{}: rendering {path}: {message}", t.template.value),
-                    ),
-                }
-            }
-        }
-        inputs.sort();
-        files.sort_by(|a, b| a.0.cmp(&b.0));
-        Outputs {
-            files,
-            inputs,
-            from_templates,
-        }
-    }
-
-    /// The manifest the last sync left, if any.
-    fn previous_manifest(&mut self, manifest_path: &str) -> Option<Manifest> {
-        match self.read(manifest_path) {
-            Ok(Some(text)) => Some(Manifest::parse(&text)),
-            Ok(None) => None,
-            Err(message) => {
-                self.problems.push(Problem {
-                    file: self.shown(manifest_path),
-                    at: None,
-                    message,
-                });
-                None
-            }
-        }
-    }
-
-    /// Renders each output in turn and compares it with the file on disk,
-    /// then the manifest that records them.
-    fn compare_outputs(
-        &mut self,
-        outputs: Outputs<'_>,
-        manifest_path: &str,
-        previous: Option<&Manifest>,
-    ) -> Compared {
-        // Files the last sync wrote, with what it wrote: only a file that
-        // still holds that may be replaced.
-        let recorded: BTreeSet<(String, String)> = previous
-            .iter()
-            .flat_map(|m| m.files.iter().cloned())
+    /// Where a killed run may have left temporary files: beside what changes
+    /// now, and beside what it was removing or editing; beside every file
+    /// only when the manifest shows a run was killed midway (it lists a team
+    /// file being edited, or a file twice), as reading every directory costs.
+    fn swept_dirs(
+        &self,
+        killed_midway: bool,
+        changes: &[Change],
+        orphan_paths: &[String],
+        edited: &[String],
+    ) -> BTreeSet<String> {
+        let mut dirs: BTreeSet<String> = self
+            .claimed
+            .keys()
+            .filter(|_| killed_midway)
+            .chain(changes.iter().map(|c| &c.path))
+            .chain(orphan_paths.iter())
+            .chain(
+                edited
+                    .iter()
+                    .filter(|p| check_relative_path(p, false).is_ok()),
+            )
+            .map(|p| p.rsplit_once('/').map_or(".", |(dir, _)| dir).to_owned())
             .collect();
-        let mut found = Compared {
-            changes: Vec::new(),
-            unchanged: 0,
-            manifest: Manifest {
-                inputs: outputs.inputs,
-                files: Vec::with_capacity(outputs.files.len()),
-                edits: Vec::new(),
-            },
-        };
-        let mut written = Vec::with_capacity(outputs.files.len());
-        for (path, render) in outputs.files {
-            let contents = render();
-            written.push((path.clone(), manifest::digest(contents.as_bytes())));
-            let file = File { path, contents };
-            self.compare(
-                file,
-                manifest_path,
-                &recorded,
-                &outputs.from_templates,
-                &mut found,
-            );
-        }
-        found.manifest.files = written;
-        if !found.manifest.files.is_empty() || previous.is_some() {
-            let file = File {
-                path: manifest_path.to_owned(),
-                contents: found.manifest.render(),
-            };
-            self.compare(
-                file,
-                manifest_path,
-                &recorded,
-                &outputs.from_templates,
-                &mut found,
-            );
-        }
-        found
-    }
-
-    /// One rendered output against the file on disk.
-    fn compare(
-        &mut self,
-        file: File,
-        manifest_path: &str,
-        recorded: &BTreeSet<(String, String)>,
-        from_templates: &BTreeSet<String>,
-        found: &mut Compared,
-    ) {
-        let listed = |path: &str| {
-            recorded
-                .range((path.to_owned(), String::new())..)
-                .next()
-                .is_some_and(|(p, _)| p == path)
-        };
-        match self.read_unless_same(&file.path, &file.contents) {
-            Ok(Same::Yes) => found.unchanged += 1,
-            Ok(Same::No(Some(old))) if old == file.contents => found.unchanged += 1,
-            Ok(Same::No(Some(old)))
-                if file.path != manifest_path
-                    && !recorded
-                        .contains(&(file.path.clone(), manifest::digest(old.as_bytes()))) =>
-            {
-                let message = match listed(&file.path) {
-                    false => format!(
-                        "exists and was not written by Portolan (`{manifest_path}` does not list it); Portolan does not replace it: move it away, or delete it so that ports.yaml owns it"
-                    ),
-                    true => "no longer holds what Portolan wrote there (it was edited, or merged); Portolan does not replace changes it did not make: delete it, and sync writes it again".to_owned(),
-                };
-                self.about(&file.path, message);
-            }
-            Ok(Same::No(old)) => {
-                let reasons = vec![match &old {
-                    // The line of the first difference, for editors and CI annotations.
-                    Some(old) if file.path != manifest_path => {
-                        first_difference(old, &file.contents, !from_templates.contains(&file.path))
-                    }
-                    // Hashes say nothing to a reader: name the inputs that changed.
-                    Some(old) if file.path == manifest_path => {
-                        let before = Manifest::parse(old);
-                        let after = Manifest::parse(&file.contents);
-                        let changed: Vec<&str> = after
-                            .inputs
-                            .iter()
-                            .filter(|i| !before.inputs.contains(i))
-                            .map(|(path, _)| path.as_str())
-                            .collect();
-                        Reason::whole(match changed.is_empty() {
-                            true => "stale: lists other files".to_owned(),
-                            false => format!("stale: records an earlier {}", changed.join(", ")),
-                        })
-                    }
-                    _ => Reason::whole("missing"),
-                }];
-                found.changes.push(Change {
-                    kind: if old.is_some() {
-                        ChangeKind::Update
-                    } else {
-                        ChangeKind::Create
-                    },
-                    path: file.path,
-                    artifact: true,
-                    old,
-                    new: Some(file.contents),
-                    reasons,
-                });
-            }
-            Err(message) => self.problems.push(Problem {
-                file: self.shown(&file.path),
-                at: None,
-                message,
-            }),
-        }
-    }
-
-    /// Two names for one file (a symlink and its target) would give it two owners.
-    fn refuse_aliases(&mut self) {
-        let mut real: BTreeMap<PathBuf, &str> = BTreeMap::new();
-        let mut aliased = Vec::new();
-        for path in self.claimed.keys() {
-            if let Some(resolved) = self.real(path)
-                && let Some(first) = real.insert(resolved, path)
-            {
-                aliased.push(Problem {
-                    file: self.shown(path),
-                    at: None,
-                    message: format!("is the same file as `{first}`; each file has one owner"),
-                });
-            }
-        }
-        self.problems.extend(aliased);
-    }
-
-    /// A file's text; `Ok(None)` when it does not exist. Refuses paths that
-    /// lead out of the registry's directory through a symlink.
-    /// [`Planner::read`], unless the file already holds exactly `expected`:
-    /// that is compared in chunks, so a file that is up to date is never held
-    /// in memory whole (ports.json runs to 15 MB for a full port space).
-    fn read_unless_same(&self, rel: &str, expected: &str) -> Result<Same, String> {
-        let same = self.resolve(rel).ok().is_some_and(|path| {
-            fs::metadata(&path).is_ok_and(|m| m.is_file())
-                && transaction::holds(&path, expected.as_bytes()) == Ok(true)
-        });
-        if same {
-            return Ok(Same::Yes);
-        }
-        self.read(rel).map(Same::No)
-    }
-
-    fn resolve(&self, rel: &str) -> Result<PathBuf, String> {
-        resolve_under(
-            self.root,
-            self.real_root.as_ref().map_err(Clone::clone)?,
-            rel,
-        )
-    }
-
-    fn read(&self, rel: &str) -> Result<Option<String>, String> {
-        let path = self.resolve(rel)?;
-        // Opening a FIFO for reading would block until someone writes to it.
-        if let Ok(meta) = fs::metadata(&path)
-            && !meta.is_file()
-            && !meta.is_dir()
-        {
-            return Err(
-                "is not a regular file (a FIFO, socket or device); Portolan reads and writes regular files only"
-                    .to_owned(),
-            );
-        }
-        match fs::read(&path) {
-            Ok(bytes) => String::from_utf8(bytes)
-                .map(Some)
-                .map_err(|_| "is not valid UTF-8".to_owned()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("cannot read: {e}")),
-        }
-    }
-}
-
-/// `root` with every symlink followed, once per plan or apply rather than once per file.
-fn canonical(root: &Path) -> Result<PathBuf, String> {
-    root.canonicalize()
-        .map_err(|e| format!("cannot resolve {}: {e}", root.display()))
-}
-
-/// `root/rel` (`canonical_root` is `root` with every symlink followed),
-/// refused when `rel` is not a plain relative path or when a symlink on the
-/// way leads out of `root`.
-pub(crate) fn resolve_under(
-    root: &Path,
-    canonical_root: &Path,
-    rel: &str,
-) -> Result<PathBuf, String> {
-    check_relative_path(rel, false)?;
-    let path = root.join(rel);
-    // The deepest part of the path that exists decides where it really leads.
-    let mut existing = path.as_path();
-    loop {
-        if existing.symlink_metadata().is_ok() {
-            break;
-        }
-        match existing.parent() {
-            Some(parent) => existing = parent,
-            None => return Ok(path),
-        }
-    }
-    match existing.canonicalize() {
-        // A symlinked file inside the directory is written through, so the
-        // link stays a link.
-        Ok(real) if real.starts_with(canonical_root) && existing == path => Ok(real),
-        Ok(real) if real.starts_with(canonical_root) => Ok(path),
-        Ok(real) => Err(format!(
-            "`{rel}` leads out of the registry's directory (to {}) through a symlink; Portolan refuses to write there",
-            real.display()
-        )),
-        // A dangling symlink: refuse rather than guess.
-        Err(e) => Err(format!("cannot resolve `{rel}`: {e}")),
-    }
-}
-
-/// Where `path` really is: symlinks in it (and in its directory, when the
-/// file does not exist yet) followed.
-fn real_path(path: &Path) -> PathBuf {
-    if let Ok(real) = path.canonicalize() {
-        return real;
-    }
-    match (path.parent(), path.file_name()) {
-        (Some(dir), Some(name)) => real_path(dir).join(name),
-        _ => path.to_path_buf(),
-    }
-}
-
-impl Plan {
-    /// Writes every change, all-or-nothing, under `lock` (taken before the
-    /// files were read, so nothing changes between the plan and the write):
-    /// each file is checked to be still what the plan read, staged beside
-    /// itself, and only then are all renamed into place; a failure puts back
-    /// what was already replaced. See [`crate::transaction`].
-    pub fn apply(&self, lock: &Lock, permit: Permit) -> Result<(), Problem> {
-        let problem = Problem::from;
-        let dirs: Vec<&str> = self.dirs.iter().map(String::as_str).collect();
-        // A run killed between its renames must leave a manifest that
-        // records both what it replaced and what it wrote, so the next run
-        // still recognises every file as Portolan's: the manifest first
-        // becomes the union of the old and the new, and the new at the end.
-        let manifest = self.manifest.as_deref().and_then(|path| {
-            let change = self.changes.iter().find(|c| c.path == path)?;
-            let (Some(old), Some(new)) = (&change.old, &change.new) else {
-                return None;
-            };
-            let mut both = Manifest::parse(new);
-            both.files.extend(Manifest::parse(old).files);
-            both.files.sort();
-            both.files.dedup();
-            both.edits = self
-                .changes
-                .iter()
-                .filter(|c| !c.artifact)
-                .map(|c| c.path.clone())
-                .collect();
-            Some((change, old.as_str(), both.render()))
-        });
-        if let Some((change, old, both)) = &manifest {
-            let write = transaction::Write {
-                rel: &change.path,
-                shown: self.shown(change),
-                old: Some(old.as_bytes()),
-                new: Some(both.as_bytes()),
-                journal: true,
-            };
-            transaction::commit(lock, &[write], permit, &dirs).map_err(problem)?;
-        }
-        // The manifest is replaced last, in a step of its own, so until every
-        // other file is in place (and every removed file gone) it still lists
-        // what each held; a first one is created first, so every file a
-        // killed first sync wrote is already recorded.
-        let is_manifest = |c: &&Change| self.manifest.as_deref() == Some(c.path.as_str());
-        fn write<'c>(plan: &Plan, c: &'c Change) -> transaction::Write<'c> {
-            transaction::Write {
-                rel: &c.path,
-                shown: plan.shown(c),
-                old: c.old.as_deref().map(str::as_bytes),
-                new: c.new.as_deref().map(str::as_bytes),
-                journal: false,
-            }
-        }
-        let (last, writes): (Vec<&Change>, Vec<&Change>) = match &manifest {
-            Some(_) => self.changes.iter().partition(is_manifest),
-            None => (Vec::new(), self.changes.iter().collect()),
-        };
-        let created = |c: &&&Change| is_manifest(c) && c.old.is_none();
-        let writes: Vec<transaction::Write<'_>> = writes
-            .iter()
-            .filter(created)
-            .chain(writes.iter().filter(|c| !is_manifest(c)))
-            .chain(writes.iter().filter(|c| is_manifest(c) && !created(c)))
-            .map(|c| write(self, c))
-            .collect();
-        let result = transaction::commit(lock, &writes, permit, &dirs).map_err(problem);
-        let Some((change, old, both)) = &manifest else {
-            return result;
-        };
-        if result.is_err() {
-            // Nothing else changed: the manifest goes back to what it was.
-            let write = transaction::Write {
-                rel: &change.path,
-                shown: self.shown(change),
-                old: Some(both.as_bytes()),
-                new: Some(old.as_bytes()),
-                journal: true,
-            };
-            let _ = transaction::commit(lock, &[write], permit, &[]);
-            return result;
-        }
-        let Some(change) = last.first() else {
-            return Ok(());
-        };
-        let write = transaction::Write {
-            old: Some(both.as_bytes()),
-            ..write(self, change)
-        };
-        transaction::commit(lock, &[write], permit, &[]).map_err(|f| Problem {
-            file: f.shown,
-            at: None,
-            message: format!(
-                "{}; every other file was written, and this one lists them all: run sync again",
-                f.message.trim_end_matches("; no file was changed")
-            ),
-        })
-    }
-
-    /// A plan that changes nothing yet, for [`Plan::edit_registry`] to add
-    /// the registry's own edit to (assign and release without sync).
-    pub fn registry_only(source: &Source) -> Plan {
-        let (root, shown_root) = roots(source);
-        Plan {
-            root,
-            shown_root,
-            gone: Vec::new(),
-            unmatched: Vec::new(),
-            strays: Vec::new(),
-            ignored: Vec::new(),
-            changes: Vec::new(),
-            unchanged: 0,
-            manifest: None,
-            dirs: BTreeSet::from([".".to_owned()]),
-        }
-    }
-
-    /// Adds the edit of the registry (`source`, the text it was read as,
-    /// becomes `new`) to the plan, so both are written in one transaction.
-    pub fn edit_registry(&mut self, source: &Source, new: String) {
-        let path = registry_rel(source);
-        let change = Change {
-            path,
-            kind: ChangeKind::Update,
-            artifact: false,
-            old: Some(source.text().to_owned()),
-            new: Some(new),
-            reasons: vec![Reason::whole("edited")],
-        };
-        let at = self
-            .changes
-            .partition_point(|c| c.path.as_str() < change.path.as_str());
-        self.changes.insert(at, change);
+        dirs.insert(".".to_owned());
+        dirs
     }
 }
 

@@ -3,6 +3,13 @@
 use super::*;
 use crate::model::{FileFormat, Protocol};
 
+/// The owned scalars of a YAML team file, rendered, and where the file
+/// differs from them.
+struct OwnedValues {
+    values: Vec<(KeyPath, Value)>,
+    reasons: Vec<Reason>,
+}
+
 impl Planner<'_> {
     /// The change that brings `path` in line with every entry that owns
     /// values in it (`entries`: each with its scope), or `None` when it is.
@@ -12,12 +19,7 @@ impl Planner<'_> {
         entries: &[(&crate::model::SyncFile, Scope)],
         path: &str,
     ) -> Result<Option<Change>, Problem> {
-        let problem = |at: Option<(usize, usize)>, message: String| Problem {
-            file: self.shown(path),
-            at,
-            message,
-        };
-        let in_registry = |text: &Text, message: String| self.in_registry(path, text, message);
+        let problem = |at: Option<(usize, usize)>, message: String| self.in_file(path, at, message);
         let old = self.read(path).map_err(|m| problem(None, m))?;
         let Some((first, _)) = entries.first() else {
             return Ok(None);
@@ -34,169 +36,17 @@ impl Planner<'_> {
             return self.patch_other(engine, entries, path, old, text, created_from);
         }
         let doc = Document::parse(&text).map_err(|e| problem(e.line.map(|l| (l, 1)), e.message))?;
-        let key_path = |t: &Text| KeyPath::parse(&t.value).map_err(|m| in_registry(t, m));
-
-        let mut values = Vec::new();
-        let mut reasons = Vec::new();
-        let owned = entries
-            .iter()
-            .flat_map(|(t, scope)| t.values.iter().map(move |(k, v)| (k, v, scope)));
-        for (key, template, scope) in owned {
-            let kp = key_path(key)?;
-            let rendered = engine
-                .render_str(&template.value, scope, &[])
-                .map_err(|m| in_registry(template, m))?;
-            let value = Value::from_rendered(&rendered);
-            match doc
-                .get(&kp)
-                .map_err(|e| problem(e.line.map(|l| (l, 1)), e.message))?
-            {
-                Current::Scalar(now) if now == value.as_text() => {}
-                // The current value is not quoted: `check` prints this in
-                // CI, and a sync entry may name a file that holds a secret.
-                Current::Scalar(_) => {
-                    let at = doc.value_at(&kp).map(|o| crate::edit::line_col(&text, o));
-                    reasons.push(Reason {
-                        at,
-                        message: format!("{kp} differs, ports.yaml says {value}"),
-                    });
-                }
-                Current::Missing => {
-                    if old.is_some()
-                        && let Some(near) = near_miss(FileFormat::Yaml, &text, &key.value)
-                    {
-                        return Err(in_registry(key, near));
-                    }
-                    reasons.push(Reason::whole(format!(
-                        "{kp} is missing, ports.yaml says {value}"
-                    )))
-                }
-                Current::Other => {
-                    return Err(problem(
-                        None,
-                        format!("{kp} holds a list or mapping; Portolan owns it as a single value"),
-                    ));
-                }
-            }
-            values.push((kp, value));
-        }
+        let OwnedValues {
+            values,
+            mut reasons,
+        } = self.owned_values(engine, entries, path, &doc, &text, old.is_some())?;
         let mut lists = Vec::new();
         let mut owned_lists_markers: Vec<(KeyPath, Option<String>)> = Vec::new();
         let owned_lists = entries
             .iter()
             .flat_map(|(t, scope)| t.lists.iter().map(move |l| (*t, l, scope)));
         for (target, list, scope) in owned_lists {
-            let kp = key_path(&list.key)?;
-            let mut items = Vec::new();
-            let uses = |var: &str| {
-                list.item.iter().any(|(_, t)| t.value.contains(var))
-                    || list.comment.as_ref().is_some_and(|c| c.value.contains(var))
-            };
-            let mut rows = engine.list_rows(scope.environment.as_deref(), uses("node_port"));
-            // A range is one item only where the item can say its end: else
-            // its other ports would be left out without a word.
-            if !uses("port_end") {
-                rows.retain(|r| r.port_end.is_none());
-            }
-            // A list that says `{{ protocol }}` gets an item per transport of a
-            // `both` port (kind maps TCP and UDP separately).
-            let per_transport = uses("protocol");
-            // A `{service}` file lists its own service's ports only.
-            let covered = rows
-                .iter()
-                .filter(|r| scope.service.as_ref().is_none_or(|s| *s == r.service))
-                .filter(|r| target.covers(Some(&r.service), r.environment.as_deref()));
-            let covered = covered.flat_map(|r| {
-                let transports: &[Protocol] = match per_transport {
-                    true => r.protocol.transports(),
-                    false => std::slice::from_ref(&r.protocol),
-                };
-                transports.iter().map(move |t| (r, *t))
-            });
-            for (row, protocol) in covered {
-                let extra = [
-                    ("service", serde_json::json!(row.service)),
-                    ("name", serde_json::json!(row.name)),
-                    ("port", serde_json::json!(row.port)),
-                    (
-                        "port_end",
-                        serde_json::json!(row.port_end.unwrap_or(row.port)),
-                    ),
-                    ("container_port", serde_json::json!(row.container_port)),
-                    ("url", serde_json::json!(row.url)),
-                    ("description", serde_json::json!(row.description)),
-                    ("environment", serde_json::json!(row.environment)),
-                    ("protocol", serde_json::json!(protocol.as_str())),
-                    ("bind", serde_json::json!(row.bind.map(|b| b.to_string()))),
-                ];
-                let mut extra = extra.to_vec();
-                // Absent, not null: strict undefined then names the problem.
-                if let Some(np) = row.node_port {
-                    extra.push(("node_port", serde_json::json!(np)));
-                }
-                let comment = match &list.comment {
-                    Some(t) => Some(
-                        engine
-                            .render_str(&t.value, scope, &extra)
-                            .map_err(|m| in_registry(t, m))?,
-                    ),
-                    None => None,
-                };
-                let mut fields = Vec::new();
-                for (key, template) in &list.item {
-                    let rendered = engine
-                        .render_str(&template.value, scope, &extra)
-                        .map_err(|m| in_registry(template, m))?;
-                    fields.push((key.value.clone(), Value::from_rendered(&rendered)));
-                }
-                items.push(Item { comment, fields });
-            }
-            let owner = match (&list.item_key, list.marker()) {
-                (Some(key), _) => Owner::Key(key.value.clone()),
-                (None, Some(_)) => Owner::Comment(comment_pattern(
-                    &list
-                        .comment
-                        .as_ref()
-                        .map(|c| c.value.clone())
-                        .unwrap_or_default(),
-                )),
-                // load refuses such a list; a registry built by hand still must not lose items.
-                (None, None) => {
-                    return Err(in_registry(
-                        &list.key,
-                        "does not say which items are Portolan's: give it a `comment:` that starts with fixed text, or `key:`".to_owned(),
-                    ));
-                }
-            };
-            let owned = OwnedItems {
-                path: kp,
-                owner,
-                items,
-            };
-            // Two items publishing one port: the tool reading the list fails,
-            // or one of the two services is unreachable.
-            // The keys whose values are ports: rendered from one.
-            let ports: Vec<&str> = list
-                .item
-                .iter()
-                .filter(|(_, t)| t.value.contains("port"))
-                .map(|(k, _)| k.value.as_str())
-                .collect();
-            let clashes = doc
-                .clashes(&owned, &ports)
-                .map_err(|e| problem(e.line.map(|l| (l, 1)), e.message))?;
-            if let Some(c) = clashes.first() {
-                return Err(problem(
-                    Some((c.line, 1)),
-                    format!(
-                        "an item that is not Portolan's holds `{}: {}`, as Portolan's item {} in `{}` does; change that item's port or remove it, or give the service another port in ports.yaml",
-                        printable(&c.key),
-                        printable(&c.value),
-                        printable(&c.item),
-                        owned.path
-                    ),
-                ));
-            }
+            let owned = self.owned_list(engine, path, &doc, target, list, scope)?;
             owned_lists_markers.push((owned.path.clone(), list.marker().map(str::to_owned)));
             lists.push(owned);
         }
@@ -247,6 +97,218 @@ impl Planner<'_> {
             new: Some(new),
             reasons,
         }))
+    }
+
+    /// A problem in the team file `path`.
+    fn in_file(&self, path: &str, at: Option<(usize, usize)>, message: String) -> Problem {
+        Problem {
+            file: self.shown(path),
+            at,
+            message,
+        }
+    }
+
+    /// Every owned scalar of a YAML team file (`doc`, the text `text`),
+    /// rendered, with a reason for each that differs from the file.
+    fn owned_values(
+        &self,
+        engine: &Engine,
+        entries: &[(&crate::model::SyncFile, Scope)],
+        path: &str,
+        doc: &Document<'_>,
+        text: &str,
+        exists: bool,
+    ) -> Result<OwnedValues, Problem> {
+        let problem = |at: Option<(usize, usize)>, message: String| self.in_file(path, at, message);
+        let in_registry = |text: &Text, message: String| self.in_registry(path, text, message);
+        let key_path = |t: &Text| KeyPath::parse(&t.value).map_err(|m| in_registry(t, m));
+        let mut values = Vec::new();
+        let mut reasons = Vec::new();
+        let owned = entries
+            .iter()
+            .flat_map(|(t, scope)| t.values.iter().map(move |(k, v)| (k, v, scope)));
+        for (key, template, scope) in owned {
+            let kp = key_path(key)?;
+            let rendered = engine
+                .render_str(&template.value, scope, &[])
+                .map_err(|m| in_registry(template, m))?;
+            let value = Value::from_rendered(&rendered);
+            match doc
+                .get(&kp)
+                .map_err(|e| problem(e.line.map(|l| (l, 1)), e.message))?
+            {
+                Current::Scalar(now) if now == value.as_text() => {}
+                // The current value is not quoted: `check` prints this in
+                // CI, and a sync entry may name a file that holds a secret.
+                Current::Scalar(_) => {
+                    let at = doc.value_at(&kp).map(|o| crate::edit::line_col(text, o));
+                    reasons.push(Reason {
+                        at,
+                        message: format!("{kp} differs, ports.yaml says {value}"),
+                    });
+                }
+                Current::Missing => {
+                    if exists && let Some(near) = near_miss(FileFormat::Yaml, text, &key.value) {
+                        return Err(in_registry(key, near));
+                    }
+                    reasons.push(Reason::whole(format!(
+                        "{kp} is missing, ports.yaml says {value}"
+                    )))
+                }
+                Current::Other => {
+                    return Err(problem(
+                        None,
+                        format!("{kp} holds a list or mapping; Portolan owns it as a single value"),
+                    ));
+                }
+            }
+            values.push((kp, value));
+        }
+        Ok(OwnedValues { values, reasons })
+    }
+
+    /// One owned list of a YAML team file: Portolan's items rendered, told
+    /// from the team's by their key or comment; refused when a team item
+    /// publishes a port one of them does.
+    fn owned_list(
+        &self,
+        engine: &Engine,
+        path: &str,
+        doc: &Document<'_>,
+        target: &crate::model::SyncFile,
+        list: &crate::model::OwnedList,
+        scope: &Scope,
+    ) -> Result<OwnedItems, Problem> {
+        let problem = |at: Option<(usize, usize)>, message: String| self.in_file(path, at, message);
+        let in_registry = |text: &Text, message: String| self.in_registry(path, text, message);
+        let kp = KeyPath::parse(&list.key.value).map_err(|m| in_registry(&list.key, m))?;
+        let items = self.list_items(engine, path, target, list, scope)?;
+        let owner = match (&list.item_key, list.marker()) {
+            (Some(key), _) => Owner::Key(key.value.clone()),
+            (None, Some(_)) => Owner::Comment(comment_pattern(
+                &list
+                    .comment
+                    .as_ref()
+                    .map(|c| c.value.clone())
+                    .unwrap_or_default(),
+            )),
+            // load refuses such a list; a registry built by hand still must not lose items.
+            (None, None) => {
+                return Err(in_registry(
+                    &list.key,
+                    "does not say which items are Portolan's: give it a `comment:` that starts with fixed text, or `key:`".to_owned(),
+                ));
+            }
+        };
+        let owned = OwnedItems {
+            path: kp,
+            owner,
+            items,
+        };
+        // Two items publishing one port: the tool reading the list fails,
+        // or one of the two services is unreachable.
+        // The keys whose values are ports: rendered from one.
+        let ports: Vec<&str> = list
+            .item
+            .iter()
+            .filter(|(_, t)| t.value.contains("port"))
+            .map(|(k, _)| k.value.as_str())
+            .collect();
+        let clashes = doc
+            .clashes(&owned, &ports)
+            .map_err(|e| problem(e.line.map(|l| (l, 1)), e.message))?;
+        if let Some(c) = clashes.first() {
+            return Err(problem(
+                Some((c.line, 1)),
+                format!(
+                    "an item that is not Portolan's holds `{}: {}`, as Portolan's item {} in `{}` does; change that item's port or remove it, or give the service another port in ports.yaml",
+                    printable(&c.key),
+                    printable(&c.value),
+                    printable(&c.item),
+                    owned.path
+                ),
+            ));
+        }
+        Ok(owned)
+    }
+
+    /// Portolan's items of an owned list: one per service port the entry
+    /// covers in the scope (per transport when the list says
+    /// `{{ protocol }}`), rendered.
+    fn list_items(
+        &self,
+        engine: &Engine,
+        path: &str,
+        target: &crate::model::SyncFile,
+        list: &crate::model::OwnedList,
+        scope: &Scope,
+    ) -> Result<Vec<Item>, Problem> {
+        let in_registry = |text: &Text, message: String| self.in_registry(path, text, message);
+        let mut items = Vec::new();
+        let uses = |var: &str| {
+            list.item.iter().any(|(_, t)| t.value.contains(var))
+                || list.comment.as_ref().is_some_and(|c| c.value.contains(var))
+        };
+        let mut rows = engine.list_rows(scope.environment.as_deref(), uses("node_port"));
+        // A range is one item only where the item can say its end: else
+        // its other ports would be left out without a word.
+        if !uses("port_end") {
+            rows.retain(|r| r.port_end.is_none());
+        }
+        // A list that says `{{ protocol }}` gets an item per transport of a
+        // `both` port (kind maps TCP and UDP separately).
+        let per_transport = uses("protocol");
+        // A `{service}` file lists its own service's ports only.
+        let covered = rows
+            .iter()
+            .filter(|r| scope.service.as_ref().is_none_or(|s| *s == r.service))
+            .filter(|r| target.covers(Some(&r.service), r.environment.as_deref()));
+        let covered = covered.flat_map(|r| {
+            let transports: &[Protocol] = match per_transport {
+                true => r.protocol.transports(),
+                false => std::slice::from_ref(&r.protocol),
+            };
+            transports.iter().map(move |t| (r, *t))
+        });
+        for (row, protocol) in covered {
+            let extra = [
+                ("service", serde_json::json!(row.service)),
+                ("name", serde_json::json!(row.name)),
+                ("port", serde_json::json!(row.port)),
+                (
+                    "port_end",
+                    serde_json::json!(row.port_end.unwrap_or(row.port)),
+                ),
+                ("container_port", serde_json::json!(row.container_port)),
+                ("url", serde_json::json!(row.url)),
+                ("description", serde_json::json!(row.description)),
+                ("environment", serde_json::json!(row.environment)),
+                ("protocol", serde_json::json!(protocol.as_str())),
+                ("bind", serde_json::json!(row.bind.map(|b| b.to_string()))),
+            ];
+            let mut extra = extra.to_vec();
+            // Absent, not null: strict undefined then names the problem.
+            if let Some(np) = row.node_port {
+                extra.push(("node_port", serde_json::json!(np)));
+            }
+            let comment = match &list.comment {
+                Some(t) => Some(
+                    engine
+                        .render_str(&t.value, scope, &extra)
+                        .map_err(|m| in_registry(t, m))?,
+                ),
+                None => None,
+            };
+            let mut fields = Vec::new();
+            for (key, template) in &list.item {
+                let rendered = engine
+                    .render_str(&template.value, scope, &extra)
+                    .map_err(|m| in_registry(template, m))?;
+                fields.push((key.value.clone(), Value::from_rendered(&rendered)));
+            }
+            items.push(Item { comment, fields });
+        }
+        Ok(items)
     }
 }
 

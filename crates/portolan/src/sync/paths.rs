@@ -207,4 +207,22 @@ impl Planner<'_> {
         }
         ok
     }
+
+    /// Two names for one file (a symlink and its target) would give it two owners.
+    pub(super) fn refuse_aliases(&mut self) {
+        let mut real: BTreeMap<PathBuf, &str> = BTreeMap::new();
+        let mut aliased = Vec::new();
+        for path in self.claimed.keys() {
+            if let Some(resolved) = self.real(path)
+                && let Some(first) = real.insert(resolved, path)
+            {
+                aliased.push(Problem {
+                    file: self.shown(path),
+                    at: None,
+                    message: format!("is the same file as `{first}`; each file has one owner"),
+                });
+            }
+        }
+        self.problems.extend(aliased);
+    }
 }
