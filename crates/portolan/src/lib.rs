@@ -4,12 +4,13 @@
 //! The pipeline, one module per stage:
 //!
 //! ```text
-//! ports.yaml ─▶ source ─▶ load (its yaml layer) ─▶ model ─▶ validate ─┬─▶ codegen, build   (build.rs → OUT_DIR)
-//!                                                                     ├─▶ render           (generated/, templates)
-//!                                                                     ├─▶ sync             (plan → edit per file → transaction)
-//!                                                                     ├─▶ allocate         (assign / release, same transaction)
-//!                                                                     └─▶ doctor           (who listens on the ports)
-//! import (other registries, read through the same yaml layer) ─▶ a ports.yaml text
+//! ports.yaml ─▶ source ─▶ yaml ─▶ load ─▶ model ─▶ validate ─┬─▶ codegen, build   (build.rs → OUT_DIR)
+//!                          │                                  ├─▶ render           (generated/, templates)
+//!                          │                                  ├─▶ sync             (plan → edit per file → transaction)
+//!                          │                                  ├─▶ allocate         (assign / release, same transaction)
+//!                          │                                  └─▶ doctor           (who listens on the ports)
+//!                          └─▶ edit (the same tree: byte ranges, styles, anchors; other formats beside it)
+//! import (other registries, read through yaml) ─▶ a ports.yaml text
 //! diag renders every finding; manifest records what sync wrote; init starts a repository;
 //! occupancy (who holds each port) is what validate and allocate both ask.
 //! ```
