@@ -16,7 +16,7 @@ pub enum Dependency {
 }
 
 /// Portolan's repository, as its crates' manifests name it.
-pub const REPOSITORY: &str = "https://github.com/portolan-dev/portolan";
+pub(crate) const REPOSITORY: &str = "https://github.com/portolan-dev/portolan";
 
 /// What `portolan init` writes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,7 +58,7 @@ pub fn project_name(dir: &Path) -> String {
 
 /// The starter ports.yaml: one environment, one example service, comments
 /// saying what to change.
-pub fn starter(project: &str) -> String {
+pub(crate) fn starter(project: &str) -> String {
     format!(
         "# yaml-language-server: $schema=generated/ports.schema.json
 # Every port of {project}'s services: the single source of truth.

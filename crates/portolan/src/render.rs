@@ -17,10 +17,10 @@ mod modules;
 mod prometheus;
 mod templates;
 
-pub use templates::{Engine, FUEL, MAX_FILE_OUTPUT, MAX_TEMPLATE_SOURCE, MAX_VALUE_OUTPUT};
+pub use templates::Engine;
 
 /// The preamble of every artifact whose format has comments.
-pub const NOTICE: &str = "Generated from ports.yaml by `portolan sync`; do not edit.";
+pub(crate) const NOTICE: &str = "Generated from ports.yaml by `portolan sync`; do not edit.";
 
 /// One port, resolved: the row of `ports.json` and of `portolan list`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -310,7 +310,7 @@ pub(crate) fn holders(rows: &[Row], environment_arg: bool) -> HashMap<u16, Vec<H
 /// directory, for any environment, or a template's output for any service
 /// and environment. The manifest is a file in the repository; `sync` deletes
 /// a file it lists only when this holds.
-pub fn could_produce(registry: &Registry, path: &str) -> bool {
+pub(crate) fn could_produce(registry: &Registry, path: &str) -> bool {
     let dir = registry.render.dir.value.trim_end_matches('/');
     let builtin = path
         .strip_prefix(dir)

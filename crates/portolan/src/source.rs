@@ -236,7 +236,7 @@ fn memchr_newlines(text: &str) -> impl Iterator<Item = usize> + '_ {
 /// with every symlink followed, inside the directory `within` and outside
 /// `.git/` there. A repository's own files name what is read, so anything
 /// else (a link to a key elsewhere, a FIFO, `/dev/zero`) is an error.
-pub fn read_contained(path: &Path, within: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_contained(path: &Path, within: &Path, max: u64) -> std::io::Result<Vec<u8>> {
     use std::io::{Error, ErrorKind, Read};
     let real_dir = within.canonicalize()?;
     let real = path.canonicalize()?;

@@ -72,7 +72,7 @@ impl Lock {
 
 /// `.ports.yaml.lock` beside the registry: where systems without directory
 /// locks keep the lock, a file that is never replaced.
-pub fn lock_path(registry: &Path) -> PathBuf {
+pub(crate) fn lock_path(registry: &Path) -> PathBuf {
     let name = registry
         .file_name()
         .map_or_else(|| "ports.yaml".into(), |n| n.to_string_lossy().into_owned());

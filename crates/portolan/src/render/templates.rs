@@ -158,7 +158,7 @@ impl Engine {
     }
 
     /// Renders a template string (a value or comment from ports.yaml), within
-    /// [`FUEL`] and [`MAX_VALUE_OUTPUT`].
+    /// a bounded number of template steps and at most 64 KiB of output.
     pub fn render_str(
         &self,
         template: &str,
@@ -169,7 +169,8 @@ impl Engine {
         bounded(&tmpl, self.context(scope, extra), MAX_VALUE_OUTPUT)
     }
 
-    /// Renders a template file, within [`FUEL`] and [`MAX_FILE_OUTPUT`];
+    /// Renders a template file (at most 1 MiB) within a bounded number of
+    /// template steps and at most 64 MiB of output;
     /// `name` appears in errors.
     pub fn render_file(&self, name: &str, source: &str, scope: &Scope) -> Result<String, String> {
         if source.len() > MAX_TEMPLATE_SOURCE {
@@ -206,13 +207,13 @@ impl Engine {
 /// Template instructions one file, value or comment may run (minijinja's
 /// fuel): a template is code from the repository, and `check` runs it in CI.
 /// A loop over every port of a full port space runs well under a tenth of it.
-pub const FUEL: u64 = 10_000_000;
+pub(crate) const FUEL: u64 = 10_000_000;
 /// The most bytes one rendered template file may hold.
-pub const MAX_FILE_OUTPUT: usize = 64 << 20;
+pub(crate) const MAX_FILE_OUTPUT: usize = 64 << 20;
 /// The most bytes one rendered value or list-item comment may hold.
-pub const MAX_VALUE_OUTPUT: usize = 64 << 10;
+pub(crate) const MAX_VALUE_OUTPUT: usize = 64 << 10;
 /// The most bytes a template file may hold.
-pub const MAX_TEMPLATE_SOURCE: usize = 1 << 20;
+pub(crate) const MAX_TEMPLATE_SOURCE: usize = 1 << 20;
 
 /// Renders `tmpl` into a string of at most `cap` bytes.
 pub(super) fn bounded(
