@@ -368,20 +368,60 @@ pub(crate) fn matches_pattern(pattern: &str, path: &str) -> bool {
         .any(|i| crate::load::is_valid_name(&tail[..i]) && matches_pattern(rest, &tail[i..]))
 }
 
-/// ports.json, written straight from the rows: byte for byte what
-/// `serde_json::to_string_pretty` prints for the document built from
-/// [`Row::to_json`] (keys in sorted order), without building a `Value` per
-/// row, which dominated rendering for large registries.
-fn ports_json(registry: &Registry, rows: &[Row]) -> String {
-    fn string(out: &mut String, s: &str) {
-        out.push_str(&serde_json::to_string(s).unwrap_or_default());
-    }
-    fn opt_string(out: &mut String, s: Option<&str>) {
-        match s {
-            Some(s) => string(out, s),
-            None => out.push_str("null"),
+/// ports.json: the registry's project and one entry per row. serde_json
+/// prints the fields in declaration order, which is the document's sorted key
+/// order (`$comment` sorts first): what it prints for the same `Value`.
+#[derive(serde::Serialize)]
+struct PortsJson<'a> {
+    #[serde(rename = "$comment")]
+    comment: &'static str,
+    #[serde(serialize_with = "port_entries")]
+    ports: &'a [Row],
+    project: &'a str,
+}
+
+/// One row of ports.json, borrowed from its [`Row`]: the keys of
+/// [`Row::to_json`], sorted.
+#[derive(serde::Serialize)]
+struct PortEntry<'a> {
+    bind: Option<std::net::IpAddr>,
+    container_port: u16,
+    description: Option<&'a str>,
+    environment: Option<&'a str>,
+    name: Option<&'a str>,
+    node_port: Option<u16>,
+    port: u16,
+    port_end: Option<u16>,
+    protocol: &'static str,
+    service: &'a str,
+    url: Option<&'a str>,
+}
+
+impl<'a> From<&'a Row> for PortEntry<'a> {
+    fn from(r: &'a Row) -> Self {
+        PortEntry {
+            bind: r.bind,
+            container_port: r.container_port,
+            description: r.description.as_deref(),
+            environment: r.environment.as_deref(),
+            name: r.name.as_deref(),
+            node_port: r.node_port,
+            port: r.port,
+            port_end: r.port_end,
+            protocol: r.protocol.as_str(),
+            service: &r.service,
+            url: r.url.as_deref(),
         }
     }
+}
+
+/// The rows as a JSON array, one entry at a time (no array of entries is built).
+fn port_entries<S: serde::Serializer>(rows: &&[Row], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(rows.iter().map(PortEntry::from))
+}
+
+/// ports.json, pretty-printed by serde_json, with a final newline.
+fn ports_json(registry: &Registry, rows: &[Row]) -> String {
     // Sized up front (a slight overestimate): growing by doubling would hold
     // twice the text for the largest artifact of a full port space.
     let capacity: usize = rows
@@ -391,51 +431,15 @@ fn ports_json(registry: &Registry, rows: &[Row]) -> String {
             300 + 2 * r.service.len() + len(&r.description) + len(&r.environment) + len(&r.name)
         })
         .sum();
-    let mut out = String::with_capacity(256 + registry.project.value.len() + capacity);
-    out.push_str("{\n  \"$comment\": ");
-    string(&mut out, NOTICE);
-    out.push_str(",\n  \"ports\": [");
-    for (i, r) in rows.iter().enumerate() {
-        out.push_str(if i == 0 { "\n    {\n" } else { ",\n    {\n" });
-        match r.bind {
-            Some(ip) => {
-                let _ = writeln!(out, "      \"bind\": \"{ip}\",");
-            }
-            None => out.push_str("      \"bind\": null,\n"),
-        }
-        let _ = writeln!(out, "      \"container_port\": {},", r.container_port);
-        out.push_str("      \"description\": ");
-        opt_string(&mut out, r.description.as_deref());
-        out.push_str(",\n      \"environment\": ");
-        opt_string(&mut out, r.environment.as_deref());
-        out.push_str(",\n      \"name\": ");
-        opt_string(&mut out, r.name.as_deref());
-        out.push_str(",\n      \"node_port\": ");
-        match r.node_port {
-            Some(p) => {
-                let _ = write!(out, "{p}");
-            }
-            None => out.push_str("null"),
-        }
-        let _ = writeln!(out, ",\n      \"port\": {},", r.port);
-        match r.port_end {
-            Some(end) => {
-                let _ = writeln!(out, "      \"port_end\": {end},");
-            }
-            None => out.push_str("      \"port_end\": null,\n"),
-        }
-        let _ = writeln!(out, "      \"protocol\": \"{}\",", r.protocol);
-        out.push_str("      \"service\": ");
-        string(&mut out, &r.service);
-        out.push_str(",\n      \"url\": ");
-        opt_string(&mut out, r.url.as_deref());
-        out.push_str("\n    }");
-    }
-    out.push_str(if rows.is_empty() { "]" } else { "\n  ]" });
-    out.push_str(",\n  \"project\": ");
-    string(&mut out, &registry.project.value);
-    out.push_str("\n}\n");
-    out
+    let mut out = Vec::with_capacity(256 + registry.project.value.len() + capacity);
+    let document = PortsJson {
+        comment: NOTICE,
+        ports: rows,
+        project: &registry.project.value,
+    };
+    serde_json::to_writer_pretty(&mut out, &document).expect("ports.json always serializes");
+    out.push(b'\n');
+    String::from_utf8(out).expect("serde_json writes UTF-8")
 }
 
 /// Markdown table cell text: pipes escaped, one line.
@@ -772,9 +776,11 @@ pub fn expand(registry: &Registry, path: &str) -> Vec<(String, Scope)> {
 mod tests {
     use super::*;
 
-    /// The hand-written ports.json is what serde_json prints for the same document.
+    /// ports.json's derived fields are [`Row::to_json`]'s keys (what templates
+    /// see as `ports`) in sorted order: the document serde_json printed from a
+    /// `Value`, byte for byte, escapes, nulls and an empty registry included.
     #[test]
-    fn ports_json_matches_serde_json() {
+    fn ports_json_is_the_value_document() {
         for yaml in [
             "project: demo\nenvironments:\n  local: { range: 8000-8099 }\n  k8s: { range: 9000-9099, node_ports: { range: 30000-30999, offset: 21000 } }\nservices:\n  web:\n    description: \"tab\\tand \\u00e9 and \\\\ and |\"\n    ports: { api: { local: 8000, k8s: 9000 }, metrics: { local: 8001, k8s: 9001 } }\n  bare: { ports: { api: { local: 8002, k8s: 9002 } } }\n  media: { environments: [local], ports: { rtp: { range: 8010-8019, protocol: udp } } }\ninfrastructure:\n  services:\n    db: { port: 5432, container_port: 5433, bind: 127.0.0.1, node_port: 30432 }\n    dns: { port: 53, protocol: both, bind: \"::1\" }\n",
             "project: empty\nenvironments:\n  local: { range: 8000-8099 }\n",
