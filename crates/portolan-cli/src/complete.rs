@@ -112,14 +112,7 @@ pub fn hosts() -> Vec<CompletionCandidate> {
     let Some(registry) = registry() else {
         return Vec::new();
     };
-    once_each(
-        registry
-            .environments
-            .iter()
-            .filter_map(|e| e.host.as_ref())
-            .chain(registry.infrastructure.host.as_ref())
-            .map(|h| h.as_str()),
-    )
+    once_each(portolan::doctor::hosts(&registry).into_iter())
 }
 
 /// Names written in several places, each offered once, sorted.

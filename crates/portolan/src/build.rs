@@ -99,11 +99,7 @@ impl Builder {
         if self.cargo_directives {
             println!("cargo::rerun-if-changed={}", path.display());
         }
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let bytes = crate::source::read_contained(&path, dir, u64::MAX)
+        let bytes = crate::source::read_contained(&path, crate::source::dir_of(&path), u64::MAX)
             .map_err(|e| Error::io(&self.registry, e))?;
         // Cargo prints these lines from wherever it was run: a path that
         // climbs out of the crate (`../ports.yaml`) is shown absolute.

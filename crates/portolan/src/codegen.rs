@@ -95,7 +95,15 @@ pub fn source(registry: crate::Valid<'_>) -> Result<String, crate::Error> {
     Ok(format!("{HEADER}\n{}", prettyplease::unparse(&file)))
 }
 
+/// The types every generated file declares: `Port`, `PortRange`, `Protocol`.
 fn port_type() -> TokenStream {
+    let mut out = port_struct();
+    out.extend(port_range_struct());
+    out.extend(protocol_enum());
+    out
+}
+
+fn port_struct() -> TokenStream {
     quote! {
         /// A TCP/UDP port number from the registry (1 to 65535).
         ///
@@ -159,7 +167,11 @@ fn port_type() -> TokenStream {
                 port.get()
             }
         }
+    }
+}
 
+fn port_range_struct() -> TokenStream {
+    quote! {
         /// A range of ports one service holds (an RTP range, a worker pool),
         /// inclusive at both ends.
         #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -220,7 +232,11 @@ fn port_type() -> TokenStream {
                 write!(f, "PortRange({}-{})", self.start, self.end)
             }
         }
+    }
+}
 
+fn protocol_enum() -> TokenStream {
+    quote! {
         /// The transport a port is for; ports of different transports may
         /// share a number.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -262,6 +278,8 @@ fn port_type() -> TokenStream {
     }
 }
 
+/// `Environment` and its parse error. Long for a reason: one template of the
+/// enum and its impls, which share the variant and name lists.
 fn environment_type(registry: &Registry) -> TokenStream {
     let project = registry.project.as_str();
     let var = format!("{}_ENV", ident::screaming(project));
@@ -279,20 +297,9 @@ fn environment_type(registry: &Registry) -> TokenStream {
     let docs: Vec<String> = registry
         .environments
         .iter()
-        .map(|e| {
-            doc_text(format!(
-                " The `{}` environment: ports {}{}. Declared at {}:{}.",
-                e.name,
-                e.range,
-                e.host
-                    .as_ref()
-                    .map_or(String::new(), |h| format!(", on host `{h}`")),
-                registry.file,
-                e.name.span.line
-            ))
-        })
+        .map(|e| environment_doc(registry, e))
         .collect();
-    let expected = format!("; expected one of: {}", names.join(", "));
+    let error_type = parse_environment_error(&names);
     let var_doc = doc_text(format!(
         " The variable [`Environment::from_env`] reads: `{var}`."
     ));
@@ -357,6 +364,28 @@ fn environment_type(registry: &Registry) -> TokenStream {
             }
         }
 
+        #error_type
+    }
+}
+
+/// A variant's doc: the environment's range, host and where it is declared.
+fn environment_doc(registry: &Registry, e: &Environment) -> String {
+    doc_text(format!(
+        " The `{}` environment: ports {}{}. Declared at {}:{}.",
+        e.name,
+        e.range,
+        e.host
+            .as_ref()
+            .map_or(String::new(), |h| format!(", on host `{h}`")),
+        registry.file,
+        e.name.span.line
+    ))
+}
+
+/// `ParseEnvironmentError`, whose message lists the environments `names`.
+fn parse_environment_error(names: &[&str]) -> TokenStream {
+    let expected = format!("; expected one of: {}", names.join(", "));
+    quote! {
         /// A name that is not an environment of the registry (or an unset variable).
         ///
         /// Its `Debug` is its message, so `fn main() -> Result<(), Box<dyn Error>>`
@@ -394,85 +423,100 @@ fn environment_type(registry: &Registry) -> TokenStream {
 
 fn binding_table(registry: &Registry) -> TokenStream {
     let project = registry.project.as_str();
-    // Rows name the constants instead of repeating numbers, so each port is written once.
-    let rows = registry.bindings().map(|b| {
-        let (service, name, environment, port, container, node, range) = match b.owner {
-            crate::model::Owner::Service {
-                service,
-                port,
-                environment,
-            } => {
-                let variant = ident(&ident::camel(environment.name.as_str()));
-                let module = ident(&ident::snake(environment.name.as_str()));
-                let constant = format_ident!(
-                    "{}",
-                    ident::port_constant(service.name.as_str(), port.name.as_str())
-                );
-                let port_name = port.name.as_str();
-                let node = match b.node_port {
-                    Some(_) if !b.is_range() => quote!(Some(#module::node_ports::#constant)),
-                    _ => quote!(None),
-                };
-                match b.is_range() {
-                    // A range's constant is a `PortRange`; the row's ports are its ends.
-                    true => (
-                        service.name.as_str(),
-                        quote!(Some(#port_name)),
-                        quote!(Some(Environment::#variant)),
-                        quote!(#module::#constant.start()),
-                        quote!(#module::container::#constant.start()),
-                        node,
-                        quote!(Some(#module::#constant)),
-                    ),
-                    false => (
-                        service.name.as_str(),
-                        quote!(Some(#port_name)),
-                        quote!(Some(Environment::#variant)),
-                        quote!(#module::#constant),
-                        quote!(#module::container::#constant),
-                        node,
-                        quote!(None),
-                    ),
-                }
-            }
-            crate::model::Owner::Infrastructure(infra) => {
-                let constant = format_ident!("{}", ident::screaming(infra.name.as_str()));
-                (
-                    infra.name.as_str(),
-                    quote!(None),
-                    quote!(None),
-                    quote!(infrastructure::#constant),
-                    quote!(infrastructure::container::#constant),
-                    match infra.node_port {
-                        Some(_) => quote!(Some(infrastructure::node_ports::#constant)),
-                        None => quote!(None),
-                    },
-                    quote!(None),
-                )
-            }
-        };
-        let description = b.description().unwrap_or("");
-        let protocol = protocol_lit(b.protocol);
-        let bind = bind_lit(b.bind);
-        quote! {
-            Binding {
-                service: #service,
-                name: #name,
-                environment: #environment,
-                port: #port,
-                container_port: #container,
-                node_port: #node,
-                description: #description,
-                protocol: #protocol,
-                bind: #bind,
-                range: #range,
-            }
-        }
-    });
+    let binding = binding_struct();
+    let rows = registry.bindings().map(binding_row);
     quote! {
         /// The project's name in ports.yaml.
         pub const PROJECT: &str = #project;
 
+        #binding
+
+        /// Every port of the registry: services by name, port name and
+        /// environment, then infrastructure by name.
+        pub const BINDINGS: &[Binding] = &[#(#rows),*];
+    }
+}
+
+/// One row of `BINDINGS`. Rows name the constants instead of repeating
+/// numbers, so each port is written once.
+fn binding_row(b: crate::model::Binding<'_>) -> TokenStream {
+    let (service, name, environment, port, container, node, range) = match b.owner {
+        crate::model::Owner::Service {
+            service,
+            port,
+            environment,
+        } => {
+            let variant = ident(&ident::camel(environment.name.as_str()));
+            let module = ident(&ident::snake(environment.name.as_str()));
+            let constant = format_ident!(
+                "{}",
+                ident::port_constant(service.name.as_str(), port.name.as_str())
+            );
+            let port_name = port.name.as_str();
+            let node = match b.node_port {
+                Some(_) if !b.is_range() => quote!(Some(#module::node_ports::#constant)),
+                _ => quote!(None),
+            };
+            match b.is_range() {
+                // A range's constant is a `PortRange`; the row's ports are its ends.
+                true => (
+                    service.name.as_str(),
+                    quote!(Some(#port_name)),
+                    quote!(Some(Environment::#variant)),
+                    quote!(#module::#constant.start()),
+                    quote!(#module::container::#constant.start()),
+                    node,
+                    quote!(Some(#module::#constant)),
+                ),
+                false => (
+                    service.name.as_str(),
+                    quote!(Some(#port_name)),
+                    quote!(Some(Environment::#variant)),
+                    quote!(#module::#constant),
+                    quote!(#module::container::#constant),
+                    node,
+                    quote!(None),
+                ),
+            }
+        }
+        crate::model::Owner::Infrastructure(infra) => {
+            let constant = format_ident!("{}", ident::screaming(infra.name.as_str()));
+            (
+                infra.name.as_str(),
+                quote!(None),
+                quote!(None),
+                quote!(infrastructure::#constant),
+                quote!(infrastructure::container::#constant),
+                match infra.node_port {
+                    Some(_) => quote!(Some(infrastructure::node_ports::#constant)),
+                    None => quote!(None),
+                },
+                quote!(None),
+            )
+        }
+    };
+    let description = b.description().unwrap_or("");
+    let protocol = protocol_lit(b.protocol);
+    let bind = bind_lit(b.bind);
+    quote! {
+        Binding {
+            service: #service,
+            name: #name,
+            environment: #environment,
+            port: #port,
+            container_port: #container,
+            node_port: #node,
+            description: #description,
+            protocol: #protocol,
+            bind: #bind,
+            range: #range,
+        }
+    }
+}
+
+/// The `Binding` type of the rows.
+fn binding_struct() -> TokenStream {
+    quote! {
         /// One port of the registry, with everything known about it.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub struct Binding {
@@ -509,10 +553,6 @@ fn binding_table(registry: &Registry) -> TokenStream {
                 }
             }
         }
-
-        /// Every port of the registry: services by name, port name and
-        /// environment, then infrastructure by name.
-        pub const BINDINGS: &[Binding] = &[#(#rows),*];
     }
 }
 
@@ -553,41 +593,21 @@ fn environment_module(registry: &Registry, index: usize, env: &Environment) -> T
                 ident::port_constant(service.name.as_str(), port.name.as_str())
             );
             let line = a.span.line;
-            let doc = constant_doc(
-                registry,
-                service,
-                port.name.as_str(),
-                env,
-                line,
-                "Host port",
-            );
+            let doc = |what| constant_doc(registry, service, port.name.as_str(), env, line, what);
             let (ty, value) = held_lit(a.port, a.end);
-            host.push(quote!(#[doc = #doc] pub const #name: #ty = #value;));
-            let doc = constant_doc(
-                registry,
-                service,
-                port.name.as_str(),
-                env,
-                line,
-                "Container port",
-            );
+            let host_doc = doc("Host port");
+            host.push(quote!(#[doc = #host_doc] pub const #name: #ty = #value;));
+            let container_doc = doc("Container port");
             let container_end = Port::new(a.container_port.get() + (a.end.get() - a.port.get()))
                 .unwrap_or(a.container_port);
             let (ty, value) = held_lit(a.container_port, container_end);
-            container.push(quote!(#[doc = #doc] pub const #name: #ty = #value;));
+            container.push(quote!(#[doc = #container_doc] pub const #name: #ty = #value;));
             if let Some(np) = env.node_ports.as_ref().and_then(|np| np.node_port(a.port))
                 && a.end == a.port
             {
-                let doc = constant_doc(
-                    registry,
-                    service,
-                    port.name.as_str(),
-                    env,
-                    line,
-                    "Kubernetes NodePort",
-                );
+                let node_doc = doc("Kubernetes NodePort");
                 let value = lit(np);
-                node.push(quote!(#[doc = #doc] pub const #name: Port = #value;));
+                node.push(quote!(#[doc = #node_doc] pub const #name: Port = #value;));
             }
         }
     }
@@ -701,23 +721,20 @@ fn infrastructure_module(registry: &Registry) -> TokenStream {
             .description
             .as_deref()
             .map_or(String::new(), |d| format!(": {d}"));
-        let doc = doc_text(format!(
-            " Host port of infrastructure `{}`{description}. Declared at {}:{}.",
-            entry.name, registry.file, entry.span.line
-        ));
+        let doc = |what: &str, line: u32| {
+            doc_text(format!(
+                " {what} of infrastructure `{}`{description}. Declared at {}:{line}.",
+                entry.name, registry.file
+            ))
+        };
+        let host_doc = doc("Host port", entry.span.line);
         let value = lit(entry.port);
-        host.push(quote!(#[doc = #doc] pub const #name: Port = #value;));
-        let doc = doc_text(format!(
-            " Container port of infrastructure `{}`{description}. Declared at {}:{}.",
-            entry.name, registry.file, entry.span.line
-        ));
+        host.push(quote!(#[doc = #host_doc] pub const #name: Port = #value;));
+        let container_doc = doc("Container port", entry.span.line);
         let value = lit(entry.container_port);
-        container.push(quote!(#[doc = #doc] pub const #name: Port = #value;));
+        container.push(quote!(#[doc = #container_doc] pub const #name: Port = #value;));
         if let Some((np, span)) = entry.node_port {
-            let doc = doc_text(format!(
-                " Kubernetes NodePort of infrastructure `{}`{description}. Declared at {}:{}.",
-                entry.name, registry.file, span.line
-            ));
+            let doc = doc("Kubernetes NodePort", span.line);
             let value = lit(np);
             node.push(quote!(#[doc = #doc] pub const #name: Port = #value;));
         }

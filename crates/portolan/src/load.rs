@@ -156,6 +156,15 @@ fn no_ports(service: &Name, span: Span) -> Diagnostic {
     ))
 }
 
+/// Where a finding about a list item that is a mapping points: a block
+/// mapping has no width of its own, so at its first key.
+fn entry_owner(item: &Node<'_>) -> Span {
+    match &item.value {
+        Value::Map(entries) if !entries.is_empty() => entries[0].0.span,
+        _ => item.span,
+    }
+}
+
 pub(crate) fn is_valid_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     bytes.next().is_some_and(|b| b.is_ascii_lowercase())
@@ -692,11 +701,7 @@ impl<'s> Decoder<'s> {
         };
         let mut out = Vec::new();
         for item in items {
-            // A block mapping has no width of its own; point at its first key.
-            let owner = match &item.value {
-                Value::Map(entries) if !entries.is_empty() => entries[0].0.span,
-                _ => item.span,
-            };
+            let owner = entry_owner(item);
             let Some(entry) = self.table(item, "reserved entry", owner, Some(RESERVED_KEYS)) else {
                 continue;
             };

@@ -75,11 +75,8 @@ impl Source {
     /// lines, and a registry is read in CI from whoever opened the pull request.
     pub fn read(path: impl AsRef<Path>) -> Result<Self, crate::Error> {
         let path = path.as_ref();
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let bytes = read_contained(path, dir, u64::MAX).map_err(|e| crate::Error::io(path, e))?;
+        let bytes =
+            read_contained(path, dir_of(path), u64::MAX).map_err(|e| crate::Error::io(path, e))?;
         let mut source = Self::from_bytes(path.display().to_string(), bytes);
         source.path = path.to_path_buf();
         Ok(source)
@@ -224,6 +221,14 @@ pub fn discover(dir: &Path) -> Option<PathBuf> {
     dir.ancestors()
         .map(|d| d.join("ports.yaml"))
         .find(|p| p.is_file())
+}
+
+/// The directory a file is in: its parent, or `.` for a bare file name.
+pub(crate) fn dir_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
 }
 
 fn memchr_newlines(text: &str) -> impl Iterator<Item = usize> + '_ {

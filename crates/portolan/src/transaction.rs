@@ -36,10 +36,7 @@ impl Lock {
     /// and there is no file a symlink could redirect. Elsewhere it is
     /// `.NAME.lock` beside the registry.
     pub fn acquire(registry: &Path) -> Result<Lock, crate::Error> {
-        let root = match registry.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let root = crate::source::dir_of(registry).to_path_buf();
         // The registry's real directory: a symlinked ports.yaml and its
         // target take one lock, however they are spelled.
         #[cfg(unix)]
@@ -158,108 +155,155 @@ pub(crate) fn commit(
         shown: root.display().to_string(),
         message: format!("cannot resolve: {e}"),
     })?;
-    let fail = |w: &Write<'_>, message: String| Failure {
+    sweep_all(root, &real_root, writes, sweep_dirs);
+    // 1. Check every file and stage its new contents; nothing is replaced yet.
+    let (staged, created_dirs) = stage_all(root, &real_root, writes, permit)?;
+    // 2. Replace, in order; on failure put back what was replaced.
+    let done = replace_all(writes, staged, &created_dirs)?;
+    // 3. Done: removed files go for good; the renames are made durable.
+    finish(writes, done);
+    Ok(())
+}
+
+/// A failure of the write `w`.
+fn failed(w: &Write<'_>, message: String) -> Failure {
+    Failure {
         shown: w.shown.clone(),
         message,
-    };
-    let mut created_dirs: Vec<PathBuf> = Vec::new();
-    let mut staged: Vec<Staged> = Vec::new();
-    let mut seen: std::collections::BTreeMap<PathBuf, usize> = Default::default();
-    // Swept before anything is staged, each directory once by its real path
-    // (a directory spelled two ways would otherwise lose this run's own
-    // temporary files to the second sweep).
+    }
+}
+
+/// Removes the directories a transaction created, deepest first.
+fn remove_created(dirs: &[PathBuf]) {
+    for d in dirs.iter().rev() {
+        let _ = fs::remove_dir(d);
+    }
+}
+
+/// Sweeps `sweep_dirs` and the directories written to, before anything is
+/// staged, each directory once by its real path (a directory spelled two
+/// ways would otherwise lose this run's own temporary files to the second
+/// sweep).
+fn sweep_all(root: &Path, real_root: &Path, writes: &[Write<'_>], sweep_dirs: &[&str]) {
     let mut swept: std::collections::BTreeSet<PathBuf> = Default::default();
     let dirs = sweep_dirs
         .iter()
         .filter_map(|d| match *d {
-            "." => Some(real_root.clone()),
-            d => crate::sync::resolve_under(root, &real_root, d).ok(),
+            "." => Some(real_root.to_path_buf()),
+            d => crate::sync::resolve_under(root, real_root, d).ok(),
         })
         .chain(writes.iter().filter_map(|w| {
-            let target = crate::sync::resolve_under(root, &real_root, w.rel).ok()?;
+            let target = crate::sync::resolve_under(root, real_root, w.rel).ok()?;
             Some(target.parent()?.to_path_buf())
         }));
     for dir in dirs {
         if let Ok(real) = dir.canonicalize()
-            && real.starts_with(&real_root)
+            && real.starts_with(real_root)
             && swept.insert(real.clone())
         {
             sweep(&real);
         }
     }
-    let undo_dirs = |dirs: &[PathBuf]| {
-        for d in dirs.iter().rev() {
-            let _ = fs::remove_dir(d);
-        }
-    };
+}
 
-    // 1. Check every file and stage its new contents; nothing is replaced yet.
+/// Checks every file and stages its new contents, with the directories
+/// created for new files. On a failure nothing is left: what was staged
+/// is deleted and the directories are removed.
+fn stage_all(
+    root: &Path,
+    real_root: &Path,
+    writes: &[Write<'_>],
+    permit: Permit,
+) -> Result<(Vec<Staged>, Vec<PathBuf>), Failure> {
+    let mut created_dirs: Vec<PathBuf> = Vec::new();
+    let mut staged: Vec<Staged> = Vec::new();
+    let mut seen: std::collections::BTreeMap<PathBuf, usize> = Default::default();
     for (index, w) in writes.iter().enumerate() {
-        let result = (|| -> Result<Staged, String> {
-            let target = crate::sync::resolve_under(root, &real_root, w.rel)?;
-            if let Some(first) = seen.insert(target.clone(), index) {
-                return Err(format!(
-                    "is the same file as `{}`; each file has one owner",
-                    writes[first].rel
-                ));
-            }
-            let dir = target.parent().unwrap_or(Path::new(".")).to_path_buf();
-            let meta = match target.symlink_metadata() {
-                Ok(meta) => Some(meta),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-                Err(e) => return Err(format!("cannot read: {e}")),
-            };
-            let stamp = match (&meta, w.old) {
-                (None, None) => None,
-                (None, Some(_)) => {
-                    return Err("was deleted after Portolan read it".to_owned());
+        let result =
+            crate::sync::resolve_under(root, real_root, w.rel).and_then(|target| {
+                match seen.insert(target.clone(), index) {
+                    Some(first) => Err(format!(
+                        "is the same file as `{}`; each file has one owner",
+                        writes[first].rel
+                    )),
+                    None => stage_write(w, index, target, permit, &mut created_dirs),
                 }
-                (Some(_), None) => {
-                    return Err("was created after Portolan looked for it".to_owned());
-                }
-                (Some(meta), Some(old)) => {
-                    if !meta.is_file() {
-                        return Err("is no longer a regular file".to_owned());
-                    }
-                    refused(meta, permit)?;
-                    if !holds(&target, old)? {
-                        return Err("changed after Portolan read it".to_owned());
-                    }
-                    Some(Stamp::of(meta))
-                }
-            };
-            let temp = match w.new {
-                Some(bytes) => {
-                    if meta.is_none() {
-                        create_dirs(&dir, &mut created_dirs)
-                            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-                    }
-                    stage(&target, meta.as_ref(), bytes)?
-                }
-                // A removal moves the file aside first, so it can be put back.
-                None => temp_file(&target, None)
-                    .map_err(|e| format!("cannot write beside it: {e}"))?
-                    .into_temp_path(),
-            };
-            Ok(Staged {
-                index,
-                target,
-                stamp,
-                temp,
-                meta,
-            })
-        })();
+            });
         match result {
             Ok(s) => staged.push(s),
             Err(message) => {
                 drop(staged);
-                undo_dirs(&created_dirs);
-                return Err(fail(w, format!("{message}; no file was changed")));
+                remove_created(&created_dirs);
+                return Err(failed(w, format!("{message}; no file was changed")));
             }
         }
     }
+    Ok((staged, created_dirs))
+}
 
-    // 2. Replace, in order; on failure put back what was replaced.
+/// Checks that `target` still holds what `w` read, and stages `w`'s new
+/// contents beside it (a removal: the name the file is moved aside to).
+fn stage_write(
+    w: &Write<'_>,
+    index: usize,
+    target: PathBuf,
+    permit: Permit,
+    created_dirs: &mut Vec<PathBuf>,
+) -> Result<Staged, String> {
+    let dir = target.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let meta = match target.symlink_metadata() {
+        Ok(meta) => Some(meta),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(format!("cannot read: {e}")),
+    };
+    let stamp = match (&meta, w.old) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            return Err("was deleted after Portolan read it".to_owned());
+        }
+        (Some(_), None) => {
+            return Err("was created after Portolan looked for it".to_owned());
+        }
+        (Some(meta), Some(old)) => {
+            if !meta.is_file() {
+                return Err("is no longer a regular file".to_owned());
+            }
+            refused(meta, permit)?;
+            if !holds(&target, old)? {
+                return Err("changed after Portolan read it".to_owned());
+            }
+            Some(Stamp::of(meta))
+        }
+    };
+    let temp = match w.new {
+        Some(bytes) => {
+            if meta.is_none() {
+                create_dirs(&dir, created_dirs)
+                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            }
+            stage(&target, meta.as_ref(), bytes)?
+        }
+        // A removal moves the file aside first, so it can be put back.
+        None => temp_file(&target, None)
+            .map_err(|e| format!("cannot write beside it: {e}"))?
+            .into_temp_path(),
+    };
+    Ok(Staged {
+        index,
+        target,
+        stamp,
+        temp,
+        meta,
+    })
+}
+
+/// Replaces the staged files in order. On a failure it puts back what was
+/// replaced, deletes the rest and removes `created_dirs`.
+fn replace_all(
+    writes: &[Write<'_>],
+    staged: Vec<Staged>,
+    created_dirs: &[PathBuf],
+) -> Result<Vec<Staged>, Failure> {
     let abort_after = fault_point();
     let mut done: Vec<Staged> = Vec::new();
     let mut staged = staged.into_iter();
@@ -268,26 +312,7 @@ pub(crate) fn commit(
         if !w.journal && abort_after == Some(REPLACED.load(std::sync::atomic::Ordering::Relaxed)) {
             std::process::abort();
         }
-        let result = (|| -> Result<(), String> {
-            let now = match s.target.symlink_metadata() {
-                Ok(m) => Some(Stamp::of(&m)),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-                Err(e) => return Err(format!("cannot read: {e}")),
-            };
-            if now != s.stamp {
-                return Err("changed while Portolan was writing".to_owned());
-            }
-            match w.new {
-                Some(_) if s.stamp.is_some() => {
-                    fs::rename(&s.temp, &s.target).map_err(|e| format!("cannot replace: {e}"))
-                }
-                Some(_) => {
-                    no_clobber(&s.temp, &s.target).map_err(|e| format!("cannot create: {e}"))
-                }
-                None => fs::rename(&s.target, &s.temp).map_err(|e| format!("cannot remove: {e}")),
-            }
-        })();
-        match result {
+        match replace(&s, w) {
             Ok(()) => {
                 if !w.journal {
                     REPLACED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -298,7 +323,7 @@ pub(crate) fn commit(
                 let unrestored = undo(writes, done);
                 drop(s);
                 drop(staged);
-                undo_dirs(&created_dirs);
+                remove_created(created_dirs);
                 let after = match unrestored.is_empty() {
                     true => "the files already written were restored".to_owned(),
                     false => format!(
@@ -306,12 +331,36 @@ pub(crate) fn commit(
                         unrestored.join(", ")
                     ),
                 };
-                return Err(fail(w, format!("{message}; {after}")));
+                return Err(failed(w, format!("{message}; {after}")));
             }
         }
     }
+    Ok(done)
+}
 
-    // 3. Done: removed files go for good; the renames are made durable.
+/// Puts the staged file `s` in place of its target (or its target aside),
+/// when the target is still as it was checked.
+fn replace(s: &Staged, w: &Write<'_>) -> Result<(), String> {
+    let now = match s.target.symlink_metadata() {
+        Ok(m) => Some(Stamp::of(&m)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(format!("cannot read: {e}")),
+    };
+    if now != s.stamp {
+        return Err("changed while Portolan was writing".to_owned());
+    }
+    match w.new {
+        Some(_) if s.stamp.is_some() => {
+            fs::rename(&s.temp, &s.target).map_err(|e| format!("cannot replace: {e}"))
+        }
+        Some(_) => no_clobber(&s.temp, &s.target).map_err(|e| format!("cannot create: {e}")),
+        None => fs::rename(&s.target, &s.temp).map_err(|e| format!("cannot remove: {e}")),
+    }
+}
+
+/// Removed files go for good; the directories written to are flushed, so
+/// the renames are durable.
+fn finish(writes: &[Write<'_>], done: Vec<Staged>) {
     let mut dirs = std::collections::BTreeSet::new();
     for s in done {
         if let Some(dir) = s.target.parent() {
@@ -329,7 +378,6 @@ pub(crate) fn commit(
     for dir in dirs {
         sync_dir(&dir);
     }
-    Ok(())
 }
 
 /// Puts back, newest first, what `done` changed; returns the files it could not.
@@ -418,12 +466,7 @@ pub(crate) fn holds(path: &Path, expected: &[u8]) -> Result<bool, String> {
 /// created with `mode` (narrowed by the umask) so it is never readable by
 /// more users than the file it replaces.
 fn temp_file(target: &Path, mode: Option<u32>) -> io::Result<tempfile::NamedTempFile> {
-    let dir = target.parent().unwrap_or(Path::new("."));
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
+    let dir = crate::source::dir_of(target);
     let name = target
         .file_name()
         .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());

@@ -12,26 +12,7 @@ use std::path::Path;
 /// new registry, and writes it only when it validates (or with `--force`).
 pub fn run(args: ImportArgs, out: &mut dyn Write) -> Result<Outcome> {
     let stdin = args.file == Path::new("-");
-    let name = if stdin {
-        "<stdin>".to_owned()
-    } else {
-        args.file.display().to_string()
-    };
-    let text = if stdin {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| format!("cannot read standard input: {e}"))?;
-        text
-    } else {
-        let bytes = std::fs::read(&args.file).map_err(|e| format!("cannot read {name}: {e}"))?;
-        String::from_utf8(bytes).map_err(|e| {
-            format!(
-                "{name}: not valid UTF-8 (byte {}); save it as UTF-8",
-                e.utf8_error().valid_up_to()
-            )
-        })?
-    };
+    let (name, text) = read_source(&args.file, stdin)?;
     let output = args.output;
     let shown = output.display().to_string();
     if !stdin && same_file(&args.file, &output) {
@@ -70,18 +51,7 @@ pub fn run(args: ImportArgs, out: &mut dyn Write) -> Result<Outcome> {
 
     let summary = summary(&imported, &source);
     if !writes {
-        let why = match (complete || args.partial, valid) {
-            (false, _) => format!(
-                "{} of {name} {} not imported (above): fix {name} and import again, or pass \
-                 --partial to write the rest",
-                plural(imported.dropped(), "entry", "entries"),
-                if imported.dropped() == 1 { "is" } else { "are" }
-            ),
-            (true, _) => format!(
-                "decide the errors above by hand (fix {name} and import again, or pass --force to \
-                 write {shown} and edit it)"
-            ),
-        };
+        let why = not_written(&imported, &name, &shown, complete || args.partial);
         write(out, &format!("{summary}; {shown} was not written: {why}\n"))?;
         return Ok(Outcome::Findings);
     }
@@ -108,6 +78,54 @@ pub fn run(args: ImportArgs, out: &mut dyn Write) -> Result<Outcome> {
     portolan::transaction::write_new(&output, yaml.as_bytes())
         .map_err(|e| format!("cannot write {shown}: {e}"))?;
     write(out, &format!("wrote {shown}: {summary}\n"))?;
+    write(out, &next_step(&output, &shown, valid))?;
+    Ok(if valid {
+        Outcome::Ok
+    } else {
+        Outcome::Findings
+    })
+}
+
+/// The source's name as shown and its text: standard input for `-`.
+fn read_source(file: &Path, stdin: bool) -> Result<(String, String)> {
+    if stdin {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        return Ok(("<stdin>".to_owned(), text));
+    }
+    let name = file.display().to_string();
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read {name}: {e}"))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "{name}: not valid UTF-8 (byte {}); save it as UTF-8",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    Ok((name, text))
+}
+
+/// Why the new registry was not written: entries left out without
+/// `--partial` (`partial_allowed` false), else errors to decide by hand.
+fn not_written(imported: &Imported, name: &str, shown: &str, partial_allowed: bool) -> String {
+    if !partial_allowed {
+        return format!(
+            "{} of {name} {} not imported (above): fix {name} and import again, or pass \
+             --partial to write the rest",
+            plural(imported.dropped(), "entry", "entries"),
+            if imported.dropped() == 1 { "is" } else { "are" }
+        );
+    }
+    format!(
+        "decide the errors above by hand (fix {name} and import again, or pass --force to \
+         write {shown} and edit it)"
+    )
+}
+
+/// What to run once `output` is written: sync, then check, when it is
+/// valid; else fix it by hand, then check.
+fn next_step(output: &Path, shown: &str, valid: bool) -> String {
     let check = if output == Path::new("ports.yaml") {
         "portolan check".to_owned()
     } else {
@@ -115,17 +133,9 @@ pub fn run(args: ImportArgs, out: &mut dyn Write) -> Result<Outcome> {
     };
     if valid {
         let sync = check.replacen("check", "sync", 1);
-        write(
-            out,
-            &format!("next: `{sync}` renders generated/, then `{check}`\n"),
-        )?;
-        Ok(Outcome::Ok)
+        format!("next: `{sync}` renders generated/, then `{check}`\n")
     } else {
-        write(
-            out,
-            &format!("fix the errors above in {shown} by hand, then run `{check}`\n"),
-        )?;
-        Ok(Outcome::Findings)
+        format!("fix the errors above in {shown} by hand, then run `{check}`\n")
     }
 }
 
@@ -285,10 +295,9 @@ fn summary(imported: &Imported, source: &Source) -> String {
 }
 
 fn counts(imported: &Imported) -> String {
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let mut parts = vec![
-        plural(imported.services, "service"),
-        plural(imported.environments, "environment"),
+        plural(imported.services, "service", "services"),
+        plural(imported.environments, "environment", "environments"),
     ];
     if imported.infrastructure > 0 {
         parts.push(match imported.infrastructure {

@@ -22,12 +22,9 @@ fn valid(source: &Source, out: &mut dyn Write) -> Result<Option<Registry>> {
     Ok(None)
 }
 
-/// Rows of `environment` (infrastructure, shared by all, included), or an
-/// error naming the environments when it is unknown.
-fn rows_in(
-    registry: &Registry,
-    environment: Option<&str>,
-) -> std::result::Result<Vec<Row>, String> {
+/// Rows of `environment` (infrastructure, shared by all, included), or
+/// `None` after an error naming the environments when it is unknown.
+fn rows_in(registry: &Registry, environment: Option<&str>) -> Option<Vec<Row>> {
     if let Some(env) = environment
         && registry.environment(env).is_none()
     {
@@ -36,19 +33,22 @@ fn rows_in(
             .iter()
             .map(|e| e.name.as_str())
             .collect();
-        return Err(format!(
-            "no environment `{env}`; the environments are {}",
+        eprintln!(
+            "error: no environment `{env}`; the environments are {}",
             names.join(", ")
-        ));
+        );
+        return None;
     }
-    Ok(render::rows(registry)
-        .into_iter()
-        .filter(|r| {
-            environment.is_none()
-                || r.environment.is_none()
-                || r.environment.as_deref() == environment
-        })
-        .collect())
+    Some(
+        render::rows(registry)
+            .into_iter()
+            .filter(|r| {
+                environment.is_none()
+                    || r.environment.is_none()
+                    || r.environment.as_deref() == environment
+            })
+            .collect(),
+    )
 }
 
 /// One row of `--format json`, borrowed from its [`Row`]: the fields in sorted
@@ -128,18 +128,24 @@ fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// The cells that say which port a row is: SERVICE, NAME, ENVIRONMENT, PORT.
+fn port_cells(r: &Row) -> Vec<String> {
+    vec![
+        r.service.clone(),
+        r.name.clone().unwrap_or_else(|| "-".into()),
+        r.environment.clone().unwrap_or_else(|| "(all)".into()),
+        r.shown_port(),
+    ]
+}
+
 fn port_table(rows: &[Row]) -> String {
     let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            vec![
-                r.service.clone(),
-                r.name.clone().unwrap_or_else(|| "-".into()),
-                r.environment.clone().unwrap_or_else(|| "(all)".into()),
-                r.shown_port(),
-                r.container_text(),
-                r.node_port.map_or_else(|| "-".into(), |p| p.to_string()),
-            ]
+            let mut cells = port_cells(r);
+            cells.push(r.container_text());
+            cells.push(r.node_port.map_or_else(|| "-".into(), |p| p.to_string()));
+            cells
         })
         .collect();
     table(
@@ -168,12 +174,8 @@ pub fn list(args: ListArgs, out: &mut dyn Write) -> Result<Outcome> {
     let Some(registry) = valid(&source, out)? else {
         return Ok(Outcome::Findings);
     };
-    let rows = match rows_in(&registry, args.env.as_deref()) {
-        Ok(rows) => rows,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return Ok(Outcome::Findings);
-        }
+    let Some(rows) = rows_in(&registry, args.env.as_deref()) else {
+        return Ok(Outcome::Findings);
     };
     print(&rows, args.format, out)?;
     Ok(Outcome::Ok)
@@ -185,12 +187,8 @@ pub fn query(args: QueryArgs, out: &mut dyn Write) -> Result<Outcome> {
     let Some(registry) = valid(&source, out)? else {
         return Ok(Outcome::Findings);
     };
-    let rows = match rows_in(&registry, args.env.as_deref()) {
-        Ok(rows) => rows,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return Ok(Outcome::Findings);
-        }
+    let Some(rows) = rows_in(&registry, args.env.as_deref()) else {
+        return Ok(Outcome::Findings);
     };
     let mine: Vec<Row> = rows
         .iter()
@@ -226,45 +224,13 @@ pub fn doctor(args: DoctorArgs, out: &mut dyn Write) -> Result<Outcome> {
     let Some(registry) = report.valid_registry() else {
         return valid(&source, out).map(|_| Outcome::Findings);
     };
-    let rows = match rows_in(&registry, args.env.as_deref()) {
-        Ok(rows) => rows,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return Ok(Outcome::Findings);
-        }
+    let Some(rows) = rows_in(&registry, args.env.as_deref()) else {
+        return Ok(Outcome::Findings);
     };
     let hosts = doctor::hosts(&registry);
-    if let Some(host) = args.host.as_deref()
-        && !hosts.contains(&host)
+    if let Some(message) = wrong_host(&registry, &hosts, args.env.as_deref(), args.host.as_deref())
     {
-        eprintln!(
-            "error: no environment or infrastructure names host `{host}`; {}",
-            if hosts.is_empty() {
-                "every entry uses the shared host, so leave out --host".to_owned()
-            } else {
-                format!(
-                    "the hosts are {} (and the shared host, without --host)",
-                    hosts.join(", ")
-                )
-            }
-        );
-        return Ok(Outcome::Findings);
-    }
-    if let (Some(env), host) = (args.env.as_deref(), args.host.as_deref())
-        && let Some((_, e)) = registry.environment(env)
-        && e.host.as_ref().map(|h| h.as_str()) != host
-    {
-        let on = e
-            .host
-            .as_ref()
-            .map_or("the shared host".to_owned(), |h| format!("host `{h}`"));
-        eprintln!(
-            "error: environment `{env}` runs on {on}; {}",
-            match &e.host {
-                Some(h) => format!("pass --host {h}"),
-                None => "leave out --host".to_owned(),
-            }
-        );
+        eprintln!("error: {message}");
         return Ok(Outcome::Findings);
     }
     let all = rows.len();
@@ -274,38 +240,9 @@ pub fn doctor(args: DoctorArgs, out: &mut dyn Write) -> Result<Outcome> {
     let cells: Vec<Vec<String>> = findings
         .iter()
         .map(|f| {
-            let r = &f.row;
-            let status = if f.listeners.is_empty() {
-                "free".to_owned()
-            } else {
-                let holders: Vec<String> = f
-                    .listeners
-                    .iter()
-                    .map(|l| {
-                        let who = match (&l.process, l.pid) {
-                            (Some(name), Some(pid)) => format!("{name} (pid {pid})"),
-                            _ => "a process this user cannot see".to_owned(),
-                        };
-                        let at = std::net::SocketAddr::new(l.address, l.port);
-                        format!("{} {at} by {who}", l.protocol)
-                    })
-                    .collect();
-                let mark = if f.conflict { "CONFLICT: " } else { "" };
-                let wider = match (&f.wider[..], r.bind) {
-                    ([], _) | (_, None) => String::new(),
-                    (_, Some(bind)) => {
-                        format!(" (WIDER than its bind address {bind}: reachable from other hosts)")
-                    }
-                };
-                format!("{mark}{}{wider}", holders.join("; "))
-            };
-            vec![
-                r.service.clone(),
-                r.name.clone().unwrap_or_else(|| "-".into()),
-                r.environment.clone().unwrap_or_else(|| "(all)".into()),
-                r.shown_port(),
-                status,
-            ]
+            let mut cells = port_cells(&f.row);
+            cells.push(listening(f));
+            cells
         })
         .collect();
     write(
@@ -319,30 +256,8 @@ pub fn doctor(args: DoctorArgs, out: &mut dyn Write) -> Result<Outcome> {
         write(out, &format!("{}\n", diag::plain(&source, d)))?;
     }
     if rows.len() < all {
-        let this = args
-            .host
-            .as_deref()
-            .map_or("the shared host".to_owned(), |h| format!("host `{h}`"));
-        let others: Vec<&str> = hosts
-            .iter()
-            .copied()
-            .filter(|h| Some(*h) != args.host.as_deref())
-            .collect();
-        let mut hint = others
-            .iter()
-            .map(|h| format!("--host {h}"))
-            .collect::<Vec<_>>();
-        if args.host.is_some() {
-            hint.push("no --host for the shared host".to_owned());
-        }
-        write(
-            out,
-            &format!(
-                "checked {this} only: {} ports of other hosts are not checked here (run doctor there: {})\n",
-                all - rows.len(),
-                hint.join(", ")
-            ),
-        )?;
+        let note = other_hosts(&hosts, args.host.as_deref(), all - rows.len());
+        write(out, &note)?;
     }
     let conflicts = findings.iter().filter(|f| f.conflict).count();
     let wider = findings.iter().filter(|f| !f.wider.is_empty()).count();
@@ -363,6 +278,96 @@ pub fn doctor(args: DoctorArgs, out: &mut dyn Write) -> Result<Outcome> {
     } else {
         Outcome::Ok
     })
+}
+
+/// A host as messages name it: host `NAME`, or the shared host for `None`.
+fn host_text(host: Option<&str>) -> String {
+    host.map_or("the shared host".to_owned(), |h| format!("host `{h}`"))
+}
+
+/// Why `--host` (`host`) cannot be checked, alone or with `--env` (`env`):
+/// no entry names it, or the environment runs on another host.
+fn wrong_host(
+    registry: &Registry,
+    hosts: &[&str],
+    env: Option<&str>,
+    host: Option<&str>,
+) -> Option<String> {
+    if let Some(host) = host
+        && !hosts.contains(&host)
+    {
+        return Some(format!(
+            "no environment or infrastructure names host `{host}`; {}",
+            if hosts.is_empty() {
+                "every entry uses the shared host, so leave out --host".to_owned()
+            } else {
+                format!(
+                    "the hosts are {} (and the shared host, without --host)",
+                    hosts.join(", ")
+                )
+            }
+        ));
+    }
+    if let Some(env) = env
+        && let Some((_, e)) = registry.environment(env)
+        && e.host.as_ref().map(|h| h.as_str()) != host
+    {
+        let on = host_text(e.host.as_ref().map(|h| h.as_str()));
+        return Some(format!(
+            "environment `{env}` runs on {on}; {}",
+            match &e.host {
+                Some(h) => format!("pass --host {h}"),
+                None => "leave out --host".to_owned(),
+            }
+        ));
+    }
+    None
+}
+
+/// The LISTENING cell: `free`, or who holds the port, marking a conflict
+/// and a wider address than its `bind:`.
+fn listening(f: &doctor::Finding) -> String {
+    if f.listeners.is_empty() {
+        return "free".to_owned();
+    }
+    let holders: Vec<String> = f
+        .listeners
+        .iter()
+        .map(|l| {
+            let who = match (&l.process, l.pid) {
+                (Some(name), Some(pid)) => format!("{name} (pid {pid})"),
+                _ => "a process this user cannot see".to_owned(),
+            };
+            let at = std::net::SocketAddr::new(l.address, l.port);
+            format!("{} {at} by {who}", l.protocol)
+        })
+        .collect();
+    let mark = if f.conflict { "CONFLICT: " } else { "" };
+    let wider = match (&f.wider[..], f.row.bind) {
+        ([], _) | (_, None) => String::new(),
+        (_, Some(bind)) => {
+            format!(" (WIDER than its bind address {bind}: reachable from other hosts)")
+        }
+    };
+    format!("{mark}{}{wider}", holders.join("; "))
+}
+
+/// The line saying that `left_out` ports of other hosts than `host` were
+/// not checked, and how to check them.
+fn other_hosts(hosts: &[&str], host: Option<&str>, left_out: usize) -> String {
+    let this = host_text(host);
+    let others: Vec<&str> = hosts.iter().copied().filter(|h| Some(*h) != host).collect();
+    let mut hint = others
+        .iter()
+        .map(|h| format!("--host {h}"))
+        .collect::<Vec<_>>();
+    if host.is_some() {
+        hint.push("no --host for the shared host".to_owned());
+    }
+    format!(
+        "checked {this} only: {left_out} ports of other hosts are not checked here (run doctor there: {})\n",
+        hint.join(", ")
+    )
 }
 
 #[cfg(test)]

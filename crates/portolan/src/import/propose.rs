@@ -155,18 +155,19 @@ fn format_of(name: &str) -> Option<FileFormat> {
     })
 }
 
-fn in_file(file: &str, text: &str, holders: &HashMap<u16, Vec<Holder>>) -> Vec<Found> {
-    let name = file.rsplit('/').next().unwrap_or(file);
-    let Some(format) = format_of(name) else {
-        return Vec::new();
-    };
-    let lines: Vec<&str> = text.lines().collect();
-    let column = |line: usize, port: u16| -> usize {
-        let text = lines.get(line.saturating_sub(1)).copied().unwrap_or("");
-        number_at(text, port).map_or(1, |at| text[..at].chars().count() + 1)
-    };
-    let attribute = |key: String, port: u16, line: usize| -> Option<Found> {
-        let all = holders.get(&port)?;
+/// A file being searched: its lines, and who holds each port.
+struct Search<'a> {
+    file: &'a str,
+    lines: Vec<&'a str>,
+    holders: &'a HashMap<u16, Vec<Holder>>,
+}
+
+impl Search<'_> {
+    /// `port` at `line`, which `key` would own: proposed as its holder's
+    /// call, or listed with every holder when several hold it; `None` when
+    /// no port of the registry is that number.
+    fn found(&self, key: String, port: u16, line: usize) -> Option<Found> {
+        let all = self.holders.get(&port)?;
         let (what, template) = match all.as_slice() {
             [one] => (one.who.clone(), Some(format!("{{{{ {} }}}}", one.call))),
             several => (
@@ -182,83 +183,115 @@ fn in_file(file: &str, text: &str, holders: &HashMap<u16, Vec<Holder>>) -> Vec<F
             ),
         };
         Some(Found {
-            file: file.to_owned(),
+            file: self.file.to_owned(),
             line,
-            column: column(line, port),
+            column: self.column(line, port),
             key,
             port,
             what,
             template,
         })
-    };
-    match format {
-        FileFormat::Text => {
-            let mut out = Vec::new();
-            for (i, line) in lines.iter().enumerate() {
-                let lower = line.to_ascii_lowercase();
-                let numbers = numbers_in(line);
-                let times = |port: u16| numbers.iter().filter(|(_, n)| *n == port).count();
-                // A line that repeats one port (`EXPOSE 8001`,
-                // `PORT ?= 8001`, `--bind 0.0.0.0:8001`); two numbers would
-                // need two patterns.
-                let ports: Vec<(usize, u16)> = numbers
-                    .iter()
-                    .copied()
-                    .filter(|(at, n)| {
-                        holders.contains_key(n)
-                            && (lower.contains("port")
-                                || lower.contains("expose")
-                                || line[..*at].ends_with(':'))
-                    })
-                    .collect();
-                // The port written twice (`8001:8001`) would stay in the
-                // pattern: listed, for a pattern written by hand.
-                if let [(_, port)] = ports.as_slice()
-                    && times(*port) > 1
-                    && let Some(mut f) = attribute(line.trim().to_owned(), *port, i + 1)
-                {
-                    f.template = None;
-                    f.what = format!(
-                        "{}, twice on one line; not proposed: own it with a line pattern written by hand",
-                        f.what
-                    );
-                    out.push(f);
-                } else if let [(at, port)] = ports.as_slice() {
-                    let digits = port.to_string();
-                    let pattern = format!(
-                        "{}(\\d+){}",
-                        regex_lite::escape(&line[..*at]),
-                        regex_lite::escape(&line[at + digits.len()..])
-                    );
-                    if let Some(f) = attribute(pattern, *port, i + 1) {
-                        out.push(f);
-                    }
-                }
-            }
-            // A line written twice would match twice: not a pattern.
-            out.retain(|f| lines.iter().filter(|l| **l == lines[f.line - 1]).count() == 1);
-            out
-        }
-        _ => unowned_ports(format, text, &[], &[])
-            .into_iter()
-            .filter_map(|u| {
-                let mut found = attribute(u.key, u.port, crate::edit::line_col(text, u.offset).0)?;
-                // Only a whole value is owned by its key: `"8001:8000"`
-                // would need a line pattern.
-                if !u.whole && found.template.is_some() {
-                    found.template = None;
-                    found.what = format!(
-                        "{} inside a longer value; not proposed: own it with a line pattern (`format: text`)",
-                        found.what
-                    );
-                }
-                Some(found)
-            })
-            .collect(),
+    }
+
+    /// The 1-based column of `port` on `line`, else 1.
+    fn column(&self, line: usize, port: u16) -> usize {
+        let text = self
+            .lines
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or("");
+        number_at(text, port).map_or(1, |at| text[..at].chars().count() + 1)
     }
 }
 
-/// Where `port` stands as a whole number in `line`.
+fn in_file(file: &str, text: &str, holders: &HashMap<u16, Vec<Holder>>) -> Vec<Found> {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    let Some(format) = format_of(name) else {
+        return Vec::new();
+    };
+    let search = Search {
+        file,
+        lines: text.lines().collect(),
+        holders,
+    };
+    match format {
+        FileFormat::Text => in_lines(&search),
+        _ => in_values(&search, format, text),
+    }
+}
+
+/// The lines of a text file that repeat one port, each as the line pattern
+/// that would own it.
+fn in_lines(search: &Search<'_>) -> Vec<Found> {
+    let lines = &search.lines;
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let lower = line.to_ascii_lowercase();
+        let numbers = numbers_in(line);
+        let times = |port: u16| numbers.iter().filter(|(_, n)| *n == port).count();
+        // A line that repeats one port (`EXPOSE 8001`,
+        // `PORT ?= 8001`, `--bind 0.0.0.0:8001`); two numbers would
+        // need two patterns.
+        let ports: Vec<(usize, u16)> = numbers
+            .iter()
+            .copied()
+            .filter(|(at, n)| {
+                search.holders.contains_key(n)
+                    && (lower.contains("port")
+                        || lower.contains("expose")
+                        || line[..*at].ends_with(':'))
+            })
+            .collect();
+        // The port written twice (`8001:8001`) would stay in the
+        // pattern: listed, for a pattern written by hand.
+        if let [(_, port)] = ports.as_slice()
+            && times(*port) > 1
+            && let Some(mut f) = search.found(line.trim().to_owned(), *port, i + 1)
+        {
+            f.template = None;
+            f.what = format!(
+                "{}, twice on one line; not proposed: own it with a line pattern written by hand",
+                f.what
+            );
+            out.push(f);
+        } else if let [(at, port)] = ports.as_slice() {
+            let digits = port.to_string();
+            let pattern = format!(
+                "{}(\\d+){}",
+                regex_lite::escape(&line[..*at]),
+                regex_lite::escape(&line[at + digits.len()..])
+            );
+            if let Some(f) = search.found(pattern, *port, i + 1) {
+                out.push(f);
+            }
+        }
+    }
+    // A line written twice would match twice: not a pattern.
+    out.retain(|f| lines.iter().filter(|l| **l == lines[f.line - 1]).count() == 1);
+    out
+}
+
+/// The values of a YAML, JSON, TOML or dotenv file that are ports, each
+/// owned by its key.
+fn in_values(search: &Search<'_>, format: FileFormat, text: &str) -> Vec<Found> {
+    unowned_ports(format, text, &[], &[])
+        .into_iter()
+        .filter_map(|u| {
+            let mut found = search.found(u.key, u.port, crate::edit::line_col(text, u.offset).0)?;
+            // Only a whole value is owned by its key: `"8001:8000"`
+            // would need a line pattern.
+            if !u.whole && found.template.is_some() {
+                found.template = None;
+                found.what = format!(
+                    "{} inside a longer value; not proposed: own it with a line pattern (`format: text`)",
+                    found.what
+                );
+            }
+            Some(found)
+        })
+        .collect()
+}
+
 fn number_at(line: &str, port: u16) -> Option<usize> {
     numbers_in(line)
         .into_iter()

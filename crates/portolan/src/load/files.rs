@@ -124,10 +124,7 @@ impl Decoder<'_> {
         };
         let mut out = Vec::new();
         for item in items {
-            let owner = match &item.value {
-                Value::Map(entries) if !entries.is_empty() => entries[0].0.span,
-                _ => item.span,
-            };
+            let owner = entry_owner(item);
             let Some(entry) = self.table(item, "sync entry", owner, Some(SYNC_KEYS)) else {
                 continue;
             };

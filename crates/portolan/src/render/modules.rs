@@ -219,12 +219,8 @@ pub(super) fn typescript(registry: &Registry, rows: &[Row]) -> String {
             port,
         } in infra
         {
-            let suffix = env.map_or(String::new(), |e| format!("_{}", screaming(e)));
-            let _ = writeln!(
-                out,
-                "export const {}_PORT{suffix} = {port};",
-                screaming(service)
-            );
+            let name = crate::ident::module_infra_constant(service, env);
+            let _ = writeln!(out, "export const {name} = {port};");
         }
     }
     out

@@ -285,7 +285,6 @@ pub(super) fn lookup(
     name: Option<&str>,
     environment: Option<&str>,
 ) -> Result<JinjaValue, minijinja::Error> {
-    let err = |msg: String| minijinja::Error::new(ErrorKind::InvalidOperation, msg);
     let of_service: Vec<&Row> = index
         .get(service)
         .map(|ix| ix.iter().map(|&i| &rows[i]).collect())
@@ -295,60 +294,92 @@ pub(super) fn lookup(
         let hint = crate::load::did_you_mean(service, names)
             .map(|b| format!("; did you mean `{b}`?"))
             .unwrap_or_default();
-        return Err(err(format!("{field}(): no service `{service}`{hint}")));
+        return Err(lookup_error(format!(
+            "{field}(): no service `{service}`{hint}"
+        )));
     }
     let row = if of_service[0].name.is_none() {
-        // Infrastructure: one row for every environment, or one per
-        // environment it belongs to.
-        match (
-            environment,
-            of_service.iter().all(|r| r.environment.is_some()),
-        ) {
-            (Some(env), true) => match of_service
-                .iter()
-                .find(|r| r.environment.as_deref() == Some(env))
-            {
-                Some(r) => r,
-                None => {
-                    let envs: Vec<&str> = of_service
-                        .iter()
-                        .filter_map(|r| r.environment.as_deref())
-                        .collect();
-                    return Err(err(format!(
-                        "{field}(): infrastructure `{service}` is not in {env} (it belongs to {})",
-                        envs.join(", ")
-                    )));
-                }
-            },
-            _ => of_service[0],
-        }
+        infrastructure_row(&of_service, field, service, environment)?
     } else {
-        let Some(environment) = environment else {
-            return Err(err(format!(
-                "{field}(\"{service}\"): this file is not per environment; put `{{environment}}` in its path or pass environment=\"…\""
-            )));
-        };
-        let in_env: Vec<&Row> = of_service
-            .into_iter()
-            .filter(|r| r.environment.as_deref() == Some(environment))
-            .collect();
-        let wanted = name.unwrap_or("api");
-        match in_env.iter().find(|r| r.name.as_deref() == Some(wanted)) {
-            Some(r) => r,
-            None if name.is_none() && in_env.len() == 1 => in_env[0],
-            None => {
-                let names: Vec<&str> = in_env.iter().filter_map(|r| r.name.as_deref()).collect();
-                return Err(err(if names.is_empty() {
-                    format!("{field}(): `{service}` does not run in {environment}")
-                } else {
-                    format!(
-                        "{field}(): `{service}` has no port `{wanted}` in {environment} (it has {})",
-                        names.join(", ")
-                    )
-                }));
-            }
-        }
+        service_row(of_service, field, service, name, environment)?
     };
+    field_value(row, field)
+}
+
+fn lookup_error(message: String) -> minijinja::Error {
+    minijinja::Error::new(ErrorKind::InvalidOperation, message)
+}
+
+/// Infrastructure's row: one for every environment, or one per
+/// environment it belongs to.
+fn infrastructure_row<'r>(
+    of_service: &[&'r Row],
+    field: &str,
+    service: &str,
+    environment: Option<&str>,
+) -> Result<&'r Row, minijinja::Error> {
+    match (
+        environment,
+        of_service.iter().all(|r| r.environment.is_some()),
+    ) {
+        (Some(env), true) => match of_service
+            .iter()
+            .find(|r| r.environment.as_deref() == Some(env))
+        {
+            Some(r) => Ok(r),
+            None => {
+                let envs: Vec<&str> = of_service
+                    .iter()
+                    .filter_map(|r| r.environment.as_deref())
+                    .collect();
+                Err(lookup_error(format!(
+                    "{field}(): infrastructure `{service}` is not in {env} (it belongs to {})",
+                    envs.join(", ")
+                )))
+            }
+        },
+        _ => Ok(of_service[0]),
+    }
+}
+
+/// A service's row: the port `name` (else `api`, else its only port) in
+/// `environment`, which a service's ports need.
+fn service_row<'r>(
+    of_service: Vec<&'r Row>,
+    field: &str,
+    service: &str,
+    name: Option<&str>,
+    environment: Option<&str>,
+) -> Result<&'r Row, minijinja::Error> {
+    let Some(environment) = environment else {
+        return Err(lookup_error(format!(
+            "{field}(\"{service}\"): this file is not per environment; put `{{environment}}` in its path or pass environment=\"…\""
+        )));
+    };
+    let in_env: Vec<&Row> = of_service
+        .into_iter()
+        .filter(|r| r.environment.as_deref() == Some(environment))
+        .collect();
+    let wanted = name.unwrap_or("api");
+    match in_env.iter().find(|r| r.name.as_deref() == Some(wanted)) {
+        Some(r) => Ok(r),
+        None if name.is_none() && in_env.len() == 1 => Ok(in_env[0]),
+        None => {
+            let names: Vec<&str> = in_env.iter().filter_map(|r| r.name.as_deref()).collect();
+            Err(lookup_error(if names.is_empty() {
+                format!("{field}(): `{service}` does not run in {environment}")
+            } else {
+                format!(
+                    "{field}(): `{service}` has no port `{wanted}` in {environment} (it has {})",
+                    names.join(", ")
+                )
+            }))
+        }
+    }
+}
+
+/// The value `field()` returns for `row`.
+fn field_value(row: &Row, field: &str) -> Result<JinjaValue, minijinja::Error> {
     Ok(match field {
         "port" => JinjaValue::from(row.port),
         // A range's last port; a single port's own.
@@ -357,7 +388,7 @@ pub(super) fn lookup(
         "node_port" => match row.node_port {
             Some(p) => JinjaValue::from(p),
             None => {
-                return Err(err(format!(
+                return Err(lookup_error(format!(
                     "node_port(): {} has no NodePort (its environment has no `node_ports`, or the infrastructure entry no `node_port:`)",
                     row.service
                 )));
@@ -366,14 +397,14 @@ pub(super) fn lookup(
         _ => match &row.url {
             Some(url) => JinjaValue::from(url.as_str()),
             None if row.port_end.is_some() => {
-                return Err(err(format!(
+                return Err(lookup_error(format!(
                     "url(): `{}`'s port is a range ({}), which has no URL",
                     row.service,
                     row.ports_text()
                 )));
             }
             None => {
-                return Err(err(format!(
+                return Err(lookup_error(format!(
                     "url(): `{}` is infrastructure and has no URL",
                     row.service
                 )));

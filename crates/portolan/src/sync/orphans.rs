@@ -87,20 +87,8 @@ impl Planner<'_> {
         manifest_path: &str,
         changes: &mut Vec<Change>,
     ) -> Option<Problem> {
-        let in_manifest = |message: String| {
-            Some(Problem {
-                file: self.shown(manifest_path),
-                at: None,
-                message,
-            })
-        };
-        let at_file = |message: String| {
-            Some(Problem {
-                file: self.shown(path),
-                at: None,
-                message,
-            })
-        };
+        let in_manifest = |message: String| Some(self.in_file(manifest_path, None, message));
+        let at_file = |message: String| Some(self.in_file(path, None, message));
         // At most what a killed run records: what the file held and what
         // it was to hold. More would let a manifest test guesses.
         if hashes.len() > 2 {
@@ -232,13 +220,13 @@ impl Planner<'_> {
                     if self.claimed.contains_key(&path) {
                         continue;
                     }
-                    found.push(Problem {
-                        file: self.shown(&path),
-                        at: None,
-                        message: format!(
+                    found.push(self.in_file(
+                        &path,
+                        None,
+                        format!(
                             "belongs to service `{service}`, which ports.yaml no longer has; the ports it holds may be another service's now: delete it (Portolan leaves the team's files), or restore the service"
                         ),
-                    });
+                    ));
                 }
                 found.sort_by(|a, b| a.file.cmp(&b.file));
                 out.extend(found);

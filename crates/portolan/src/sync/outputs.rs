@@ -95,11 +95,8 @@ impl Planner<'_> {
             Ok(Some(text)) => Some(Manifest::parse(&text)),
             Ok(None) => None,
             Err(message) => {
-                self.problems.push(Problem {
-                    file: self.shown(manifest_path),
-                    at: None,
-                    message,
-                });
+                let problem = self.in_file(manifest_path, None, message);
+                self.problems.push(problem);
                 None
             }
         }
@@ -225,11 +222,10 @@ impl Planner<'_> {
                     reasons,
                 });
             }
-            Err(message) => self.problems.push(Problem {
-                file: self.shown(&file.path),
-                at: None,
-                message,
-            }),
+            Err(message) => {
+                let problem = self.in_file(&file.path, None, message);
+                self.problems.push(problem);
+            }
         }
     }
 }

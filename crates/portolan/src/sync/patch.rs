@@ -10,6 +10,15 @@ struct OwnedValues {
     reasons: Vec<Reason>,
 }
 
+/// Every value `entries` own: its key, its template and its entry's scope.
+fn owned_templates<'a>(
+    entries: &'a [(&'a crate::model::SyncFile, Scope)],
+) -> impl Iterator<Item = (&'a Text, &'a Text, &'a Scope)> {
+    entries
+        .iter()
+        .flat_map(|(t, scope)| t.values.iter().map(move |(k, v)| (k, v, scope)))
+}
+
 impl Planner<'_> {
     /// The change that brings `path` in line with every entry that owns
     /// values in it (`entries`: each with its scope), or `None` when it is.
@@ -35,7 +44,7 @@ impl Planner<'_> {
         if first.format != FileFormat::Yaml {
             return self.patch_other(engine, entries, path, old, text, created_from);
         }
-        let doc = Document::parse(&text).map_err(|e| problem(e.line.map(|l| (l, 1)), e.message))?;
+        let doc = Document::parse(&text).map_err(|e| self.edit_failed(path, e))?;
         let OwnedValues {
             values,
             mut reasons,
@@ -52,7 +61,7 @@ impl Planner<'_> {
         }
         let new = doc
             .apply(&values, &lists)
-            .map_err(|e| problem(e.line.map(|l| (l, 1)), e.message))?;
+            .map_err(|e| self.edit_failed(path, e))?;
         let Some(new) = new else {
             return Ok(old.is_none().then(|| Change {
                 path: path.to_owned(),
@@ -99,13 +108,24 @@ impl Planner<'_> {
         }))
     }
 
-    /// A problem in the team file `path`.
-    fn in_file(&self, path: &str, at: Option<(usize, usize)>, message: String) -> Problem {
-        Problem {
-            file: self.shown(path),
-            at,
-            message,
-        }
+    /// An editor's failure on the team file `path`, at its line when it has one.
+    fn edit_failed(&self, path: &str, e: crate::edit::EditError) -> Problem {
+        self.in_file(path, e.line.map(|l| (l, 1)), e.message)
+    }
+
+    /// `template` (an owned value, item field or comment) rendered in
+    /// `scope` with `extra`; a failure points at the template in ports.yaml.
+    fn render_template(
+        &self,
+        engine: &Engine,
+        path: &str,
+        template: &Text,
+        scope: &Scope,
+        extra: &[(&str, serde_json::Value)],
+    ) -> Result<String, Problem> {
+        engine
+            .render_str(&template.value, scope, extra)
+            .map_err(|m| self.in_registry(path, template, m))
     }
 
     /// Every owned scalar of a YAML team file (`doc`, the text `text`),
@@ -124,19 +144,11 @@ impl Planner<'_> {
         let key_path = |t: &Text| KeyPath::parse(&t.value).map_err(|m| in_registry(t, m));
         let mut values = Vec::new();
         let mut reasons = Vec::new();
-        let owned = entries
-            .iter()
-            .flat_map(|(t, scope)| t.values.iter().map(move |(k, v)| (k, v, scope)));
-        for (key, template, scope) in owned {
+        for (key, template, scope) in owned_templates(entries) {
             let kp = key_path(key)?;
-            let rendered = engine
-                .render_str(&template.value, scope, &[])
-                .map_err(|m| in_registry(template, m))?;
+            let rendered = self.render_template(engine, path, template, scope, &[])?;
             let value = Value::from_rendered(&rendered);
-            match doc
-                .get(&kp)
-                .map_err(|e| problem(e.line.map(|l| (l, 1)), e.message))?
-            {
+            match doc.get(&kp).map_err(|e| self.edit_failed(path, e))? {
                 Current::Scalar(now) if now == value.as_text() => {}
                 // The current value is not quoted: `check` prints this in
                 // CI, and a sync entry may name a file that holds a secret.
@@ -216,7 +228,7 @@ impl Planner<'_> {
             .collect();
         let clashes = doc
             .clashes(&owned, &ports)
-            .map_err(|e| problem(e.line.map(|l| (l, 1)), e.message))?;
+            .map_err(|e| self.edit_failed(path, e))?;
         if let Some(c) = clashes.first() {
             return Err(problem(
                 Some((c.line, 1)),
@@ -243,7 +255,6 @@ impl Planner<'_> {
         list: &crate::model::OwnedList,
         scope: &Scope,
     ) -> Result<Vec<Item>, Problem> {
-        let in_registry = |text: &Text, message: String| self.in_registry(path, text, message);
         let mut items = Vec::new();
         let uses = |var: &str| {
             list.item.iter().any(|(_, t)| t.value.contains(var))
@@ -292,18 +303,12 @@ impl Planner<'_> {
                 extra.push(("node_port", serde_json::json!(np)));
             }
             let comment = match &list.comment {
-                Some(t) => Some(
-                    engine
-                        .render_str(&t.value, scope, &extra)
-                        .map_err(|m| in_registry(t, m))?,
-                ),
+                Some(t) => Some(self.render_template(engine, path, t, scope, &extra)?),
                 None => None,
             };
             let mut fields = Vec::new();
             for (key, template) in &list.item {
-                let rendered = engine
-                    .render_str(&template.value, scope, &extra)
-                    .map_err(|m| in_registry(template, m))?;
+                let rendered = self.render_template(engine, path, template, scope, &extra)?;
                 fields.push((key.value.clone(), Value::from_rendered(&rendered)));
             }
             items.push(Item { comment, fields });
@@ -328,28 +333,15 @@ impl Planner<'_> {
         let Some((target, _)) = entries.first() else {
             return Ok(None);
         };
-        let at_file = |message: String| Problem {
-            file: self.shown(path),
-            at: None,
-            message,
-        };
+        let at_file = |message: String| self.in_file(path, None, message);
         let in_registry = |text: &Text, message: String| self.in_registry(path, text, message);
         let mut values = Vec::new();
         let mut reasons = Vec::new();
-        let owned = entries
-            .iter()
-            .flat_map(|(t, scope)| t.values.iter().map(move |(k, v)| (k, v, scope)));
-        for (key, template, scope) in owned {
-            let rendered = engine
-                .render_str(&template.value, scope, &[])
-                .map_err(|m| in_registry(template, m))?;
+        for (key, template, scope) in owned_templates(entries) {
+            let rendered = self.render_template(engine, path, template, scope, &[])?;
             let value = Value::from_rendered(&rendered);
             let located = |e: crate::edit::EditError| match e.line {
-                Some(line) => Problem {
-                    file: self.shown(path),
-                    at: Some((line, 1)),
-                    message: e.message,
-                },
+                Some(_) => self.edit_failed(path, e),
                 // Without a line in the file, the key in ports.yaml is where to look.
                 None => in_registry(key, e.message),
             };
@@ -378,11 +370,8 @@ impl Planner<'_> {
             }
             values.push((key.value.clone(), value));
         }
-        let new = crate::edit::apply_in(target.format, &text, &values).map_err(|e| Problem {
-            file: self.shown(path),
-            at: e.line.map(|l| (l, 1)),
-            message: e.message,
-        })?;
+        let new = crate::edit::apply_in(target.format, &text, &values)
+            .map_err(|e| self.edit_failed(path, e))?;
         if old.is_none() {
             return Ok(Some(Change {
                 path: path.to_owned(),

@@ -9,6 +9,20 @@ impl Planner<'_> {
         format!("{}{path}", self.shown_root)
     }
 
+    /// A problem in the file `path` below the registry's directory.
+    pub(super) fn in_file(
+        &self,
+        path: &str,
+        at: Option<(usize, usize)>,
+        message: String,
+    ) -> Problem {
+        Problem {
+            file: self.shown(path),
+            at,
+            message,
+        }
+    }
+
     pub(super) fn located(&mut self, text: &Text, message: String) {
         self.problems.push(Problem {
             file: self.source.name().to_owned(),
