@@ -29,9 +29,9 @@ pub struct Listener {
 
 /// What doctor found for one configured port.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Finding {
+pub struct Finding<'r> {
     /// The configured port.
-    pub row: Row,
+    pub row: Row<'r>,
     /// Sockets bound on it.
     pub listeners: Vec<Listener>,
     /// True when a holder is known and its name does not match the service.
@@ -44,7 +44,7 @@ pub struct Finding {
 
 /// The rows of ports published on `host` (`None`: the shared host, which
 /// entries without `host:` use): a host sees only its own environments.
-pub fn on_host(registry: &Registry, rows: Vec<Row>, host: Option<&str>) -> Vec<Row> {
+pub fn on_host<'r>(registry: &Registry, rows: Vec<Row<'r>>, host: Option<&str>) -> Vec<Row<'r>> {
     let wanted = host.map_or(HostRef::Shared, HostRef::Named);
     let infra = registry.infrastructure.host();
     rows.into_iter()
@@ -103,7 +103,11 @@ fn looks_like(process: &str, service: &str) -> bool {
 }
 
 /// Matches `rows` (of `registry`) against `listeners`: one finding per configured port.
-pub fn diagnose(registry: &Registry, rows: &[Row], listeners: &[Listener]) -> Vec<Finding> {
+pub fn diagnose<'r>(
+    registry: &Registry,
+    rows: &[Row<'r>],
+    listeners: &[Listener],
+) -> Vec<Finding<'r>> {
     let mut by_port: BTreeMap<u16, Vec<&Listener>> = BTreeMap::new();
     for l in listeners {
         by_port.entry(l.port).or_default().push(l);
@@ -267,7 +271,12 @@ mod tests {
         let on = |host| {
             on_host(&reg, rows.clone(), host)
                 .into_iter()
-                .map(|r| (r.service, r.environment))
+                .map(|r| {
+                    (
+                        r.service.into_owned(),
+                        r.environment.map(|e| e.into_owned()),
+                    )
+                })
                 .collect::<Vec<_>>()
         };
         assert_eq!(

@@ -32,17 +32,36 @@ pub struct Manifest {
 /// line endings is not a different registry.
 pub fn digest(bytes: &[u8]) -> String {
     let mut hasher = Hasher::new();
-    let mut rest = bytes;
-    while let Some(i) = rest.windows(2).position(|w| w == b"\r\n") {
-        hasher.update(&rest[..i]);
-        rest = &rest[i + 1..];
+    let mut start = 0;
+    for i in crlf_at(bytes) {
+        hasher.update(&bytes[start..i]);
+        start = i + 1;
     }
-    hasher.update(rest);
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hasher.update(&bytes[start..]);
+    let mut hex = String::with_capacity(64);
+    for b in hasher.finalize() {
+        hex.push(char::from(HEX[usize::from(b >> 4)]));
+        hex.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    hex
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Where each CRLF starts. sync hashes every artifact (tens of megabytes for
+/// a large registry), so it searches with memchr; build.rs hashes only
+/// ports.yaml and keeps its dependencies few.
+#[cfg(feature = "sync")]
+fn crlf_at(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    memchr::memmem::find_iter(bytes, b"\r\n")
+}
+#[cfg(not(feature = "sync"))]
+fn crlf_at(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    bytes
+        .windows(2)
+        .enumerate()
+        .filter(|(_, w)| *w == b"\r\n")
+        .map(|(i, _)| i)
 }
 
 /// SHA-256: sha2 (hardware-accelerated) where sync hashes every artifact,
@@ -151,6 +170,10 @@ mod tests {
         );
         assert_eq!(digest(b"a\r\nb\r\n"), lf);
         assert_ne!(digest(b"a\rb\n"), lf);
+        // Lone CRs stay, whatever surrounds a CRLF.
+        assert_eq!(digest(b"x\ry\r\n"), digest(b"x\ry\n"));
+        assert_eq!(crlf_at(b"\r\r\n\r\n\r").collect::<Vec<_>>(), [1, 3]);
+        assert_eq!(digest(b"\r\n"), digest(b"\n"));
     }
 
     #[test]

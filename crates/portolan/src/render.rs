@@ -7,8 +7,9 @@
 //! [`env_value`]); nothing from ports.yaml is pasted into syntax unescaped.
 
 use crate::ident::{EnvVar, screaming};
-use crate::model::{Artifact, InfraService, Owner, Protocol, Registry};
+use crate::model::{Artifact, Owner, Protocol, Registry};
 use serde_json::{Value as Json, json};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
@@ -23,15 +24,18 @@ pub use templates::Engine;
 pub(crate) const NOTICE: &str = "Generated from ports.yaml by `portolan sync`; do not edit.";
 
 /// One port, resolved: the row of `ports.json` and of `portolan list`.
+///
+/// Its names borrow from the registry (a row per port, 60,000 of them for
+/// the whole port space); [`Row::into_owned`] detaches one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct Row {
+pub struct Row<'r> {
     /// The service (or infrastructure entry).
-    pub service: String,
+    pub service: Cow<'r, str>,
     /// The port's name; `None` for infrastructure, which has one port.
-    pub name: Option<String>,
+    pub name: Option<Cow<'r, str>>,
     /// The environment; `None` for infrastructure shared by every environment.
-    pub environment: Option<String>,
+    pub environment: Option<Cow<'r, str>>,
     /// The host port; the first of a range.
     pub port: u16,
     /// The last port of a range the service holds; `None` for one port.
@@ -44,14 +48,25 @@ pub struct Row {
     /// for infrastructure, whose protocol Portolan does not know.
     pub url: Option<String>,
     /// What the service is.
-    pub description: Option<String>,
+    pub description: Option<Cow<'r, str>>,
     /// Its transport.
     pub protocol: Protocol,
     /// The address it is published on; `None` is every address.
     pub bind: Option<std::net::IpAddr>,
 }
 
-impl Row {
+impl Row<'_> {
+    /// The row with its own copies of the registry's names.
+    pub fn into_owned(self) -> Row<'static> {
+        Row {
+            service: Cow::Owned(self.service.into_owned()),
+            name: self.name.map(|n| Cow::Owned(n.into_owned())),
+            environment: self.environment.map(|e| Cow::Owned(e.into_owned())),
+            description: self.description.map(|d| Cow::Owned(d.into_owned())),
+            ..self
+        }
+    }
+
     /// The row as a JSON object with a fixed key order.
     pub fn to_json(&self) -> Json {
         json!({
@@ -108,32 +123,18 @@ impl Row {
 }
 
 /// Every port: services by name, port name and environment (file order), then infrastructure.
-pub fn rows(registry: &Registry) -> Vec<Row> {
-    registry
-        .bindings()
-        .flat_map(|b| {
-            // An infrastructure entry of some environments is a row in each.
-            let environments: Vec<Option<String>> = match b.owner {
-                Owner::Infrastructure(InfraService {
-                    environments: Some(envs),
-                    ..
-                }) => envs
-                    .iter()
-                    .map(|&e| Some(registry.environments[e].name.value.clone()))
-                    .collect(),
-                _ => vec![None],
-            };
-            environments.into_iter().map(move |env| (b, env))
-        })
-        .map(|(b, infra_environment)| match b.owner {
+pub fn rows<'r>(registry: &'r Registry) -> Vec<Row<'r>> {
+    let mut rows = Vec::with_capacity(registry.bindings().size_hint().0);
+    for b in registry.bindings() {
+        match b.owner {
             Owner::Service {
                 service,
                 port,
                 environment,
-            } => Row {
-                service: service.name.value.clone(),
-                name: Some(port.name.value.clone()),
-                environment: Some(environment.name.value.clone()),
+            } => rows.push(Row {
+                service: Cow::Borrowed(&service.name.value),
+                name: Some(Cow::Borrowed(&port.name.value)),
+                environment: Some(Cow::Borrowed(&environment.name.value)),
                 port: b.port.get(),
                 port_end: b.is_range().then(|| b.end.get()),
                 container_port: b.container_port.get(),
@@ -147,25 +148,36 @@ pub fn rows(registry: &Registry) -> Vec<Row> {
                         b.container_port.get()
                     )
                 }),
-                description: service.description.clone(),
+                description: service.description.as_deref().map(Cow::Borrowed),
                 protocol: b.protocol,
                 bind: b.bind.map(|b| b.addr),
-            },
-            Owner::Infrastructure(infra) => Row {
-                service: infra.name.value.clone(),
-                name: None,
-                environment: infra_environment,
-                port: b.port.get(),
-                port_end: None,
-                container_port: b.container_port.get(),
-                node_port: b.node_port.map(|p| p.get()),
-                url: None,
-                description: infra.description.clone(),
-                protocol: b.protocol,
-                bind: b.bind.map(|b| b.addr),
-            },
-        })
-        .collect()
+            }),
+            Owner::Infrastructure(infra) => {
+                let row = |environment: Option<&'r str>| Row {
+                    service: Cow::Borrowed(&infra.name.value),
+                    name: None,
+                    environment: environment.map(Cow::Borrowed),
+                    port: b.port.get(),
+                    port_end: None,
+                    container_port: b.container_port.get(),
+                    node_port: b.node_port.map(|p| p.get()),
+                    url: None,
+                    description: infra.description.as_deref().map(Cow::Borrowed),
+                    protocol: b.protocol,
+                    bind: b.bind.map(|b| b.addr),
+                };
+                match &infra.environments {
+                    // An infrastructure entry of some environments is a row in each.
+                    Some(envs) => rows.extend(
+                        envs.iter()
+                            .map(|&e| row(Some(&registry.environments[e].name.value))),
+                    ),
+                    None => rows.push(row(None)),
+                }
+            }
+        }
+    }
+    rows
 }
 
 /// A rendered file: its path relative to ports.yaml's directory, `/`-separated.
@@ -287,16 +299,16 @@ pub(crate) fn holders(rows: &[Row], environment_arg: bool) -> HashMap<u16, Vec<H
                 format!("{} {name}", row.service),
                 format!("'{}', '{name}'{env_arg}", row.service),
             ),
-            None => (row.service.clone(), format!("'{}'", row.service)),
+            None => (row.service.to_string(), format!("'{}'", row.service)),
         };
         out.entry(row.port).or_default().push(Holder {
-            environment: row.environment.clone(),
+            environment: row.environment.as_deref().map(str::to_owned),
             who: format!("the port of `{who}`{shown_env}"),
             call: format!("port({args})"),
         });
         if let Some(np) = row.node_port {
             out.entry(np).or_default().push(Holder {
-                environment: row.environment.clone(),
+                environment: row.environment.as_deref().map(str::to_owned),
                 who: format!("the NodePort of `{who}`{shown_env}"),
                 call: format!("node_port({args})"),
             });
@@ -376,7 +388,7 @@ struct PortsJson<'a> {
     #[serde(rename = "$comment")]
     comment: &'static str,
     #[serde(serialize_with = "port_entries")]
-    ports: &'a [Row],
+    ports: &'a [Row<'a>],
     project: &'a str,
 }
 
@@ -397,8 +409,8 @@ struct PortEntry<'a> {
     url: Option<&'a str>,
 }
 
-impl<'a> From<&'a Row> for PortEntry<'a> {
-    fn from(r: &'a Row) -> Self {
+impl<'a> From<&'a Row<'_>> for PortEntry<'a> {
+    fn from(r: &'a Row<'_>) -> Self {
         PortEntry {
             bind: r.bind,
             container_port: r.container_port,
@@ -427,7 +439,7 @@ fn ports_json(registry: &Registry, rows: &[Row]) -> String {
     let capacity: usize = rows
         .iter()
         .map(|r| {
-            let len = |s: &Option<String>| s.as_ref().map_or(4, |s| s.len() + 2);
+            let len = |s: &Option<Cow<str>>| s.as_ref().map_or(4, |s| s.len() + 2);
             300 + 2 * r.service.len() + len(&r.description) + len(&r.environment) + len(&r.name)
         })
         .sum();
@@ -480,19 +492,30 @@ fn ports_md(registry: &Registry, rows: &[Row]) -> String {
             .filter(|r| r.name.is_some() && r.environment.as_deref() == Some(name))
             .collect();
         env_rows.sort_by_key(|r| r.port);
+        out.reserve(env_rows.len() * 64);
         for r in env_rows {
-            let _ = write!(
-                out,
-                "| {} | {} | {} | {} |",
-                r.shown_port(),
-                cell(&r.service),
-                cell(r.name.as_deref().unwrap_or("")),
-                r.container_text()
-            );
+            // Pushed piece by piece: this table has a line per port.
+            out.push_str("| ");
+            match (r.bind, r.port_end, r.protocol) {
+                (None, None, Protocol::Tcp) => push_number(&mut out, r.port),
+                _ => out.push_str(&r.shown_port()),
+            }
+            out.push_str(" | ");
+            out.push_str(&cell(&r.service));
+            out.push_str(" | ");
+            out.push_str(&cell(r.name.as_deref().unwrap_or("")));
+            out.push_str(" | ");
+            match r.port_end {
+                None => push_number(&mut out, r.container_port),
+                Some(_) => out.push_str(&r.container_text()),
+            }
+            out.push_str(" |");
             if node_ports {
                 let _ = write!(out, " {} |", opt(r.node_port));
             }
-            let _ = writeln!(out, " {} |", cell(r.description.as_deref().unwrap_or("")));
+            out.push(' ');
+            out.push_str(&cell(r.description.as_deref().unwrap_or("")));
+            out.push_str(" |\n");
         }
     }
     // Infrastructure rows: one per entry, or one per environment of an
@@ -569,10 +592,10 @@ fn ports_md(registry: &Registry, rows: &[Row]) -> String {
 /// A .env value: bare when it holds only safe characters, else double-quoted
 /// with `\`, `"`, `$` and newlines escaped (the syntax docker compose and
 /// dotenv parsers share).
-pub fn env_value(value: &str) -> String {
+pub fn env_value(value: &str) -> std::borrow::Cow<'_, str> {
     let safe = |c: char| c.is_ascii_alphanumeric() || "_-.:/@+,".contains(c);
     if !value.is_empty() && value.chars().all(safe) {
-        return value.to_owned();
+        return value.into();
     }
     let mut out = String::from("\"");
     for c in value.chars() {
@@ -586,7 +609,7 @@ pub fn env_value(value: &str) -> String {
         }
     }
     out.push('"');
-    out
+    out.into()
 }
 
 fn env_file(registry: &Registry, rows: &[Row], environment: &str) -> String {
@@ -594,9 +617,11 @@ fn env_file(registry: &Registry, rows: &[Row], environment: &str) -> String {
         Port(u16),
         Text(&'a str),
     }
-    // Sorted by name in a vector: a map of owned strings would cost more
-    // than the rest of the artifact at 60,000 ports.
-    let mut vars: Vec<(String, Value)> = Vec::with_capacity(rows.len() * 2);
+    // Names in one buffer, sorted as ranges of it: a string per variable
+    // would cost more than the rest of the artifact at 60,000 ports. Each
+    // carries its first 16 bytes as a number, which decides most comparisons.
+    let mut names = String::with_capacity(rows.len() * 48);
+    let mut vars: Vec<(u128, std::ops::Range<usize>, Value)> = Vec::with_capacity(rows.len() * 3);
     let mut buf = String::with_capacity(64);
     for r in rows {
         if r.environment.as_deref().is_some_and(|e| e != environment) {
@@ -622,12 +647,25 @@ fn env_file(registry: &Registry, rows: &[Row], environment: &str) -> String {
                     EnvVar::Protocol => Value::Text(r.protocol.as_str()),
                     EnvVar::PortEnd => Value::Port(r.port_end.unwrap_or(r.port)),
                 };
-                vars.push((var.to_owned(), value));
+                let mut prefix = [0u8; 16];
+                let n = var.len().min(16);
+                prefix[..n].copy_from_slice(&var.as_bytes()[..n]);
+                let start = names.len();
+                names.push_str(var);
+                vars.push((u128::from_be_bytes(prefix), start..names.len(), value));
             },
         );
     }
-    // Stable, so of two equal names the later wins, as a shell reading the file would have it.
-    vars.sort_by(|a, b| a.0.cmp(&b.0));
+    // Ranges grow with the order of writing, so the ranges' order breaks a
+    // tie as a stable sort would: of two equal names the later wins, as a
+    // shell reading the file would have it.
+    let bytes = names.as_bytes();
+    let name = |range: &std::ops::Range<usize>| &bytes[range.clone()];
+    vars.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| name(&a.1).cmp(name(&b.1)))
+            .then(a.1.start.cmp(&b.1.start))
+    });
     let mut out = format!("# {NOTICE}\n");
     // The variable the generated `Environment::from_env` reads.
     let _ = writeln!(
@@ -637,21 +675,42 @@ fn env_file(registry: &Registry, rows: &[Row], environment: &str) -> String {
         env_value(environment)
     );
     out.reserve(vars.len() * 40);
-    for (i, (key, value)) in vars.iter().enumerate() {
-        if vars.get(i + 1).is_some_and(|next| next.0 == *key) {
+    for (i, (_, key, value)) in vars.iter().enumerate() {
+        let key = &names[key.clone()];
+        if vars
+            .get(i + 1)
+            .is_some_and(|next| names[next.1.clone()] == *key)
+        {
             continue;
         }
         out.push_str(key);
         out.push('=');
         match value {
-            Value::Port(p) => {
-                let _ = write!(out, "{p}");
-            }
+            Value::Port(p) => push_number(&mut out, *p),
             Value::Text(t) => out.push_str(&env_value(t)),
         }
         out.push('\n');
     }
     out
+}
+
+/// `n` in decimal, without the formatting machinery (hundreds of thousands
+/// of ports in the largest artifacts).
+fn push_number(out: &mut String, n: u16) {
+    let mut digits = [0u8; 5];
+    let mut at = digits.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
 }
 
 /// A YAML double-quoted scalar.
@@ -663,28 +722,47 @@ fn compose(rows: &[Row], environment: &str, dir: &str) -> String {
     // Compose's short syntax: `[bind:]host:container[/udp]`; `both` is a
     // mapping per transport.
     let mut services: BTreeMap<&str, Vec<(u16, String)>> = BTreeMap::new();
+    let mut entries: Option<(&str, &mut Vec<(u16, String)>)> = None;
+    let mut published = 0;
     for r in rows {
         if r.environment.as_deref().is_some_and(|e| e != environment) {
             continue;
         }
-        let bind = match r.bind {
-            Some(std::net::IpAddr::V6(ip)) => format!("[{ip}]:"),
-            Some(ip) => format!("{ip}:"),
-            None => String::new(),
-        };
-        let mapping = match r.port_end {
-            Some(_) => format!("{bind}{}:{}", r.ports_text(), r.container_text()),
-            None => format!("{bind}{}:{}", r.port, r.container_port),
-        };
-        let entries = services.entry(&r.service).or_default();
-        match r.protocol {
-            Protocol::Udp => entries.push((r.port, format!("{mapping}/udp"))),
-            Protocol::Both => {
-                entries.push((r.port, format!("{mapping}/tcp")));
-                entries.push((r.port, format!("{mapping}/udp")));
+        let mut mapping = String::with_capacity(24);
+        match r.bind {
+            Some(std::net::IpAddr::V6(ip)) => {
+                let _ = write!(mapping, "[{ip}]:");
             }
-            _ => entries.push((r.port, mapping)),
+            Some(ip) => {
+                let _ = write!(mapping, "{ip}:");
+            }
+            None => {}
         }
+        match r.port_end {
+            Some(_) => {
+                let _ = write!(mapping, "{}:{}", r.ports_text(), r.container_text());
+            }
+            None => {
+                push_number(&mut mapping, r.port);
+                mapping.push(':');
+                push_number(&mut mapping, r.container_port);
+            }
+        }
+        // Rows come service by service: look the service up once per run.
+        let list = match entries.take() {
+            Some((service, list)) if service == r.service => list,
+            _ => services.entry(&r.service).or_default(),
+        };
+        match r.protocol {
+            Protocol::Udp => list.push((r.port, mapping + "/udp")),
+            Protocol::Both => {
+                list.push((r.port, format!("{mapping}/tcp")));
+                list.push((r.port, mapping + "/udp"));
+            }
+            _ => list.push((r.port, mapping)),
+        }
+        published += 1;
+        entries = Some((&r.service, list));
     }
     // `!override` replaces the base file's `ports:` instead of appending to
     // them (Compose merges lists by appending): a base publishing
@@ -697,13 +775,17 @@ fn compose(rows: &[Row], environment: &str, dir: &str) -> String {
         out.push_str("services: {}\n");
         return out;
     }
+    out.reserve(services.len() * 32 + published * 32);
     out.push_str("services:\n");
     for (service, mut ports) in services {
         ports.sort();
-        let key = crate::yaml::plain_or_quoted(service, false);
-        let _ = writeln!(out, "  {key}:\n    ports: !override");
+        out.push_str("  ");
+        out.push_str(&crate::yaml::plain_or_quoted(service, false));
+        out.push_str(":\n    ports: !override\n");
         for (_, mapping) in ports {
-            let _ = writeln!(out, "      - {}", yaml_string(&mapping));
+            out.push_str("      - ");
+            crate::yaml::push_double_quoted(&mut out, &mapping);
+            out.push('\n');
         }
     }
     out

@@ -30,7 +30,7 @@ pub(crate) use expand::expand;
 #[cfg(feature = "import")]
 pub(crate) use scalar::plain_safe;
 #[cfg(any(feature = "sync", feature = "import"))]
-pub(crate) use scalar::{double_quoted, printable};
+pub(crate) use scalar::{double_quoted, printable, push_double_quoted};
 #[cfg(feature = "sync")]
 pub(crate) use scalar::{plain_or_quoted, single_quoted};
 

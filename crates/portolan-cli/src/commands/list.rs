@@ -4,6 +4,7 @@ use super::{Outcome, Result, registry_source, write};
 use crate::cli::{DoctorArgs, ListArgs, ListFormat, QueryArgs};
 use portolan::render::{self, Row};
 use portolan::{Registry, Source, diag, doctor};
+use std::borrow::Cow;
 use std::io::Write;
 
 /// Loads and validates the registry, or prints why not.
@@ -24,7 +25,7 @@ fn valid(source: &Source, out: &mut dyn Write) -> Result<Option<Registry>> {
 
 /// Rows of `environment` (infrastructure, shared by all, included), or
 /// `None` after an error naming the environments when it is unknown.
-fn rows_in(registry: &Registry, environment: Option<&str>) -> Option<Vec<Row>> {
+fn rows_in<'r>(registry: &'r Registry, environment: Option<&str>) -> Option<Vec<Row<'r>>> {
     if let Some(env) = environment
         && registry.environment(env).is_none()
     {
@@ -67,8 +68,8 @@ struct JsonRow<'a> {
     service: &'a str,
 }
 
-impl<'a> From<&'a Row> for JsonRow<'a> {
-    fn from(r: &'a Row) -> Self {
+impl<'a> From<&'a Row<'_>> for JsonRow<'a> {
+    fn from(r: &'a Row<'_>) -> Self {
         JsonRow {
             bind: r.bind,
             container_port: r.container_port,
@@ -90,7 +91,7 @@ fn json(rows: &[Row]) -> String {
     let capacity: usize = rows
         .iter()
         .map(|r| {
-            let len = |s: &Option<String>| s.as_ref().map_or(4, |s| s.len() + 2);
+            let len = |s: &Option<Cow<str>>| s.as_ref().map_or(4, |s| s.len() + 2);
             240 + r.service.len() + len(&r.environment) + len(&r.name)
         })
         .sum();
@@ -131,9 +132,9 @@ fn table(header: &[&str], rows: &[Vec<String>]) -> String {
 /// The cells that say which port a row is: SERVICE, NAME, ENVIRONMENT, PORT.
 fn port_cells(r: &Row) -> Vec<String> {
     vec![
-        r.service.clone(),
-        r.name.clone().unwrap_or_else(|| "-".into()),
-        r.environment.clone().unwrap_or_else(|| "(all)".into()),
+        r.service.to_string(),
+        r.name.as_deref().unwrap_or("-").to_owned(),
+        r.environment.as_deref().unwrap_or("(all)").to_owned(),
         r.shown_port(),
     ]
 }

@@ -45,7 +45,7 @@ fn ports<'r>(rows: &'r [Row]) -> (Vec<Port<'r>>, Vec<Infra<'r>>) {
                 }
             }
             (None, env) => infra.push(Infra {
-                name: r.service.as_str(),
+                name: &r.service,
                 environment: env.as_deref(),
                 port: r.port,
             }),

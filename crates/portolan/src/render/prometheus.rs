@@ -14,7 +14,7 @@ pub(super) fn config(registry: &Registry, rows: &[Row], environment: &str) -> St
             && r.port_end.is_none()
             && r.name
                 .as_ref()
-                .is_some_and(|n| registry.render.scrape.contains(n))
+                .is_some_and(|n| registry.render.scrape.iter().any(|s| *s == **n))
         {
             jobs.entry(&r.service).or_default().push(r);
         }

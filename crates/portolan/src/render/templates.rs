@@ -18,7 +18,7 @@ pub struct Engine {
     jinja: Jinja<'static>,
     /// The variables every file sees, converted once.
     base: JinjaValue,
-    rows: Arc<Vec<Row>>,
+    rows: Arc<Vec<Row<'static>>>,
     /// `ports` for each environment a file is rendered in (`None`: every
     /// environment), built on first use and shared by every file after.
     ports: Mutex<HashMap<Option<String>, JinjaValue>>,
@@ -30,10 +30,16 @@ type RowIndex = HashMap<String, Vec<usize>>;
 impl Engine {
     /// An engine for `registry`.
     pub fn new(registry: &Registry) -> Self {
-        let rows = Arc::new(rows(registry));
+        // The engine's functions outlive the borrow of the registry.
+        let rows = Arc::new(
+            rows(registry)
+                .into_iter()
+                .map(Row::into_owned)
+                .collect::<Vec<_>>(),
+        );
         let mut index = RowIndex::new();
         for (i, r) in rows.iter().enumerate() {
-            index.entry(r.service.clone()).or_default().push(i);
+            index.entry(r.service.to_string()).or_default().push(i);
         }
         let index = Arc::new(index);
         let mut jinja = Jinja::new();
@@ -190,7 +196,7 @@ impl Engine {
     /// The service ports of `environment`, for owned lists: one item each;
     /// with `node_ports`, the infrastructure that has a NodePort too (a list
     /// of NodePort mappings, such as kind's, maps those as well).
-    pub fn list_rows(&self, environment: Option<&str>, node_ports: bool) -> Vec<Row> {
+    pub fn list_rows(&self, environment: Option<&str>, node_ports: bool) -> Vec<Row<'static>> {
         self.rows
             .iter()
             .filter(|r| r.name.is_some() || (node_ports && r.node_port.is_some()))
@@ -290,7 +296,7 @@ pub(super) fn lookup(
         .map(|ix| ix.iter().map(|&i| &rows[i]).collect())
         .unwrap_or_default();
     if of_service.is_empty() {
-        let names: Vec<&str> = rows.iter().map(|r| r.service.as_str()).collect();
+        let names: Vec<&str> = rows.iter().map(|r| &*r.service).collect();
         let hint = crate::load::did_you_mean(service, names)
             .map(|b| format!("; did you mean `{b}`?"))
             .unwrap_or_default();
@@ -313,11 +319,11 @@ fn lookup_error(message: String) -> minijinja::Error {
 /// Infrastructure's row: one for every environment, or one per
 /// environment it belongs to.
 fn infrastructure_row<'r>(
-    of_service: &[&'r Row],
+    of_service: &[&'r Row<'r>],
     field: &str,
     service: &str,
     environment: Option<&str>,
-) -> Result<&'r Row, minijinja::Error> {
+) -> Result<&'r Row<'r>, minijinja::Error> {
     match (
         environment,
         of_service.iter().all(|r| r.environment.is_some()),
@@ -345,12 +351,12 @@ fn infrastructure_row<'r>(
 /// A service's row: the port `name` (else `api`, else its only port) in
 /// `environment`, which a service's ports need.
 fn service_row<'r>(
-    of_service: Vec<&'r Row>,
+    of_service: Vec<&'r Row<'r>>,
     field: &str,
     service: &str,
     name: Option<&str>,
     environment: Option<&str>,
-) -> Result<&'r Row, minijinja::Error> {
+) -> Result<&'r Row<'r>, minijinja::Error> {
     let Some(environment) = environment else {
         return Err(lookup_error(format!(
             "{field}(\"{service}\"): this file is not per environment; put `{{environment}}` in its path or pass environment=\"…\""

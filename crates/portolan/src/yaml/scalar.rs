@@ -74,6 +74,12 @@ pub(crate) fn single_quoted(s: &str) -> String {
 /// not [`printable`].
 pub(crate) fn double_quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
+    push_double_quoted(&mut out, s);
+    out
+}
+
+/// Appends [`double_quoted`]`(s)` to `out`.
+pub(crate) fn push_double_quoted(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -94,7 +100,6 @@ pub(crate) fn double_quoted(s: &str) -> String {
         }
     }
     out.push('"');
-    out
 }
 
 #[cfg(test)]
