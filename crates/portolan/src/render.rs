@@ -593,8 +593,8 @@ fn ports_md(registry: &Registry, rows: &[Row]) -> String {
 /// with `\`, `"`, `$` and newlines escaped (the syntax docker compose and
 /// dotenv parsers share).
 pub fn env_value(value: &str) -> std::borrow::Cow<'_, str> {
-    let safe = |c: char| c.is_ascii_alphanumeric() || "_-.:/@+,".contains(c);
-    if !value.is_empty() && value.chars().all(safe) {
+    let safe = |b: u8| b.is_ascii_alphanumeric() || b"_-.:/@+,".contains(&b);
+    if !value.is_empty() && value.bytes().all(safe) {
         return value.into();
     }
     let mut out = String::from("\"");
@@ -617,11 +617,15 @@ fn env_file(registry: &Registry, rows: &[Row], environment: &str) -> String {
         Port(u16),
         Text(&'a str),
     }
+    /// A variable: its first bytes as a number, its name in `names`, its value.
+    type Var<'a> = (u128, std::ops::Range<usize>, Value<'a>);
     // Names in one buffer, sorted as ranges of it: a string per variable
     // would cost more than the rest of the artifact at 60,000 ports. Each
     // carries its first 16 bytes as a number, which decides most comparisons.
     let mut names = String::with_capacity(rows.len() * 48);
-    let mut vars: Vec<(u128, std::ops::Range<usize>, Value)> = Vec::with_capacity(rows.len() * 3);
+    let mut vars: Vec<Var> = Vec::with_capacity(rows.len() * 3);
+    // The variables of each row, sorted among themselves.
+    let mut groups: Vec<std::ops::Range<usize>> = Vec::with_capacity(rows.len());
     let mut buf = String::with_capacity(64);
     for r in rows {
         if r.environment.as_deref().is_some_and(|e| e != environment) {
@@ -633,6 +637,7 @@ fn env_file(registry: &Registry, rows: &[Row], environment: &str) -> String {
             protocol: r.protocol != Protocol::Tcp,
             range: r.port_end.is_some(),
         };
+        let first = vars.len();
         crate::ident::env_variables(
             &mut buf,
             &r.service,
@@ -655,17 +660,31 @@ fn env_file(registry: &Registry, rows: &[Row], environment: &str) -> String {
                 vars.push((u128::from_be_bytes(prefix), start..names.len(), value));
             },
         );
+        groups.push(first..vars.len());
     }
     // Ranges grow with the order of writing, so the ranges' order breaks a
     // tie as a stable sort would: of two equal names the later wins, as a
     // shell reading the file would have it.
     let bytes = names.as_bytes();
-    let name = |range: &std::ops::Range<usize>| &bytes[range.clone()];
-    vars.sort_unstable_by(|a, b| {
+    let order = |a: &Var, b: &Var| {
         a.0.cmp(&b.0)
-            .then_with(|| name(&a.1).cmp(name(&b.1)))
+            .then_with(|| bytes[a.1.clone()].cmp(&bytes[b.1.clone()]))
             .then(a.1.start.cmp(&b.1.start))
+    };
+    // A row's names share its prefix, so sorting the rows by their first
+    // name and each row's few names among themselves almost always gives
+    // the sorted order, checked in one pass; the whole sort runs otherwise.
+    for group in &groups {
+        vars[group.clone()].sort_unstable_by(order);
+    }
+    groups.sort_unstable_by(|a, b| match (vars.get(a.start), vars.get(b.start)) {
+        (Some(a), Some(b)) => order(a, b),
+        _ => a.start.cmp(&b.start),
     });
+    let mut sorted: Vec<&Var> = groups.iter().flat_map(|g| &vars[g.clone()]).collect();
+    if sorted.windows(2).any(|w| order(w[0], w[1]).is_gt()) {
+        sorted.sort_unstable_by(|a, b| order(a, b));
+    }
     let mut out = format!("# {NOTICE}\n");
     // The variable the generated `Environment::from_env` reads.
     let _ = writeln!(
@@ -674,10 +693,10 @@ fn env_file(registry: &Registry, rows: &[Row], environment: &str) -> String {
         screaming(&registry.project.value),
         env_value(environment)
     );
-    out.reserve(vars.len() * 40);
-    for (i, (_, key, value)) in vars.iter().enumerate() {
+    out.reserve(sorted.len() * 40);
+    for (i, (_, key, value)) in sorted.iter().enumerate() {
         let key = &names[key.clone()];
-        if vars
+        if sorted
             .get(i + 1)
             .is_some_and(|next| names[next.1.clone()] == *key)
         {

@@ -102,6 +102,44 @@ fn env_files_parse_as_dotenv() {
 }
 
 #[test]
+fn env_files_are_sorted_when_one_port_s_names_fall_between_another_s() {
+    // `A_B_PORT` sorts after `A_B_D_CONTAINER_PORT`: the names of port `b`
+    // and of port `b-d` interleave, as do a service's and an entry's.
+    let source = Source::new(
+        "ports.yaml",
+        "project: p\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  a:\n    ports: { b-d: 8001, b: 8000, z: 8002 }\n  a-b-z:\n    ports: { x: 8003 }\ninfrastructure:\n  services:\n    a-b-c: { port: 8004 }\n",
+    );
+    let report = portolan::check(&source);
+    assert!(report.is_ok(), "{:?}", report.diagnostics);
+    let files = render::artifacts(valid(&report));
+    let names: Vec<&str> = artifact(&files, "generated/dev.env")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split('=').next().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "P_ENV",
+            "A_B_CONTAINER_PORT",
+            "A_B_C_CONTAINER_PORT",
+            "A_B_C_PORT",
+            "A_B_D_CONTAINER_PORT",
+            "A_B_D_PORT",
+            "A_B_D_URL",
+            "A_B_PORT",
+            "A_B_URL",
+            "A_B_Z_X_CONTAINER_PORT",
+            "A_B_Z_X_PORT",
+            "A_B_Z_X_URL",
+            "A_Z_CONTAINER_PORT",
+            "A_Z_PORT",
+            "A_Z_URL",
+        ]
+    );
+}
+
+#[test]
 fn env_values_that_need_quotes_are_escaped() {
     for value in [
         "plain",
