@@ -23,6 +23,7 @@ use std::collections::HashMap;
 mod environments;
 mod files;
 mod services;
+mod values;
 
 /// Parses `source` into the model, reporting every problem found on the way.
 /// Returns `None` only when nothing usable could be read (a syntax error, or a
