@@ -523,3 +523,21 @@ fn json_output_is_json_even_when_check_cannot_run() {
             .contains("missing.yaml")
     );
 }
+
+/// `list`, `query` and `doctor` of a registry with errors print its findings
+/// once, then the summary, and list nothing.
+#[test]
+fn read_only_views_of_an_invalid_registry_print_its_findings_once() {
+    let dir = registry(
+        "project: demo\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\n  api: { ports: { http: 8000 } }\nrender: { artifacts: [] }\n",
+    );
+    for command in [&["list"][..], &["query", "web"], &["doctor"]] {
+        let out = portolan(dir.path()).args(command).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{command:?}");
+        assert_eq!(
+            stdout(&out),
+            "ports.yaml:6:25: error[port-conflict]: port 8000 of `api.http` in dev is already used by `web.api` in dev; `web.api` in dev holds it at ports.yaml:5:24; help: the nearest free port in the range of dev (8000-8099) is 8001\nports.yaml: 1 error\n",
+            "{command:?}"
+        );
+    }
+}

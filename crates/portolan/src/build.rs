@@ -160,7 +160,7 @@ impl Builder {
     /// rendered from a different ports.yaml: the price is hashing the inputs
     /// the manifest names, with no template engine in the build.
     fn check_artifacts(&self, registry_path: &Path, registry: &Registry) {
-        let root = registry_path.parent().unwrap_or(Path::new("."));
+        let root = crate::source::dir_of(registry_path);
         let manifest_path = root
             .join(&registry.render.dir.value)
             .join(manifest::FILE_NAME);
@@ -222,7 +222,7 @@ pub(crate) fn write_if_changed(path: &Path, content: &[u8]) -> Result<bool, Erro
     if std::fs::read(path).is_ok_and(|old| old == content) {
         return Ok(false);
     }
-    let dir = path.parent().unwrap_or(Path::new("."));
+    let dir = crate::source::dir_of(path);
     let file_name = path
         .file_name()
         .map_or_else(Default::default, |n| n.to_string_lossy());

@@ -290,6 +290,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_bare_file_name_is_in_the_current_directory() {
+        // `Path::parent` gives "" here, which canonicalizes to nothing.
+        assert_eq!(dir_of(Path::new("ports.yaml")), Path::new("."));
+        assert_eq!(dir_of(Path::new("infra/ports.yaml")), Path::new("infra"));
+        assert_eq!(dir_of(Path::new("/ports.yaml")), Path::new("/"));
+    }
+
+    #[test]
     fn lines_around_covers_whole_lines() {
         let src = Source::new("f", "ab\ncd\nef");
         assert_eq!(src.lines_around(4, 5), (3..6, 2));

@@ -13,14 +13,19 @@ fn valid(source: &Source, out: &mut dyn Write) -> Result<Option<Registry>> {
     if report.is_ok() {
         return Ok(report.registry);
     }
+    print_invalid(source, &report, out)?;
+    Ok(None)
+}
+
+/// Why a registry with errors cannot be listed: every finding, then the summary.
+fn print_invalid(source: &Source, report: &portolan::Report, out: &mut dyn Write) -> Result<()> {
     for d in &report.diagnostics {
         write(out, &format!("{}\n", diag::plain(source, d)))?;
     }
     write(
         out,
         &format!("{}\n", diag::summary(source, &report.diagnostics)),
-    )?;
-    Ok(None)
+    )
 }
 
 /// Rows of `environment` (infrastructure, shared by all, included), or
@@ -223,7 +228,7 @@ pub fn doctor(args: DoctorArgs, out: &mut dyn Write) -> Result<Outcome> {
     let source = registry_source(args.file)?;
     let report = portolan::check(&source);
     let Some(registry) = report.valid_registry() else {
-        return valid(&source, out).map(|_| Outcome::Findings);
+        return print_invalid(&source, &report, out).map(|()| Outcome::Findings);
     };
     let Some(rows) = rows_in(&registry, args.env.as_deref()) else {
         return Ok(Outcome::Findings);
