@@ -10,7 +10,6 @@ use crate::model::{Registry, check_relative_path};
 use crate::source::Source;
 use crate::validate::{Report, check};
 use crate::{Error, codegen};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// Generates `$OUT_DIR/ports.rs` from `registry` (relative to the package root).
@@ -149,7 +148,9 @@ impl Builder {
                 .map(PathBuf::from)
                 .ok_or(Error::NoOutDir)?,
         };
-        write_if_changed(&out_dir.join(&self.file_name), code.as_bytes())?;
+        let generated = out_dir.join(&self.file_name);
+        crate::transaction::replace_if_changed(&generated, code.as_bytes())
+            .map_err(|e| Error::io(&generated, e))?;
         if self.cargo_directives {
             self.check_artifacts(&path, &registry);
         }
@@ -214,30 +215,6 @@ const MAX_INPUT: u64 = 64 << 20;
 /// Whether the build runs in CI (`CI` set, and not to `false` or `0`).
 fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
-}
-
-/// Writes `content` to `path` through a temporary file and a rename, and only
-/// when it differs from what is there: an unchanged file keeps its mtime.
-pub(crate) fn write_if_changed(path: &Path, content: &[u8]) -> Result<bool, Error> {
-    if std::fs::read(path).is_ok_and(|old| old == content) {
-        return Ok(false);
-    }
-    let dir = crate::source::dir_of(path);
-    let file_name = path
-        .file_name()
-        .map_or_else(Default::default, |n| n.to_string_lossy());
-    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(content)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e)
-    })?;
-    Ok(true)
 }
 
 #[cfg(test)]

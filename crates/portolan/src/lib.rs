@@ -80,7 +80,6 @@ pub mod schema;
 pub mod source;
 #[cfg(feature = "sync")]
 pub mod sync;
-#[cfg(feature = "sync")]
 pub mod transaction;
 pub mod validate;
 mod yaml;
