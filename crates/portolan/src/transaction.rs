@@ -2,10 +2,10 @@
 //! exclusive temporary file beside it, `.NAME.XXXXXXXX.portolan-tmp`, flushed,
 //! then renamed over the target, so a reader sees the old file or the new one.
 //!
-//! - In a repository ([`repository`], the `sync` feature), whose contents are
+//! - In a repository (`repository`, the `sync` feature), whose contents are
 //!   untrusted: the registry's lock, unpredictable temporary names with the
 //!   replaced file's owner and mode, and one all-or-nothing transaction per run.
-//! - In Cargo's `OUT_DIR` ([`replace_if_changed`], what build.rs needs): the
+//! - In Cargo's `OUT_DIR` (`replace_if_changed`, what build.rs needs): the
 //!   build's own directory, with no dependency beyond std.
 
 use std::fs;
