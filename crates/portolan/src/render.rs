@@ -25,6 +25,7 @@ mod templates;
 use compose::compose;
 use dotenv::env_file;
 pub use dotenv::env_value;
+pub use json::list_json;
 use json::ports_json;
 use markdown::ports_md;
 pub use templates::Engine;

@@ -4,7 +4,6 @@ use super::{Outcome, Result, registry_source, write};
 use crate::cli::{DoctorArgs, ListArgs, ListFormat, QueryArgs};
 use portolan::render::{self, Row};
 use portolan::{Registry, Source, diag, doctor};
-use std::borrow::Cow;
 use std::io::Write;
 
 /// Loads and validates the registry, or prints why not.
@@ -55,60 +54,6 @@ fn rows_in<'r>(registry: &'r Registry, environment: Option<&str>) -> Option<Vec<
             })
             .collect(),
     )
-}
-
-/// One row of `--format json`, borrowed from its [`Row`]: the fields in sorted
-/// key order (the output's format, what serde_json prints for a `Value`),
-/// `None` as `null`.
-#[derive(serde::Serialize)]
-struct JsonRow<'a> {
-    bind: Option<std::net::IpAddr>,
-    container_port: u16,
-    environment: Option<&'a str>,
-    name: Option<&'a str>,
-    node_port: Option<u16>,
-    port: u16,
-    port_end: Option<u16>,
-    protocol: &'static str,
-    service: &'a str,
-}
-
-impl<'a> From<&'a Row<'_>> for JsonRow<'a> {
-    fn from(r: &'a Row<'_>) -> Self {
-        JsonRow {
-            bind: r.bind,
-            container_port: r.container_port,
-            environment: r.environment.as_deref(),
-            name: r.name.as_deref(),
-            node_port: r.node_port,
-            port: r.port,
-            port_end: r.port_end,
-            protocol: r.protocol.as_str(),
-            service: &r.service,
-        }
-    }
-}
-
-/// The rows as a pretty-printed JSON array, with a final newline.
-fn json(rows: &[Row]) -> String {
-    // Sized up front, a slight overestimate: keys, indentation, numbers and
-    // an address take at most about 235 bytes a row.
-    let capacity: usize = rows
-        .iter()
-        .map(|r| {
-            let len = |s: &Option<Cow<str>>| s.as_ref().map_or(4, |s| s.len() + 2);
-            240 + r.service.len() + len(&r.environment) + len(&r.name)
-        })
-        .sum();
-    let mut out = Vec::with_capacity(4 + capacity);
-    // `to_writer_pretty` of the rows, one `JsonRow` at a time.
-    serde::Serializer::collect_seq(
-        &mut serde_json::Serializer::pretty(&mut out),
-        rows.iter().map(JsonRow::from),
-    )
-    .expect("rows always serialize");
-    out.push(b'\n');
-    String::from_utf8(out).expect("serde_json writes UTF-8")
 }
 
 /// Columns padded to their widest cell.
@@ -169,7 +114,7 @@ fn port_table(rows: &[Row]) -> String {
 
 fn print(rows: &[Row], format: ListFormat, out: &mut dyn Write) -> Result<()> {
     match format {
-        ListFormat::Json => write(out, &json(rows)),
+        ListFormat::Json => write(out, &render::list_json(rows)),
         ListFormat::Table => write(out, &port_table(rows)),
     }
 }
@@ -408,7 +353,7 @@ mod tests {
                 })
                 .collect();
             let expected = format!("{}\n", serde_json::to_string_pretty(&items).unwrap());
-            assert_eq!(json(&rows), expected);
+            assert_eq!(render::list_json(&rows), expected);
         }
     }
 }

@@ -17,13 +17,15 @@ struct PortsJson<'a> {
     project: &'a str,
 }
 
-/// One row of ports.json, borrowed from its [`Row`]: the keys of
-/// [`Row::to_json`], sorted.
+/// One port as JSON, borrowed from its [`Row`], its keys sorted (what
+/// serde_json prints for a `Value`): an entry of ports.json, or with
+/// `description` and `url` left out, a row of `portolan list --format json`.
 #[derive(serde::Serialize)]
 struct PortEntry<'a> {
     bind: Option<std::net::IpAddr>,
     container_port: u16,
-    description: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<Option<&'a str>>,
     environment: Option<&'a str>,
     name: Option<&'a str>,
     node_port: Option<u16>,
@@ -31,15 +33,17 @@ struct PortEntry<'a> {
     port_end: Option<u16>,
     protocol: &'static str,
     service: &'a str,
-    url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<Option<&'a str>>,
 }
 
-impl<'a> From<&'a Row<'_>> for PortEntry<'a> {
-    fn from(r: &'a Row<'_>) -> Self {
+impl<'a> PortEntry<'a> {
+    /// `r` with every key (`full`, ports.json) or without `description` and `url`.
+    fn new(r: &'a Row<'_>, full: bool) -> Self {
         PortEntry {
             bind: r.bind,
             container_port: r.container_port,
-            description: r.description.as_deref(),
+            description: full.then_some(r.description.as_deref()),
             environment: r.environment.as_deref(),
             name: r.name.as_deref(),
             node_port: r.node_port,
@@ -47,14 +51,14 @@ impl<'a> From<&'a Row<'_>> for PortEntry<'a> {
             port_end: r.port_end,
             protocol: r.protocol.as_str(),
             service: &r.service,
-            url: r.url.as_deref(),
+            url: full.then_some(r.url.as_deref()),
         }
     }
 }
 
 /// The rows as a JSON array, one entry at a time (no array of entries is built).
 fn port_entries<S: serde::Serializer>(rows: &&[Row], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(rows.iter().map(PortEntry::from))
+    s.collect_seq(rows.iter().map(|r| PortEntry::new(r, true)))
 }
 
 /// ports.json, pretty-printed by serde_json, with a final newline.
@@ -75,6 +79,28 @@ pub(super) fn ports_json(registry: &Registry, rows: &[Row]) -> String {
         project: &registry.project.value,
     };
     serde_json::to_writer_pretty(&mut out, &document).expect("ports.json always serializes");
+    out.push(b'\n');
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// The rows as `portolan list --format json` prints them: a pretty-printed
+/// array of [`PortEntry`] without `description` and `url`, with a final newline.
+pub fn list_json(rows: &[Row]) -> String {
+    // Sized up front, a slight overestimate: keys, indentation, numbers and
+    // an address take at most about 235 bytes a row.
+    let capacity: usize = rows
+        .iter()
+        .map(|r| {
+            let len = |s: &Option<Cow<str>>| s.as_ref().map_or(4, |s| s.len() + 2);
+            240 + r.service.len() + len(&r.environment) + len(&r.name)
+        })
+        .sum();
+    let mut out = Vec::with_capacity(4 + capacity);
+    serde::Serializer::collect_seq(
+        &mut serde_json::Serializer::pretty(&mut out),
+        rows.iter().map(|r| PortEntry::new(r, false)),
+    )
+    .expect("rows always serialize");
     out.push(b'\n');
     String::from_utf8(out).expect("serde_json writes UTF-8")
 }
