@@ -80,6 +80,7 @@ pub mod schema;
 pub mod source;
 #[cfg(feature = "sync")]
 pub mod sync;
+#[cfg(any(feature = "codegen", feature = "sync"))]
 pub mod transaction;
 pub mod validate;
 mod yaml;

@@ -1,6 +1,7 @@
 //! Every write Portolan makes goes through here. Each file is staged in an
-//! exclusive temporary file beside it, `.NAME.XXXXXXXX.portolan-tmp`, flushed,
-//! then renamed over the target, so a reader sees the old file or the new one.
+//! exclusive temporary file beside it, `.NAME.XXXXXXXX.portolan-tmp`
+//! (`…portolan-build-tmp` for build.rs, which holds no lock), flushed, then
+//! renamed over the target, so a reader sees the old file or the new one.
 //!
 //! - In a repository (`repository`, the `sync` feature), whose contents are
 //!   untrusted: the registry's lock, unpredictable temporary names with the
@@ -8,7 +9,9 @@
 //! - In Cargo's `OUT_DIR` (`replace_if_changed`, what build.rs needs): the
 //!   build's own directory, with no dependency beyond std.
 
+#[cfg(feature = "codegen")]
 use std::fs;
+#[cfg(feature = "codegen")]
 use std::io::{self, Write as _};
 use std::path::Path;
 
@@ -19,8 +22,17 @@ pub(crate) use repository::{Failure, Write, commit, holds, lock_path};
 #[cfg(feature = "sync")]
 pub use repository::{Lock, Permit, write_new};
 
-/// What Portolan's temporary files end with.
+/// What the temporary files of a writer in a repository end with. Every such
+/// writer holds the registry lock, so a file of this name found under the
+/// lock is left by a killed run, and sync sweeps it.
+#[cfg(feature = "sync")]
 const TEMP_SUFFIX: &str = ".portolan-tmp";
+/// What build.rs's temporary files end with: it holds no lock, and its output
+/// directory may be one sync writes to, so no sweep may take them.
+#[cfg(feature = "codegen")]
+const BUILD_TEMP_SUFFIX: &str = ".portolan-build-tmp";
+/// Room a temporary name keeps for the longer of the two suffixes.
+const SUFFIX_ROOM: usize = ".portolan-build-tmp".len();
 /// Random characters in a temporary file's name.
 const TEMP_RANDOM: usize = 8;
 /// The longest file name most file systems allow.
@@ -33,11 +45,12 @@ fn temp_prefix(target: &Path) -> (&Path, String) {
     let name = target
         .file_name()
         .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
-    let room = NAME_MAX - 2 - TEMP_RANDOM - TEMP_SUFFIX.len();
+    let room = NAME_MAX - 2 - TEMP_RANDOM - SUFFIX_ROOM;
     let name = &name[..name.floor_char_boundary(room)];
     (dir, format!(".{name}."))
 }
 
+#[cfg(feature = "codegen")]
 /// Writes `content` to `path` in a build's output directory, only when it
 /// differs from what is there (an unchanged file keeps its mtime, so nothing
 /// that depends on it rebuilds). `Ok(true)` when it was written.
@@ -53,7 +66,7 @@ pub(crate) fn replace_if_changed(path: &Path, content: &[u8]) -> io::Result<bool
     let mut attempt = 0u32;
     let (temp, mut file) = loop {
         let temp = dir.join(format!(
-            "{prefix}{:08x}{TEMP_SUFFIX}",
+            "{prefix}{:08x}{BUILD_TEMP_SUFFIX}",
             pid.rotate_left(8) ^ attempt
         ));
         match fs::OpenOptions::new()
@@ -76,7 +89,7 @@ pub(crate) fn replace_if_changed(path: &Path, content: &[u8]) -> io::Result<bool
     written.map(|()| true)
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "codegen"))]
 mod tests {
     use super::*;
 
@@ -89,7 +102,7 @@ mod tests {
         // A temporary file of the same name left by an earlier process is passed over.
         let (_, prefix) = temp_prefix(&path);
         let left = format!(
-            "{prefix}{:08x}{TEMP_SUFFIX}",
+            "{prefix}{:08x}{BUILD_TEMP_SUFFIX}",
             std::process::id().rotate_left(8)
         );
         fs::write(dir.path().join(&left), "left").unwrap();

@@ -29,8 +29,10 @@ mod scalar;
 pub(crate) use expand::expand;
 #[cfg(feature = "import")]
 pub(crate) use scalar::plain_safe;
+#[cfg(feature = "sync")]
+pub(crate) use scalar::push_double_quoted;
 #[cfg(any(feature = "sync", feature = "import"))]
-pub(crate) use scalar::{double_quoted, printable, push_double_quoted};
+pub(crate) use scalar::{double_quoted, printable};
 #[cfg(feature = "sync")]
 pub(crate) use scalar::{plain_or_quoted, single_quoted};
 

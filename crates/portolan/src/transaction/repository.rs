@@ -655,5 +655,7 @@ mod tests {
         assert!(!is_temp_name(".env"));
         assert!(!is_temp_name("x.portolan-tmp"));
         assert!(!is_temp_name(".a.ab.portolan-tmp"));
+        // build.rs holds no lock: its files are never swept.
+        assert!(!is_temp_name(".ports.rs.0000abcd.portolan-build-tmp"));
     }
 }
