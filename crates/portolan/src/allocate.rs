@@ -17,7 +17,7 @@ use crate::model::{
 use crate::source::Source;
 use crate::sync::{Plan, Problem};
 use crate::transaction::{Lock, Permit};
-use crate::validate::Valid;
+use crate::validate::{Report, Valid};
 use std::fmt;
 use std::path::Path;
 
@@ -130,20 +130,21 @@ fn key(segments: &[&str]) -> KeyPath {
 /// Assigns a port to `request.service`/`request.name` and returns the new
 /// text of ports.yaml. `registry` is the one loaded from `source`.
 pub fn assign(source: &Source, registry: Valid<'_>, request: &Request) -> Result<Edited, Refusal> {
-    assign_in(&document(source)?, source, registry.registry(), request)
+    assign_in(&document(source)?, source, registry.registry(), request).map(|(edited, _)| edited)
 }
 
 fn document(source: &Source) -> Result<Document<'_>, Refusal> {
     Document::parse(source.text()).map_err(|e| Refusal(format!("{}: {e}", source.name())))
 }
 
-/// [`assign`], given `source` already parsed for editing.
+/// [`assign`], given `source` already parsed for editing; with the edited
+/// text's report.
 fn assign_in(
     doc: &Document<'_>,
     source: &Source,
     registry: &Registry,
     request: &Request,
-) -> Result<Edited, Refusal> {
+) -> Result<(Edited, Report), Refusal> {
     let name = if request.name.is_empty() {
         "api"
     } else {
@@ -216,12 +217,13 @@ fn assign_in(
     }
     let ports = fill_open(registry, &taken, &envs, fixed, &request.service, name)?;
     let text = write_entry(doc, source, registry, request, name, &envs, &ports)?;
-    still_valid(source, &text)?;
-    Ok(Edited {
+    let report = still_valid(source, &text)?;
+    let edited = Edited {
         text,
         ports: placed(registry, &envs, &ports, count),
         previous,
-    })
+    };
+    Ok((edited, report))
 }
 
 /// The ports `request`'s entry holds now, when it exists: refused unless
@@ -519,12 +521,13 @@ fn port_fragment(
     }
 }
 
-/// The edited registry must load and validate, or nothing is written.
-fn still_valid(source: &Source, text: &str) -> Result<(), Refusal> {
+/// The edited registry must load and validate, or nothing is written; its
+/// report when it does.
+fn still_valid(source: &Source, text: &str) -> Result<Report, Refusal> {
     let edited = Source::new(source.name(), text);
     let report = crate::validate::check(&edited);
     if report.is_ok() {
-        return Ok(());
+        return Ok(report);
     }
     let first = report
         .diagnostics
@@ -553,6 +556,7 @@ pub fn release(
         service,
         name,
     )
+    .map(|(edited, _)| edited)
 }
 
 /// [`release`], given `source` already parsed for editing.
@@ -562,7 +566,7 @@ fn release_in(
     registry: &Registry,
     service: &str,
     name: Option<&str>,
-) -> Result<Edited, Refusal> {
+) -> Result<(Edited, Report), Refusal> {
     let Some(s) = registry.service(service) else {
         let names = registry.services.iter().map(|s| s.name.as_str());
         let hint = crate::load::did_you_mean(service, names)
@@ -610,10 +614,11 @@ fn release_in(
         .remove(&path)
         .map_err(|e| Refusal(format!("{}: {e}", source.name())))?
         .unwrap_or_else(|| source.text().to_owned());
-    still_valid(source, &text)?;
-    Ok(Edited {
+    let report = still_valid(source, &text)?;
+    let edited = Edited {
         text,
         ports: released,
         previous: Vec::new(),
-    })
+    };
+    Ok((edited, report))
 }

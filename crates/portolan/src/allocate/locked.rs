@@ -2,6 +2,7 @@
 //! transaction.
 
 use super::*;
+use std::cell::RefCell;
 
 /// What [`locked`] writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,23 +33,37 @@ pub struct Editing<'a> {
     /// Its registry.
     pub registry: Valid<'a>,
     doc: &'a Document<'a>,
+    /// The last edited text and its report, from the check every edit
+    /// passes: a sync of that text plans from it instead of reading it again.
+    checked: RefCell<Option<(String, Report)>>,
 }
 
 impl Editing<'_> {
     /// [`assign`] on this file.
     pub fn assign(&self, request: &Request) -> Result<Edited, Refusal> {
-        assign_in(self.doc, self.source, self.registry.registry(), request)
+        let (edited, report) = assign_in(self.doc, self.source, self.registry.registry(), request)?;
+        self.checked.replace(Some((edited.text.clone(), report)));
+        Ok(edited)
     }
 
     /// [`release`] on this file.
     pub fn release(&self, service: &str, name: Option<&str>) -> Result<Edited, Refusal> {
-        release_in(
+        let (edited, report) = release_in(
             self.doc,
             self.source,
             self.registry.registry(),
             service,
             name,
-        )
+        )?;
+        self.checked.replace(Some((edited.text.clone(), report)));
+        Ok(edited)
+    }
+
+    /// The report of `text` when an edit already checked exactly that text.
+    fn checked(&self, text: &str) -> Option<Report> {
+        self.checked
+            .take()
+            .and_then(|(checked, report)| (checked == text).then_some(report))
     }
 }
 
@@ -82,6 +97,7 @@ pub fn locked<T>(
         source: &source,
         registry,
         doc: &doc,
+        checked: RefCell::new(None),
     };
     let (text, value) = edit(&editing).map_err(LockedError::Refused)?;
     let mut plan = match mode {
@@ -89,7 +105,9 @@ pub fn locked<T>(
         Mode::Registry => Plan::registry_only(&source),
         Mode::Sync => {
             let edited = Source::new(source.name(), text.as_str());
-            let report = crate::validate::check(&edited);
+            let report = editing
+                .checked(&text)
+                .unwrap_or_else(|| crate::validate::check(&edited));
             let Some(registry) = report.valid_registry() else {
                 return Err(LockedError::Refused(Refusal(format!(
                     "the edit would make {} invalid; nothing was written",
@@ -123,4 +141,42 @@ pub enum LockedError {
     Write(Problem),
     /// Reading or locking failed.
     Io(crate::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sync plans from the edit's own check only for the very text checked.
+    #[test]
+    fn an_edit_s_report_serves_only_the_text_it_checked() {
+        let source = Source::new(
+            "ports.yaml",
+            "project: p\nenvironments:\n  dev: { range: 8000-8099 }\nservices:\n  web: { ports: { api: 8000 } }\n",
+        );
+        let (report, tree) = crate::validate::check_keeping_tree(&source);
+        let doc = Document::from_tree(source.text(), tree.unwrap()).unwrap();
+        let editing = Editing {
+            source: &source,
+            registry: report.valid_registry().unwrap(),
+            doc: &doc,
+            checked: RefCell::new(None),
+        };
+        let request = Request {
+            service: "billing".into(),
+            ..Request::default()
+        };
+        let edited = editing.assign(&request).unwrap();
+        let checked = editing.checked(&edited.text).expect("the edit's report");
+        assert!(checked.is_ok());
+        assert_eq!(checked.registry.unwrap().services.len(), 2);
+        // Taken once; and a text the edit did not produce gets none.
+        assert!(editing.checked(&edited.text).is_none());
+        let edited = editing.release("web", None).unwrap();
+        assert!(
+            editing
+                .checked(&format!("{}# more\n", edited.text))
+                .is_none()
+        );
+    }
 }
