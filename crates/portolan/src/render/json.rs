@@ -68,8 +68,10 @@ pub(super) fn ports_json(registry: &Registry, rows: &[Row]) -> String {
     let capacity: usize = rows
         .iter()
         .map(|r| {
-            let len = |s: &Option<Cow<str>>| s.as_ref().map_or(4, |s| s.len() + 2);
-            300 + 2 * r.service.len() + len(&r.description) + len(&r.environment) + len(&r.name)
+            300 + 2 * r.service.len()
+                + json_len(&r.description)
+                + json_len(&r.environment)
+                + json_len(&r.name)
         })
         .sum();
     let mut out = Vec::with_capacity(256 + registry.project.value.len() + capacity);
@@ -84,16 +86,14 @@ pub(super) fn ports_json(registry: &Registry, rows: &[Row]) -> String {
 }
 
 /// The rows as `portolan list --format json` prints them: a pretty-printed
-/// array of [`PortEntry`] without `description` and `url`, with a final newline.
+/// array of the ports.json entries without `description` and `url`, with a
+/// final newline.
 pub fn list_json(rows: &[Row]) -> String {
     // Sized up front, a slight overestimate: keys, indentation, numbers and
     // an address take at most about 235 bytes a row.
     let capacity: usize = rows
         .iter()
-        .map(|r| {
-            let len = |s: &Option<Cow<str>>| s.as_ref().map_or(4, |s| s.len() + 2);
-            240 + r.service.len() + len(&r.environment) + len(&r.name)
-        })
+        .map(|r| 240 + r.service.len() + json_len(&r.environment) + json_len(&r.name))
         .sum();
     let mut out = Vec::with_capacity(4 + capacity);
     serde::Serializer::collect_seq(
@@ -103,4 +103,11 @@ pub fn list_json(rows: &[Row]) -> String {
     .expect("rows always serialize");
     out.push(b'\n');
     String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// At least the length of `s` as JSON (`null`, or the quoted text), for sizing
+/// the output up front: growing it by doubling would hold twice the text of
+/// the largest artifact.
+fn json_len(s: &Option<Cow<str>>) -> usize {
+    s.as_ref().map_or(4, |s| s.len() + 2)
 }
