@@ -505,4 +505,36 @@ mod tests {
             assert_eq!(ports_json(&registry, &rows), expected);
         }
     }
+
+    /// `list --format json` prints as serde_json prints the same rows as `Value`s:
+    /// keys in sorted order, `null` for what a row lacks, `[]` for no rows.
+    #[test]
+    fn list_json_is_the_value_document() {
+        let source = crate::Source::new(
+            "ports.yaml",
+            "project: demo\nenvironments:\n  local: { range: 8000-8099 }\n  k8s: { range: 9000-9099, node_ports: { range: 30000-30999, offset: 21000 } }\nservices:\n  web: { ports: { api: { local: 8000, k8s: 9000 }, metrics: { local: 8001, k8s: 9001 } } }\n  media: { environments: [local], ports: { rtp: { range: 8010-8019, protocol: udp } } }\ninfrastructure:\n  services:\n    db: { port: 5432, container_port: 5433, bind: \"::1\", protocol: both }\n",
+        );
+        let report = crate::check(&source);
+        let registry = report.valid_registry().expect("valid");
+        for rows in [rows(&registry), Vec::new()] {
+            let items: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "service": r.service,
+                        "name": r.name,
+                        "environment": r.environment,
+                        "port": r.port,
+                        "container_port": r.container_port,
+                        "node_port": r.node_port,
+                        "protocol": r.protocol.as_str(),
+                        "bind": r.bind.map(|b| b.to_string()),
+                        "port_end": r.port_end,
+                    })
+                })
+                .collect();
+            let expected = format!("{}\n", serde_json::to_string_pretty(&items).unwrap());
+            assert_eq!(list_json(&rows), expected);
+        }
+    }
 }
